@@ -1,0 +1,157 @@
+package inventory
+
+// Defaults applied to fields left out of an inventory file.
+const (
+	DefaultRackBudgetKW = 15
+	DefaultPDUPhases    = 3
+	DefaultPDUVoltageV  = 230
+	// DerateFactor is the share of a breaker's rating a continuous load may
+	// use (80 %).
+	DerateFactor = 0.8
+)
+
+// Site is a whole data centre: the root of an inventory file.
+type Site struct {
+	Name  string `yaml:"site" json:"site"`
+	Halls []Hall `yaml:"halls" json:"halls"`
+
+	file  string         // where it was loaded from, for error messages
+	lines map[string]int // field path → line, for error messages
+}
+
+// Hall is a machine room with rows of racks.
+type Hall struct {
+	ID       string  `yaml:"id" json:"id"`
+	BudgetKW float64 `yaml:"budget_kw,omitempty" json:"budget_kw,omitempty"` // 0: the sum of its racks
+	Rows     []Row   `yaml:"rows" json:"rows"`
+}
+
+// Row is a row of racks with the in-row cooling units that serve it.
+type Row struct {
+	ID      string        `yaml:"id" json:"id"`
+	Racks   []Rack        `yaml:"racks" json:"racks"`
+	Cooling []CoolingUnit `yaml:"cooling,omitempty" json:"cooling,omitempty"`
+}
+
+// Rack is one rack: a power budget, the feeds it is fed from, its PDUs and
+// servers.
+type Rack struct {
+	ID       string   `yaml:"id" json:"id"`
+	BudgetKW float64  `yaml:"budget_kw,omitempty" json:"budget_kw,omitempty"`
+	Feeds    []string `yaml:"feeds,omitempty" json:"feeds,omitempty"`
+	PDUs     []PDU    `yaml:"pdus" json:"pdus"`
+	Servers  []Server `yaml:"servers,omitempty" json:"servers,omitempty"`
+}
+
+// PDU is a rack power distribution unit on one feed.
+type PDU struct {
+	ID       string   `yaml:"id" json:"id"`
+	Feed     string   `yaml:"feed" json:"feed"`
+	Phases   int      `yaml:"phases,omitempty" json:"phases,omitempty"`
+	VoltageV float64  `yaml:"voltage_v,omitempty" json:"voltage_v,omitempty"` // line to neutral
+	BreakerA float64  `yaml:"breaker_a" json:"breaker_a"`
+	SNMP     Endpoint `yaml:"snmp" json:"snmp"`
+}
+
+// CoolingUnit is an in-row cooling unit.
+type CoolingUnit struct {
+	ID         string   `yaml:"id" json:"id"`
+	CapacityKW float64  `yaml:"capacity_kw" json:"capacity_kw"`
+	SNMP       Endpoint `yaml:"snmp" json:"snmp"`
+}
+
+// Server is a server in a rack, with the feed each of its power supplies is
+// plugged into.
+type Server struct {
+	ID         string   `yaml:"id" json:"id"`
+	U          int      `yaml:"u" json:"u"`
+	HeightU    int      `yaml:"height_u,omitempty" json:"height_u,omitempty"`
+	PSUFeeds   []string `yaml:"psu_feeds,omitempty" json:"psu_feeds,omitempty"`
+	NameplateW float64  `yaml:"nameplate_w,omitempty" json:"nameplate_w,omitempty"`
+}
+
+// Endpoint says how to reach a device over SNMP. Credentials names an entry of
+// the agent's credentials file: secrets never stand in an inventory.
+type Endpoint struct {
+	Address     string `yaml:"address" json:"address"` // host:port
+	Profile     string `yaml:"profile" json:"profile"` // collector profile, e.g. apc-rpdu2
+	Credentials string `yaml:"credentials" json:"credentials"`
+}
+
+// BudgetWatts is the rack's power budget in watts.
+func (r *Rack) BudgetWatts() float64 { return r.BudgetKW * 1000 }
+
+// CapacityWatts is the power the PDU may carry continuously: all phases at
+// the breaker's derated rating.
+func (p *PDU) CapacityWatts() float64 {
+	return float64(p.Phases) * p.VoltageV * p.BreakerA * DerateFactor
+}
+
+// CapacityWatts is the unit's rated cooling capacity in watts.
+func (c *CoolingUnit) CapacityWatts() float64 { return c.CapacityKW * 1000 }
+
+// File is the path the site was loaded from, or "" when it was built in code.
+func (s *Site) File() string { return s.file }
+
+// Racks calls fn for every rack with its hall and row, in file order, until fn
+// returns false.
+func (s *Site) Racks(fn func(h *Hall, r *Row, k *Rack) bool) {
+	for hi := range s.Halls {
+		h := &s.Halls[hi]
+		for ri := range h.Rows {
+			r := &h.Rows[ri]
+			for ki := range r.Racks {
+				if !fn(h, r, &r.Racks[ki]) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// Counts sums up a site: how many halls, rows, racks, PDUs and cooling units
+// it has and its total rack budget in watts.
+type Counts struct {
+	Halls, Rows, Racks, PDUs, CoolingUnits, Servers int
+	BudgetWatts                                     float64
+}
+
+// Count sums up the site.
+func (s *Site) Count() Counts {
+	c := Counts{Halls: len(s.Halls)}
+	for _, h := range s.Halls {
+		c.Rows += len(h.Rows)
+		for _, r := range h.Rows {
+			c.CoolingUnits += len(r.Cooling)
+		}
+	}
+	s.Racks(func(_ *Hall, _ *Row, k *Rack) bool {
+		c.Racks++
+		c.PDUs += len(k.PDUs)
+		c.Servers += len(k.Servers)
+		c.BudgetWatts += k.BudgetWatts()
+		return true
+	})
+	return c
+}
+
+func (s *Site) applyDefaults() {
+	s.Racks(func(_ *Hall, _ *Row, k *Rack) bool {
+		if k.BudgetKW == 0 {
+			k.BudgetKW = DefaultRackBudgetKW
+		}
+		if len(k.Feeds) == 0 {
+			k.Feeds = []string{"A", "B"}
+		}
+		for i := range k.PDUs {
+			p := &k.PDUs[i]
+			if p.Phases == 0 {
+				p.Phases = DefaultPDUPhases
+			}
+			if p.VoltageV == 0 {
+				p.VoltageV = DefaultPDUVoltageV
+			}
+		}
+		return true
+	})
+}

@@ -1,0 +1,168 @@
+package inventory
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// FieldError is one problem in an inventory, located by file, line and field.
+type FieldError struct {
+	File  string // "" when the site was built in code
+	Line  int    // 0 when unknown
+	Field string // path of the field, e.g. halls[0].rows[2].racks[5].budget_kw
+	Msg   string
+}
+
+func (e *FieldError) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		b.WriteByte(':')
+	}
+	if e.Line > 0 {
+		b.WriteString(strconv.Itoa(e.Line))
+		b.WriteByte(':')
+	}
+	if b.Len() > 0 {
+		b.WriteByte(' ')
+	}
+	if e.Field != "" {
+		b.WriteString(e.Field)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// ErrInvalid is wrapped by every error Load and Validate return for a site
+// that breaks the format or its rules.
+var ErrInvalid = errors.New("inventory: invalid")
+
+// ValidationError lists every problem found in one inventory, in file order.
+type ValidationError struct {
+	Problems []*FieldError
+}
+
+func (e *ValidationError) Error() string {
+	msgs := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		msgs[i] = p.Error()
+	}
+	return strings.Join(msgs, "\n")
+}
+
+// Unwrap lets errors.Is find ErrInvalid and errors.As find each FieldError.
+func (e *ValidationError) Unwrap() []error {
+	errs := []error{ErrInvalid}
+	for _, p := range e.Problems {
+		errs = append(errs, p)
+	}
+	return errs
+}
+
+// LoadFile reads, parses and validates the inventory at path.
+func LoadFile(path string) (*Site, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("inventory: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse parses and validates an inventory; name is used in error messages.
+// Fields left out get their defaults.
+func Parse(name string, data []byte) (*Site, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, yamlError(name, err)
+	}
+	if len(root.Content) == 0 {
+		return nil, &ValidationError{[]*FieldError{{File: name, Msg: "the file is empty"}}}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var s Site
+	if err := dec.Decode(&s); err != nil {
+		return nil, yamlError(name, err)
+	}
+	s.file = name
+	s.lines = map[string]int{}
+	indexLines(root.Content[0], "", s.lines)
+	s.applyDefaults()
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+// yamlError turns the YAML library's errors into FieldErrors with the file
+// name and line.
+func yamlError(name string, err error) error {
+	var msgs []string
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	} else {
+		msgs = []string{err.Error()}
+	}
+	ve := &ValidationError{}
+	for _, m := range msgs {
+		fe := &FieldError{File: name, Msg: strings.TrimPrefix(m, "yaml: ")}
+		if g := yamlLine.FindStringSubmatch(strings.TrimSpace(m)); g != nil {
+			fe.Line, _ = strconv.Atoi(g[1])
+			fe.Msg = strings.ReplaceAll(g[2], "inventory.", "")
+		}
+		ve.Problems = append(ve.Problems, fe)
+	}
+	return ve
+}
+
+// indexLines records the line of every field and list item under n.
+func indexLines(n *yaml.Node, path string, lines map[string]int) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			indexLines(c, path, lines)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p := n.Content[i].Value
+			if path != "" {
+				p = path + "." + p
+			}
+			lines[p] = n.Content[i].Line
+			indexLines(n.Content[i+1], p, lines)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			p := fmt.Sprintf("%s[%d]", path, i)
+			lines[p] = c.Line
+			indexLines(c, p, lines)
+		}
+	}
+}
+
+// lineOf finds the line of a field, or of the nearest enclosing one present in
+// the file (a missing field is reported at the item that lacks it).
+func (s *Site) lineOf(path string) int {
+	for p := path; p != ""; {
+		if l, ok := s.lines[p]; ok {
+			return l
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+	}
+	return 0
+}

@@ -1,0 +1,108 @@
+package inventory
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// The shape of the reference site: two halls of rows of 15 kW racks, each
+// rack fed A/B through two three-phase 32 A PDUs, each row cooled by in-row
+// units of 60 kW sized N+1.
+const (
+	referenceRacks      = 460
+	referenceRowRacks   = 23
+	referenceCoolingKW  = 60
+	referenceBreakerA   = 32
+	referenceCredential = "snmp-ro"
+)
+
+// ReferenceRacks is the number of racks of the bundled reference site.
+const ReferenceRacks = referenceRacks
+
+// Reference builds the reference DPC with the given number of racks (460 makes
+// the 7 MW site of the bundled example): two halls, rows of up to 23 racks,
+// PDUs on feeds A and B, N+1 in-row cooling in every row. Device addresses are
+// names under .example, which never resolve: the simulator replaces them.
+func Reference(racks int) *Site {
+	s := &Site{Name: "city-dpc"}
+	first := (racks + 1) / 2
+	for hi, n := range []int{first, racks - first} {
+		if n == 0 {
+			continue
+		}
+		h := Hall{ID: fmt.Sprintf("H%d", hi+1)}
+		for ri := 0; n > 0; ri++ {
+			k := min(n, referenceRowRacks)
+			h.Rows = append(h.Rows, referenceRow(fmt.Sprintf("%s-R%02d", h.ID, ri+1), k))
+			n -= k
+		}
+		s.Halls = append(s.Halls, h)
+	}
+	s.applyDefaults()
+	return s
+}
+
+func referenceRow(id string, racks int) Row {
+	r := Row{ID: id}
+	for i := range racks {
+		k := Rack{ID: fmt.Sprintf("%s-K%02d", id, i+1), BudgetKW: DefaultRackBudgetKW, Feeds: []string{"A", "B"}}
+		for _, f := range k.Feeds {
+			pid := k.ID + "-P" + f
+			k.PDUs = append(k.PDUs, PDU{
+				ID: pid, Feed: f, Phases: 3, VoltageV: DefaultPDUVoltageV, BreakerA: referenceBreakerA,
+				SNMP: Endpoint{Address: exampleAddress(pid, "pdu"), Profile: "apc-rpdu2", Credentials: referenceCredential},
+			})
+		}
+		r.Racks = append(r.Racks, k)
+	}
+	// N+1: enough units for the row's whole budget, and one more.
+	units := int(math.Ceil(float64(racks)*DefaultRackBudgetKW/referenceCoolingKW)) + 1
+	for i := range units {
+		cid := fmt.Sprintf("%s-C%d", id, i+1)
+		r.Cooling = append(r.Cooling, CoolingUnit{
+			ID: cid, CapacityKW: referenceCoolingKW,
+			SNMP: Endpoint{Address: exampleAddress(cid, "cooling"), Profile: "apc-inrow", Credentials: referenceCredential},
+		})
+	}
+	return r
+}
+
+func exampleAddress(id, kind string) string {
+	return strings.ToLower(id) + "." + kind + ".dpc.example:161"
+}
+
+// Marshal writes a site as YAML in the inventory format, with the short
+// mappings (endpoints, feeds) on one line so that a large site stays readable.
+func Marshal(s *Site) ([]byte, error) {
+	var n yaml.Node
+	if err := n.Encode(s); err != nil {
+		return nil, fmt.Errorf("inventory: encode: %w", err)
+	}
+	flowShort(&n)
+	var b strings.Builder
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(&n); err != nil {
+		return nil, fmt.Errorf("inventory: encode: %w", err)
+	}
+	return []byte(b.String()), nil
+}
+
+// flowShort puts the values of short keys (snmp, feeds, psu_feeds) in flow
+// style.
+func flowShort(n *yaml.Node) {
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			switch n.Content[i].Value {
+			case "snmp", "feeds", "psu_feeds":
+				n.Content[i+1].Style = yaml.FlowStyle
+			}
+		}
+	}
+	for _, c := range n.Content {
+		flowShort(c)
+	}
+}

@@ -1,0 +1,167 @@
+package inventory
+
+import (
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+)
+
+// maxProblems bounds how many problems one validation reports, so that a
+// badly broken file does not flood the terminal.
+const maxProblems = 50
+
+// checker gathers the problems of one validation.
+type checker struct {
+	s    *Site
+	seen map[string]string // ID → path of its first use
+	errs []*FieldError
+}
+
+func (c *checker) add(path, format string, args ...any) {
+	if len(c.errs) >= maxProblems {
+		return
+	}
+	c.errs = append(c.errs, &FieldError{File: c.s.file, Line: c.s.lineOf(path), Field: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// id checks that an ID is present and unique in the whole site.
+func (c *checker) id(path, id string) {
+	switch first, dup := c.seen[id]; {
+	case id == "":
+		c.add(path+".id", "is required")
+	case dup:
+		c.add(path+".id", "%q is already used at %s (line %d)", id, first, c.s.lineOf(first))
+	default:
+		c.seen[id] = path
+	}
+}
+
+func (c *checker) positive(path string, v float64) {
+	if !(v > 0) {
+		c.add(path, "must be greater than 0, got %v", v)
+	}
+}
+
+// Validate checks the site against the format's rules and the domain's: IDs
+// present and unique, sizes positive, PDUs on feeds their rack has, and a
+// 2N rack able to run on one feed alone. It returns a *ValidationError.
+func (s *Site) Validate() error {
+	c := &checker{s: s, seen: map[string]string{}}
+	if s.Name == "" {
+		c.add("site", "is required")
+	}
+	if len(s.Halls) == 0 {
+		c.add("halls", "the site has no halls")
+	}
+	for hi := range s.Halls {
+		h := &s.Halls[hi]
+		hp := fmt.Sprintf("halls[%d]", hi)
+		c.id(hp, h.ID)
+		if h.BudgetKW < 0 {
+			c.add(hp+".budget_kw", "must not be negative, got %v", h.BudgetKW)
+		}
+		for ri := range h.Rows {
+			c.row(fmt.Sprintf("%s.rows[%d]", hp, ri), &h.Rows[ri])
+		}
+	}
+	if len(c.errs) > 0 {
+		return &ValidationError{Problems: c.errs}
+	}
+	return nil
+}
+
+func (c *checker) row(path string, r *Row) {
+	c.id(path, r.ID)
+	for i := range r.Racks {
+		c.rack(fmt.Sprintf("%s.racks[%d]", path, i), &r.Racks[i])
+	}
+	for i := range r.Cooling {
+		u := &r.Cooling[i]
+		p := fmt.Sprintf("%s.cooling[%d]", path, i)
+		c.id(p, u.ID)
+		c.positive(p+".capacity_kw", u.CapacityKW)
+		c.endpoint(p+".snmp", u.SNMP)
+	}
+}
+
+func (c *checker) rack(path string, k *Rack) {
+	c.id(path, k.ID)
+	c.positive(path+".budget_kw", k.BudgetKW)
+	if len(k.PDUs) == 0 {
+		c.add(path+".pdus", "a rack needs at least one PDU")
+	}
+	for i := range k.PDUs {
+		c.pdu(fmt.Sprintf("%s.pdus[%d]", path, i), k, &k.PDUs[i])
+	}
+	for i := range k.Servers {
+		c.server(fmt.Sprintf("%s.servers[%d]", path, i), k, &k.Servers[i])
+	}
+	c.failover(path, k)
+}
+
+func (c *checker) pdu(path string, k *Rack, p *PDU) {
+	c.id(path, p.ID)
+	if !slices.Contains(k.Feeds, p.Feed) {
+		c.add(path+".feed", "%q is not one of the rack's feeds %v", p.Feed, k.Feeds)
+	}
+	if p.Phases != 1 && p.Phases != 3 {
+		c.add(path+".phases", "must be 1 or 3, got %d", p.Phases)
+	}
+	if p.VoltageV < 100 || p.VoltageV > 480 {
+		c.add(path+".voltage_v", "must be between 100 and 480 V, got %v", p.VoltageV)
+	}
+	c.positive(path+".breaker_a", p.BreakerA)
+	c.endpoint(path+".snmp", p.SNMP)
+}
+
+func (c *checker) server(path string, k *Rack, s *Server) {
+	c.id(path, s.ID)
+	if s.U < 1 || s.U > 60 {
+		c.add(path+".u", "must be between 1 and 60, got %d", s.U)
+	}
+	for i, f := range s.PSUFeeds {
+		if !slices.Contains(k.Feeds, f) {
+			c.add(fmt.Sprintf("%s.psu_feeds[%d]", path, i), "%q is not one of the rack's feeds %v", f, k.Feeds)
+		}
+	}
+}
+
+// failover checks that, in a rack fed from two or more feeds, the PDUs of
+// each feed alone can carry the whole rack budget (2N).
+func (c *checker) failover(path string, k *Rack) {
+	if len(k.Feeds) < 2 {
+		return
+	}
+	for _, f := range k.Feeds {
+		var w float64
+		for i := range k.PDUs {
+			if k.PDUs[i].Feed == f {
+				w += k.PDUs[i].CapacityWatts()
+			}
+		}
+		if w < k.BudgetWatts() {
+			c.add(path+".budget_kw", "feed %s can carry only %.1f kW (80 %% of its breakers): the rack cannot fail over to it at its %.1f kW budget", f, w/1000, k.BudgetKW)
+		}
+	}
+}
+
+func (c *checker) endpoint(path string, e Endpoint) {
+	host, port, err := net.SplitHostPort(e.Address)
+	switch {
+	case e.Address == "":
+		c.add(path+".address", "is required")
+	case err != nil || host == "":
+		c.add(path+".address", "must be host:port, got %q", e.Address)
+	default:
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			c.add(path+".address", "port must be 1-65535, got %q", port)
+		}
+	}
+	if e.Profile == "" {
+		c.add(path+".profile", "is required")
+	}
+	if e.Credentials == "" {
+		c.add(path+".credentials", "is required (the name of an entry in the agent's credentials file)")
+	}
+}
