@@ -1,0 +1,176 @@
+package telemetry
+
+import (
+	"sync"
+	"time"
+
+	"github.com/dcplane/dcplane/collectors"
+)
+
+// DefaultSamples is how many samples a series keeps when Config.Samples is 0.
+const DefaultSamples = 120
+
+// Key names one series.
+type Key struct {
+	Device string
+	Metric collectors.Metric
+	Scope  collectors.Scope
+	Index  int
+}
+
+// Sample is one value of a series at a time.
+type Sample struct {
+	At    time.Time
+	Value float64
+}
+
+// ring is a fixed-size circular buffer of samples, oldest overwritten first.
+type ring struct {
+	buf  []Sample
+	next int
+	full bool
+}
+
+func (r *ring) add(s Sample) {
+	r.buf[r.next] = s
+	r.next = (r.next + 1) % len(r.buf)
+	if r.next == 0 {
+		r.full = true
+	}
+}
+
+func (r *ring) last() Sample { return r.buf[(r.next-1+len(r.buf))%len(r.buf)] }
+
+// device is what the window knows of one device's polls.
+type device struct {
+	lastPoll time.Time // time of the newest poll, good or bad
+	lastOK   time.Time // time of the newest good poll
+	ok       bool      // whether the newest poll was good
+	reason   string    // why the newest poll failed
+}
+
+// Window is the in-memory telemetry of all devices. It is safe for concurrent
+// use.
+type Window struct {
+	mu         sync.RWMutex
+	samples    int
+	staleAfter time.Duration
+	series     map[Key]*ring
+	devices    map[string]*device
+}
+
+// New returns an empty window that keeps samples per series and considers a
+// device stale when its newest good poll is older than staleAfter.
+func New(samples int, staleAfter time.Duration) *Window {
+	if samples <= 0 {
+		samples = DefaultSamples
+	}
+	return &Window{samples: samples, staleAfter: staleAfter, series: map[Key]*ring{}, devices: map[string]*device{}}
+}
+
+// Ingest records polls. Polls older than a device's newest are ignored, so a
+// buffered batch delivered late cannot roll a device back.
+func (w *Window) Ingest(polls []collectors.Status) (accepted int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for i := range polls {
+		p := &polls[i]
+		d := w.devices[p.Device]
+		if d == nil {
+			d = &device{}
+			w.devices[p.Device] = d
+		}
+		if !p.At.After(d.lastPoll) {
+			continue
+		}
+		accepted++
+		d.lastPoll, d.ok, d.reason = p.At, p.OK, p.Reason
+		if !p.OK {
+			continue
+		}
+		d.lastOK = p.At
+		for _, r := range p.Readings {
+			k := Key{p.Device, r.Metric, r.Scope, r.Index}
+			s := w.series[k]
+			if s == nil {
+				s = &ring{buf: make([]Sample, w.samples)}
+				w.series[k] = s
+			}
+			s.add(Sample{At: p.At, Value: r.Value})
+		}
+	}
+	return accepted
+}
+
+// Freshness says whether a device's readings can be used at now.
+type Freshness struct {
+	Fresh    bool
+	LastPoll time.Time // zero if never polled
+	LastOK   time.Time // zero if never read
+	Reason   string    // why it is stale: never-seen, poll-failed: REASON, too-old
+}
+
+// Fresh tells whether the device's readings are usable at now.
+func (w *Window) Fresh(device string, now time.Time) Freshness {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	d := w.devices[device]
+	switch {
+	case d == nil:
+		return Freshness{Reason: "never-seen"}
+	case !d.ok:
+		return Freshness{LastPoll: d.lastPoll, LastOK: d.lastOK, Reason: "poll-failed: " + d.reason}
+	case now.Sub(d.lastOK) > w.staleAfter:
+		return Freshness{LastPoll: d.lastPoll, LastOK: d.lastOK, Reason: "too-old"}
+	}
+	return Freshness{Fresh: true, LastPoll: d.lastPoll, LastOK: d.lastOK}
+}
+
+// Latest returns the newest sample of a series, if the device is fresh at now
+// and the sample belongs to its newest good poll. A reading the device stopped
+// reporting is therefore unknown, not its old value.
+func (w *Window) Latest(k Key, now time.Time) (Sample, bool) {
+	if !w.Fresh(k.Device, now).Fresh {
+		return Sample{}, false
+	}
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	r := w.series[k]
+	if r == nil {
+		return Sample{}, false
+	}
+	s := r.last()
+	if !s.At.Equal(w.devices[k.Device].lastOK) {
+		return Sample{}, false
+	}
+	return s, true
+}
+
+// Range returns the samples of a series taken at or after since, oldest first.
+func (w *Window) Range(k Key, since time.Time) []Sample {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	r := w.series[k]
+	if r == nil {
+		return nil
+	}
+	n := r.next
+	if r.full {
+		n = len(r.buf)
+	}
+	out := make([]Sample, 0, n)
+	for i := range n {
+		s := r.buf[(r.next-n+i+len(r.buf))%len(r.buf)]
+		if !s.At.Before(since) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Stats counts what the window holds.
+func (w *Window) Stats() (devices, series int) {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	return len(w.devices), len(w.series)
+}
