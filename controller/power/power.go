@@ -83,7 +83,7 @@ type Report struct {
 
 // Compute does the accounting of site at now.
 func Compute(site *inventory.Site, b Budgets, t Telemetry, now time.Time) *Report {
-	rep := &Report{At: now, Site: Rollup{ID: site.Name}}
+	rep := &Report{At: now, Site: Rollup{ID: site.Name}, Halls: []Rollup{}, Rows: []Rollup{}, Racks: []Rack{}}
 	for hi := range site.Halls {
 		h := &site.Halls[hi]
 		hr := Rollup{ID: h.ID}

@@ -1,0 +1,123 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/fxamacker/cbor/v2"
+
+	"github.com/dcplane/dcplane/controller/power"
+)
+
+// Client talks to a controller's API.
+type Client struct {
+	base *url.URL
+	http *http.Client
+}
+
+// NewClient returns a client of the controller at baseURL (http://host:port).
+// A nil httpClient means one with a 30 s timeout.
+func NewClient(baseURL string, httpClient *http.Client) (*Client, error) {
+	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("api: controller URL %q: want http://host:port", baseURL)
+	}
+	if httpClient == nil {
+		httpClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	return &Client{base: u, http: httpClient}, nil
+}
+
+// URL is the controller's base URL.
+func (c *Client) URL() string { return c.base.String() }
+
+// RackFilter narrows GET /v1/racks; empty fields match everything.
+type RackFilter struct{ Hall, Row, Status string }
+
+// Racks lists racks with their draw against budget.
+func (c *Client) Racks(ctx context.Context, f RackFilter) (*RackList, error) {
+	q := url.Values{}
+	for k, v := range map[string]string{"hall": f.Hall, "row": f.Row, "status": f.Status} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	var out RackList
+	return &out, c.do(ctx, http.MethodGet, "/v1/racks?"+q.Encode(), "", nil, &out)
+}
+
+// Rack returns one rack.
+func (c *Client) Rack(ctx context.Context, id string) (*power.Rack, error) {
+	var out power.Rack
+	return &out, c.do(ctx, http.MethodGet, "/v1/racks/"+url.PathEscape(id), "", nil, &out)
+}
+
+// Power returns the site, hall and row rollups.
+func (c *Client) Power(ctx context.Context) (*PowerSummary, error) {
+	var out PowerSummary
+	return &out, c.do(ctx, http.MethodGet, "/v1/power", "", nil, &out)
+}
+
+// PutInventory replaces the site inventory with the YAML (or JSON) document.
+func (c *Client) PutInventory(ctx context.Context, doc []byte) (*InventoryResult, error) {
+	var out InventoryResult
+	return &out, c.do(ctx, http.MethodPut, "/v1/inventory", MediaYAML, doc, &out)
+}
+
+// Push sends a batch of polls.
+func (c *Client) Push(ctx context.Context, b *Batch) (*IngestResult, error) {
+	body, err := cbor.Marshal(b)
+	if err != nil {
+		return nil, fmt.Errorf("api: encode batch: %w", err)
+	}
+	var out IngestResult
+	return &out, c.do(ctx, http.MethodPost, "/v1/telemetry", MediaCBOR, body, &out)
+}
+
+// do sends a request and decodes a JSON answer into out, or returns the
+// answer's *Problem.
+func (c *Client) do(ctx context.Context, method, path, ctype string, body []byte, out any) error {
+	u := c.base.String() + path
+	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("api: %s %s: %w", method, path, err)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	req.Header.Set("Accept", MediaJSON+", "+MediaProblem)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("api: %s %s: %w", method, c.base.Host, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return fmt.Errorf("api: %s %s: read answer: %w", method, path, err)
+	}
+	if resp.StatusCode >= 300 {
+		return problemOf(resp, data)
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("api: %s %s: decode answer: %w", method, path, err)
+	}
+	return nil
+}
+
+func problemOf(resp *http.Response, data []byte) error {
+	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	var p Problem
+	if mt == MediaProblem && json.Unmarshal(data, &p) == nil && p.Status != 0 {
+		return &p
+	}
+	return &Problem{Type: "about:blank", Title: http.StatusText(resp.StatusCode), Status: resp.StatusCode,
+		Detail: strings.TrimSpace(string(data[:min(len(data), 512)]))}
+}

@@ -1,0 +1,248 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/fxamacker/cbor/v2"
+
+	"github.com/dcplane/dcplane/controller/power"
+	"github.com/dcplane/dcplane/internal/inventory"
+)
+
+// Limits on request bodies.
+const (
+	maxInventoryBytes = 32 << 20
+	maxBatchBytes     = 16 << 20
+)
+
+// Controller is what the HTTP layer needs of a controller node.
+type Controller interface {
+	// Report does the power accounting now. ErrNoInventory if none.
+	Report(ctx context.Context) (*power.Report, error)
+	// Site returns the applied inventory. ErrNoInventory if none.
+	Site(ctx context.Context) (*inventory.Site, error)
+	// PutSite replicates a validated inventory and returns its log index.
+	PutSite(ctx context.Context, s *inventory.Site) (uint64, error)
+	// Ingest takes an agent's polls into the telemetry window.
+	Ingest(ctx context.Context, b *Batch) (accepted int, err error)
+}
+
+// Server serves the v1 API over a Controller.
+type Server struct {
+	c       Controller
+	log     *slog.Logger
+	metrics http.Handler
+	mux     *http.ServeMux
+}
+
+// NewServer returns the API handler. metrics, if not nil, is served at
+// /metrics.
+func NewServer(c Controller, metrics http.Handler, log *slog.Logger) *Server {
+	s := &Server{c: c, log: log.With("component", "api"), metrics: metrics, mux: http.NewServeMux()}
+	s.mux.HandleFunc("GET /v1/racks", s.racks)
+	s.mux.HandleFunc("GET /v1/racks/{id}", s.rack)
+	s.mux.HandleFunc("GET /v1/power", s.power)
+	s.mux.HandleFunc("GET /v1/inventory", s.getInventory)
+	s.mux.HandleFunc("PUT /v1/inventory", s.putInventory)
+	s.mux.HandleFunc("POST /v1/telemetry", s.telemetry)
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+	if metrics != nil {
+		s.mux.Handle("GET /metrics", metrics)
+	}
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.problem(w, r, &Problem{Type: ProblemNotFound, Title: "No such endpoint", Status: http.StatusNotFound,
+			Detail: fmt.Sprintf("%s %s is not part of the API; see api/openapi.yaml", r.Method, r.URL.Path)})
+	})
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+func (s *Server) racks(w http.ResponseWriter, r *http.Request) {
+	rep, err := s.c.Report(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	out := RackList{At: rep.At, Racks: []power.Rack{}}
+	for _, k := range rep.Racks {
+		if match(q.Get("hall"), k.Hall) && match(q.Get("row"), k.Row) && match(q.Get("status"), k.Status) {
+			out.Racks = append(out.Racks, k)
+		}
+	}
+	s.json(w, http.StatusOK, out)
+}
+
+// nonNil makes an absent list encode as [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func match(want, got string) bool { return want == "" || want == got }
+
+func (s *Server) rack(w http.ResponseWriter, r *http.Request) {
+	rep, err := s.c.Report(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	k, ok := rep.Rack(r.PathValue("id"))
+	if !ok {
+		s.problem(w, r, &Problem{Type: ProblemNotFound, Title: "No such rack", Status: http.StatusNotFound,
+			Detail: fmt.Sprintf("rack %q is not in the inventory", r.PathValue("id"))})
+		return
+	}
+	s.json(w, http.StatusOK, k)
+}
+
+func (s *Server) power(w http.ResponseWriter, r *http.Request) {
+	rep, err := s.c.Report(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.json(w, http.StatusOK, PowerSummary{At: rep.At, Site: rep.Site, Halls: nonNil(rep.Halls), Rows: nonNil(rep.Rows)})
+}
+
+func (s *Server) getInventory(w http.ResponseWriter, r *http.Request) {
+	site, err := s.c.Site(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.json(w, http.StatusOK, site)
+}
+
+func (s *Server) putInventory(w http.ResponseWriter, r *http.Request) {
+	body, ok := s.body(w, r, maxInventoryBytes, MediaYAML, MediaJSON, "text/yaml", "application/x-yaml")
+	if !ok {
+		return
+	}
+	// JSON is YAML: one parser gives line numbers for both.
+	site, err := inventory.Parse("request body", body)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	idx, err := s.c.PutSite(r.Context(), site)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	c := site.Count()
+	s.json(w, http.StatusOK, InventoryResult{Site: site.Name, Halls: c.Halls, Rows: c.Rows, Racks: c.Racks,
+		PDUs: c.PDUs, CoolingUnits: c.CoolingUnits, BudgetWatts: c.BudgetWatts, Index: idx})
+}
+
+func (s *Server) telemetry(w http.ResponseWriter, r *http.Request) {
+	body, ok := s.body(w, r, maxBatchBytes, MediaCBOR)
+	if !ok {
+		return
+	}
+	var b Batch
+	if err := cbor.Unmarshal(body, &b); err != nil {
+		s.problem(w, r, &Problem{Type: ProblemInvalid, Title: "Malformed telemetry batch", Status: http.StatusBadRequest,
+			Detail: err.Error(), Errors: []FieldProblem{{Field: "body", Detail: "not a CBOR-encoded Batch"}}})
+		return
+	}
+	if b.Agent == "" {
+		s.problem(w, r, &Problem{Type: ProblemInvalid, Title: "Invalid telemetry batch", Status: http.StatusBadRequest,
+			Errors: []FieldProblem{{Field: "agent", Detail: "is required"}}})
+		return
+	}
+	n, err := s.c.Ingest(r.Context(), &b)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.json(w, http.StatusAccepted, IngestResult{Accepted: n})
+}
+
+// body reads a request body of one of the accepted media types, up to max
+// bytes, or answers with a problem and returns false.
+func (s *Server) body(w http.ResponseWriter, r *http.Request, max int64, accept ...string) ([]byte, bool) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || !contains(accept, mt) {
+		s.problem(w, r, &Problem{Type: ProblemUnsupported, Title: "Unsupported media type", Status: http.StatusUnsupportedMediaType,
+			Detail: fmt.Sprintf("Content-Type %q; this endpoint takes %s", r.Header.Get("Content-Type"), strings.Join(accept, ", ")),
+			Errors: []FieldProblem{{Field: "Content-Type", Detail: "must be one of " + strings.Join(accept, ", ")}}})
+		return nil, false
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		s.problem(w, r, &Problem{Type: ProblemTooLarge, Title: "Request body too large", Status: http.StatusRequestEntityTooLarge,
+			Detail: fmt.Sprintf("the limit is %d bytes", max)})
+		return nil, false
+	case err != nil:
+		s.problem(w, r, &Problem{Type: ProblemInvalid, Title: "Unreadable request body", Status: http.StatusBadRequest, Detail: err.Error()})
+		return nil, false
+	}
+	return b, true
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// fail maps a Controller's error onto a problem.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var nl *NotLeaderError
+	var ve *inventory.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		p := &Problem{Type: ProblemInvalid, Title: "Invalid inventory", Status: http.StatusUnprocessableEntity,
+			Detail: fmt.Sprintf("%d problem(s) in the inventory", len(ve.Problems))}
+		for _, fe := range ve.Problems {
+			p.Errors = append(p.Errors, FieldProblem{Field: fe.Field, Line: fe.Line, Detail: fe.Msg})
+		}
+		s.problem(w, r, p)
+	case errors.As(err, &nl):
+		s.problem(w, r, &Problem{Type: ProblemNotLeader, Title: "Not the leader", Status: http.StatusServiceUnavailable,
+			Detail: "this controller is not the Raft leader; send the request to the leader", Leader: nl.LeaderAPI})
+	case errors.Is(err, ErrNotLeader):
+		s.problem(w, r, &Problem{Type: ProblemNotLeader, Title: "Not the leader", Status: http.StatusServiceUnavailable,
+			Detail: "this controller is not the Raft leader and knows no leader yet; retry"})
+	case errors.Is(err, ErrNoInventory):
+		s.problem(w, r, &Problem{Type: ProblemNoInventory, Title: "No inventory loaded", Status: http.StatusConflict,
+			Detail: "load a site inventory first: dcplane inventory apply FILE"})
+	case errors.Is(err, ErrNotFound):
+		s.problem(w, r, &Problem{Type: ProblemNotFound, Title: "Not found", Status: http.StatusNotFound, Detail: err.Error()})
+	default:
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.problem(w, r, &Problem{Type: ProblemInternal, Title: "Internal error", Status: http.StatusInternalServerError, Detail: err.Error()})
+	}
+}
+
+func (s *Server) problem(w http.ResponseWriter, r *http.Request, p *Problem) {
+	p.Instance = r.URL.Path
+	w.Header().Set("Content-Type", MediaProblem)
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+func (s *Server) json(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", MediaJSON)
+	w.WriteHeader(status)
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		s.log.Debug("write response", "err", err)
+	}
+}
