@@ -1,0 +1,298 @@
+package agent
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/dcplane/dcplane/api"
+	"github.com/dcplane/dcplane/collectors"
+)
+
+// Poller polls one device once. A failed poll is a Status with OK false and a
+// short Reason; Poll must return when ctx is done.
+type Poller interface {
+	Poll(ctx context.Context) collectors.Status
+}
+
+// Pusher delivers a batch to the controller. *api.Client is one.
+type Pusher interface {
+	Push(ctx context.Context, b *api.Batch) (*api.IngestResult, error)
+}
+
+// Target is one device to poll.
+type Target struct {
+	Device string
+	Poller Poller
+}
+
+// Config configures an Agent. Zero durations and sizes take the defaults
+// given on each field.
+type Config struct {
+	Name          string        // reported in batches; required
+	Targets       []Target      // required
+	Pusher        Pusher        // required
+	Interval      time.Duration // between polls of one device; 10 s
+	Jitter        float64       // ± share of Interval added at random to each schedule; 0.1
+	Timeout       time.Duration // per poll; 3 s
+	MaxBackoff    time.Duration // longest wait between polls of a failing device; 8 × Interval
+	Workers       int           // polls at once; 32
+	FlushInterval time.Duration // how often results are batched; 1 s
+	MaxBatch      int           // polls a batch holds at most; 500
+	BufferBatches int           // batches kept while the controller does not answer; 1000
+	Registerer    prometheus.Registerer
+	Logger        *slog.Logger
+}
+
+func (c *Config) defaults() error {
+	if c.Name == "" || len(c.Targets) == 0 || c.Pusher == nil {
+		return errors.New("agent: config needs Name, Targets and Pusher")
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.Interval, 10*time.Second)
+	def(&c.Timeout, 3*time.Second)
+	def(&c.MaxBackoff, 8*c.Interval)
+	def(&c.FlushInterval, time.Second)
+	for _, p := range []struct {
+		v *int
+		d int
+	}{{&c.Workers, 32}, {&c.MaxBatch, 500}, {&c.BufferBatches, 1000}} {
+		if *p.v <= 0 {
+			*p.v = p.d
+		}
+	}
+	if c.Jitter <= 0 || c.Jitter >= 1 {
+		c.Jitter = 0.1
+	}
+	if c.Registerer == nil {
+		c.Registerer = prometheus.NewRegistry()
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+// Agent polls targets and pushes their readings.
+type Agent struct {
+	cfg Config
+	log *slog.Logger
+	m   *metrics
+	buf *buffer
+	seq uint64
+}
+
+// New returns an agent; Run starts it.
+func New(cfg Config) (*Agent, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	m := newMetrics(cfg.Registerer)
+	m.targets.Set(float64(len(cfg.Targets)))
+	return &Agent{cfg: cfg, log: cfg.Logger.With("component", "agent"), m: m, buf: newBuffer(cfg.BufferBatches, m)}, nil
+}
+
+// Buffered is how many batches wait to be pushed.
+func (a *Agent) Buffered() int { return a.buf.len() }
+
+// Run polls and pushes until ctx is done, then returns ctx's error. Batches
+// still buffered then are lost (readings are disposable; the next run polls
+// again).
+func (a *Agent) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	jobs := make(chan int)
+	results := make(chan result, a.cfg.Workers)
+	var wg sync.WaitGroup
+	for range a.cfg.Workers {
+		wg.Add(1)
+		go func() { defer wg.Done(); a.work(ctx, jobs, results) }()
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); a.push(ctx) }()
+	a.schedule(ctx, jobs, results)
+	wg.Wait()
+	return ctx.Err()
+}
+
+// result is one finished poll.
+type result struct {
+	target int
+	status collectors.Status
+}
+
+// work polls the targets it is handed until ctx is done.
+func (a *Agent) work(ctx context.Context, jobs <-chan int, results chan<- result) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case i := <-jobs:
+			t := a.cfg.Targets[i]
+			pctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
+			start := time.Now()
+			st := t.Poller.Poll(pctx)
+			cancel()
+			a.m.pollDuration.Observe(time.Since(start).Seconds())
+			st.Device = t.Device
+			if st.At.IsZero() {
+				st.At = start
+			}
+			select {
+			case results <- result{i, st}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+}
+
+// schedule hands due targets to the workers, reschedules them as their
+// results come back, and batches the results, until ctx is done.
+func (a *Agent) schedule(ctx context.Context, jobs chan<- int, results <-chan result) {
+	n := len(a.cfg.Targets)
+	q := make(queue, 0, n)
+	now := time.Now()
+	for i := range n { // spread the first polls over one interval
+		q = append(q, entry{at: now.Add(a.cfg.Interval * time.Duration(i) / time.Duration(n)), target: i})
+	}
+	heap.Init(&q)
+	fails := make([]int, n)
+	var pending []collectors.Status
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	flush := time.NewTicker(a.cfg.FlushInterval)
+	defer flush.Stop()
+	for {
+		var next chan<- int // nil (never ready) unless a target is due
+		due := -1
+		if len(q) > 0 && !q[0].at.After(time.Now()) {
+			next, due = jobs, q[0].target
+		} else if len(q) > 0 {
+			timer.Reset(time.Until(q[0].at))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case next <- due:
+			heap.Pop(&q)
+		case <-timer.C:
+		case r := <-results:
+			pending = append(pending, r.status)
+			heap.Push(&q, entry{at: a.nextPoll(r, fails), target: r.target})
+			if len(pending) >= a.cfg.MaxBatch {
+				pending = a.flush(pending)
+			}
+		case <-flush.C:
+			pending = a.flush(pending)
+		}
+	}
+}
+
+// nextPoll records a result's outcome and says when to poll its device next:
+// an interval with jitter, doubled for each failure in a row up to
+// MaxBackoff.
+func (a *Agent) nextPoll(r result, fails []int) time.Time {
+	wasFailing := fails[r.target] > 0
+	if r.status.OK {
+		a.m.polls.WithLabelValues("ok").Inc()
+		fails[r.target] = 0
+	} else {
+		a.m.polls.WithLabelValues("error").Inc()
+		a.m.pollErrors.WithLabelValues(r.status.Reason).Inc()
+		fails[r.target]++
+	}
+	if isFailing := fails[r.target] > 0; isFailing != wasFailing {
+		if isFailing {
+			a.m.backoff.Inc()
+			a.log.Warn("device not answering", "device", r.status.Device, "reason", r.status.Reason, "err", r.status.Err)
+		} else {
+			a.m.backoff.Dec()
+			a.log.Info("device answering again", "device", r.status.Device)
+		}
+	}
+	wait := a.cfg.Interval
+	for f := fails[r.target]; f > 1 && wait < a.cfg.MaxBackoff; f-- {
+		wait *= 2
+	}
+	wait = min(wait, a.cfg.MaxBackoff)
+	wait += time.Duration((rand.Float64()*2 - 1) * a.cfg.Jitter * float64(wait))
+	return time.Now().Add(wait)
+}
+
+// flush moves pending results into a batch in the buffer.
+func (a *Agent) flush(pending []collectors.Status) []collectors.Status {
+	if len(pending) == 0 {
+		return pending
+	}
+	a.seq++
+	a.buf.put(&api.Batch{Agent: a.cfg.Name, Seq: a.seq, Polls: pending})
+	return make([]collectors.Status, 0, cap(pending))
+}
+
+// push sends buffered batches, oldest first, retrying with backoff while the
+// controller does not answer, until ctx is done.
+func (a *Agent) push(ctx context.Context) {
+	retry := time.Duration(0)
+	for {
+		b := a.buf.peek()
+		if b == nil {
+			select {
+			case <-ctx.Done():
+				return
+			case <-a.buf.ready:
+				continue
+			}
+		}
+		_, err := a.cfg.Pusher.Push(ctx, b)
+		if err == nil {
+			a.m.pushes.WithLabelValues("ok").Inc()
+			a.m.reachable.Set(1)
+			a.buf.done(b)
+			retry = 0
+			continue
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		a.m.pushes.WithLabelValues("error").Inc()
+		a.m.reachable.Set(0)
+		retry = min(max(2*retry, 250*time.Millisecond), 15*time.Second)
+		a.log.Warn("push to controller failed; keeping the batch", "buffered", a.buf.len(), "retry_in", retry, "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(retry):
+		}
+	}
+}
+
+// entry is a target due at a time.
+type entry struct {
+	at     time.Time
+	target int
+}
+
+// queue is a min-heap of entries by time.
+type queue []entry
+
+func (q queue) Len() int           { return len(q) }
+func (q queue) Less(i, j int) bool { return q[i].at.Before(q[j].at) }
+func (q queue) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
+func (q *queue) Push(x any)        { *q = append(*q, x.(entry)) }
+func (q *queue) Pop() any {
+	old := *q
+	e := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return e
+}

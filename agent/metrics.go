@@ -1,0 +1,56 @@
+package agent
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// metrics are the agent's own Prometheus metrics.
+type metrics struct {
+	pollDuration   prometheus.Histogram
+	polls          *prometheus.CounterVec // by result
+	pollErrors     *prometheus.CounterVec // by reason
+	backoff        prometheus.Gauge
+	targets        prometheus.Gauge
+	bufferDepth    prometheus.Gauge
+	bufferCapacity prometheus.Gauge
+	dropped        prometheus.Counter
+	pushes         *prometheus.CounterVec // by result
+	reachable      prometheus.Gauge
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		pollDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "dcplane_agent_poll_duration_seconds", Help: "Time one poll of one device took.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}),
+		polls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dcplane_agent_polls_total", Help: "Polls of devices, by result (ok, error).",
+		}, []string{"result"}),
+		pollErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dcplane_agent_poll_errors_total", Help: "Failed polls, by reason (timeout, refused, auth, decode, …).",
+		}, []string{"reason"}),
+		backoff: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "dcplane_agent_devices_in_backoff", Help: "Devices polled less often because their last polls failed.",
+		}),
+		targets: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "dcplane_agent_targets", Help: "Devices this agent polls.",
+		}),
+		bufferDepth: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "dcplane_agent_buffer_batches", Help: "Batches waiting to be pushed to the controller.",
+		}),
+		bufferCapacity: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "dcplane_agent_buffer_capacity_batches", Help: "How many batches the buffer holds before it drops the oldest.",
+		}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "dcplane_agent_buffer_dropped_batches_total", Help: "Batches dropped, oldest first, because the buffer was full.",
+		}),
+		pushes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dcplane_agent_pushes_total", Help: "Pushes of batches to the controller, by result (ok, error).",
+		}, []string{"result"}),
+		reachable: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "dcplane_agent_controller_reachable", Help: "1 if the last push to the controller succeeded, else 0.",
+		}),
+	}
+	reg.MustRegister(m.pollDuration, m.polls, m.pollErrors, m.backoff, m.targets,
+		m.bufferDepth, m.bufferCapacity, m.dropped, m.pushes, m.reachable)
+	return m
+}
