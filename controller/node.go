@@ -1,0 +1,181 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/dcplane/dcplane/api"
+	"github.com/dcplane/dcplane/controller/power"
+	"github.com/dcplane/dcplane/controller/state"
+	"github.com/dcplane/dcplane/controller/store"
+	"github.com/dcplane/dcplane/controller/telemetry"
+	"github.com/dcplane/dcplane/internal/inventory"
+)
+
+// Config configures a Node.
+type Config struct {
+	NodeID    string
+	DataDir   string
+	RaftAddr  string // host:port; port 0 picks one
+	Bootstrap bool   // make this node a new single-node cluster (no-op if it has state)
+	// StaleAfter is how long a device's last good poll counts; after it
+	// its readings are unknown. Three agent poll intervals is usual.
+	StaleAfter time.Duration
+	Samples    int              // per telemetry series; 0 means telemetry.DefaultSamples
+	Now        func() time.Time // nil means time.Now
+	Logger     *slog.Logger
+}
+
+// Node is one controller.
+type Node struct {
+	cfg   Config
+	log   *slog.Logger
+	store *store.Store
+	tel   *telemetry.Window
+	reg   *prometheus.Registry
+	m     *nodeMetrics
+	api   *api.Server
+}
+
+// Open starts a node: it opens (or bootstraps) the Raft store in DataDir.
+func Open(ctx context.Context, cfg Config) (*Node, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.StaleAfter <= 0 {
+		return nil, errors.New("controller: StaleAfter must be positive")
+	}
+	st, err := store.Open(ctx, store.Config{NodeID: cfg.NodeID, DataDir: cfg.DataDir, RaftAddr: cfg.RaftAddr,
+		Bootstrap: cfg.Bootstrap, Logger: cfg.Logger.With("component", "store")})
+	if err != nil {
+		return nil, fmt.Errorf("controller: %w", err)
+	}
+	n := &Node{cfg: cfg, log: cfg.Logger.With("component", "controller"), store: st,
+		tel: telemetry.New(cfg.Samples, cfg.StaleAfter), reg: prometheus.NewRegistry()}
+	n.m = newNodeMetrics(n)
+	n.reg.MustRegister(n.m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	n.api = api.NewServer(n, promhttp.HandlerFor(n.reg, promhttp.HandlerOpts{Registry: n.reg}), cfg.Logger)
+	return n, nil
+}
+
+// Handler is the node's HTTP API, /metrics included.
+func (n *Node) Handler() http.Handler { return n.api }
+
+// RaftAddr is the address Raft listens on.
+func (n *Node) RaftAddr() string { return n.store.Addr() }
+
+// WaitForLeader waits until the cluster has a leader.
+func (n *Node) WaitForLeader(ctx context.Context) error { return n.store.WaitForLeader(ctx) }
+
+// Serve serves the API on ln until ctx is done, then shuts the server down.
+func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{Handler: n.api, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("controller: serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	<-errc
+	return err
+}
+
+// Close stops Raft and closes the store.
+func (n *Node) Close() error { return n.store.Close() }
+
+// Report does the power accounting now.
+func (n *Node) Report(context.Context) (*power.Report, error) {
+	v := n.store.State()
+	if v.Site() == nil {
+		return nil, api.ErrNoInventory
+	}
+	return power.Compute(v.Site(), budgets{v}, n.tel, n.cfg.Now()), nil
+}
+
+// Site returns the applied inventory.
+func (n *Node) Site(context.Context) (*inventory.Site, error) {
+	if s := n.store.State().Site(); s != nil {
+		return s, nil
+	}
+	return nil, api.ErrNoInventory
+}
+
+// PutSite replicates a new inventory through the Raft log.
+func (n *Node) PutSite(ctx context.Context, s *inventory.Site) (uint64, error) {
+	v, err := n.store.Apply(ctx, state.PutSite{Site: s, At: n.cfg.Now()})
+	if err != nil {
+		return 0, n.leaderError(err)
+	}
+	n.log.Info("inventory applied", "site", s.Name, "racks", s.Count().Racks, "index", v.Index())
+	return v.Index(), nil
+}
+
+// Ingest takes an agent's polls into the telemetry window. Only the leader
+// keeps telemetry.
+func (n *Node) Ingest(_ context.Context, b *api.Batch) (int, error) {
+	if !n.store.IsLeader() {
+		return 0, n.leaderError(store.ErrNotLeader)
+	}
+	acc := n.tel.Ingest(b.Polls)
+	n.m.polls.Add(float64(len(b.Polls)))
+	return acc, nil
+}
+
+// leaderError turns the store's not-leader error into the API's.
+func (n *Node) leaderError(err error) error {
+	if !errors.Is(err, store.ErrNotLeader) {
+		return err
+	}
+	_, addr := n.store.Leader()
+	if addr == "" {
+		return fmt.Errorf("%w: %w", api.ErrNotLeader, err)
+	}
+	// The API address of the leader is not known yet: Raft knows only its
+	// Raft address. Report that until nodes share their API addresses.
+	return &api.NotLeaderError{LeaderAPI: "raft://" + addr}
+}
+
+// budgets adapts a state view to power.Budgets.
+type budgets struct{ v *state.View }
+
+func (b budgets) RackBudgetWatts(rack string) float64 {
+	w, err := b.v.RackBudgetWatts(rack)
+	if err != nil {
+		return 0
+	}
+	return w
+}
+
+// SiteOrPut applies s unless the node already has an inventory, which it
+// keeps (an inventory changed through the API must survive a restart with
+// the original --inventory flag). It returns the inventory in force.
+func (n *Node) SiteOrPut(ctx context.Context, s *inventory.Site) (*inventory.Site, error) {
+	// A restarted leader may not have applied its log yet: wait until it has.
+	if err := n.store.Barrier(ctx); err != nil {
+		return nil, fmt.Errorf("controller: %w", n.leaderError(err))
+	}
+	if cur := n.store.State().Site(); cur != nil {
+		n.log.Info("keeping the replicated inventory", "site", cur.Name, "index", n.store.State().Index())
+		return cur, nil
+	}
+	if _, err := n.PutSite(ctx, s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
