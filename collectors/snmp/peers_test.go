@@ -1,0 +1,259 @@
+package snmp
+
+// Helpers that start real SNMP agents for the tests: Debian's snmpsimd
+// (replaying recorded walks) and net-snmp's snmpd (SNMPv3 users). Each runs
+// on a free UDP port of 127.0.0.1 and is killed when its test ends.
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const (
+	installHint  = "apt-get install snmpsim snmpd"
+	startTimeout = 20 * time.Second
+	sysDescr     = "1.3.6.1.2.1.1.1.0"
+	sysName      = "1.3.6.1.2.1.1.5.0"
+)
+
+// requirePeer returns the path of a peer's binary. When it is missing the
+// test fails under CI=true and is skipped elsewhere, with an install hint.
+func requirePeer(t *testing.T, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err == nil {
+		return path
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s not found (CI=true, so this is a failure): %s", name, installHint)
+	}
+	t.Skipf("%s not found; to run this test: %s", name, installHint)
+	return ""
+}
+
+// recordingsDir returns ../shared/snmprec next to the module root, or skips
+// the test when it is absent.
+func recordingsDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatalf("no go.mod above the test's directory")
+		}
+		dir = parent
+	}
+	rec := filepath.Join(dir, "..", "shared", "snmprec")
+	if _, err := os.Stat(rec); err != nil {
+		t.Skipf("recordings not found at %s: %v", rec, err)
+	}
+	return rec
+}
+
+// freeUDPAddr returns 127.0.0.1:PORT for a UDP port that was free a moment
+// ago.
+func freeUDPAddr(t *testing.T) string {
+	t.Helper()
+	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := c.LocalAddr().String()
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
+
+// peerDir makes a scratch directory that a daemon which drops to nobody
+// can read and write (t.TempDir's parents are private to root).
+func peerDir(t *testing.T, prefix string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// peer is a running agent process.
+type peer struct {
+	addr   string
+	log    string
+	exited chan struct{}
+}
+
+// startPeer runs cmd with its output in logPath and kills it when the test
+// ends. The goroutine that waits for it ends when the process does.
+func startPeer(t *testing.T, addr, logPath string, cmd *exec.Cmd) *peer {
+	t.Helper()
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", cmd.Path, err)
+	}
+	p := &peer{addr: addr, log: logPath, exited: make(chan struct{})}
+	go func() {
+		_ = cmd.Wait()
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-p.exited
+	})
+	return p
+}
+
+// waitAnswers polls target with a GET of sysDescr until it answers, the
+// process exits, or startTimeout passes. Each try waits at most 200 ms for
+// an answer; tries are at least 50 ms apart, so that an agent still starting
+// (port unreachable at once) is not hammered.
+func (p *peer) waitAnswers(t *testing.T, target Target) {
+	t.Helper()
+	target.Timeout, target.Retries = 200*time.Millisecond, 0
+	ctx, cancel := context.WithTimeout(t.Context(), startTimeout)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	var lastErr error
+	for {
+		if lastErr = tryGet(ctx, target); lastErr == nil {
+			return
+		}
+		select {
+		case <-p.exited:
+			t.Fatalf("%s exited before answering; log:\n%s", filepath.Base(p.log), p.tail())
+		case <-ctx.Done():
+			t.Fatalf("agent on %s did not answer within %v: %v; log:\n%s", p.addr, startTimeout, lastErr, p.tail())
+		case <-tick.C:
+		}
+	}
+}
+
+func tryGet(ctx context.Context, target Target) error {
+	s, err := Dial(ctx, target)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	_, err = s.Get(ctx, []string{sysDescr})
+	return err
+}
+
+// tail returns the end of the peer's log, for failure messages.
+func (p *peer) tail() string {
+	b, _ := os.ReadFile(p.log)
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	return string(b)
+}
+
+// startSnmpsim serves the given recordings (name → file in the recordings
+// directory); each answers to the community of its name.
+func startSnmpsim(t *testing.T, recordings map[string]string) *peer {
+	t.Helper()
+	bin := requirePeer(t, "snmpsimd")
+	src := recordingsDir(t)
+	dir := peerDir(t, "dcplane-snmpsim-")
+	data, cache := filepath.Join(dir, "data"), filepath.Join(dir, "cache")
+	for _, d := range []string{data, cache} {
+		if err := os.Mkdir(d, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(d, 0o777); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var community string
+	for name, file := range recordings {
+		copyFile(t, filepath.Join(src, file), filepath.Join(data, name+".snmprec"))
+		community = name
+	}
+	addr := freeUDPAddr(t)
+	args := []string{"--data-dir=" + data, "--cache-dir=" + cache, "--agent-udpv4-endpoint=" + addr}
+	if os.Geteuid() == 0 {
+		args = append(args, "--process-user=nobody", "--process-group=nogroup")
+	}
+	p := startPeer(t, addr, filepath.Join(dir, "snmpsimd.log"), exec.Command(bin, args...))
+	p.waitAnswers(t, Target{Address: addr, Credentials: Credentials{Community: NewSecret(community)}})
+	return p
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Skipf("recording missing: %v", err)
+	}
+	if err := os.WriteFile(to, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The SNMPv3 user of startSnmpd, as PEERS.md configures it.
+const (
+	v3User     = "v3user"
+	v3AuthPass = "authpass123"
+	v3PrivPass = "privpass123"
+	v3SysName  = "dcplane-test"
+)
+
+// startSnmpd runs net-snmp's snmpd in the foreground with a config of its
+// own: one authPriv user (SHA-256, AES) and sysName dcplane-test.
+func startSnmpd(t *testing.T) *peer {
+	t.Helper()
+	bin := requirePeer(t, "snmpd")
+	dir := peerDir(t, "dcplane-snmpd-")
+	conf := filepath.Join(dir, "snmpd.conf")
+	body := fmt.Sprintf("createUser %s SHA-256 %s AES %s\nrouser %s priv\nsysName %s\n",
+		v3User, v3AuthPass, v3PrivPass, v3User, v3SysName)
+	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	persist := filepath.Join(dir, "persist")
+	if err := os.Mkdir(persist, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeUDPAddr(t)
+	// -I -smux: no SMUX listener (as root snmpd would open TCP *:199).
+	cmd := exec.Command(bin, "-f", "-Lo", "-C", "-I", "-smux", "-c", conf, "-p", filepath.Join(dir, "pid"),
+		"--persistentDir="+persist, "udp:"+addr)
+	cmd.Env = append(os.Environ(), "MIBS=", "MIBDIRS="+dir) // no MIB parsing noise in the log
+	p := startPeer(t, addr, filepath.Join(dir, "snmpd.log"), cmd)
+	p.waitAnswers(t, v3Target(addr, v3AuthPass, v3PrivPass))
+	if strings.Contains(p.tail(), "Unknown token") {
+		t.Fatalf("snmpd rejected an option; log:\n%s", p.tail())
+	}
+	return p
+}
+
+// v3Target is an authPriv SHA-256/AES target of startSnmpd's user.
+func v3Target(addr, authPass, privPass string) Target {
+	return Target{Address: addr, Timeout: time.Second, Credentials: Credentials{USM: &USM{
+		User: v3User, Level: AuthPriv,
+		AuthProtocol: AuthSHA256, AuthPassphrase: NewSecret(authPass),
+		PrivProtocol: PrivAES, PrivPassphrase: NewSecret(privPass),
+	}}}
+}

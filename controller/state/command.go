@@ -1,0 +1,148 @@
+package state
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/dcplane/dcplane/internal/inventory"
+)
+
+// MessageType is the first byte of an encoded command: which command the body
+// holds, possibly with the IgnoreUnknown bit set.
+type MessageType uint8
+
+// The command types. Values are written to the Raft log and are only ever
+// appended: never reuse, renumber or remove one. Zero is not a type, so that a
+// zeroed buffer never decodes.
+const (
+	PutSiteType       MessageType = 1
+	SetRackBudgetType MessageType = 2
+)
+
+// IgnoreUnknown is the high bit of the type byte. A node that does not know
+// the type of a command carrying it skips the command (Decode returns Ignored)
+// instead of failing with ErrUnknownCommand. Type values stay below it.
+const IgnoreUnknown MessageType = 0x80
+
+// spec describes one known command type.
+type spec struct {
+	name   string
+	decode func(body []byte) (Command, error)
+	// ignorable commands are written with the IgnoreUnknown bit, so that
+	// nodes older than the type skip them. No command so far is: each one
+	// changes state that every replica must hold to answer reads alike.
+	ignorable bool
+}
+
+// commands is every command type this build knows.
+var commands = map[MessageType]spec{
+	PutSiteType:       {name: "PutSite", decode: decodeAs[PutSite]},
+	SetRackBudgetType: {name: "SetRackBudget", decode: decodeAs[SetRackBudget]},
+}
+
+// String names the type, for logs and errors.
+func (t MessageType) String() string {
+	if s, ok := commands[t&^IgnoreUnknown]; ok {
+		return s.name
+	}
+	return fmt.Sprintf("MessageType(%d)", uint8(t))
+}
+
+// Command is a change to the replicated state. The set is closed: Decode must
+// know every command, so only this package defines them.
+type Command interface {
+	// Type is the command's type, without the IgnoreUnknown bit.
+	Type() MessageType
+	command()
+}
+
+// PutSite replaces the whole site inventory. Apply rejects a site that fails
+// inventory validation. Budget overrides of racks that the new site still has
+// are kept; the others are dropped.
+type PutSite struct {
+	Site *inventory.Site `json:"site"`
+	At   time.Time       `json:"at"` // when the change was asked for
+}
+
+// Type is PutSiteType.
+func (PutSite) Type() MessageType { return PutSiteType }
+func (PutSite) command()          {}
+
+// SetRackBudget overrides the inventory's power budget of one rack.
+type SetRackBudget struct {
+	Rack  string    `json:"rack"`
+	Watts float64   `json:"watts"`
+	At    time.Time `json:"at"` // when the change was asked for
+}
+
+// Type is SetRackBudgetType.
+func (SetRackBudget) Type() MessageType { return SetRackBudgetType }
+func (SetRackBudget) command()          {}
+
+// Ignored is what Decode returns for a command of a type this build does not
+// know, written with the IgnoreUnknown bit. Applying it changes nothing but
+// the index.
+type Ignored struct {
+	Raw  MessageType     // the type byte as written, with IgnoreUnknown
+	Body json.RawMessage // the body, kept for logs and re-encoding
+}
+
+// Type is the unknown type, without the IgnoreUnknown bit.
+func (c Ignored) Type() MessageType { return c.Raw &^ IgnoreUnknown }
+func (Ignored) command()            {}
+
+// Encode writes a command as its type byte followed by its JSON body.
+func Encode(cmd Command) ([]byte, error) {
+	if cmd == nil {
+		return nil, fmt.Errorf("encode: nil command: %w", ErrMalformedCommand)
+	}
+	if ig, ok := cmd.(Ignored); ok {
+		return append([]byte{byte(ig.Raw | IgnoreUnknown)}, ig.Body...), nil
+	}
+	s, ok := commands[cmd.Type()]
+	if !ok {
+		return nil, fmt.Errorf("encode %v: %w", cmd.Type(), ErrUnknownCommand)
+	}
+	t := cmd.Type()
+	if s.ignorable {
+		t |= IgnoreUnknown
+	}
+	body, err := json.Marshal(cmd)
+	if err != nil {
+		return nil, fmt.Errorf("encode %v: %w", t, err)
+	}
+	return append([]byte{byte(t)}, body...), nil
+}
+
+// Decode reads a command written by Encode. An unknown type fails with
+// ErrUnknownCommand unless it carries the IgnoreUnknown bit, in which case
+// Decode returns an Ignored command.
+func Decode(b []byte) (Command, error) {
+	if len(b) == 0 {
+		return nil, fmt.Errorf("decode: empty command: %w", ErrMalformedCommand)
+	}
+	raw := MessageType(b[0])
+	s, ok := commands[raw&^IgnoreUnknown]
+	switch {
+	case !ok && raw&IgnoreUnknown != 0:
+		return Ignored{Raw: raw, Body: bytes.Clone(b[1:])}, nil
+	case !ok:
+		return nil, fmt.Errorf("decode type %d: %w", uint8(raw), ErrUnknownCommand)
+	}
+	cmd, err := s.decode(b[1:])
+	if err != nil {
+		return nil, fmt.Errorf("decode %s: %w: %w", s.name, ErrMalformedCommand, err)
+	}
+	return cmd, nil
+}
+
+// decodeAs unmarshals a JSON body into a command of type T.
+func decodeAs[T Command](body []byte) (Command, error) {
+	var c T
+	if err := json.Unmarshal(body, &c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}

@@ -1,0 +1,209 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/dcplane/dcplane/controller/state"
+)
+
+// leaderPollInterval is how often WaitForLeader looks for a leader.
+const leaderPollInterval = 10 * time.Millisecond
+
+// ID is the node's ID.
+func (s *Store) ID() string { return s.id }
+
+// Addr is the Raft address the node advertises to the others.
+func (s *Store) Addr() string { return s.addr }
+
+// State returns the latest state this node has applied. It never blocks and
+// takes no lock; the view it returns never changes.
+func (s *Store) State() *state.View { return s.machine.View() }
+
+// IsLeader reports whether this node is the leader.
+func (s *Store) IsLeader() bool { return s.raft.State() == raft.Leader }
+
+// Leader returns the ID and address of the leader this node knows of, or
+// empty strings when it knows of none.
+func (s *Store) Leader() (id, addr string) {
+	a, i := s.raft.LeaderWithID()
+	return string(i), string(a)
+}
+
+// LeaderCh returns a channel that receives true when this node becomes the
+// leader and false when it stops being it; it receives true at once if the
+// node leads already. Only the latest value is kept for a slow reader. The
+// channel is closed when ctx is done or the store is closed: a loop that
+// reads it stops then.
+func (s *Store) LeaderCh(ctx context.Context) <-chan bool {
+	return s.leaders.subscribe(ctx)
+}
+
+// WaitForLeader waits until this node knows of a leader (itself or another),
+// the context is done, or the store is closed.
+func (s *Store) WaitForLeader(ctx context.Context) error {
+	t := time.NewTicker(leaderPollInterval)
+	defer t.Stop()
+	for {
+		if id, _ := s.Leader(); id != "" {
+			return nil
+		}
+		if s.raft.State() == raft.Shutdown {
+			return fmt.Errorf("wait for leader: %w", ErrClosed)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for leader: %w", ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// Apply commits cmd to the log and returns the state right after it was
+// applied. On a follower it fails with ErrNotLeader. A command the state
+// rejects comes back with the state's error (e.g. one wrapping
+// inventory.ErrInvalid). See the package doc for what a nil error promises.
+func (s *Store) Apply(ctx context.Context, cmd state.Command) (*state.View, error) {
+	if err := s.leading("apply"); err != nil {
+		return nil, err
+	}
+	b, err := state.Encode(cmd)
+	if err != nil {
+		return nil, fmt.Errorf("apply: %w", err)
+	}
+	f := s.raft.Apply(b, s.enqueueTimeout(ctx))
+	if err := s.await(ctx, f); err != nil {
+		return nil, fmt.Errorf("apply %v: %w", cmd.Type(), err)
+	}
+	res, ok := f.Response().(applyResult)
+	if !ok {
+		return nil, fmt.Errorf("apply %v: unexpected response %T", cmd.Type(), f.Response())
+	}
+	if res.err != nil {
+		return nil, fmt.Errorf("apply %v at index %d: %w", cmd.Type(), f.Index(), res.err)
+	}
+	return res.view, nil
+}
+
+// Barrier waits until every entry committed before it has been applied to
+// this node's state. Only the leader can; a new leader calls it before
+// trusting its state.
+func (s *Store) Barrier(ctx context.Context) error {
+	if err := s.leading("barrier"); err != nil {
+		return err
+	}
+	if err := s.await(ctx, s.raft.Barrier(s.enqueueTimeout(ctx))); err != nil {
+		return fmt.Errorf("barrier: %w", err)
+	}
+	return nil
+}
+
+// leading returns nil on the leader, else ErrClosed or ErrNotLeader, which
+// names the leader when one is known.
+func (s *Store) leading(op string) error {
+	switch s.raft.State() {
+	case raft.Leader:
+		return nil
+	case raft.Shutdown:
+		return fmt.Errorf("%s: %w", op, ErrClosed)
+	}
+	id, addr := s.Leader()
+	if id == "" {
+		return fmt.Errorf("%s: %w, and no leader is known", op, ErrNotLeader)
+	}
+	return fmt.Errorf("%s: %w: the leader is %s at %s", op, ErrNotLeader, id, addr)
+}
+
+// enqueueTimeout is how long Raft may take to accept a request: the
+// configured timeout, or less if the context's deadline is nearer.
+func (s *Store) enqueueTimeout(ctx context.Context) time.Duration {
+	d := s.timeout
+	if dl, ok := ctx.Deadline(); ok {
+		d = min(d, max(time.Until(dl), time.Millisecond))
+	}
+	return d
+}
+
+// await waits for a Raft future or the context, whichever ends first, and
+// maps Raft's errors to the store's. Raft resolves every future (at the
+// latest when it shuts down), so the goroutine that waits on it returns then.
+func (s *Store) await(ctx context.Context, f raft.Future) error {
+	done := make(chan error, 1)
+	go func() { done <- f.Error() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		return fmt.Errorf("outcome unknown: %w", ctx.Err())
+	}
+	switch {
+	case errors.Is(err, raft.ErrNotLeader):
+		return fmt.Errorf("%w: %w", ErrNotLeader, err)
+	case errors.Is(err, raft.ErrRaftShutdown):
+		return fmt.Errorf("%w: %w", ErrClosed, err)
+	case errors.Is(err, raft.ErrLeadershipLost):
+		return fmt.Errorf("outcome unknown: %w", err)
+	}
+	return err
+}
+
+// Join adds the node id at addr to the cluster as a voter. Only the leader
+// can. Joining a node already in the cluster at that address does nothing; a
+// known ID at a new address has its address updated; another node that held
+// addr is removed first.
+func (s *Store) Join(ctx context.Context, id, addr string) error {
+	if err := s.leading("join"); err != nil {
+		return err
+	}
+	cf := s.raft.GetConfiguration()
+	if err := s.await(ctx, cf); err != nil {
+		return fmt.Errorf("join %s at %s: read configuration: %w", id, addr, err)
+	}
+	for _, srv := range cf.Configuration().Servers {
+		switch {
+		case srv.ID == raft.ServerID(id) && srv.Address == raft.ServerAddress(addr):
+			s.logger.Info("node already a member, join ignored", "id", id, "addr", addr)
+			return nil
+		case srv.Address == raft.ServerAddress(addr):
+			if err := s.remove(ctx, srv); err != nil {
+				return fmt.Errorf("join %s at %s: %w", id, addr, err)
+			}
+		}
+	}
+	f := s.raft.AddVoter(raft.ServerID(id), raft.ServerAddress(addr), 0, s.enqueueTimeout(ctx))
+	if err := s.await(ctx, f); err != nil {
+		return fmt.Errorf("join %s at %s: %w", id, addr, err)
+	}
+	s.logger.Info("node joined", "id", id, "addr", addr)
+	return nil
+}
+
+// remove takes out of the cluster a node whose address a joining node now
+// has. It refuses to remove this node.
+func (s *Store) remove(ctx context.Context, srv raft.Server) error {
+	if srv.ID == raft.ServerID(s.id) {
+		return fmt.Errorf("address %s is the leader's own", srv.Address)
+	}
+	f := s.raft.RemoveServer(srv.ID, 0, s.enqueueTimeout(ctx))
+	if err := s.await(ctx, f); err != nil {
+		return fmt.Errorf("remove %s, which held the address: %w", srv.ID, err)
+	}
+	s.logger.Info("node removed: its address was taken", "id", srv.ID, "addr", srv.Address)
+	return nil
+}
+
+// Stats returns Raft's statistics (state, term, last_log_index,
+// applied_index…) with the node's ID and address, the leader's, and the index
+// of the state it serves (state_index).
+func (s *Store) Stats() map[string]string {
+	m := s.raft.Stats()
+	m["node_id"], m["addr"] = s.id, s.addr
+	m["leader_id"], m["leader_addr"] = s.Leader()
+	m["state_index"] = strconv.FormatUint(s.State().Index(), 10)
+	return m
+}

@@ -1,0 +1,68 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hashicorp/raft"
+)
+
+// DefaultApplyTimeout is the ApplyTimeout of a Config that leaves it zero.
+const DefaultApplyTimeout = 10 * time.Second
+
+// Config says how to open a Store.
+type Config struct {
+	// NodeID names the node in the cluster. It must be stable across
+	// restarts and unique in the cluster.
+	NodeID string
+	// DataDir holds the node's Raft log, stable store and snapshots. It is
+	// created if missing.
+	DataDir string
+	// RaftAddr is the host:port that Raft listens on. Port 0 picks a free
+	// port; Addr reports the address advertised to the other nodes.
+	RaftAddr string
+	// AdvertiseAddr is the host:port the other nodes reach this one at, when
+	// it differs from RaftAddr (e.g. RaftAddr binds 0.0.0.0). Optional.
+	AdvertiseAddr string
+	// Bootstrap makes this node the single voter of a new cluster. It is a
+	// no-op on a data directory that already holds Raft state.
+	Bootstrap bool
+	// Logger receives the store's logs and Raft's. Nil discards them.
+	Logger *slog.Logger
+	// ApplyTimeout bounds how long Apply, Join and Barrier wait for Raft to
+	// accept the request; the context bounds the whole call. Zero means
+	// DefaultApplyTimeout.
+	ApplyTimeout time.Duration
+
+	// tune, when set, adjusts Raft's configuration (tests shorten timeouts).
+	tune func(*raft.Config)
+}
+
+// withDefaults checks the config and fills in its defaults.
+func (c Config) withDefaults() (Config, error) {
+	var errs []error
+	if c.NodeID == "" {
+		errs = append(errs, errors.New("NodeID is required"))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("DataDir is required"))
+	}
+	if c.RaftAddr == "" {
+		errs = append(errs, errors.New("RaftAddr is required"))
+	}
+	if c.ApplyTimeout < 0 {
+		errs = append(errs, fmt.Errorf("ApplyTimeout must not be negative, got %v", c.ApplyTimeout))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return c, fmt.Errorf("store config: %w", err)
+	}
+	if c.ApplyTimeout == 0 {
+		c.ApplyTimeout = DefaultApplyTimeout
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c, nil
+}

@@ -1,0 +1,43 @@
+// Package store replicates the controller's state (package state) with
+// hashicorp/raft.
+//
+// A Store is one node of the controller cluster. Open starts it on a data
+// directory that holds its Raft log and stable store (raft-boltdb, one bolt
+// file) and its snapshots (the two latest are kept). The first node of a new
+// cluster is opened with Bootstrap set; the others are opened without it and
+// added by the leader with Join. Bootstrap on a data directory that already
+// holds Raft state is a no-op, so a node may always be started with the same
+// flags.
+//
+// # Writes
+//
+// Apply sends a command to the log. It runs on the leader only: on a follower
+// it fails with ErrNotLeader, and Leader says where to send it instead. When
+// Apply returns without error the command is durable: it is in the logs of a
+// quorum of nodes, each of which fsync'd it (bolt syncs every commit) before
+// acknowledging, and it has been applied to the leader's state. A command the
+// state rejects (an invalid site, an unknown rack) is still committed, as a
+// no-op, and Apply returns the state's error. When Apply fails with the
+// context's error or with raft.ErrLeadershipLost, the outcome is unknown: the
+// command may still commit.
+//
+// A committed entry that this node cannot decode (a type from a newer release
+// without the ignore bit, or a corrupt body) stops the node with a panic
+// rather than let its state silently diverge from the cluster's; upgrade the
+// node and start it again.
+//
+// # Reads
+//
+// State returns the latest applied state: one atomic load, no lock, safe on
+// any node. A follower's state may lag the leader's; compare View.Index with
+// the index of a write to know whether it is there yet.
+//
+// # Leadership
+//
+// LeaderCh tells the loops that only the leader runs when to start and stop.
+// A loop that starts on leadership should call Barrier first, so that it reads
+// a state holding every entry committed by earlier leaders.
+//
+// Raft's own logs (hclog) are routed to the injected slog.Logger, with
+// component=raft; with no logger they are discarded.
+package store

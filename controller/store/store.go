@@ -1,0 +1,226 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"go.etcd.io/bbolt"
+
+	"github.com/dcplane/dcplane/controller/state"
+)
+
+const (
+	// retainSnapshots is how many snapshots the node keeps on disk.
+	retainSnapshots = 2
+	// maxPool is how many connections the transport keeps open per peer.
+	maxPool = 3
+	// transportTimeout bounds one transport I/O operation.
+	transportTimeout = 10 * time.Second
+	// boltOpenTimeout bounds the wait for the bolt file's lock, so that a
+	// data directory already in use fails instead of hanging.
+	boltOpenTimeout = time.Second
+	// logFile is the bolt file that holds the Raft log and stable store.
+	logFile = "raft.db"
+)
+
+// Store is one node of the replicated controller state. Its methods are safe
+// for concurrent use.
+type Store struct {
+	id      string
+	addr    string // advertised Raft address
+	timeout time.Duration
+	logger  *slog.Logger
+
+	machine   *state.Machine
+	raft      *raft.Raft
+	trans     *raft.NetworkTransport
+	bolt      *raftboltdb.BoltStore
+	leaders   leadership
+	stop      chan struct{} // closed by Close to stop watchLeadership
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open starts a node on cfg.DataDir. With cfg.Bootstrap set and no Raft state
+// in the directory, it makes the node the single voter of a new cluster; a
+// directory that already holds state is never bootstrapped again. Open does
+// not wait for a leader: see WaitForLeader.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	s := &Store{
+		id: cfg.NodeID, timeout: cfg.ApplyTimeout, machine: state.New(), stop: make(chan struct{}),
+		logger: cfg.Logger.With("component", "store", "node", cfg.NodeID),
+	}
+	hlog := newHCLog(cfg.Logger.With("component", "raft", "node", cfg.NodeID))
+	if err := s.openRaft(ctx, cfg, hlog); err != nil {
+		return nil, fmt.Errorf("open store %s in %s: %w", cfg.NodeID, cfg.DataDir, err)
+	}
+	s.wg.Add(1)
+	go s.watchLeadership()
+	s.logger.Info("store open", "addr", s.addr, "data_dir", cfg.DataDir)
+	return s, nil
+}
+
+// openRaft opens the transport and the stores, then Raft on top of them, and
+// bootstraps if asked to and the directory is new. On error it closes what it
+// opened.
+func (s *Store) openRaft(ctx context.Context, cfg Config, hlog hclog.Logger) (err error) {
+	trans, err := newTransport(cfg, hlog)
+	if err != nil {
+		return err
+	}
+	s.trans, s.addr = trans, string(trans.LocalAddr())
+	defer func() {
+		if err != nil {
+			trans.Close()
+		}
+	}()
+	snaps, err := raft.NewFileSnapshotStoreWithLogger(cfg.DataDir, retainSnapshots, hlog.Named("snapshot"))
+	if err != nil {
+		return fmt.Errorf("snapshot store: %w", err)
+	}
+	if s.bolt, err = openBolt(filepath.Join(cfg.DataDir, logFile)); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			s.bolt.Close()
+		}
+	}()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	existing, err := raft.HasExistingState(s.bolt, s.bolt, snaps)
+	if err != nil {
+		return fmt.Errorf("check for existing state: %w", err)
+	}
+	if s.raft, err = raft.NewRaft(raftConfig(cfg, hlog), (*fsm)(s), s.bolt, s.bolt, snaps, trans); err != nil {
+		return fmt.Errorf("start raft: %w", err)
+	}
+	if err = s.bootstrap(cfg.Bootstrap, existing); err != nil {
+		s.raft.Shutdown().Error() //nolint:errcheck // the bootstrap error is the one to report
+	}
+	return err
+}
+
+func newTransport(cfg Config, hlog hclog.Logger) (*raft.NetworkTransport, error) {
+	var advertise net.Addr
+	if cfg.AdvertiseAddr != "" {
+		a, err := net.ResolveTCPAddr("tcp", cfg.AdvertiseAddr)
+		if err != nil {
+			return nil, fmt.Errorf("advertise address %s: %w", cfg.AdvertiseAddr, err)
+		}
+		advertise = a
+	}
+	t, err := raft.NewTCPTransportWithLogger(cfg.RaftAddr, advertise, maxPool, transportTimeout, hlog.Named("transport"))
+	if err != nil {
+		return nil, fmt.Errorf("raft transport on %s: %w", cfg.RaftAddr, err)
+	}
+	return t, nil
+}
+
+// openBolt opens the bolt file that serves as both log and stable store. It
+// syncs every commit: an acknowledged write is on disk.
+func openBolt(path string) (*raftboltdb.BoltStore, error) {
+	b, err := raftboltdb.New(raftboltdb.Options{
+		Path:        path,
+		BoltOptions: &bbolt.Options{Timeout: boltOpenTimeout},
+	})
+	if errors.Is(err, bbolt.ErrTimeout) {
+		return nil, fmt.Errorf("log store %s: in use by another process: %w", path, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("log store %s: %w", path, err)
+	}
+	return b, nil
+}
+
+func raftConfig(cfg Config, hlog hclog.Logger) *raft.Config {
+	rc := raft.DefaultConfig()
+	rc.LocalID = raft.ServerID(cfg.NodeID)
+	rc.Logger = hlog
+	if cfg.tune != nil {
+		cfg.tune(rc)
+	}
+	return rc
+}
+
+// bootstrap makes this node the single voter of a new cluster when asked to
+// and the data directory holds no Raft state yet.
+func (s *Store) bootstrap(want, existing bool) error {
+	switch {
+	case !want:
+		return nil
+	case existing:
+		s.logger.Info("data directory already holds raft state, not bootstrapping")
+		return nil
+	}
+	f := s.raft.BootstrapCluster(raft.Configuration{Servers: []raft.Server{{
+		Suffrage: raft.Voter, ID: raft.ServerID(s.id), Address: raft.ServerAddress(s.addr),
+	}}})
+	if err := f.Error(); err != nil && !errors.Is(err, raft.ErrCantBootstrap) {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	s.logger.Info("bootstrapped a new cluster")
+	return nil
+}
+
+// watchLeadership passes Raft's leadership changes on to LeaderCh's
+// subscribers until Close.
+func (s *Store) watchLeadership() {
+	defer s.wg.Done()
+	ch := s.raft.LeaderCh()
+	for {
+		select {
+		case leader := <-ch:
+			s.logger.Info("leadership changed", "leader", leader)
+			s.leaders.publish(leader)
+		case <-s.stop:
+			return
+		}
+	}
+}
+
+// Close stops the node: it shuts Raft down, closes its transport and stores
+// and closes every LeaderCh channel. It returns once every goroutine the
+// store started has returned. Calls after the first return the first's
+// result.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		var errs []error
+		if err := s.raft.Shutdown().Error(); err != nil {
+			errs = append(errs, fmt.Errorf("raft shutdown: %w", err))
+		}
+		// Raft closed the transport's listener; close the connections it
+		// dialled too, so that the peers' handlers return at once.
+		s.trans.CloseStreams()
+		close(s.stop)
+		s.wg.Wait()
+		s.leaders.close()
+		if err := s.bolt.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close log store: %w", err))
+		}
+		if s.closeErr = errors.Join(errs...); s.closeErr != nil {
+			s.closeErr = fmt.Errorf("close store %s: %w", s.id, s.closeErr)
+		}
+		s.logger.Info("store closed")
+	})
+	return s.closeErr
+}
