@@ -1,0 +1,118 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+
+	"github.com/dcplane/dcplane/agent"
+	"github.com/dcplane/dcplane/collectors/snmp"
+	"github.com/dcplane/dcplane/internal/inventory"
+)
+
+type agentOptions struct {
+	*globalOptions
+	name        string
+	inventory   string
+	credentials string
+	sel         agent.Selection
+	interval    time.Duration
+	timeout     time.Duration
+	workers     int
+	buffer      int
+	metricsAddr string
+}
+
+func newAgentCmd(g *globalOptions) *cobra.Command {
+	o := &agentOptions{globalOptions: g}
+	cmd := &cobra.Command{
+		Use:   "agent",
+		Short: "Poll PDUs and cooling units and push their readings to the controller",
+		Long: `Poll the devices of an inventory (or of one hall or row of it) over SNMP and
+push normalised readings to the controller given by --controller. Secrets are
+read from the files or environment variables named in --credentials, never
+from the command line. The agent's own metrics are on --metrics-addr.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
+	}
+	host, _ := os.Hostname()
+	f := cmd.Flags()
+	f.StringVar(&o.name, "name", host, "agent name reported to the controller")
+	f.StringVar(&o.inventory, "inventory", "", "site inventory file (required)")
+	f.StringVar(&o.credentials, "credentials", "", "credentials file: names used in the inventory → how to authenticate (required)")
+	f.StringVar(&o.sel.Hall, "hall", "", "poll only the devices of this hall")
+	f.StringVar(&o.sel.Row, "row", "", "poll only the devices of this row")
+	f.DurationVar(&o.interval, "interval", 10*time.Second, "time between polls of one device")
+	f.DurationVar(&o.timeout, "timeout", 3*time.Second, "time one poll may take")
+	f.IntVar(&o.workers, "workers", 32, "polls at once")
+	f.IntVar(&o.buffer, "buffer", 1000, "batches kept while the controller does not answer")
+	f.StringVar(&o.metricsAddr, "metrics-addr", "127.0.0.1:9310", "listen address of the agent's /metrics")
+	_ = cmd.MarkFlagRequired("inventory")
+	_ = cmd.MarkFlagRequired("credentials")
+	return cmd
+}
+
+func (o *agentOptions) run(cmd *cobra.Command) error {
+	log, err := o.logger(cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	site, err := inventory.LoadFile(o.inventory)
+	if err != nil {
+		return err
+	}
+	creds, err := agent.LoadCredentials(o.credentials)
+	if err != nil {
+		return err
+	}
+	client, err := o.client()
+	if err != nil {
+		return err
+	}
+	targets, skipped := agent.Targets(site, o.sel, creds, snmp.NewCollector(log))
+	logSkipped(log, skipped)
+	if len(targets) == 0 {
+		return errors.New("agent: no device to poll (check --hall, --row and the credentials file)")
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a, err := agent.New(agent.Config{Name: o.name, Targets: targets, Pusher: client, Interval: o.interval,
+		Timeout: o.timeout, Workers: o.workers, BufferBatches: o.buffer, Registerer: reg, Logger: log})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.metricsAddr)
+	if err != nil {
+		return fmt.Errorf("--metrics-addr: %w", err)
+	}
+	srv := &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	log.Info("agent polling", "devices", len(targets), "controller", client.URL(), "metrics", "http://"+ln.Addr().String()+"/metrics")
+	err = a.Run(cmd.Context())
+	if cmd.Context().Err() != nil {
+		return nil // interrupted: a clean stop
+	}
+	return err
+}
+
+// logSkipped warns about devices the agent cannot poll, one line a device for
+// the first few, then a count.
+func logSkipped(log *slog.Logger, skipped []agent.Skipped) {
+	for i, s := range skipped {
+		if i == 5 {
+			log.Warn("more devices skipped", "count", len(skipped)-i)
+			return
+		}
+		log.Warn("device skipped", "device", s.Device, "reason", s.Reason)
+	}
+}

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dcplane/dcplane/controller/power"
+)
+
+func newPowerCmd(g *globalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "power",
+		Short: "Site, hall and row draw against budget",
+		Long: `Show the site, each hall and each row: racks, draw and budget, headroom.
+A rollup with stale racks shows the draw of the racks it knows and no
+headroom: what it cannot see might use it.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := g.checkOutput(); err != nil {
+				return err
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			sum, err := c.Power(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if g.output == "json" {
+				return printJSON(cmd.OutOrStdout(), sum)
+			}
+			rows := [][]string{rollupRow("site", sum.Site)}
+			for _, h := range sum.Halls {
+				rows = append(rows, rollupRow("hall", h))
+			}
+			for _, r := range sum.Rows {
+				rows = append(rows, rollupRow("row", r))
+			}
+			return table(cmd.OutOrStdout(), []string{"LEVEL", "ID", "RACKS", "STALE", "DRAW kW", "BUDGET kW", "USED %", "HEADROOM kW"}, rows)
+		},
+	}
+}
+
+func rollupRow(level string, r power.Rollup) []string {
+	draw := r.DrawWatts
+	d := kw(&draw)
+	if !r.Complete {
+		d = "≥" + d
+	}
+	return []string{level, r.ID, fmt.Sprint(r.Racks), fmt.Sprint(r.StaleRacks), d, kw(&r.BudgetWatts), pct(r.UsedRatio), kw(r.HeadroomWatts)}
+}

@@ -1,0 +1,190 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/dcplane/dcplane/internal/inventory"
+)
+
+// SiteConfig describes a simulated site.
+type SiteConfig struct {
+	Site      *inventory.Site
+	Community string  // every device answers to it; required
+	Level     float64 // mean rack load, a share of the rack budget; 0.6
+	Seed      uint64  // varies the racks' load curves
+	Host      string  // address to bind; 127.0.0.1
+	Now       func() time.Time
+	Logger    *slog.Logger
+}
+
+// Site is a running simulated site: one SNMP agent on its own UDP port for
+// every PDU and cooling unit of an inventory, each reading a live power
+// model of its rack (PDUs) or row (cooling units).
+type Site struct {
+	server  *Server
+	log     *slog.Logger
+	racks   map[string]*Rack
+	devices map[string]*Device
+	addrs   map[string]string
+	conns   []net.PacketConn
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+// StartSite builds the devices of cfg.Site and serves them until Close or
+// until ctx is done.
+func StartSite(ctx context.Context, cfg SiteConfig) (*Site, error) {
+	if cfg.Site == nil || cfg.Community == "" {
+		return nil, fmt.Errorf("sim: site needs a Site and a Community: %w", ErrBadConfig)
+	}
+	if cfg.Level <= 0 {
+		cfg.Level = 0.6
+	}
+	if cfg.Host == "" {
+		cfg.Host = "127.0.0.1"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	s := &Site{server: NewServer(ServerOptions{Logger: cfg.Logger}), log: cfg.Logger.With("component", "sim"), racks: map[string]*Rack{},
+		devices: map[string]*Device{}, addrs: map[string]string{}, cancel: cancel}
+	for _, h := range cfg.Site.Halls {
+		for _, r := range h.Rows {
+			if err := s.addRow(ctx, cfg, &r); err != nil {
+				s.Close()
+				return nil, err
+			}
+		}
+	}
+	return s, nil
+}
+
+func (s *Site) addRow(ctx context.Context, cfg SiteConfig, row *inventory.Row) error {
+	var racks []*Rack
+	for _, k := range row.Racks {
+		model := NewLoadModel(cfg.Level*k.BudgetWatts(), cfg.Seed^hashID(k.ID))
+		rack := NewRack(model, cfg.Now)
+		s.racks[k.ID] = rack
+		racks = append(racks, rack)
+		for _, p := range k.PDUs {
+			feed := FeedA
+			if p.Feed != k.Feeds[0] {
+				feed = FeedB
+			}
+			pdu, err := NewRackPDU(RackPDUConfig{Name: p.ID, Location: k.ID, Phases: p.Phases, Voltage: p.VoltageV,
+				BreakerAmps: int(p.BreakerA), Load: rack.FeedFunc(feed), Now: cfg.Now})
+			if err != nil {
+				return err
+			}
+			if err := s.serve(ctx, cfg, p.ID, pdu.Device); err != nil {
+				return err
+			}
+		}
+	}
+	total := TotalLoad(racks...)
+	n := float64(len(row.Cooling))
+	for _, c := range row.Cooling {
+		unit, err := NewInRow(InRowConfig{Name: c.ID, Location: row.ID, CapacityWatts: c.CapacityWatts(),
+			HeatLoad: func() float64 { return total() / n }, Now: cfg.Now})
+		if err != nil {
+			return err
+		}
+		if err := s.serve(ctx, cfg, c.ID, unit.Device); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// serve gives a device a UDP socket of its own and answers on it.
+func (s *Site) serve(ctx context.Context, cfg SiteConfig, id string, d *Device) error {
+	conn, err := net.ListenPacket("udp", net.JoinHostPort(cfg.Host, "0"))
+	if err != nil {
+		return fmt.Errorf("sim: device %s: %w", id, err)
+	}
+	s.conns = append(s.conns, conn)
+	s.devices[id] = d
+	s.addrs[id] = conn.LocalAddr().String()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.server.Serve(ctx, conn, map[string]*Device{cfg.Community: d}); err != nil && ctx.Err() == nil {
+			s.log.Warn("device stopped serving", "device", id, "err", err)
+		}
+	}()
+	return nil
+}
+
+func hashID(id string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return h.Sum64()
+}
+
+// Rewrite points the SNMP addresses of site's devices at the simulator.
+func (s *Site) Rewrite(site *inventory.Site) {
+	for hi := range site.Halls {
+		for ri := range site.Halls[hi].Rows {
+			r := &site.Halls[hi].Rows[ri]
+			for ci := range r.Cooling {
+				if a, ok := s.addrs[r.Cooling[ci].ID]; ok {
+					r.Cooling[ci].SNMP.Address = a
+				}
+			}
+			for ki := range r.Racks {
+				for pi := range r.Racks[ki].PDUs {
+					p := &r.Racks[ki].PDUs[pi]
+					if a, ok := s.addrs[p.ID]; ok {
+						p.SNMP.Address = a
+					}
+				}
+			}
+		}
+	}
+}
+
+// ErrUnknown is returned for a rack or device the simulated site lacks.
+var ErrUnknown = errors.New("sim: no such rack or device")
+
+// Rack returns a rack's power model, to pin or release its load.
+func (s *Site) Rack(id string) (*Rack, error) {
+	if r, ok := s.racks[id]; ok {
+		return r, nil
+	}
+	return nil, fmt.Errorf("%w: rack %q", ErrUnknown, id)
+}
+
+// Device returns a simulated device, to silence it or make it answer
+// garbage.
+func (s *Site) Device(id string) (*Device, error) {
+	if d, ok := s.devices[id]; ok {
+		return d, nil
+	}
+	return nil, fmt.Errorf("%w: device %q", ErrUnknown, id)
+}
+
+// Addr is the host:port a device answers on.
+func (s *Site) Addr(id string) string { return s.addrs[id] }
+
+// Devices is how many devices the site serves.
+func (s *Site) Devices() int { return len(s.devices) }
+
+// Served is how many SNMP responses the site has sent.
+func (s *Site) Served() uint64 { return s.server.Served() }
+
+// Close stops every device and waits for them.
+func (s *Site) Close() {
+	s.cancel()
+	for _, c := range s.conns {
+		c.Close()
+	}
+	s.wg.Wait()
+}
