@@ -20,6 +20,9 @@ type SiteConfig struct {
 	Level     float64 // mean rack load, a share of the rack budget; 0.6
 	Seed      uint64  // varies the racks' load curves
 	Host      string  // address to bind; 127.0.0.1
+	// Refresh is how often a device resamples its readings, as a real
+	// management card does; 1 s. Tests with short poll intervals lower it.
+	Refresh time.Duration
 	Now       func() time.Time
 	Logger    *slog.Logger
 }
@@ -80,7 +83,7 @@ func (s *Site) addRow(ctx context.Context, cfg SiteConfig, row *inventory.Row) e
 				feed = FeedB
 			}
 			pdu, err := NewRackPDU(RackPDUConfig{Name: p.ID, Location: k.ID, Phases: p.Phases, Voltage: p.VoltageV,
-				BreakerAmps: int(p.BreakerA), Load: rack.FeedFunc(feed), Now: cfg.Now})
+				BreakerAmps: int(p.BreakerA), Load: rack.FeedFunc(feed), Now: cfg.Now, Refresh: cfg.Refresh})
 			if err != nil {
 				return err
 			}
@@ -93,7 +96,7 @@ func (s *Site) addRow(ctx context.Context, cfg SiteConfig, row *inventory.Row) e
 	n := float64(len(row.Cooling))
 	for _, c := range row.Cooling {
 		unit, err := NewInRow(InRowConfig{Name: c.ID, Location: row.ID, CapacityWatts: c.CapacityWatts(),
-			HeatLoad: func() float64 { return total() / n }, Now: cfg.Now})
+			HeatLoad: func() float64 { return total() / n }, Now: cfg.Now, Refresh: cfg.Refresh})
 		if err != nil {
 			return err
 		}

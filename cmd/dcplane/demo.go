@@ -139,7 +139,8 @@ func startDemo(ctx context.Context, c demoConfig) (_ *demo, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if d.sim, err = sim.StartSite(ctx, sim.SiteConfig{Site: c.site, Community: community.Reveal(), Level: c.level, Seed: 1, Logger: c.log}); err != nil {
+	if d.sim, err = sim.StartSite(ctx, sim.SiteConfig{Site: c.site, Community: community.Reveal(), Level: c.level, Seed: 1,
+		Refresh: min(time.Second, c.interval/10), Logger: c.log}); err != nil {
 		return nil, err
 	}
 	d.sim.Rewrite(c.site) // devices now live at the simulator's addresses
@@ -153,7 +154,7 @@ func startDemo(ctx context.Context, c demoConfig) (_ *demo, err error) {
 	targets, skipped := agent.Targets(c.site, agent.Selection{}, creds, snmp.NewCollector(c.log))
 	logSkipped(c.log, skipped)
 	d.agent, err = agent.New(agent.Config{Name: "demo-agent", Targets: targets, Pusher: d.client, Interval: c.interval,
-		Timeout: c.interval, Registerer: prometheus.NewRegistry(), Logger: c.log})
+		Timeout: c.interval, FlushInterval: min(time.Second, c.interval/4), Registerer: prometheus.NewRegistry(), Logger: c.log})
 	if err != nil {
 		return nil, err
 	}
