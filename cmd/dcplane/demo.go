@@ -135,7 +135,7 @@ func startDemo(ctx context.Context, c demoConfig) (_ *demo, err error) {
 			d.close()
 		}
 	}()
-	community, err := newCommunity(c.dir)
+	community, err := newCommunity(filepath.Join(c.dir, "snmp-community"))
 	if err != nil {
 		return nil, err
 	}
@@ -280,14 +280,13 @@ func (d *demo) summary(ctx context.Context) string {
 		rep.At.Format("15:04:05"), s.DrawWatts/1e6, s.BudgetWatts/1e6, count["ok"], count["warn"], count["over"], count["stale"], d.agent.Buffered())
 }
 
-// newCommunity makes a random SNMP community for this run and keeps it in a
-// file readable only by its owner, as a real deployment would.
-func newCommunity(dir string) (snmp.Secret, error) {
+// newCommunity makes a random SNMP community and keeps it in a file at path
+// readable only by its owner, as a real deployment would.
+func newCommunity(path string) (snmp.Secret, error) {
 	b := make([]byte, 12)
 	if _, err := rand.Read(b); err != nil {
 		return snmp.Secret{}, err
 	}
-	path := filepath.Join(dir, "snmp-community")
 	if err := os.WriteFile(path, []byte(hex.EncodeToString(b)+"\n"), 0o600); err != nil {
 		return snmp.Secret{}, err
 	}
