@@ -196,7 +196,7 @@ func TestLookupProfile(t *testing.T) {
 	if !errors.Is(err, ErrUnknownProfile) {
 		t.Errorf("err: got %v, want %v", err, ErrUnknownProfile)
 	}
-	if got, want := fmt.Sprint(ProfileNames()), "[apc-rpdu2]"; got != want {
+	if got, want := fmt.Sprint(ProfileNames()), "[apc-inrow apc-rpdu2]"; got != want {
 		t.Errorf("names: got %s, want %s", got, want)
 	}
 }

@@ -32,7 +32,7 @@ const DefaultProfile = "apc-rpdu2"
 // builtinProfiles returns every profile this package knows, fresh each time
 // so that there is no shared mutable registry. Add new profiles here.
 func builtinProfiles() []Profile {
-	return []Profile{RPDU2{}}
+	return []Profile{RPDU2{}, InRow{}}
 }
 
 // LookupProfile returns the built-in profile called name, or an error
