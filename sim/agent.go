@@ -17,7 +17,13 @@ import (
 const (
 	DefaultMaxVarbinds      = 100
 	DefaultMaxResponseBytes = 1472 // a UDP payload in a 1500-byte Ethernet frame
-	maxUDPPayload           = 65507
+	// maxRequestBytes bounds the requests a Server reads. Pollers send
+	// small requests (a GET of 100 OIDs is about 3 KB); a small buffer keeps
+	// a site of a thousand sockets, each blocked in a read, cheap. Larger
+	// requests are dropped, as an agent with a small maximum message size
+	// would.
+	maxRequestBytes = 8192
+	maxUDPPayload   = 65507 // the largest response a datagram can carry
 )
 
 // Device is one simulated SNMP agent: the View it answers from and the
@@ -102,7 +108,7 @@ func (s *Server) Serve(ctx context.Context, conn net.PacketConn, devices map[str
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetReadDeadline(time.Unix(1, 0)) })
 	defer stop()
 	codec := &gosnmp.GoSNMP{} // not shared: decoding writes to it
-	buf := make([]byte, maxUDPPayload+1)
+	buf := make([]byte, maxRequestBytes+1)
 	for {
 		n, addr, err := conn.ReadFrom(buf)
 		if err != nil {
@@ -110,6 +116,10 @@ func (s *Server) Serve(ctx context.Context, conn net.PacketConn, devices map[str
 				return nil
 			}
 			return fmt.Errorf("sim: serve %s: %w", conn.LocalAddr(), err)
+		}
+		if n > maxRequestBytes {
+			s.log.Debug("request too large; dropped", "from", addr, "limit", maxRequestBytes)
+			continue
 		}
 		resp := s.handle(codec, buf[:n], devs)
 		if resp == nil {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -23,6 +24,7 @@ type benchDemoOptions struct {
 	racks    int
 	interval time.Duration
 	duration time.Duration
+	heapProf string
 }
 
 func newBenchDemoCmd(g *globalOptions) *cobra.Command {
@@ -40,6 +42,7 @@ memory (now and peak), the Go heap, goroutines and CPU.`,
 	f.IntVar(&o.racks, "racks", inventory.ReferenceRacks, "number of racks")
 	f.DurationVar(&o.interval, "interval", 2*time.Second, "agent poll interval (the demo's default)")
 	f.DurationVar(&o.duration, "duration", 60*time.Second, "how long to run once every rack is known")
+	f.StringVar(&o.heapProf, "heap-profile", "", "write a Go heap profile here at the end (for go tool pprof)")
 	return cmd
 }
 
@@ -94,7 +97,24 @@ func (o *benchDemoOptions) run(cmd *cobra.Command) error {
 	if l, err := d.client.Racks(ctx, api.RackFilter{Status: "stale"}); err == nil {
 		r.StaleRacks = len(l.Racks)
 	}
+	if o.heapProf != "" {
+		if err := writeHeapProfile(o.heapProf); err != nil {
+			return err
+		}
+	}
 	return o.print(cmd.OutOrStdout(), r)
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // waitAllKnown waits until the API knows every rack's draw.

@@ -1,6 +1,7 @@
 package telemetry
 
 import (
+	"math"
 	"sync"
 	"time"
 
@@ -24,22 +25,45 @@ type Sample struct {
 	Value float64
 }
 
-// ring is a fixed-size circular buffer of samples, oldest overwritten first.
-type ring struct {
-	buf  []Sample
-	next int
-	full bool
+// point is a sample as stored: 16 bytes rather than Sample's 32, since a
+// site holds tens of thousands of series.
+type point struct {
+	at    int64 // Unix nanoseconds
+	value float64
 }
 
-func (r *ring) add(s Sample) {
-	r.buf[r.next] = s
-	r.next = (r.next + 1) % len(r.buf)
-	if r.next == 0 {
-		r.full = true
+func (p point) sample() Sample { return Sample{At: time.Unix(0, p.at), Value: p.value} }
+
+// ring is a circular buffer of up to size points, oldest overwritten first.
+// It grows as points arrive, so a series costs what it holds.
+type ring struct {
+	buf  []point
+	size int
+	next int // where the next point goes once the buffer is full
+}
+
+func (r *ring) add(p point) {
+	if len(r.buf) < r.size {
+		r.buf = append(r.buf, p)
+		return
+	}
+	r.buf[r.next] = p
+	r.next = (r.next + 1) % r.size
+}
+
+func (r *ring) last() point {
+	if len(r.buf) < r.size {
+		return r.buf[len(r.buf)-1]
+	}
+	return r.buf[(r.next-1+r.size)%r.size]
+}
+
+// each calls fn for every point, oldest first.
+func (r *ring) each(fn func(point)) {
+	for i := range r.buf {
+		fn(r.buf[(r.next+i)%len(r.buf)])
 	}
 }
-
-func (r *ring) last() Sample { return r.buf[(r.next-1+len(r.buf))%len(r.buf)] }
 
 // device is what the window knows of one device's polls.
 type device struct {
@@ -93,10 +117,10 @@ func (w *Window) Ingest(polls []collectors.Status) (accepted int) {
 			k := Key{p.Device, r.Metric, r.Scope, r.Index}
 			s := w.series[k]
 			if s == nil {
-				s = &ring{buf: make([]Sample, w.samples)}
+				s = &ring{size: w.samples}
 				w.series[k] = s
 			}
-			s.add(Sample{At: p.At, Value: r.Value})
+			s.add(point{at: p.At.UnixNano(), value: r.Value})
 		}
 	}
 	return accepted
@@ -139,11 +163,11 @@ func (w *Window) Latest(k Key, now time.Time) (Sample, bool) {
 	if r == nil {
 		return Sample{}, false
 	}
-	s := r.last()
-	if !s.At.Equal(w.devices[k.Device].lastOK) {
+	p := r.last()
+	if p.at != w.devices[k.Device].lastOK.UnixNano() {
 		return Sample{}, false
 	}
-	return s, true
+	return p.sample(), true
 }
 
 // Range returns the samples of a series taken at or after since, oldest first.
@@ -154,17 +178,16 @@ func (w *Window) Range(k Key, since time.Time) []Sample {
 	if r == nil {
 		return nil
 	}
-	n := r.next
-	if r.full {
-		n = len(r.buf)
+	from := int64(math.MinInt64) // the zero time has no UnixNano
+	if !since.IsZero() {
+		from = since.UnixNano()
 	}
-	out := make([]Sample, 0, n)
-	for i := range n {
-		s := r.buf[(r.next-n+i+len(r.buf))%len(r.buf)]
-		if !s.At.Before(since) {
-			out = append(out, s)
+	var out []Sample
+	r.each(func(p point) {
+		if p.at >= from {
+			out = append(out, p.sample())
 		}
-	}
+	})
 	return out
 }
 
