@@ -23,8 +23,8 @@ type SiteConfig struct {
 	// Refresh is how often a device resamples its readings, as a real
 	// management card does; 1 s. Tests with short poll intervals lower it.
 	Refresh time.Duration
-	Now       func() time.Time
-	Logger    *slog.Logger
+	Now     func() time.Time
+	Logger  *slog.Logger
 }
 
 // Site is a running simulated site: one SNMP agent on its own UDP port for
