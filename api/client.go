@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -72,19 +73,33 @@ func (c *Client) PutInventory(ctx context.Context, doc []byte) (*InventoryResult
 	return &out, c.do(ctx, http.MethodPut, "/v1/inventory", MediaYAML, doc, &out)
 }
 
-// Push sends a batch of polls.
+// Push sends a batch of polls, CBOR-encoded and gzip-compressed.
 func (c *Client) Push(ctx context.Context, b *Batch) (*IngestResult, error) {
-	body, err := cbor.Marshal(b)
+	body, err := EncodeBatch(b)
 	if err != nil {
-		return nil, fmt.Errorf("api: encode batch: %w", err)
+		return nil, err
 	}
 	var out IngestResult
-	return &out, c.do(ctx, http.MethodPost, "/v1/telemetry", MediaCBOR, body, &out)
+	return &out, c.do(ctx, http.MethodPost, "/v1/telemetry", MediaCBOR, body, &out, "Content-Encoding", "gzip")
+}
+
+// EncodeBatch encodes a batch as Push sends it: CBOR, then gzip. The
+// readings' repeated metric and scope names compress well.
+func EncodeBatch(b *Batch) ([]byte, error) {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	if err := cbor.NewEncoder(zw).Encode(b); err != nil {
+		return nil, fmt.Errorf("api: encode batch: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("api: encode batch: %w", err)
+	}
+	return buf.Bytes(), nil
 }
 
 // do sends a request and decodes a JSON answer into out, or returns the
 // answer's *Problem.
-func (c *Client) do(ctx context.Context, method, path, ctype string, body []byte, out any) error {
+func (c *Client) do(ctx context.Context, method, path, ctype string, body []byte, out any, headers ...string) error {
 	u := c.base.String() + path
 	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
 	if err != nil {
@@ -94,6 +109,9 @@ func (c *Client) do(ctx context.Context, method, path, ctype string, body []byte
 		req.Header.Set("Content-Type", ctype)
 	}
 	req.Header.Set("Accept", MediaJSON+", "+MediaProblem)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("api: %s %s: %w", method, c.base.Host, err)

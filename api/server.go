@@ -1,6 +1,7 @@
 package api
 
 import (
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,7 +21,7 @@ import (
 // Limits on request bodies.
 const (
 	maxInventoryBytes = 32 << 20
-	maxBatchBytes     = 16 << 20
+	maxBatchBytes     = 8 << 20 // 500 polls are about 350 KB of CBOR
 )
 
 // Controller is what the HTTP layer needs of a controller node.
@@ -180,10 +181,29 @@ func (s *Server) body(w http.ResponseWriter, r *http.Request, max int64, accept 
 			Errors: []FieldProblem{{Field: "Content-Type", Detail: "must be one of " + strings.Join(accept, ", ")}}})
 		return nil, false
 	}
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+	var body io.Reader = http.MaxBytesReader(w, r.Body, max)
+	switch enc := r.Header.Get("Content-Encoding"); enc {
+	case "", "identity":
+	case "gzip":
+		zr, err := gzip.NewReader(body)
+		if err != nil {
+			s.problem(w, r, &Problem{Type: ProblemInvalid, Title: "Malformed gzip body", Status: http.StatusBadRequest, Detail: err.Error(),
+				Errors: []FieldProblem{{Field: "body", Detail: "not gzip data"}}})
+			return nil, false
+		}
+		defer zr.Close()
+		// Bound what the body expands to as well (a small bomb is cheap):
+		// read one byte past the limit to tell "at" from "over".
+		body = io.LimitReader(zr, max+1)
+	default:
+		s.problem(w, r, &Problem{Type: ProblemUnsupported, Title: "Unsupported content encoding", Status: http.StatusUnsupportedMediaType,
+			Errors: []FieldProblem{{Field: "Content-Encoding", Detail: fmt.Sprintf("%q; use gzip or none", enc)}}})
+		return nil, false
+	}
+	b, err := io.ReadAll(body)
 	var tooLarge *http.MaxBytesError
 	switch {
-	case errors.As(err, &tooLarge):
+	case errors.As(err, &tooLarge) || int64(len(b)) > max:
 		s.problem(w, r, &Problem{Type: ProblemTooLarge, Title: "Request body too large", Status: http.StatusRequestEntityTooLarge,
 			Detail: fmt.Sprintf("the limit is %d bytes", max)})
 		return nil, false

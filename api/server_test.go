@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -208,5 +209,47 @@ func TestClientRoundTrip(t *testing.T) {
 	var p *api.Problem
 	if !errors.As(err, &p) || p.Status != 409 {
 		t.Errorf("got %v, want a *Problem with status 409", err)
+	}
+}
+
+func TestTelemetryEncodings(t *testing.T) {
+	var got *api.Batch
+	fc := &fakeController{ingest: func(b *api.Batch) (int, error) { got = b; return len(b.Polls), nil }}
+	srv := api.NewServer(fc, nil, slog.New(slog.DiscardHandler))
+	batch := &api.Batch{Agent: "a1", Seq: 1, Polls: []collectors.Status{{Device: "P1", At: at, OK: true,
+		Readings: []collectors.Reading{{Metric: collectors.PowerWatts, Scope: collectors.ScopeDevice, Value: 42}}}}}
+	gz, err := api.EncodeBatch(batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A gzip bomb: 9 MiB of zeros, over the 8 MiB limit once expanded.
+	var bomb bytes.Buffer
+	zw := gzip.NewWriter(&bomb)
+	zw.Write(make([]byte, 9<<20))
+	zw.Close()
+	tests := []struct {
+		name, encoding string
+		body           []byte
+		wantStatus     int
+	}{
+		{"gzip", "gzip", gz, 202},
+		{"not gzip", "gzip", []byte("plain"), 400},
+		{"expands over the limit", "gzip", bomb.Bytes(), 413},
+		{"unknown encoding", "br", gz, 415},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest("POST", "/v1/telemetry", bytes.NewReader(tt.body))
+			req.Header.Set("Content-Type", api.MediaCBOR)
+			req.Header.Set("Content-Encoding", tt.encoding)
+			rec := httptest.NewRecorder()
+			srv.ServeHTTP(rec, req)
+			if rec.Code != tt.wantStatus {
+				t.Errorf("got %d %s, want %d", rec.Code, rec.Body, tt.wantStatus)
+			}
+		})
+	}
+	if got == nil || got.Polls[0].Readings[0].Value != 42 {
+		t.Errorf("got %+v, want the gzip batch delivered intact", got)
 	}
 }

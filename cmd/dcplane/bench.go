@@ -16,7 +16,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/fxamacker/cbor/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
@@ -61,12 +60,12 @@ controller and then dropped, so the controller is not measured.`,
 	return cmd
 }
 
-// discardPusher encodes batches as the real client does, counts them and
-// drops them.
+// discardPusher encodes batches as the real client does (CBOR, gzip),
+// counts them and drops them.
 type discardPusher struct{ polls, bytes atomic.Int64 }
 
 func (p *discardPusher) Push(_ context.Context, b *api.Batch) (*api.IngestResult, error) {
-	enc, err := cbor.Marshal(b)
+	enc, err := api.EncodeBatch(b)
 	if err != nil {
 		return nil, err
 	}
