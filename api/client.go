@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -17,6 +18,10 @@ import (
 
 	"github.com/dcplane/dcplane/controller/power"
 )
+
+// ErrUnreachable is returned when no answer came from the controller at
+// all: nothing listens there, the network is down, or the call timed out.
+var ErrUnreachable = errors.New("api: cannot reach the controller")
 
 // Client talks to a controller's API.
 type Client struct {
@@ -114,7 +119,11 @@ func (c *Client) do(ctx context.Context, method, path, ctype string, body []byte
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("api: %s %s: %w", method, c.base.Host, err)
+		var ue *url.Error
+		if errors.As(err, &ue) && ctx.Err() == nil {
+			err = ue.Err // the cause, without the URL repeated
+		}
+		return fmt.Errorf("%w at %s: %w", ErrUnreachable, c.base, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))

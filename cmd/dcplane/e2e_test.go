@@ -236,7 +236,7 @@ func TestInventoryValidateCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	cmd := newRootCmd()
+	cmd, _ := newRootCmd()
 	cmd.SetArgs([]string{"inventory", "validate", path})
 	cmd.SetOut(&out)
 	err = cmd.Execute()
@@ -244,7 +244,7 @@ func TestInventoryValidateCommand(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("got %v, want an error containing %s", err, want)
 	}
-	cmd = newRootCmd()
+	cmd, _ = newRootCmd()
 	cmd.SetArgs([]string{"inventory", "validate", "../../internal/inventory/testdata/small.yaml"})
 	out.Reset()
 	cmd.SetOut(&out)

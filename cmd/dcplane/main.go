@@ -6,23 +6,46 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/dcplane/dcplane/api"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := newRootCmd().ExecuteContext(ctx)
+	// With SIGPIPE notified, a write to a closed pipe (dcplane rack ls | head)
+	// fails with EPIPE instead of killing the process.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	root, g := newRootCmd()
+	err := root.ExecuteContext(ctx)
 	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "dcplane:", err)
-		var ec exitCoder
-		if errors.As(err, &ec) {
-			os.Exit(ec.ExitCode())
-		}
-		os.Exit(1)
+	os.Exit(exitCode(err, g.started, os.Stderr))
+}
+
+// exitCode reports err and says how to exit: 0 success (or a reader that
+// went away), 2 a mistake on the command line, 1 any other failure.
+func exitCode(err error, started bool, stderr io.Writer) int {
+	if err == nil || errors.Is(err, syscall.EPIPE) {
+		return 0
 	}
+	fmt.Fprintln(stderr, "dcplane:", err)
+	if errors.Is(err, api.ErrUnreachable) {
+		fmt.Fprintln(stderr, "Start a controller (dcplane demo, or dcplane controller --bootstrap), or point --controller or $DCPLANE_CONTROLLER at one.")
+	}
+	var ec exitCoder
+	if errors.As(err, &ec) {
+		return ec.ExitCode()
+	}
+	if !started {
+		// Cobra failed before any command ran: unknown command, wrong
+		// number of arguments, a required flag missing.
+		fmt.Fprintln(stderr, "Run 'dcplane --help' for usage.")
+		return 2
+	}
+	return 1
 }
 
 // exitCoder is an error that says which exit code it deserves.

@@ -17,9 +17,10 @@ type globalOptions struct {
 	controller string
 	output     string
 	logLevel   string
+	started    bool // a command's RunE was reached: arguments and flags were fine
 }
 
-func newRootCmd() *cobra.Command {
+func newRootCmd() (*cobra.Command, *globalOptions) {
 	g := &globalOptions{}
 	root := &cobra.Command{
 		Use:   "dcplane",
@@ -32,6 +33,16 @@ teams (the HTTP API).
 Start with: dcplane demo`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Runs after cobra has checked arguments and flags, before RunE.
+		// Cobra checks required flags only after this hook: check them here
+		// so that a missing one is a usage error too.
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if err := cmd.ValidateRequiredFlags(); err != nil {
+				return usageError{err}
+			}
+			g.started = true
+			return nil
+		},
 	}
 	def := os.Getenv("DCPLANE_CONTROLLER")
 	if def == "" {
@@ -44,7 +55,7 @@ Start with: dcplane demo`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newRackCmd(g), newPowerCmd(g), newInventoryCmd(g), newProbeCmd(),
 		newControllerCmd(g), newAgentCmd(g), newDemoCmd(g), newSimCmd(g), newBenchCmd(g))
-	return root
+	return root, g
 }
 
 // client returns an API client of the --controller URL.

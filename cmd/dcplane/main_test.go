@@ -1,0 +1,44 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"testing"
+)
+
+// TestExitCodes checks what a script sees: 2 for a mistake on the command
+// line, 1 for a failure, 0 for success.
+func TestExitCodes(t *testing.T) {
+	tests := []struct {
+		args   []string
+		want   int
+		stderr string
+	}{
+		{[]string{"inventory", "validate", "../../internal/inventory/testdata/small.yaml"}, 0, ""},
+		{[]string{"nosuch"}, 2, "unknown command"},
+		{[]string{"rack", "show"}, 2, "accepts 1 arg(s)"},
+		{[]string{"agent"}, 2, `required flag(s) "credentials", "inventory" not set`},
+		{[]string{"rack", "ls", "--bogus"}, 2, "unknown flag"},
+		{[]string{"rack", "ls", "-o", "yaml"}, 2, "want table or json"},
+		{[]string{"rack", "ls", "--controller", "http://127.0.0.1:1"}, 1, "Start a controller"},
+		{[]string{"inventory", "validate", "nonexistent.yaml"}, 1, "no such file"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			root, g := newRootCmd()
+			root.SetArgs(tt.args)
+			root.SetOut(io.Discard)
+			root.SetErr(io.Discard)
+			var stderr bytes.Buffer
+			got := exitCode(root.ExecuteContext(context.Background()), g.started, &stderr)
+			if got != tt.want {
+				t.Errorf("got exit %d, want %d (%s)", got, tt.want, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tt.stderr) {
+				t.Errorf("got stderr %q, want it to contain %q", stderr.String(), tt.stderr)
+			}
+		})
+	}
+}
