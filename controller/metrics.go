@@ -4,11 +4,16 @@ import (
 	"context"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/dcplane/dcplane/controller/power"
 )
 
 // nodeMetrics exports the power accounting at scrape time, so a rack's draw
 // series exists only while its draw is known: a stale rack has no draw
-// sample (and dcplane_rack_telemetry_stale 1), never a 0.
+// sample (and dcplane_rack_telemetry_stale 1), never a 0. Rollups (row, hall,
+// site) export their draw only when every rack is known, and always the
+// known part as a lower bound with the count of stale racks, so one silent
+// PDU does not blank a hall's panel.
 type nodeMetrics struct {
 	n        *Node
 	polls    prometheus.Counter
@@ -17,11 +22,23 @@ type nodeMetrics struct {
 	rackDraw *prometheus.Desc
 	rackBudg *prometheus.Desc
 	rackStal *prometheus.Desc
-	rowDraw  *prometheus.Desc
-	rowBudg  *prometheus.Desc
-	hallDraw *prometheus.Desc
-	hallBudg *prometheus.Desc
 	pduDraw  *prometheus.Desc
+	levels   [3]levelDescs // row, hall, site
+}
+
+// levelDescs are the metrics of one rollup level.
+type levelDescs struct {
+	draw, known, budget, stale *prometheus.Desc
+}
+
+func newLevelDescs(level string, labels []string) levelDescs {
+	name := "dcplane_" + level + "_"
+	return levelDescs{
+		draw:   prometheus.NewDesc(name+"power_watts", "Power the "+level+" draws. Absent while some rack of it has stale telemetry.", labels, nil),
+		known:  prometheus.NewDesc(name+"power_known_watts", "Power drawn by the racks of the "+level+" whose draw is known: a lower bound while some are stale.", labels, nil),
+		budget: prometheus.NewDesc(name+"budget_watts", "Sum of the rack budgets of the "+level+".", labels, nil),
+		stale:  prometheus.NewDesc(name+"stale_racks", "Racks of the "+level+" whose draw is unknown (stale telemetry).", labels, nil),
+	}
 }
 
 func newNodeMetrics(n *Node) *nodeMetrics {
@@ -36,61 +53,77 @@ func newNodeMetrics(n *Node) *nodeMetrics {
 		rackDraw: prometheus.NewDesc("dcplane_rack_power_watts", "Power a rack draws: the sum of its PDUs' input power. Absent while unknown.", rack, nil),
 		rackBudg: prometheus.NewDesc("dcplane_rack_budget_watts", "A rack's power budget.", rack, nil),
 		rackStal: prometheus.NewDesc("dcplane_rack_telemetry_stale", "1 if some PDU of the rack has stale telemetry, so its draw is unknown.", rack, nil),
-		rowDraw:  prometheus.NewDesc("dcplane_row_power_watts", "Power a row draws. Absent while some rack of the row is stale.", []string{"hall", "row"}, nil),
-		rowBudg:  prometheus.NewDesc("dcplane_row_budget_watts", "Sum of the row's rack budgets.", []string{"hall", "row"}, nil),
-		hallDraw: prometheus.NewDesc("dcplane_hall_power_watts", "Power a hall draws. Absent while some rack of the hall is stale.", []string{"hall"}, nil),
-		hallBudg: prometheus.NewDesc("dcplane_hall_budget_watts", "Sum of the hall's rack budgets.", []string{"hall"}, nil),
 		pduDraw:  prometheus.NewDesc("dcplane_pdu_power_watts", "A PDU's input power. Absent while unknown.", []string{"hall", "row", "rack", "pdu", "feed"}, nil),
+		levels: [3]levelDescs{
+			newLevelDescs("row", []string{"hall", "row"}),
+			newLevelDescs("hall", []string{"hall"}),
+			newLevelDescs("site", []string{"site"}),
+		},
 	}
 }
 
 func (m *nodeMetrics) Describe(ch chan<- *prometheus.Desc) {
 	m.polls.Describe(ch)
-	for _, d := range []*prometheus.Desc{m.leader, m.series, m.rackDraw, m.rackBudg, m.rackStal, m.rowDraw, m.rowBudg, m.hallDraw, m.hallBudg, m.pduDraw} {
+	for _, d := range []*prometheus.Desc{m.leader, m.series, m.rackDraw, m.rackBudg, m.rackStal, m.pduDraw} {
 		ch <- d
+	}
+	for _, l := range m.levels {
+		ch <- l.draw
+		ch <- l.known
+		ch <- l.budget
+		ch <- l.stale
 	}
 }
 
 func (m *nodeMetrics) Collect(ch chan<- prometheus.Metric) {
 	m.polls.Collect(ch)
-	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
-	}
 	leader := 0.0
 	if m.n.store.IsLeader() {
 		leader = 1
 	}
-	gauge(m.leader, leader)
+	gauge(ch, m.leader, leader)
 	_, series := m.n.tel.Stats()
-	gauge(m.series, float64(series))
+	gauge(ch, m.series, float64(series))
 	rep, err := m.n.Report(context.Background())
-	if err != nil || !m.n.store.IsLeader() {
+	if err != nil || leader == 0 {
 		return // no inventory, or a follower: it has no telemetry
 	}
+	m.collectRacks(ch, rep)
+	for _, r := range rep.Rows {
+		m.levels[0].collect(ch, r, r.Hall, r.ID)
+	}
+	for _, h := range rep.Halls {
+		m.levels[1].collect(ch, h, h.ID)
+	}
+	m.levels[2].collect(ch, rep.Site, rep.Site.ID)
+}
+
+func (m *nodeMetrics) collectRacks(ch chan<- prometheus.Metric, rep *power.Report) {
 	for _, k := range rep.Racks {
-		gauge(m.rackBudg, k.BudgetWatts, k.Hall, k.Row, k.ID)
+		gauge(ch, m.rackBudg, k.BudgetWatts, k.Hall, k.Row, k.ID)
 		stale := 1.0
 		if k.DrawWatts != nil {
-			gauge(m.rackDraw, *k.DrawWatts, k.Hall, k.Row, k.ID)
+			gauge(ch, m.rackDraw, *k.DrawWatts, k.Hall, k.Row, k.ID)
 			stale = 0
 		}
-		gauge(m.rackStal, stale, k.Hall, k.Row, k.ID)
+		gauge(ch, m.rackStal, stale, k.Hall, k.Row, k.ID)
 		for _, p := range k.PDUs {
 			if p.PowerWatts != nil {
-				gauge(m.pduDraw, *p.PowerWatts, k.Hall, k.Row, k.ID, p.ID, p.Feed)
+				gauge(ch, m.pduDraw, *p.PowerWatts, k.Hall, k.Row, k.ID, p.ID, p.Feed)
 			}
 		}
 	}
-	for _, r := range rep.Rows {
-		if r.Complete {
-			gauge(m.rowDraw, r.DrawWatts, r.Hall, r.ID)
-		}
-		gauge(m.rowBudg, r.BudgetWatts, r.Hall, r.ID)
+}
+
+func (l levelDescs) collect(ch chan<- prometheus.Metric, r power.Rollup, labels ...string) {
+	if r.Complete {
+		gauge(ch, l.draw, r.DrawWatts, labels...)
 	}
-	for _, h := range rep.Halls {
-		if h.Complete {
-			gauge(m.hallDraw, h.DrawWatts, h.ID)
-		}
-		gauge(m.hallBudg, h.BudgetWatts, h.ID)
-	}
+	gauge(ch, l.known, r.DrawWatts, labels...)
+	gauge(ch, l.budget, r.BudgetWatts, labels...)
+	gauge(ch, l.stale, float64(r.StaleRacks), labels...)
+}
+
+func gauge(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, labels ...string) {
+	ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 }

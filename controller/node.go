@@ -58,7 +58,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, errors.New("controller: StaleAfter must be positive")
 	}
 	st, err := store.Open(ctx, store.Config{NodeID: cfg.NodeID, DataDir: cfg.DataDir, RaftAddr: cfg.RaftAddr,
-		Bootstrap: cfg.Bootstrap, Logger: cfg.Logger.With("component", "store")})
+		Bootstrap: cfg.Bootstrap, Logger: cfg.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("controller: %w", err)
 	}

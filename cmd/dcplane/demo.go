@@ -41,7 +41,7 @@ func newDemoCmd(g *globalOptions) *cobra.Command {
 	o := &demoOptions{globalOptions: g}
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Run a whole simulated site on loopback: simulator, agent and controller (logs at warn unless --log-level)",
+		Short: "Run a whole simulated site on loopback: simulator, agent and controller (logs only errors unless --log-level)",
 		Long: `Run the reference site on this machine: every PDU and in-row cooling unit is
 a real SNMP agent on its own loopback UDP port, an agent polls them all, and
 a single-node controller on a temporary data directory accounts for the
@@ -74,7 +74,9 @@ func (o *demoOptions) demoSite() (*inventory.Site, error) {
 
 func (o *demoOptions) run(cmd *cobra.Command) error {
 	if !cmd.Flags().Changed("log-level") {
-		o.logLevel = "warn"
+		// The live summary says what matters (stale racks, unpushed
+		// batches); warnings about each silent device would drown it.
+		o.logLevel = "error"
 	}
 	log, err := o.logger(cmd.ErrOrStderr())
 	if err != nil {
@@ -276,8 +278,16 @@ func (d *demo) summary(ctx context.Context) string {
 		count[k.Status]++
 	}
 	s := rep.Site
-	return fmt.Sprintf("%s  draw %.3f MW of %.3f MW  racks: %d ok, %d warn, %d over, %d stale  buffered batches %d",
-		rep.At.Format("15:04:05"), s.DrawWatts/1e6, s.BudgetWatts/1e6, count["ok"], count["warn"], count["over"], count["stale"], d.agent.Buffered())
+	draw := fmt.Sprintf("%.3f MW", s.DrawWatts/1e6)
+	if !s.Complete {
+		draw = "≥ " + draw // stale racks are not counted
+	}
+	line := fmt.Sprintf("%s  draw %s of %.3f MW budget  racks: %d ok, %d warn, %d over, %d stale",
+		rep.At.Format("15:04:05"), draw, s.BudgetWatts/1e6, count["ok"], count["warn"], count["over"], count["stale"])
+	if n := d.agent.Buffered(); n > 0 {
+		line += fmt.Sprintf("  batches not yet pushed: %d", n)
+	}
+	return line
 }
 
 // newCommunity makes a random SNMP community and keeps it in a file at path

@@ -161,6 +161,19 @@ func TestEndToEnd(t *testing.T) {
 		if !strings.Contains(metrics, `dcplane_rack_telemetry_stale{hall="H1",rack="H1-R01-K02",row="H1-R01"} 1`) {
 			t.Error("got no dcplane_rack_telemetry_stale 1 for the stale rack")
 		}
+		// The hall's exact draw is unknown, but its known part and how many
+		// racks it lacks are there for the dashboards.
+		for _, want := range []string{`dcplane_hall_stale_racks{hall="H1"} 1`, `dcplane_hall_power_known_watts{hall="H1"} `, `dcplane_site_stale_racks{site="city-dpc"} 1`} {
+			if !strings.Contains(metrics, want) {
+				t.Errorf("got no %s in the metrics", want)
+			}
+		}
+		if strings.Contains(metrics, `dcplane_hall_power_watts{hall="H1"}`) {
+			t.Error("got dcplane_hall_power_watts for a hall with a stale rack, want it absent")
+		}
+		if !strings.Contains(metrics, `dcplane_hall_power_watts{hall="H2"} `) {
+			t.Error("got no dcplane_hall_power_watts for the complete hall H2")
+		}
 		dev.Silence(false)
 		eventually(t, "known again", 10*interval, func() error {
 			k, err := c.Rack(ctx, "H1-R01-K02")

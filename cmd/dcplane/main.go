@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/dcplane/dcplane/api"
+	"github.com/dcplane/dcplane/internal/inventory"
 )
 
 func main() {
@@ -31,7 +32,13 @@ func exitCode(err error, started bool, stderr io.Writer) int {
 	if err == nil || errors.Is(err, syscall.EPIPE) {
 		return 0
 	}
-	fmt.Fprintln(stderr, "dcplane:", err)
+	var ve *inventory.ValidationError
+	if errors.As(err, &ve) && len(ve.Problems) > 1 {
+		// One problem a line, each starting with file:line: as editors expect.
+		fmt.Fprintf(stderr, "dcplane: the inventory is invalid:\n%v\n", err)
+	} else {
+		fmt.Fprintln(stderr, "dcplane:", err)
+	}
 	if errors.Is(err, api.ErrUnreachable) {
 		fmt.Fprintln(stderr, "Start a controller (dcplane demo, or dcplane controller --bootstrap), or point --controller or $DCPLANE_CONTROLLER at one.")
 	}

@@ -112,13 +112,18 @@ func newRackShowCmd(g *globalOptions) *cobra.Command {
 				return printJSON(cmd.OutOrStdout(), k)
 			}
 			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "rack %s  row %s  hall %s\ndraw %s kW of %s kW (%s %%), headroom %s kW, %s\n\n",
-				k.ID, k.Row, k.Hall, kw(k.DrawWatts), kw(&k.BudgetWatts), pct(k.UsedRatio), kw(k.HeadroomWatts), statusWord(k.Status))
+			fmt.Fprintf(w, "rack %s  row %s  hall %s\n", k.ID, k.Row, k.Hall)
+			if k.DrawWatts == nil {
+				fmt.Fprintf(w, "draw unknown (stale telemetry) of a %s kW budget: headroom cannot be vouched for\n\n", kw(&k.BudgetWatts))
+			} else {
+				fmt.Fprintf(w, "draw %s kW of %s kW (%s %%), headroom %s kW, %s\n\n",
+					kw(k.DrawWatts), kw(&k.BudgetWatts), pct(k.UsedRatio), kw(k.HeadroomWatts), statusWord(k.Status))
+			}
 			rows := make([][]string, len(k.PDUs))
 			for i, p := range k.PDUs {
 				seen := "never"
 				if p.LastSeen != nil {
-					seen = p.LastSeen.Format("15:04:05")
+					seen = p.LastSeen.Local().Format("2006-01-02 15:04:05 MST")
 				}
 				rows[i] = []string{p.ID, p.Feed, kw(p.PowerWatts), kw(&p.CapacityWatts), seen, p.StaleReason}
 			}

@@ -166,6 +166,10 @@ func raftConfig(cfg Config, hlog hclog.Logger) *raft.Config {
 // and the data directory holds no Raft state yet.
 func (s *Store) bootstrap(want, existing bool) error {
 	switch {
+	case !want && !existing:
+		s.logger.Warn("no raft state in the data directory and not bootstrapping: this node waits to be joined to a cluster " +
+			"(start the first node of a new cluster with --bootstrap)")
+		return nil
 	case !want:
 		return nil
 	case existing:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -77,29 +78,40 @@ func LoadFile(path string) (*Site, error) {
 }
 
 // Parse parses and validates an inventory; name is used in error messages.
-// Fields left out get their defaults.
+// Fields left out get their defaults. Every problem found is reported at
+// once: unknown fields do not hide the rules the rest of the file breaks.
 func Parse(name string, data []byte) (*Site, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, yamlError(name, err)
+		return nil, yamlError(name, err) // not YAML at all
 	}
 	if len(root.Content) == 0 {
 		return nil, &ValidationError{[]*FieldError{{File: name, Msg: "the file is empty"}}}
 	}
+	s := &Site{file: name, lines: map[string]int{}}
+	indexLines(root.Content[0], "", s.lines)
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	var s Site
-	if err := dec.Decode(&s); err != nil {
-		return nil, yamlError(name, err)
+	err := dec.Decode(s)
+	if err == nil {
+		s.applyDefaults()
+		if err := s.Validate(); err != nil {
+			return nil, err
+		}
+		return s, nil
 	}
-	s.file = name
-	s.lines = map[string]int{}
-	indexLines(root.Content[0], "", s.lines)
-	s.applyDefaults()
-	if err := s.Validate(); err != nil {
-		return nil, err
+	ve := yamlError(name, err).(*ValidationError)
+	for _, fe := range ve.Problems {
+		s.explainUnknown(fe)
 	}
-	return &s, nil
+	// If unknown fields were all that was wrong, the rest can be checked.
+	if yaml.Unmarshal(data, s) == nil {
+		s.applyDefaults()
+		ve.Problems = append(ve.Problems, s.problems()...)
+	}
+	slices.SortStableFunc(ve.Problems, func(a, b *FieldError) int { return a.Line - b.Line })
+	ve.Problems = capped(name, ve.Problems)
+	return nil, ve
 }
 
 var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
@@ -107,6 +119,7 @@ var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 // yamlError turns the YAML library's errors into FieldErrors with the file
 // name and line.
 func yamlError(name string, err error) error {
+	// The caller type-asserts: keep returning a *ValidationError.
 	var msgs []string
 	var te *yaml.TypeError
 	if errors.As(err, &te) {

@@ -40,7 +40,13 @@ func TestParseErrors(t *testing.T) {
 		{"negative budget", insertAfter("          - id: H1-R01-K01\n", "            budget_kw: -3\n"),
 			[]string{"site.yaml:8: halls[0].rows[0].racks[0].budget_kw: must be greater than 0"}},
 		{"unknown field", insertAfter("                feed: A\n", "                breakr_a: 32\n"),
-			[]string{"site.yaml:11:", "field breakr_a not found"}},
+			[]string{"site.yaml:11: halls[0].rows[0].racks[0].pdus[0].breakr_a: unknown field; did you mean breaker_a?"}},
+		{"unknown field does not hide other problems", func(s string) string {
+			return insertAfter("                feed: A\n", "                breakr_a: 32\n")(strings.Replace(s, "capacity_kw: 60", "capacity_kw: -5", 1))
+		}, []string{"site.yaml:11: halls[0].rows[0].racks[0].pdus[0].breakr_a: unknown field; did you mean breaker_a?",
+			"site.yaml:20: halls[0].rows[0].cooling[0].capacity_kw: must be greater than 0"}},
+		{"unknown field far from any", insertAfter("          - id: H1-R01-K01\n", "            colour: red\n"),
+			[]string{"site.yaml:8: halls[0].rows[0].racks[0].colour: unknown field; known here: id, budget_kw, feeds, pdus, servers"}},
 		{"wrong type", strings.NewReplacer("breaker_a: 32\n                snmp: {address: \"127.0.0.1:16100\"", "breaker_a: lots\n                snmp: {address: \"127.0.0.1:16100\"").Replace,
 			[]string{"site.yaml:11:", "lots"}},
 		{"feed not on rack", strings.NewReplacer("feed: B", "feed: C").Replace,
@@ -58,6 +64,8 @@ func TestParseErrors(t *testing.T) {
 		{"two problems", func(s string) string {
 			return strings.NewReplacer("capacity_kw: 60", "capacity_kw: 0", "feed: B", "feed: C").Replace(s)
 		}, []string{"site.yaml:14:", "site.yaml:19: halls[0].rows[0].cooling[0].capacity_kw: must be greater than 0"}},
+		{"missing breaker", strings.NewReplacer("                breaker_a: 32\n                snmp: {address: \"127.0.0.1:16101\"", "                snmp: {address: \"127.0.0.1:16101\"").Replace,
+			[]string{"site.yaml:13: halls[0].rows[0].racks[0].pdus[1].breaker_a: is required"}},
 	}
 	base := readFile(t, "testdata/small.yaml")
 	for _, tt := range tests {
@@ -87,4 +95,26 @@ func TestParseEmpty(t *testing.T) {
 
 func insertAfter(anchor, text string) func(string) string {
 	return func(s string) string { return strings.Replace(s, anchor, anchor+text, 1) }
+}
+
+// TestParseCapsProblems breaks every PDU of the reference site: the report
+// stops at 50 problems, in line order, and says how many more there are.
+func TestParseCapsProblems(t *testing.T) {
+	doc := strings.ReplaceAll(readFile(t, "../../deploy/sites/reference-dpc.yaml"), "breaker_a: 32", "braker_a: 32")
+	_, err := inventory.Parse("ref.yaml", []byte(doc))
+	var ve *inventory.ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("got %v, want a *ValidationError", err)
+	}
+	if got := len(ve.Problems); got != 51 {
+		t.Fatalf("got %d lines, want 50 problems and a note", got)
+	}
+	for i := 1; i < 50; i++ {
+		if ve.Problems[i].Line < ve.Problems[i-1].Line {
+			t.Fatalf("got problem %d at line %d after line %d, want line order", i, ve.Problems[i].Line, ve.Problems[i-1].Line)
+		}
+	}
+	if last := ve.Problems[50].Error(); !strings.HasPrefix(last, "ref.yaml: … and ") {
+		t.Errorf("got last line %q, want a count of the problems left out", last)
+	}
 }

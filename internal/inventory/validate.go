@@ -19,9 +19,6 @@ type checker struct {
 }
 
 func (c *checker) add(path, format string, args ...any) {
-	if len(c.errs) >= maxProblems {
-		return
-	}
 	c.errs = append(c.errs, &FieldError{File: c.s.file, Line: c.s.lineOf(path), Field: path, Msg: fmt.Sprintf(format, args...)})
 }
 
@@ -38,7 +35,11 @@ func (c *checker) id(path, id string) {
 }
 
 func (c *checker) positive(path string, v float64) {
-	if !(v > 0) {
+	switch {
+	case v > 0:
+	case v == 0 && c.s.lines != nil && c.s.lines[path] == 0:
+		c.add(path, "is required") // left out of the file, not written as 0
+	default:
 		c.add(path, "must be greater than 0, got %v", v)
 	}
 }
@@ -47,6 +48,14 @@ func (c *checker) positive(path string, v float64) {
 // present and unique, sizes positive, PDUs on feeds their rack has, and a
 // 2N rack able to run on one feed alone. It returns a *ValidationError.
 func (s *Site) Validate() error {
+	if p := s.problems(); len(p) > 0 {
+		return &ValidationError{Problems: capped(s.file, p)}
+	}
+	return nil
+}
+
+// problems lists every rule the site breaks, in file order.
+func (s *Site) problems() []*FieldError {
 	c := &checker{s: s, seen: map[string]string{}}
 	if s.Name == "" {
 		c.add("site", "is required")
@@ -65,10 +74,16 @@ func (s *Site) Validate() error {
 			c.row(fmt.Sprintf("%s.rows[%d]", hp, ri), &h.Rows[ri])
 		}
 	}
-	if len(c.errs) > 0 {
-		return &ValidationError{Problems: c.errs}
+	return c.errs
+}
+
+// capped keeps the first maxProblems problems and says how many it left out.
+func capped(file string, errs []*FieldError) []*FieldError {
+	if len(errs) <= maxProblems {
+		return errs
 	}
-	return nil
+	n := len(errs) - maxProblems
+	return append(errs[:maxProblems:maxProblems], &FieldError{File: file, Msg: fmt.Sprintf("… and %d more problems", n)})
 }
 
 func (c *checker) row(path string, r *Row) {
