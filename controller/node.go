@@ -33,6 +33,9 @@ type Config struct {
 	Samples    int              // per telemetry series; 0 means telemetry.DefaultSamples
 	Now        func() time.Time // nil means time.Now
 	Logger     *slog.Logger
+	// Gatherer, if set, is served on /metrics beside the node's own
+	// metrics: the demo puts its agent's there.
+	Gatherer prometheus.Gatherer
 }
 
 // Node is one controller.
@@ -66,7 +69,11 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		tel: telemetry.New(cfg.Samples, cfg.StaleAfter), reg: prometheus.NewRegistry()}
 	n.m = newNodeMetrics(n)
 	n.reg.MustRegister(n.m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	n.api = api.NewServer(n, promhttp.HandlerFor(n.reg, promhttp.HandlerOpts{Registry: n.reg}), cfg.Logger)
+	gatherers := prometheus.Gatherers{n.reg}
+	if cfg.Gatherer != nil {
+		gatherers = append(gatherers, cfg.Gatherer)
+	}
+	n.api = api.NewServer(n, promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{Registry: n.reg}), cfg.Logger)
 	return n, nil
 }
 

@@ -122,16 +122,19 @@ type demo struct {
 	node   *controller.Node
 	client *api.Client
 	agent  *agent.Agent
-	apiURL string
-	site   *inventory.Site
-	wg     sync.WaitGroup
-	errs   chan error
+	// agentReg holds the agent's metrics, served on the controller's
+	// /metrics so that the demo has one scrape target.
+	agentReg *prometheus.Registry
+	apiURL   string
+	site     *inventory.Site
+	wg       sync.WaitGroup
+	errs     chan error
 }
 
 // startDemo starts the simulator, the controller (with the site applied) and
 // an agent polling every simulated device; all stop when ctx is done.
 func startDemo(ctx context.Context, c demoConfig) (_ *demo, err error) {
-	d := &demo{site: c.site, errs: make(chan error, 3)}
+	d := &demo{site: c.site, errs: make(chan error, 3), agentReg: prometheus.NewRegistry()}
 	defer func() {
 		if err != nil {
 			d.close()
@@ -156,7 +159,7 @@ func startDemo(ctx context.Context, c demoConfig) (_ *demo, err error) {
 	targets, skipped := agent.Targets(c.site, agent.Selection{}, creds, snmp.NewCollector(c.log))
 	logSkipped(c.log, skipped)
 	d.agent, err = agent.New(agent.Config{Name: "demo-agent", Targets: targets, Pusher: d.client, Interval: c.interval,
-		Timeout: c.interval, FlushInterval: min(time.Second, c.interval/4), Registerer: prometheus.NewRegistry(), Logger: c.log})
+		Timeout: c.interval, FlushInterval: min(time.Second, c.interval/4), Registerer: d.agentReg, Logger: c.log})
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +173,7 @@ func (d *demo) startController(ctx context.Context, c demoConfig) error {
 		return fmt.Errorf("--http-addr %s: %w (is another dcplane running? pick another with --http-addr)", c.httpAddr, err)
 	}
 	d.node, err = controller.Open(ctx, controller.Config{NodeID: "demo", DataDir: filepath.Join(c.dir, "raft"), RaftAddr: "127.0.0.1:0",
-		Bootstrap: true, StaleAfter: 3 * c.interval, Logger: c.log})
+		Bootstrap: true, StaleAfter: 3 * c.interval, Logger: c.log, Gatherer: d.agentReg})
 	if err != nil {
 		ln.Close()
 		return err

@@ -193,6 +193,10 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("dashboards query only exported metrics, in valid PromQL", func(t *testing.T) {
+		checkDashboards(t, scrape(t, d.apiURL))
+	})
+
 	stop()
 	t.Run("a restarted controller still has its inventory", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
