@@ -46,8 +46,12 @@ type Config struct {
 	FlushInterval time.Duration // how often results are batched; 1 s
 	MaxBatch      int           // polls a batch holds at most; 500
 	BufferBatches int           // batches kept while the controller does not answer; 1000
-	Registerer    prometheus.Registerer
-	Logger        *slog.Logger
+	// Reasons are the failure reasons the pollers may report; each starts
+	// at 0 in dcplane_agent_poll_errors_total, so that its rate is 0 rather
+	// than absent before the first failure.
+	Reasons    []string
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
 }
 
 func (c *Config) defaults() error {
@@ -99,6 +103,13 @@ func New(cfg Config) (*Agent, error) {
 	}
 	m := newMetrics(cfg.Registerer)
 	m.targets.Set(float64(len(cfg.Targets)))
+	for _, r := range []string{"ok", "error"} {
+		m.polls.WithLabelValues(r)
+		m.pushes.WithLabelValues(r)
+	}
+	for _, r := range cfg.Reasons {
+		m.pollErrors.WithLabelValues(r)
+	}
 	return &Agent{cfg: cfg, log: cfg.Logger.With("component", "agent"), m: m, buf: newBuffer(cfg.BufferBatches, m)}, nil
 }
 

@@ -86,7 +86,7 @@ func (o *agentOptions) run(cmd *cobra.Command) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a, err := agent.New(agent.Config{Name: o.name, Targets: targets, Pusher: client, Interval: o.interval,
-		Timeout: o.timeout, Workers: o.workers, BufferBatches: o.buffer, Registerer: reg, Logger: log})
+		Timeout: o.timeout, Workers: o.workers, BufferBatches: o.buffer, Reasons: snmp.Reasons(), Registerer: reg, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -159,7 +159,7 @@ func startDemo(ctx context.Context, c demoConfig) (_ *demo, err error) {
 	targets, skipped := agent.Targets(c.site, agent.Selection{}, creds, snmp.NewCollector(c.log))
 	logSkipped(c.log, skipped)
 	d.agent, err = agent.New(agent.Config{Name: "demo-agent", Targets: targets, Pusher: d.client, Interval: c.interval,
-		Timeout: c.interval, FlushInterval: min(time.Second, c.interval/4), Registerer: d.agentReg, Logger: c.log})
+		Timeout: c.interval, FlushInterval: min(time.Second, c.interval/4), Reasons: snmp.Reasons(), Registerer: d.agentReg, Logger: c.log})
 	if err != nil {
 		return nil, err
 	}

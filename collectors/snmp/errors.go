@@ -42,6 +42,12 @@ const (
 	ReasonOther        = "other"        // anything else, including a poll cancelled by its caller
 )
 
+// Reasons lists every value Reason returns but "", so that a metric
+// labelled by reason can start each at 0.
+func Reasons() []string {
+	return []string{ReasonTimeout, ReasonRefused, ReasonAuth, ReasonDecode, ReasonNoSuchObject, ReasonOther}
+}
+
 // StatusError is a response whose error-status is not noError.
 type StatusError struct {
 	Status gosnmp.SNMPError
