@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/gosnmp/gosnmp"
+
+	"github.com/dcplane/dcplane/internal/peer"
 )
 
 // smallView is a device with a few objects of each type.
@@ -178,7 +180,7 @@ func TestAgentSilenceAndGarbage(t *testing.T) {
 // TestAgentWalkRecordings walks recorded devices and checks the walk gives
 // back exactly the file's OIDs and values, in OID order.
 func TestAgentWalkRecordings(t *testing.T) {
-	dir := snmprecDir(t)
+	dir := peer.Recordings(t)
 	for _, name := range manifestFiles(t, dir) {
 		t.Run(name, func(t *testing.T) {
 			recs, err := LoadSnmprec(filepath.Join(dir, name))

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/gosnmp/gosnmp"
+
+	"github.com/dcplane/dcplane/internal/peer"
 )
 
 // inrowReading is one analog entry as a collector reads it.
@@ -91,7 +93,7 @@ func checkInRow(t *testing.T, capacity, load float64, r map[int]inrowReading, mo
 // the recording's entry numbers, descriptions and units must match the
 // model's, and the overlaid walk keeps the recorded-only objects.
 func TestInRowOverlaysRecording(t *testing.T) {
-	recs, err := LoadSnmprec(filepath.Join(snmprecDir(t), "apc_inrow-dx.snmprec"))
+	recs, err := LoadSnmprec(filepath.Join(peer.Recordings(t), "apc_inrow-dx.snmprec"))
 	if err != nil {
 		t.Fatalf("load: %v", err)
 	}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gosnmp/gosnmp"
+
+	"github.com/dcplane/dcplane/internal/peer"
 )
 
 // walkInts walks root on the agent and returns the integer objects by OID
@@ -227,7 +229,7 @@ func TestRackPDUConfigErrors(t *testing.T) {
 // TestRackPDUMatchesRecording checks that the model uses the OIDs, types
 // and scales of a real AP8853 for the objects the recording holds.
 func TestRackPDUMatchesRecording(t *testing.T) {
-	recs, err := LoadSnmprec(filepath.Join(snmprecDir(t), "apc_ap8853.snmprec"))
+	recs, err := LoadSnmprec(filepath.Join(peer.Recordings(t), "apc_ap8853.snmprec"))
 	if err != nil {
 		t.Fatalf("load: %v", err)
 	}

@@ -3,9 +3,6 @@ package sim
 import (
 	"context"
 	"net"
-	"os"
-	"path/filepath"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -59,27 +56,6 @@ func (a *testAgent) client(tb testing.TB, community string, version gosnmp.SnmpV
 	}
 	tb.Cleanup(func() { c.Conn.Close() })
 	return c
-}
-
-// snmprecDir finds ../shared/snmprec beside the module root, walking up
-// from this file to go.mod; the test is skipped when it is absent.
-func snmprecDir(tb testing.TB) string {
-	tb.Helper()
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		tb.Skip("cannot locate test source to find ../shared/snmprec")
-	}
-	for dir := filepath.Dir(file); dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			snmprec := filepath.Join(dir, "..", "shared", "snmprec")
-			if _, err := os.Stat(snmprec); err != nil {
-				tb.Skipf("recordings not found at %s (../shared/snmprec beside the repo): %v", snmprec, err)
-			}
-			return snmprec
-		}
-	}
-	tb.Skip("go.mod not found above the test source")
-	return ""
 }
 
 // fakeClock is a settable clock for models, safe for the agent's goroutine.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -15,28 +14,15 @@ import (
 	"time"
 
 	"github.com/gosnmp/gosnmp"
-)
 
-// snmpbulkwalk finds net-snmp's tool. Under CI=true a missing tool fails
-// the test, as for every peer binary; elsewhere the test is skipped.
-func snmpbulkwalk(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("snmpbulkwalk")
-	if err == nil {
-		return path
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("snmpbulkwalk not found (CI=true): install net-snmp's tools with 'apt-get install -y snmp': %v", err)
-	}
-	t.Skipf("snmpbulkwalk not found; install net-snmp's tools with 'apt-get install -y snmp' to run this cross-check: %v", err)
-	return ""
-}
+	"github.com/dcplane/dcplane/internal/peer"
+)
 
 // TestNetSNMPBulkWalk walks simulated devices with net-snmp's snmpbulkwalk,
 // a second, independent SNMP implementation, and checks that it sees every
 // object of the view, in order, with its type and value.
 func TestNetSNMPBulkWalk(t *testing.T) {
-	tool := snmpbulkwalk(t)
+	tool := peer.Require(t, "snmpbulkwalk", "snmp")
 	clock := newFakeClock() // frozen: live values hold still during the walk
 	pdu, err := NewRackPDU(RackPDUConfig{Name: "r07-pdu-a", Phases: 3, Banks: 6, Outlets: 24,
 		Probe: &Probe{Name: "front"}, Now: clock.Now, Load: func() float64 { return 8123.4 }})
@@ -79,7 +65,7 @@ func TestNetSNMPBulkWalk(t *testing.T) {
 // cross-checked even where the recordings are absent.
 func recordingsDir(t *testing.T) string {
 	dir := ""
-	t.Run("recordings", func(t *testing.T) { dir = snmprecDir(t) })
+	t.Run("recordings", func(t *testing.T) { dir = peer.Recordings(t) })
 	return dir
 }
 

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/gosnmp/gosnmp"
+
+	"github.com/dcplane/dcplane/internal/peer"
 )
 
 func TestParseSnmprecValues(t *testing.T) {
@@ -86,7 +88,7 @@ func TestParseSnmprecErrors(t *testing.T) {
 // TestLoadSharedRecordings parses every recording in ../shared/snmprec and
 // checks that each data line gave one record.
 func TestLoadSharedRecordings(t *testing.T) {
-	dir := snmprecDir(t)
+	dir := peer.Recordings(t)
 	files := manifestFiles(t, dir)
 	if len(files) < 30 {
 		t.Fatalf("MANIFEST.tsv lists %d recordings, want at least 30", len(files))

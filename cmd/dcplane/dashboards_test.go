@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/dcplane/dcplane/dashboards"
+
+	"github.com/dcplane/dcplane/internal/peer"
 )
 
 // dashboardExprs returns the PromQL queries of every dashboard: panel
@@ -88,7 +90,7 @@ func checkDashboards(t *testing.T, scraped string) {
 			fmt.Fprintf(&rules, "  - record: dashboard:query_%d\n    expr: %s\n", n, q)
 		}
 	}
-	promtool := needPeer(t, "promtool", "prometheus")
+	promtool := peer.Require(t, "promtool", "prometheus")
 	path := filepath.Join(t.TempDir(), "dashboards.rules.yml")
 	if err := os.WriteFile(path, []byte(rules.String()), 0o644); err != nil {
 		t.Fatal(err)

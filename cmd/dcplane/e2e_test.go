@@ -18,22 +18,9 @@ import (
 	"github.com/dcplane/dcplane/controller"
 	"github.com/dcplane/dcplane/controller/power"
 	"github.com/dcplane/dcplane/internal/inventory"
-)
 
-// needPeer returns the path of a peer program. Under CI=true a missing peer
-// fails the test; elsewhere the test is skipped with how to install it.
-func needPeer(t *testing.T, name, pkg string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is missing (apt-get install -y %s)", name, pkg)
-	}
-	t.Skipf("%s is missing: apt-get install -y %s", name, pkg)
-	return ""
-}
+	"github.com/dcplane/dcplane/internal/peer"
+)
 
 // eventually polls cond every 20 ms until it returns nil or d passes, and
 // returns how long it took.
@@ -185,7 +172,7 @@ func TestEndToEnd(t *testing.T) {
 	})
 
 	t.Run("metrics pass promtool", func(t *testing.T) {
-		promtool := needPeer(t, "promtool", "prometheus")
+		promtool := peer.Require(t, "promtool", "prometheus")
 		cmd := exec.Command(promtool, "check", "metrics")
 		cmd.Stdin = strings.NewReader(scrape(t, d.apiURL))
 		if out, err := cmd.CombinedOutput(); err != nil {

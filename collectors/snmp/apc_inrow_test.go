@@ -19,6 +19,8 @@ import (
 
 	c "github.com/dcplane/dcplane/collectors"
 	"github.com/dcplane/dcplane/sim"
+
+	"github.com/dcplane/dcplane/internal/peer"
 )
 
 const inrowRecording = "apc_inrow-dx.snmprec"
@@ -208,7 +210,7 @@ func TestParseInRowErrors(t *testing.T) {
 // TestParseInRowRecording parses the coolingUnit lines of the recorded
 // InRow DX, without an agent.
 func TestParseInRowRecording(t *testing.T) {
-	pdus := coolingUnitVarbinds(t, filepath.Join(recordingsDir(t), inrowRecording))
+	pdus := coolingUnitVarbinds(t, filepath.Join(peer.Recordings(t), inrowRecording))
 	for _, module := range []int{0, 1} {
 		got, err := parseInRow(pdus, module)
 		if err != nil || !slices.Equal(got, inrowDX) {

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dcplane/dcplane/internal/peer"
 )
 
 const (
@@ -22,46 +24,6 @@ const (
 	sysDescr     = "1.3.6.1.2.1.1.1.0"
 	sysName      = "1.3.6.1.2.1.1.5.0"
 )
-
-// requirePeer returns the path of a peer's binary. When it is missing the
-// test fails under CI=true and is skipped elsewhere, with an install hint.
-func requirePeer(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s not found (CI=true, so this is a failure): %s", name, installHint)
-	}
-	t.Skipf("%s not found; to run this test: %s", name, installHint)
-	return ""
-}
-
-// recordingsDir returns ../shared/snmprec next to the module root, or skips
-// the test when it is absent.
-func recordingsDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatalf("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
-	rec := filepath.Join(dir, "..", "shared", "snmprec")
-	if _, err := os.Stat(rec); err != nil {
-		t.Skipf("recordings not found at %s: %v", rec, err)
-	}
-	return rec
-}
 
 // freeUDPAddr returns 127.0.0.1:PORT for a UDP port that was free a moment
 // ago.
@@ -93,8 +55,8 @@ func peerDir(t *testing.T, prefix string) string {
 	return dir
 }
 
-// peer is a running agent process.
-type peer struct {
+// agentProcess is a running peer agent process.
+type agentProcess struct {
 	addr   string
 	log    string
 	exited chan struct{}
@@ -102,7 +64,7 @@ type peer struct {
 
 // startPeer runs cmd with its output in logPath and kills it when the test
 // ends. The goroutine that waits for it ends when the process does.
-func startPeer(t *testing.T, addr, logPath string, cmd *exec.Cmd) *peer {
+func startPeer(t *testing.T, addr, logPath string, cmd *exec.Cmd) *agentProcess {
 	t.Helper()
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -113,7 +75,7 @@ func startPeer(t *testing.T, addr, logPath string, cmd *exec.Cmd) *peer {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", cmd.Path, err)
 	}
-	p := &peer{addr: addr, log: logPath, exited: make(chan struct{})}
+	p := &agentProcess{addr: addr, log: logPath, exited: make(chan struct{})}
 	go func() {
 		_ = cmd.Wait()
 		close(p.exited)
@@ -129,7 +91,7 @@ func startPeer(t *testing.T, addr, logPath string, cmd *exec.Cmd) *peer {
 // process exits, or startTimeout passes. Each try waits at most 200 ms for
 // an answer; tries are at least 50 ms apart, so that an agent still starting
 // (port unreachable at once) is not hammered.
-func (p *peer) waitAnswers(t *testing.T, target Target) {
+func (p *agentProcess) waitAnswers(t *testing.T, target Target) {
 	t.Helper()
 	target.Timeout, target.Retries = 200*time.Millisecond, 0
 	ctx, cancel := context.WithTimeout(t.Context(), startTimeout)
@@ -162,7 +124,7 @@ func tryGet(ctx context.Context, target Target) error {
 }
 
 // tail returns the end of the peer's log, for failure messages.
-func (p *peer) tail() string {
+func (p *agentProcess) tail() string {
 	b, _ := os.ReadFile(p.log)
 	if len(b) > 4000 {
 		b = b[len(b)-4000:]
@@ -172,10 +134,10 @@ func (p *peer) tail() string {
 
 // startSnmpsim serves the given recordings (name → file in the recordings
 // directory); each answers to the community of its name.
-func startSnmpsim(t *testing.T, recordings map[string]string) *peer {
+func startSnmpsim(t *testing.T, recordings map[string]string) *agentProcess {
 	t.Helper()
-	bin := requirePeer(t, "snmpsimd")
-	src := recordingsDir(t)
+	bin := peer.Require(t, "snmpsimd", "snmpsim")
+	src := peer.Recordings(t)
 	dir := peerDir(t, "dcplane-snmpsim-")
 	data, cache := filepath.Join(dir, "data"), filepath.Join(dir, "cache")
 	for _, d := range []string{data, cache} {
@@ -222,9 +184,9 @@ const (
 
 // startSnmpd runs net-snmp's snmpd in the foreground with a config of its
 // own: one authPriv user (SHA-256, AES) and sysName dcplane-test.
-func startSnmpd(t *testing.T) *peer {
+func startSnmpd(t *testing.T) *agentProcess {
 	t.Helper()
-	bin := requirePeer(t, "snmpd")
+	bin := peer.Require(t, "snmpd", "snmpd")
 	dir := peerDir(t, "dcplane-snmpd-")
 	conf := filepath.Join(dir, "snmpd.conf")
 	body := fmt.Sprintf("createUser %s SHA-256 %s AES %s\nrouser %s priv\nsysName %s\n",
