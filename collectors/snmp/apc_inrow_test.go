@@ -248,33 +248,13 @@ func coolingUnitVarbinds(t *testing.T, path string) []gosnmp.SnmpPDU {
 // DX through the Collector and the apc-inrow profile.
 func TestInRowRecording(t *testing.T) {
 	agent := startSnmpsim(t, map[string]string{"inrowdx": inrowRecording, "ap8853": "apc_ap8853.snmprec"})
-	tests := []struct {
-		name       string
-		community  string
-		module     int
-		want       []c.Reading
-		wantReason string
-	}{
+	tests := []recordingCase{
 		{name: "InRow DX", community: "inrowdx", want: inrowDX},
 		{name: "InRow DX unit 1", community: "inrowdx", module: 1, want: inrowDX},
 		{name: "InRow DX unit 2", community: "inrowdx", module: 2, wantReason: ReasonNoSuchObject},
 		{name: "a PDU is not a cooling unit", community: "ap8853", wantReason: ReasonNoSuchObject},
 	}
-	collector := NewCollector(nil)
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-			defer cancel()
-			target := Target{Address: agent.addr, Module: tt.module, Credentials: Credentials{Community: NewSecret(tt.community)}}
-			got := collector.Poll(ctx, target, InRow{})
-			if got.OK != (tt.wantReason == "") || got.Reason != tt.wantReason {
-				t.Fatalf("status: got OK=%v reason %q (%s), want reason %q", got.OK, got.Reason, got.Err, tt.wantReason)
-			}
-			if !slices.Equal(got.Readings, tt.want) {
-				t.Errorf("readings:\n got %v\nwant %v", got.Readings, tt.want)
-			}
-		})
-	}
+	pollRecordings(t, agent.addr, InRow{}, tests)
 }
 
 // TestInRowSimulator polls dcplane's simulated InRow, half loaded, through

@@ -11,10 +11,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/dcplane/dcplane/collectors"
 	"github.com/dcplane/dcplane/internal/peer"
 )
 
@@ -218,4 +220,34 @@ func v3Target(addr, authPass, privPass string) Target {
 		AuthProtocol: AuthSHA256, AuthPassphrase: NewSecret(authPass),
 		PrivProtocol: PrivAES, PrivPassphrase: NewSecret(privPass),
 	}}}
+}
+
+// recordingCase is one poll of a recording that snmpsimd serves.
+type recordingCase struct {
+	name       string
+	community  string // which recording
+	module     int
+	want       []collectors.Reading
+	wantReason string // "" for a poll that succeeds
+}
+
+// pollRecordings polls each case through the Collector with profile p and
+// checks its status and readings.
+func pollRecordings(t *testing.T, addr string, p Profile, tests []recordingCase) {
+	t.Helper()
+	collector := NewCollector(nil)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			target := Target{Address: addr, Module: tt.module, Credentials: Credentials{Community: NewSecret(tt.community)}}
+			got := collector.Poll(ctx, target, p)
+			if got.OK != (tt.wantReason == "") || got.Reason != tt.wantReason {
+				t.Fatalf("status: got OK=%v reason %q (%s), want reason %q", got.OK, got.Reason, got.Err, tt.wantReason)
+			}
+			if !slices.Equal(got.Readings, tt.want) {
+				t.Errorf("readings:\n got %v\nwant %v", got.Readings, tt.want)
+			}
+		})
+	}
 }

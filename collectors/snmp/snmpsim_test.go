@@ -1,8 +1,6 @@
 package snmp
 
 import (
-	"context"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -23,13 +21,7 @@ func TestRecordings(t *testing.T) {
 		"ap7900b":     "apc_ap7900b.snmprec",
 		"dell":        "dell-rpdu.snmprec",
 	})
-	tests := []struct {
-		name       string
-		community  string
-		module     int
-		want       []c.Reading
-		wantReason string
-	}{
+	tests := []recordingCase{
 		{name: "AP8853", community: "ap8853", want: []c.Reading{
 			rd(c.PowerWatts, c.ScopeDevice, 0, 1140),             // .4.3.1.5.1|2|114 (0.01 kW)
 			rd(c.ApparentPowerVA, c.ScopeDevice, 0, 1190),        // .4.3.1.16.1|2|119 (0.01 kVA)
@@ -61,25 +53,11 @@ func TestRecordings(t *testing.T) {
 		{name: "AP8853 module 2", community: "ap8853", module: 2, wantReason: ReasonNoSuchObject}, // one module only: .4.3.1.2.1|2|1
 		{name: "Dell rPDU", community: "dell", wantReason: ReasonNoSuchObject},                    // DellrPDU-MIB (674.10903.200), not rPDU2
 	}
-	collector := NewCollector(nil)
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-			defer cancel()
-			target := Target{Address: sim.addr, Module: tt.module, Credentials: Credentials{Community: NewSecret(tt.community)}}
-			got := collector.Poll(ctx, target, RPDU2{})
-			if got.OK != (tt.wantReason == "") || got.Reason != tt.wantReason {
-				t.Fatalf("status: got OK=%v reason %q (%s), want reason %q", got.OK, got.Reason, got.Err, tt.wantReason)
-			}
-			if !slices.Equal(got.Readings, tt.want) {
-				t.Errorf("readings:\n got %v\nwant %v", got.Readings, tt.want)
-			}
-		})
-	}
+	pollRecordings(t, sim.addr, RPDU2{}, tests)
 	t.Run("get", func(t *testing.T) { testSessionGet(t, sim.addr) })
 	t.Run("wrong community times out", func(t *testing.T) {
 		target := Target{Address: sim.addr, Timeout: 200 * time.Millisecond, Credentials: Credentials{Community: NewSecret("nosuchcommunity")}}
-		got := collector.Poll(t.Context(), target, RPDU2{})
+		got := NewCollector(nil).Poll(t.Context(), target, RPDU2{})
 		if got.OK || got.Reason != ReasonTimeout {
 			t.Errorf("got OK=%v reason %q (%s), want reason %q", got.OK, got.Reason, got.Err, ReasonTimeout)
 		}
