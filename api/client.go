@@ -42,8 +42,8 @@ func NewClient(baseURL string, httpClient *http.Client) (*Client, error) {
 	return &Client{base: u, http: httpClient}, nil
 }
 
-// URL is the controller's base URL.
-func (c *Client) URL() string { return c.base.String() }
+// URL is the controller's base URL, any password in it redacted.
+func (c *Client) URL() string { return c.base.Redacted() }
 
 // RackFilter narrows GET /v1/racks; empty fields match everything.
 type RackFilter struct{ Hall, Row, Status string }
@@ -123,7 +123,7 @@ func (c *Client) do(ctx context.Context, method, path, ctype string, body []byte
 		if errors.As(err, &ue) && ctx.Err() == nil {
 			err = ue.Err // the cause, without the URL repeated
 		}
-		return fmt.Errorf("%w at %s: %w", ErrUnreachable, c.base, err)
+		return fmt.Errorf("%w at %s: %w", ErrUnreachable, c.base.Redacted(), err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))

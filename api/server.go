@@ -247,22 +247,36 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, ErrNotFound):
 		s.problem(w, r, &Problem{Type: ProblemNotFound, Title: "Not found", Status: http.StatusNotFound, Detail: err.Error()})
 	default:
+		// The cause stays in the log: it may tell an outsider more than it
+		// should.
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		s.problem(w, r, &Problem{Type: ProblemInternal, Title: "Internal error", Status: http.StatusInternalServerError, Detail: err.Error()})
+		s.problem(w, r, &Problem{Type: ProblemInternal, Title: "Internal error", Status: http.StatusInternalServerError,
+			Detail: "the request failed inside the controller; see its log"})
 	}
 }
 
 func (s *Server) problem(w http.ResponseWriter, r *http.Request, p *Problem) {
-	p.Instance = r.URL.Path
+	if r != nil {
+		p.Instance = r.URL.Path
+	}
 	w.Header().Set("Content-Type", MediaProblem)
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
 }
 
+// json answers v as JSON. It encodes before writing the status, so that a
+// value that cannot be encoded is a 500 problem, not a 200 with no body.
 func (s *Server) json(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		s.log.Error("encode response", "err", err)
+		s.problem(w, nil, &Problem{Type: ProblemInternal, Title: "Internal error", Status: http.StatusInternalServerError,
+			Detail: "the answer could not be encoded; see the controller's log"})
+		return
+	}
 	w.Header().Set("Content-Type", MediaJSON)
 	w.WriteHeader(status)
-	if err := json.NewEncoder(w).Encode(v); err != nil {
+	if _, err := w.Write(append(b, '\n')); err != nil {
 		s.log.Debug("write response", "err", err)
 	}
 }

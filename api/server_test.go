@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -164,7 +165,7 @@ func TestErrorsMapToProblems(t *testing.T) {
 	}{
 		{"no inventory", api.ErrNoInventory, 409, "no-inventory"},
 		{"not leader", &api.NotLeaderError{LeaderAPI: "http://10.0.0.2:8080"}, 503, `"leader":"http://10.0.0.2:8080"`},
-		{"other", errors.New("disk on fire"), 500, "disk on fire"},
+		{"other", errors.New("disk on fire"), 500, "see its log"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -209,6 +210,22 @@ func TestClientRoundTrip(t *testing.T) {
 	var p *api.Problem
 	if !errors.As(err, &p) || p.Status != 409 {
 		t.Errorf("got %v, want a *Problem with status 409", err)
+	}
+}
+
+// TestUnencodableAnswer makes the report hold a NaN: the answer must be a
+// 500 problem, not a 200 with an empty body.
+func TestUnencodableAnswer(t *testing.T) {
+	fc := &fakeController{report: func() (*power.Report, error) {
+		r := sampleReport()
+		nan := math.NaN()
+		r.Racks[0].DrawWatts = &nan
+		return r, nil
+	}}
+	rec := httptest.NewRecorder()
+	api.NewServer(fc, nil, slog.New(slog.DiscardHandler)).ServeHTTP(rec, httptest.NewRequest("GET", "/v1/racks", nil))
+	if rec.Code != 500 || rec.Header().Get("Content-Type") != api.MediaProblem {
+		t.Errorf("got %d %q %s, want a 500 problem", rec.Code, rec.Header().Get("Content-Type"), rec.Body)
 	}
 }
 

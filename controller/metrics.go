@@ -17,6 +17,7 @@ import (
 type nodeMetrics struct {
 	n        *Node
 	polls    prometheus.Counter
+	unknown  prometheus.Counter
 	leader   *prometheus.Desc
 	series   *prometheus.Desc
 	rackDraw *prometheus.Desc
@@ -48,6 +49,9 @@ func newNodeMetrics(n *Node) *nodeMetrics {
 		polls: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "dcplane_controller_ingested_polls_total", Help: "Device polls received from agents.",
 		}),
+		unknown: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "dcplane_controller_unknown_device_polls_total", Help: "Polls received for devices not in the inventory, and dropped.",
+		}),
 		leader:   prometheus.NewDesc("dcplane_controller_is_leader", "1 if this controller is the Raft leader.", nil, nil),
 		series:   prometheus.NewDesc("dcplane_controller_telemetry_series", "Series in the telemetry window.", nil, nil),
 		rackDraw: prometheus.NewDesc("dcplane_rack_power_watts", "Power a rack draws: the sum of its PDUs' input power. Absent while unknown.", rack, nil),
@@ -64,6 +68,7 @@ func newNodeMetrics(n *Node) *nodeMetrics {
 
 func (m *nodeMetrics) Describe(ch chan<- *prometheus.Desc) {
 	m.polls.Describe(ch)
+	m.unknown.Describe(ch)
 	for _, d := range []*prometheus.Desc{m.leader, m.series, m.rackDraw, m.rackBudg, m.rackStal, m.pduDraw} {
 		ch <- d
 	}
@@ -77,6 +82,7 @@ func (m *nodeMetrics) Describe(ch chan<- *prometheus.Desc) {
 
 func (m *nodeMetrics) Collect(ch chan<- prometheus.Metric) {
 	m.polls.Collect(ch)
+	m.unknown.Collect(ch)
 	leader := 0.0
 	if m.n.store.IsLeader() {
 		leader = 1

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,13 +41,22 @@ type Config struct {
 
 // Node is one controller.
 type Node struct {
-	cfg   Config
-	log   *slog.Logger
-	store *store.Store
-	tel   *telemetry.Window
-	reg   *prometheus.Registry
-	m     *nodeMetrics
-	api   *api.Server
+	cfg     Config
+	log     *slog.Logger
+	store   *store.Store
+	tel     *telemetry.Window
+	reg     *prometheus.Registry
+	m       *nodeMetrics
+	api     *api.Server
+	devices atomic.Pointer[deviceSet] // of the applied inventory
+	stop    context.CancelFunc        // stops watchLeadership
+	done    chan struct{}             // closed when watchLeadership returns
+}
+
+// deviceSet is the IDs of the devices of the inventory at a log index.
+type deviceSet struct {
+	index uint64
+	ids   map[string]bool
 }
 
 // Open starts a node: it opens (or bootstraps) the Raft store in DataDir.
@@ -74,7 +84,21 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		gatherers = append(gatherers, cfg.Gatherer)
 	}
 	n.api = api.NewServer(n, promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{Registry: n.reg}), cfg.Logger)
+	wctx, stop := context.WithCancel(context.Background())
+	n.stop, n.done = stop, make(chan struct{})
+	go n.watchLeadership(wctx)
 	return n, nil
+}
+
+// watchLeadership empties the telemetry window whenever this node gains or
+// loses leadership: a new leader rebuilds it from the agents' next pushes,
+// and must not serve what it knew before as if it were current.
+func (n *Node) watchLeadership(ctx context.Context) {
+	defer close(n.done)
+	for leader := range n.store.LeaderCh(ctx) {
+		n.tel.Reset()
+		n.log.Info("leadership changed; telemetry window emptied", "leader", leader)
+	}
 }
 
 // Handler is the node's HTTP API, /metrics included.
@@ -88,7 +112,7 @@ func (n *Node) WaitForLeader(ctx context.Context) error { return n.store.WaitFor
 
 // Serve serves the API on ln until ctx is done, then shuts the server down.
 func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{Handler: n.api, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: n.api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -104,10 +128,19 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // Close stops Raft and closes the store.
-func (n *Node) Close() error { return n.store.Close() }
+func (n *Node) Close() error {
+	n.stop()
+	<-n.done
+	return n.store.Close()
+}
 
-// Report does the power accounting now.
+// Report does the power accounting now. Only the leader has telemetry: a
+// follower answers that it is not the leader rather than report every rack
+// stale, or stale values as current.
 func (n *Node) Report(context.Context) (*power.Report, error) {
+	if !n.store.IsLeader() {
+		return nil, n.leaderError(store.ErrNotLeader)
+	}
 	v := n.store.State()
 	if v.Site() == nil {
 		return nil, api.ErrNoInventory
@@ -139,9 +172,47 @@ func (n *Node) Ingest(_ context.Context, b *api.Batch) (int, error) {
 	if !n.store.IsLeader() {
 		return 0, n.leaderError(store.ErrNotLeader)
 	}
-	acc := n.tel.Ingest(b.Polls)
+	known := n.knownDevices()
+	polls := b.Polls[:0:0]
+	for _, p := range b.Polls {
+		if known[p.Device] {
+			polls = append(polls, p)
+		}
+	}
+	if unknown := len(b.Polls) - len(polls); unknown > 0 {
+		n.m.unknown.Add(float64(unknown))
+	}
+	acc := n.tel.Ingest(polls, n.cfg.Now())
 	n.m.polls.Add(float64(len(b.Polls)))
 	return acc, nil
+}
+
+// knownDevices returns the IDs of the applied inventory's devices. When the
+// inventory has changed it also drops from the window the devices it no
+// longer has, so that the window holds nothing an agent invents.
+func (n *Node) knownDevices() map[string]bool {
+	v := n.store.State()
+	if ds := n.devices.Load(); ds != nil && ds.index == v.Index() {
+		return ds.ids
+	}
+	ids := map[string]bool{}
+	if s := v.Site(); s != nil {
+		for _, h := range s.Halls {
+			for _, r := range h.Rows {
+				for _, u := range r.Cooling {
+					ids[u.ID] = true
+				}
+				for _, k := range r.Racks {
+					for _, p := range k.PDUs {
+						ids[p.ID] = true
+					}
+				}
+			}
+		}
+	}
+	n.devices.Store(&deviceSet{index: v.Index(), ids: ids})
+	n.tel.Retain(func(id string) bool { return ids[id] })
+	return ids
 }
 
 // leaderError turns the store's not-leader error into the API's.

@@ -153,7 +153,7 @@ func (s *Server) handle(codec *gosnmp.GoSNMP, raw []byte, devs map[string]*Devic
 	}
 	out, err := s.marshal(req, resp, dev.Garbage())
 	if err != nil {
-		s.log.Warn("encode response", "community", req.Community, "err", err)
+		s.log.Warn("encode response", "err", err) // never the community: it is the secret
 		return nil
 	}
 	return out

@@ -31,8 +31,9 @@ func BenchmarkIngest(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
-		polls[0] = collectors.Status{Device: ids[i%devices], At: t0.Add(time.Duration(i) * time.Millisecond), OK: true, Readings: readings}
-		w.Ingest(polls)
+		at := t0.Add(time.Duration(i) * time.Millisecond)
+		polls[0] = collectors.Status{Device: ids[i%devices], At: at, OK: true, Readings: readings}
+		w.Ingest(polls, at)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "polls/s")
 }

@@ -65,10 +65,19 @@ func (r *ring) each(fn func(point)) {
 	}
 }
 
-// device is what the window knows of one device's polls.
+// MaxClockSkew is how far in the future (by the controller's clock) a poll
+// may be stamped. A poll beyond it is refused: kept, it would shadow every
+// later poll of its device until the wall clock caught up.
+const MaxClockSkew = time.Minute
+
+// device is what the window knows of one device's polls. Poll times are
+// the agent's, and order the polls; freshness is judged by when the
+// controller received the newest good poll, so an agent's clock cannot
+// make a device look fresh.
 type device struct {
-	lastPoll time.Time // time of the newest poll, good or bad
-	lastOK   time.Time // time of the newest good poll
+	lastPoll time.Time // agent's time of the newest poll, good or bad
+	lastOK   time.Time // agent's time of the newest good poll
+	gotOK    time.Time // controller's time when that poll arrived
 	ok       bool      // whether the newest poll was good
 	reason   string    // why the newest poll failed
 }
@@ -92,13 +101,19 @@ func New(samples int, staleAfter time.Duration) *Window {
 	return &Window{samples: samples, staleAfter: staleAfter, series: map[Key]*ring{}, devices: map[string]*device{}}
 }
 
-// Ingest records polls. Polls older than a device's newest are ignored, so a
-// buffered batch delivered late cannot roll a device back.
-func (w *Window) Ingest(polls []collectors.Status) (accepted int) {
+// Ingest records polls received at now. Polls older than a device's newest
+// are ignored, so a buffered batch delivered late cannot roll a device back;
+// polls stamped more than MaxClockSkew after now are refused. Readings that
+// are not finite numbers, or negative where a quantity cannot be, are
+// dropped: that reading becomes unknown.
+func (w *Window) Ingest(polls []collectors.Status, now time.Time) (accepted int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for i := range polls {
 		p := &polls[i]
+		if p.At.After(now.Add(MaxClockSkew)) {
+			continue
+		}
 		d := w.devices[p.Device]
 		if d == nil {
 			d = &device{}
@@ -112,8 +127,11 @@ func (w *Window) Ingest(polls []collectors.Status) (accepted int) {
 		if !p.OK {
 			continue
 		}
-		d.lastOK = p.At
+		d.lastOK, d.gotOK = p.At, now
 		for _, r := range p.Readings {
+			if !plausible(r) {
+				continue
+			}
 			k := Key{p.Device, r.Metric, r.Scope, r.Index}
 			s := w.series[k]
 			if s == nil {
@@ -144,7 +162,7 @@ func (w *Window) Fresh(device string, now time.Time) Freshness {
 		return Freshness{Reason: "never-seen"}
 	case !d.ok:
 		return Freshness{LastPoll: d.lastPoll, LastOK: d.lastOK, Reason: "poll-failed: " + d.reason}
-	case now.Sub(d.lastOK) > w.staleAfter:
+	case now.Sub(d.gotOK) > w.staleAfter:
 		return Freshness{LastPoll: d.lastPoll, LastOK: d.lastOK, Reason: "too-old"}
 	}
 	return Freshness{Fresh: true, LastPoll: d.lastPoll, LastOK: d.lastOK}
@@ -189,6 +207,47 @@ func (w *Window) Range(k Key, since time.Time) []Sample {
 		}
 	})
 	return out
+}
+
+// plausible says whether a reading can be a measurement: a finite number,
+// and not negative for a quantity that cannot be (power, current, voltage,
+// energy).
+func plausible(r collectors.Reading) bool {
+	if math.IsNaN(r.Value) || math.IsInf(r.Value, 0) {
+		return false
+	}
+	switch r.Metric {
+	case collectors.PowerWatts, collectors.ApparentPowerVA, collectors.CurrentAmperes, collectors.VoltageVolts,
+		collectors.EnergyJoules, collectors.CoolingOutputWatts:
+		return r.Value >= 0
+	}
+	return true
+}
+
+// Retain forgets every device for which keep is false, and its series: the
+// window holds only the devices of the current inventory.
+func (w *Window) Retain(keep func(device string) bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for id := range w.devices {
+		if !keep(id) {
+			delete(w.devices, id)
+		}
+	}
+	for k := range w.series {
+		if !keep(k.Device) {
+			delete(w.series, k)
+		}
+	}
+}
+
+// Reset forgets everything: a node that becomes (or stops being) the leader
+// starts from the agents' next pushes, not from what it knew before.
+func (w *Window) Reset() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	clear(w.devices)
+	clear(w.series)
 }
 
 // Stats counts what the window holds.

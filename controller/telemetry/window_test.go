@@ -1,6 +1,8 @@
 package telemetry
 
 import (
+	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -47,7 +49,10 @@ func TestLatestAndStaleness(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := New(4, 30*time.Second)
-			w.Ingest(tt.polls)
+			// Received as stamped, one at a time.
+			for _, p := range tt.polls {
+				w.Ingest([]collectors.Status{p}, p.At)
+			}
 			s, ok := w.Latest(pduPower, tt.now)
 			if ok != tt.wantOK || s.Value != tt.want {
 				t.Errorf("got %v (known %v), want %v (known %v)", s.Value, ok, tt.want, tt.wantOK)
@@ -62,7 +67,8 @@ func TestLatestAndStaleness(t *testing.T) {
 func TestRingBounded(t *testing.T) {
 	w := New(3, time.Minute)
 	for i := range 5 {
-		w.Ingest([]collectors.Status{{Device: "P1", At: t0.Add(time.Duration(i) * time.Second), OK: true, Readings: power(float64(i))}})
+		at := t0.Add(time.Duration(i) * time.Second)
+		w.Ingest([]collectors.Status{{Device: "P1", At: at, OK: true, Readings: power(float64(i))}}, at)
 	}
 	got := w.Range(pduPower, time.Time{})
 	if len(got) != 3 || got[0].Value != 2 || got[2].Value != 4 {
@@ -71,4 +77,58 @@ func TestRingBounded(t *testing.T) {
 	if got := w.Range(pduPower, t0.Add(4*time.Second)); len(got) != 1 {
 		t.Errorf("got %d samples since the last, want 1", len(got))
 	}
+}
+
+// TestIngestDistrustsClocksAndValues feeds what a broken or hostile agent
+// could send.
+func TestIngestDistrustsClocksAndValues(t *testing.T) {
+	t.Run("a poll from the future is refused", func(t *testing.T) {
+		w := New(4, 30*time.Second)
+		if n := w.Ingest([]collectors.Status{{Device: "P1", At: t0.Add(10 * time.Minute), OK: true, Readings: power(1000)}}, t0); n != 0 {
+			t.Errorf("got %d accepted, want 0", n)
+		}
+		w.Ingest([]collectors.Status{{Device: "P1", At: t0, Reason: "timeout"}}, t0)
+		if f := w.Fresh("P1", t0.Add(time.Second)); f.Fresh || f.Reason != "poll-failed: timeout" {
+			t.Errorf("got %+v, want the failure seen, not hidden by the future poll", f)
+		}
+	})
+	t.Run("an agent clock far behind does not make readings stale", func(t *testing.T) {
+		w := New(4, 30*time.Second)
+		w.Ingest([]collectors.Status{{Device: "P1", At: t0.Add(-time.Hour), OK: true, Readings: power(1000)}}, t0)
+		if s, ok := w.Latest(pduPower, t0.Add(time.Second)); !ok || s.Value != 1000 {
+			t.Errorf("got %v (known %v), want 1000 known: freshness is by receive time", s.Value, ok)
+		}
+		if f := w.Fresh("P1", t0.Add(31*time.Second)); f.Fresh {
+			t.Error("got fresh 31 s after the last poll arrived, want stale")
+		}
+	})
+	for _, v := range []float64{math.NaN(), math.Inf(1), math.Inf(-1), -5} {
+		t.Run(fmt.Sprintf("power %v is unknown", v), func(t *testing.T) {
+			w := New(4, 30*time.Second)
+			w.Ingest([]collectors.Status{{Device: "P1", At: t0, OK: true, Readings: power(v)}}, t0)
+			if s, ok := w.Latest(pduPower, t0); ok {
+				t.Errorf("got %v known, want the reading unknown", s.Value)
+			}
+		})
+	}
+	t.Run("a negative temperature is a measurement", func(t *testing.T) {
+		w := New(4, 30*time.Second)
+		k := Key{"P1", collectors.TemperatureCelsius, collectors.ScopeSensor, 1}
+		w.Ingest([]collectors.Status{{Device: "P1", At: t0, OK: true, Readings: []collectors.Reading{{Metric: k.Metric, Scope: k.Scope, Index: 1, Value: -4}}}}, t0)
+		if s, ok := w.Latest(k, t0); !ok || s.Value != -4 {
+			t.Errorf("got %v (known %v), want -4", s.Value, ok)
+		}
+	})
+	t.Run("retain and reset forget", func(t *testing.T) {
+		w := New(4, 30*time.Second)
+		w.Ingest([]collectors.Status{{Device: "P1", At: t0, OK: true, Readings: power(1)}, {Device: "P2", At: t0, OK: true, Readings: power(2)}}, t0)
+		w.Retain(func(id string) bool { return id == "P2" })
+		if d, s := w.Stats(); d != 1 || s != 1 {
+			t.Errorf("got %d devices %d series after Retain, want 1 and 1", d, s)
+		}
+		w.Reset()
+		if d, s := w.Stats(); d != 0 || s != 0 {
+			t.Errorf("got %d devices %d series after Reset, want none", d, s)
+		}
+	})
 }
