@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"sync"
 	"time"
 
@@ -105,6 +106,8 @@ func New(cfg Config) (*Agent, error) {
 	m.targets.Set(float64(len(cfg.Targets)))
 	for _, r := range []string{"ok", "error"} {
 		m.polls.WithLabelValues(r)
+	}
+	for _, r := range []string{"ok", "error", "rejected"} {
 		m.pushes.WithLabelValues(r)
 	}
 	for _, r := range cfg.Reasons {
@@ -266,10 +269,8 @@ func (a *Agent) push(ctx context.Context) {
 			}
 		}
 		_, err := a.cfg.Pusher.Push(ctx, b)
-		if err == nil {
-			a.m.pushes.WithLabelValues("ok").Inc()
-			a.m.reachable.Set(1)
-			a.buf.done(b)
+		if err == nil || rejected(err) {
+			a.pushed(b, err)
 			retry = 0
 			continue
 		}
@@ -286,6 +287,32 @@ func (a *Agent) push(ctx context.Context) {
 		case <-time.After(retry):
 		}
 	}
+}
+
+// pushed records a batch the controller answered: taken, or refused for
+// good. A refused batch is dropped, so that it does not block the ones
+// behind it.
+func (a *Agent) pushed(b *api.Batch, err error) {
+	a.m.reachable.Set(1)
+	a.buf.done(b)
+	if err == nil {
+		a.m.pushes.WithLabelValues("ok").Inc()
+		return
+	}
+	a.m.pushes.WithLabelValues("rejected").Inc()
+	a.log.Error("controller refused a batch; dropped it", "seq", b.Seq, "polls", len(b.Polls), "err", err)
+}
+
+// rejected says whether the controller refused a batch in a way that
+// sending it again cannot change: a 4xx problem other than a timeout or
+// too many requests. Anything else (no answer, 5xx, not the leader) is
+// retried.
+func rejected(err error) bool {
+	var p *api.Problem
+	if !errors.As(err, &p) {
+		return false
+	}
+	return p.Status >= 400 && p.Status < 500 && p.Status != http.StatusRequestTimeout && p.Status != http.StatusTooManyRequests
 }
 
 // entry is a target due at a time.

@@ -37,6 +37,7 @@ func okPoll(context.Context) collectors.Status {
 type fakePusher struct {
 	mu      sync.Mutex
 	down    bool
+	refuse  func(*api.Batch) bool // answers 400 to these
 	batches []*api.Batch
 }
 
@@ -45,6 +46,9 @@ func (f *fakePusher) Push(_ context.Context, b *api.Batch) (*api.IngestResult, e
 	defer f.mu.Unlock()
 	if f.down {
 		return nil, errors.New("connection refused")
+	}
+	if f.refuse != nil && f.refuse(b) {
+		return nil, &api.Problem{Status: 400, Title: "Malformed telemetry batch"}
 	}
 	f.batches = append(f.batches, b)
 	return &api.IngestResult{Accepted: len(b.Polls)}, nil
@@ -163,6 +167,22 @@ func TestBuffersWhileControllerDown(t *testing.T) {
 		if seqs[i] <= seqs[i-1] {
 			t.Fatalf("got batches delivered in order %v, want oldest first", seqs)
 		}
+	}
+}
+
+// TestRefusedBatchDoesNotBlock has the controller refuse the first batch
+// for good: it is dropped and the batches behind it are delivered.
+func TestRefusedBatchDoesNotBlock(t *testing.T) {
+	p := &fakePusher{refuse: func(b *api.Batch) bool { return b.Seq == 1 }}
+	_, reg := start(t, Config{Name: "a1", Pusher: p, Interval: 10 * time.Millisecond, FlushInterval: 5 * time.Millisecond,
+		Targets: []Target{{"d1", &fakePoller{poll: okPoll}}}})
+	waitFor(t, "batches after the refused one delivered", 5*time.Second, func() bool { _, seqs := p.polls("d1"); return len(seqs) >= 3 })
+	if got := gauge(t, reg, "dcplane_agent_controller_reachable"); got != 1 {
+		t.Errorf("got controller_reachable %v, want 1: the controller answered", got)
+	}
+	_, seqs := p.polls("d1")
+	if seqs[0] != 2 {
+		t.Errorf("got first delivered batch %d, want 2 (1 was refused)", seqs[0])
 	}
 }
 

@@ -44,7 +44,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "dcplane_agent_buffer_dropped_batches_total", Help: "Batches dropped, oldest first, because the buffer was full.",
 		}),
 		pushes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "dcplane_agent_pushes_total", Help: "Pushes of batches to the controller, by result (ok, error).",
+			Name: "dcplane_agent_pushes_total", Help: "Pushes of batches to the controller, by result: ok, error (retried), rejected (refused for good, dropped).",
 		}, []string{"result"}),
 		reachable: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "dcplane_agent_controller_reachable", Help: "1 if the last push to the controller succeeded, else 0.",

@@ -102,8 +102,7 @@ func (o *demoOptions) run(cmd *cobra.Command) error {
 		return usageError{err}
 	}
 	d.banner(cmd.OutOrStdout())
-	d.summaries(ctx, cmd.OutOrStdout(), o.every)
-	return nil
+	return d.summaries(ctx, cmd.OutOrStdout(), o.every)
 }
 
 // demoConfig is what startDemo needs.
@@ -118,6 +117,7 @@ type demoConfig struct {
 
 // demo is a running simulator, controller and agent.
 type demo struct {
+	cancel context.CancelFunc // stops everything started
 	sim    *sim.Site
 	node   *controller.Node
 	client *api.Client
@@ -134,7 +134,8 @@ type demo struct {
 // startDemo starts the simulator, the controller (with the site applied) and
 // an agent polling every simulated device; all stop when ctx is done.
 func startDemo(ctx context.Context, c demoConfig) (_ *demo, err error) {
-	d := &demo{site: c.site, errs: make(chan error, 3), agentReg: prometheus.NewRegistry()}
+	ctx, cancel := context.WithCancel(ctx)
+	d := &demo{site: c.site, cancel: cancel, errs: make(chan error, 3), agentReg: prometheus.NewRegistry()}
 	defer func() {
 		if err != nil {
 			d.close()
@@ -202,9 +203,9 @@ func (d *demo) goRun(fn func() error) {
 	}()
 }
 
-// close stops everything started; the context must be done already or the
-// goroutines are waited for when it is.
+// close stops everything started and waits for it.
 func (d *demo) close() {
+	d.cancel()
 	d.wg.Wait()
 	if d.node != nil {
 		d.node.Close()
@@ -253,18 +254,18 @@ Ctrl-C stops it.
 		d.apiURL, d.apiURL, d.apiURL, d.apiURL)
 }
 
-// summaries prints a line of live figures every period until ctx is done.
-func (d *demo) summaries(ctx context.Context, w io.Writer, every time.Duration) {
+// summaries prints a line of live figures every period until ctx is done
+// (nil: the user stopped it) or a part of the demo fails (its error).
+func (d *demo) summaries(ctx context.Context, w io.Writer, every time.Duration) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			fmt.Fprintln(w, "stopping")
-			return
+			return nil
 		case err := <-d.errs:
-			fmt.Fprintln(w, "demo: stopping:", err)
-			return
+			return fmt.Errorf("demo stopped: %w", err)
 		case <-t.C:
 			fmt.Fprintln(w, d.summary(ctx))
 		}

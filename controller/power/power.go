@@ -57,7 +57,9 @@ type Rack struct {
 	PDUs          []PDU    `json:"pdus"`
 }
 
-// Rollup sums the racks of a row, a hall or the site.
+// Rollup sums the racks of a row, a hall or the site. A hall's budget is its
+// inventory budget_kw when set, else the sum of its racks'; the site's is
+// the sum of its halls'.
 type Rollup struct {
 	ID          string  `json:"id"`
 	Hall        string  `json:"hall,omitempty"` // for rows
@@ -97,6 +99,11 @@ func Compute(site *inventory.Site, b Budgets, t Telemetry, now time.Time) *Repor
 			}
 			rep.Rows = append(rep.Rows, rr.close())
 			hr.merge(&rr)
+		}
+		if h.BudgetKW > 0 {
+			// The hall's own supply limit, which its racks' budgets may
+			// oversubscribe: it bounds the hall's (and the site's) headroom.
+			hr.BudgetWatts = h.BudgetKW * 1000
 		}
 		rep.Halls = append(rep.Halls, hr.close())
 		rep.Site.merge(&hr)

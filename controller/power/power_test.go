@@ -104,3 +104,18 @@ func deref(p *float64) any {
 	}
 	return *p
 }
+
+// TestHallBudget gives a hall a supply limit below its racks' budgets: the
+// hall's and the site's headroom follow the limit.
+func TestHallBudget(t *testing.T) {
+	site := inventory.Reference(2)
+	site.Halls[0].BudgetKW = 10 // one 15 kW rack on a 10 kW supply
+	tel := fakeTelemetry{power: map[string]float64{"H1-R01-K01-PA": 3000, "H1-R01-K01-PB": 3000, "H2-R01-K01-PA": 1000, "H2-R01-K01-PB": 1000}}
+	rep := Compute(site, siteBudgets{site}, tel, time.Now())
+	if h := rep.Halls[0]; h.BudgetWatts != 10000 || !eq(h.HeadroomWatts, ptr(4000)) {
+		t.Errorf("got hall budget %v headroom %v, want 10000 and 4000", h.BudgetWatts, deref(h.HeadroomWatts))
+	}
+	if s := rep.Site; s.BudgetWatts != 25000 || !eq(s.HeadroomWatts, ptr(17000)) {
+		t.Errorf("got site budget %v headroom %v, want 25000 and 17000", s.BudgetWatts, deref(s.HeadroomWatts))
+	}
+}

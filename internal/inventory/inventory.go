@@ -1,5 +1,7 @@
 package inventory
 
+import "fmt"
+
 // Defaults applied to fields left out of an inventory file.
 const (
 	DefaultRackBudgetKW = 15
@@ -21,8 +23,10 @@ type Site struct {
 
 // Hall is a machine room with rows of racks.
 type Hall struct {
-	ID       string  `yaml:"id" json:"id"`
-	BudgetKW float64 `yaml:"budget_kw,omitempty" json:"budget_kw,omitempty"` // 0: the sum of its racks
+	ID string `yaml:"id" json:"id"`
+	// BudgetKW is the hall's supply limit, which its racks' budgets may
+	// oversubscribe; left out, it is the sum of its racks' budgets.
+	BudgetKW float64 `yaml:"budget_kw,omitempty" json:"budget_kw,omitempty"`
 	Rows     []Row   `yaml:"rows" json:"rows"`
 }
 
@@ -135,23 +139,39 @@ func (s *Site) Count() Counts {
 	return c
 }
 
+// applyDefaults fills in the fields left out. A field written in the file
+// keeps its value, even 0, so that validation can refuse it.
 func (s *Site) applyDefaults() {
-	s.Racks(func(_ *Hall, _ *Row, k *Rack) bool {
-		if k.BudgetKW == 0 {
-			k.BudgetKW = DefaultRackBudgetKW
-		}
-		if len(k.Feeds) == 0 {
-			k.Feeds = []string{"A", "B"}
-		}
-		for i := range k.PDUs {
-			p := &k.PDUs[i]
-			if p.Phases == 0 {
-				p.Phases = DefaultPDUPhases
-			}
-			if p.VoltageV == 0 {
-				p.VoltageV = DefaultPDUVoltageV
+	for hi := range s.Halls {
+		for ri := range s.Halls[hi].Rows {
+			for ki := range s.Halls[hi].Rows[ri].Racks {
+				s.rackDefaults(fmt.Sprintf("halls[%d].rows[%d].racks[%d]", hi, ri, ki), &s.Halls[hi].Rows[ri].Racks[ki])
 			}
 		}
-		return true
-	})
+	}
+}
+
+func (s *Site) rackDefaults(path string, k *Rack) {
+	if k.BudgetKW == 0 && s.leftOut(path+".budget_kw") {
+		k.BudgetKW = DefaultRackBudgetKW
+	}
+	if len(k.Feeds) == 0 && s.leftOut(path+".feeds") {
+		k.Feeds = []string{"A", "B"}
+	}
+	for i := range k.PDUs {
+		p, pp := &k.PDUs[i], fmt.Sprintf("%s.pdus[%d]", path, i)
+		if p.Phases == 0 && s.leftOut(pp+".phases") {
+			p.Phases = DefaultPDUPhases
+		}
+		if p.VoltageV == 0 && s.leftOut(pp+".voltage_v") {
+			p.VoltageV = DefaultPDUVoltageV
+		}
+	}
+}
+
+// leftOut says whether a field was left out of the file (always, for a site
+// built in code).
+func (s *Site) leftOut(path string) bool {
+	_, ok := s.lines[path]
+	return !ok
 }

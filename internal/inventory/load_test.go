@@ -64,6 +64,22 @@ func TestParseErrors(t *testing.T) {
 		{"two problems", func(s string) string {
 			return strings.NewReplacer("capacity_kw: 60", "capacity_kw: 0", "feed: B", "feed: C").Replace(s)
 		}, []string{"site.yaml:14:", "site.yaml:19: halls[0].rows[0].cooling[0].capacity_kw: must be greater than 0"}},
+		{"NaN voltage", insertAfter("                feed: A\n", "                voltage_v: .nan\n"),
+			[]string{"site.yaml:11: halls[0].rows[0].racks[0].pdus[0].voltage_v: must be between 100 and 480 V, got NaN"}},
+		{"infinite breaker", strings.NewReplacer("breaker_a: 32\n                snmp: {address: \"127.0.0.1:16100\"", "breaker_a: .inf\n                snmp: {address: \"127.0.0.1:16100\"").Replace,
+			[]string{"site.yaml:11: halls[0].rows[0].racks[0].pdus[0].breaker_a: must be at most 1000, got +Inf"}},
+		{"absurd budget", insertAfter("          - id: H1-R01-K01\n", "            budget_kw: 1e306\n"),
+			[]string{"site.yaml:8: halls[0].rows[0].racks[0].budget_kw: must be at most 200, got 1e+306"}},
+		{"explicit zero budget is not defaulted", insertAfter("          - id: H1-R01-K01\n", "            budget_kw: 0\n"),
+			[]string{"site.yaml:8: halls[0].rows[0].racks[0].budget_kw: must be greater than 0, got 0"}},
+		{"feed listed twice", insertAfter("          - id: H1-R01-K01\n", "            feeds: [A, A]\n"),
+			[]string{"site.yaml:8: halls[0].rows[0].racks[0].feeds[1]: feed \"A\" is listed twice"}},
+		{"single feed rack over its PDUs", func(s string) string {
+			s = insertAfter("          - id: H1-R01-K01\n", "            feeds: [A]\n")(s)
+			return strings.Replace(strings.Replace(s, "feed: B", "feed: A", 1), "breaker_a: 32", "breaker_a: 10", 2)
+		}, []string{"site.yaml:7: halls[0].rows[0].racks[0].budget_kw: the rack's PDUs can carry only 11.0 kW (80 % of their breakers), less than its 15.0 kW budget"}},
+		{"NaN hall budget", insertAfter("  - id: H1\n", "    budget_kw: .nan\n"),
+			[]string{"site.yaml:4: halls[0].budget_kw: must be greater than 0, got NaN"}},
 		{"missing breaker", strings.NewReplacer("                breaker_a: 32\n                snmp: {address: \"127.0.0.1:16101\"", "                snmp: {address: \"127.0.0.1:16101\"").Replace,
 			[]string{"site.yaml:13: halls[0].rows[0].racks[0].pdus[1].breaker_a: is required"}},
 	}

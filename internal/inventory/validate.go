@@ -34,12 +34,24 @@ func (c *checker) id(path, id string) {
 	}
 }
 
-func (c *checker) positive(path string, v float64) {
+// Upper bounds that no real equipment reaches: a value above one is a typo
+// (or a unit mistake), and would overflow the accounting.
+const (
+	maxRackKW    = 200
+	maxHallKW    = 200_000
+	maxBreakerA  = 1000
+	maxCoolingKW = 5000
+)
+
+// positive checks that v is a number in (0, max].
+func (c *checker) positive(path string, v, max float64) {
 	switch {
-	case v > 0:
+	case v > 0 && v <= max:
 	case v == 0 && c.s.lines != nil && c.s.lines[path] == 0:
 		c.add(path, "is required") // left out of the file, not written as 0
-	default:
+	case v > max:
+		c.add(path, "must be at most %v, got %v", max, v)
+	default: // 0, negative or NaN
 		c.add(path, "must be greater than 0, got %v", v)
 	}
 }
@@ -67,8 +79,8 @@ func (s *Site) problems() []*FieldError {
 		h := &s.Halls[hi]
 		hp := fmt.Sprintf("halls[%d]", hi)
 		c.id(hp, h.ID)
-		if h.BudgetKW < 0 {
-			c.add(hp+".budget_kw", "must not be negative, got %v", h.BudgetKW)
+		if h.BudgetKW != 0 || c.s.lines[hp+".budget_kw"] != 0 {
+			c.positive(hp+".budget_kw", h.BudgetKW, maxHallKW)
 		}
 		for ri := range h.Rows {
 			c.row(fmt.Sprintf("%s.rows[%d]", hp, ri), &h.Rows[ri])
@@ -95,14 +107,15 @@ func (c *checker) row(path string, r *Row) {
 		u := &r.Cooling[i]
 		p := fmt.Sprintf("%s.cooling[%d]", path, i)
 		c.id(p, u.ID)
-		c.positive(p+".capacity_kw", u.CapacityKW)
+		c.positive(p+".capacity_kw", u.CapacityKW, maxCoolingKW)
 		c.endpoint(p+".snmp", u.SNMP)
 	}
 }
 
 func (c *checker) rack(path string, k *Rack) {
 	c.id(path, k.ID)
-	c.positive(path+".budget_kw", k.BudgetKW)
+	c.positive(path+".budget_kw", k.BudgetKW, maxRackKW)
+	c.feeds(path+".feeds", k.Feeds)
 	if len(k.PDUs) == 0 {
 		c.add(path+".pdus", "a rack needs at least one PDU")
 	}
@@ -123,10 +136,10 @@ func (c *checker) pdu(path string, k *Rack, p *PDU) {
 	if p.Phases != 1 && p.Phases != 3 {
 		c.add(path+".phases", "must be 1 or 3, got %d", p.Phases)
 	}
-	if p.VoltageV < 100 || p.VoltageV > 480 {
+	if !(p.VoltageV >= 100 && p.VoltageV <= 480) {
 		c.add(path+".voltage_v", "must be between 100 and 480 V, got %v", p.VoltageV)
 	}
-	c.positive(path+".breaker_a", p.BreakerA)
+	c.positive(path+".breaker_a", p.BreakerA, maxBreakerA)
 	c.endpoint(path+".snmp", p.SNMP)
 }
 
@@ -142,12 +155,22 @@ func (c *checker) server(path string, k *Rack, s *Server) {
 	}
 }
 
-// failover checks that, in a rack fed from two or more feeds, the PDUs of
-// each feed alone can carry the whole rack budget (2N).
-func (c *checker) failover(path string, k *Rack) {
-	if len(k.Feeds) < 2 {
-		return
+// feeds checks that a rack's feeds are named, each once.
+func (c *checker) feeds(path string, feeds []string) {
+	for i, f := range feeds {
+		switch {
+		case f == "":
+			c.add(fmt.Sprintf("%s[%d]", path, i), "a feed needs a name")
+		case slices.Index(feeds, f) < i:
+			c.add(fmt.Sprintf("%s[%d]", path, i), "feed %q is listed twice", f)
+		}
 	}
+}
+
+// failover checks that the PDUs of each of a rack's feeds can carry the
+// whole rack budget alone: with two feeds that is 2N (either may fail),
+// with one it is simply that the budget fits the PDUs.
+func (c *checker) failover(path string, k *Rack) {
 	for _, f := range k.Feeds {
 		var w float64
 		for i := range k.PDUs {
@@ -155,7 +178,11 @@ func (c *checker) failover(path string, k *Rack) {
 				w += k.PDUs[i].CapacityWatts()
 			}
 		}
-		if w < k.BudgetWatts() {
+		switch {
+		case w >= k.BudgetWatts():
+		case len(k.Feeds) == 1:
+			c.add(path+".budget_kw", "the rack's PDUs can carry only %.1f kW (80 %% of their breakers), less than its %.1f kW budget", w/1000, k.BudgetKW)
+		default:
 			c.add(path+".budget_kw", "feed %s can carry only %.1f kW (80 %% of its breakers): the rack cannot fail over to it at its %.1f kW budget", f, w/1000, k.BudgetKW)
 		}
 	}
