@@ -240,7 +240,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 			Detail: "this controller is not the Raft leader; send the request to the leader", Leader: nl.LeaderAPI})
 	case errors.Is(err, ErrNotLeader):
 		s.problem(w, r, &Problem{Type: ProblemNotLeader, Title: "Not the leader", Status: http.StatusServiceUnavailable,
-			Detail: "this controller is not the Raft leader and knows no leader yet; retry"})
+			Detail: strings.TrimPrefix(err.Error(), "api: ")})
 	case errors.Is(err, ErrNoInventory):
 		s.problem(w, r, &Problem{Type: ProblemNoInventory, Title: "No inventory loaded", Status: http.StatusConflict,
 			Detail: "load a site inventory first: dcplane inventory apply FILE"})

@@ -220,13 +220,13 @@ func (n *Node) leaderError(err error) error {
 	if !errors.Is(err, store.ErrNotLeader) {
 		return err
 	}
-	_, addr := n.store.Leader()
+	id, addr := n.store.Leader()
 	if addr == "" {
-		return fmt.Errorf("%w: %w", api.ErrNotLeader, err)
+		return fmt.Errorf("%w, and no leader is known yet: retry shortly", api.ErrNotLeader)
 	}
-	// The API address of the leader is not known yet: Raft knows only its
-	// Raft address. Report that until nodes share their API addresses.
-	return &api.NotLeaderError{LeaderAPI: "raft://" + addr}
+	// Raft knows the leader's Raft address, not its API's: say which node
+	// it is in prose until nodes share their API addresses.
+	return fmt.Errorf("%w: the leader is node %s (Raft address %s)", api.ErrNotLeader, id, addr)
 }
 
 // budgets adapts a state view to power.Budgets.
