@@ -288,8 +288,9 @@ func (d *demo) summary(ctx context.Context) string {
 	}
 	line := fmt.Sprintf("%s  draw %s of %.3f MW budget  racks: %d ok, %d warn, %d over, %d stale",
 		rep.At.Format("15:04:05"), draw, s.BudgetWatts/1e6, count["ok"], count["warn"], count["over"], count["stale"])
-	if n := d.agent.Buffered(); n > 0 {
-		line += fmt.Sprintf("  batches not yet pushed: %d", n)
+	// A batch or two is normal: the one being pushed. More is a backlog.
+	if n := d.agent.Buffered(); n > 2 {
+		line += fmt.Sprintf("  agent backlog: %d batches", n)
 	}
 	return line
 }
