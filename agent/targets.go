@@ -153,18 +153,15 @@ func Targets(site *inventory.Site, sel Selection, creds map[string]snmp.Credenti
 		}
 		out = append(out, Target{Device: id, Poller: snmpPoller{c, snmp.Target{Address: ep.Address, Name: id, Credentials: cr}, p}})
 	}
-	for _, h := range site.Halls {
-		for _, r := range h.Rows {
+	for hi := range site.Halls {
+		h := &site.Halls[hi]
+		for ri := range h.Rows {
+			r := &h.Rows[ri]
 			if (sel.Hall != "" && sel.Hall != h.ID) || (sel.Row != "" && sel.Row != r.ID) {
 				continue
 			}
-			for _, k := range r.Racks {
-				for _, p := range k.PDUs {
-					add(p.ID, p.SNMP)
-				}
-			}
-			for _, u := range r.Cooling {
-				add(u.ID, u.SNMP)
+			for id, ep := range r.Devices() {
+				add(id, *ep)
 			}
 		}
 	}

@@ -197,17 +197,8 @@ func (n *Node) knownDevices() map[string]bool {
 	}
 	ids := map[string]bool{}
 	if s := v.Site(); s != nil {
-		for _, h := range s.Halls {
-			for _, r := range h.Rows {
-				for _, u := range r.Cooling {
-					ids[u.ID] = true
-				}
-				for _, k := range r.Racks {
-					for _, p := range k.PDUs {
-						ids[p.ID] = true
-					}
-				}
-			}
+		for id := range s.Devices() {
+			ids[id] = true
 		}
 	}
 	n.devices.Store(&deviceSet{index: v.Index(), ids: ids})

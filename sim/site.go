@@ -134,22 +134,9 @@ func hashID(id string) uint64 {
 
 // Rewrite points the SNMP addresses of site's devices at the simulator.
 func (s *Site) Rewrite(site *inventory.Site) {
-	for hi := range site.Halls {
-		for ri := range site.Halls[hi].Rows {
-			r := &site.Halls[hi].Rows[ri]
-			for ci := range r.Cooling {
-				if a, ok := s.addrs[r.Cooling[ci].ID]; ok {
-					r.Cooling[ci].SNMP.Address = a
-				}
-			}
-			for ki := range r.Racks {
-				for pi := range r.Racks[ki].PDUs {
-					p := &r.Racks[ki].PDUs[pi]
-					if a, ok := s.addrs[p.ID]; ok {
-						p.SNMP.Address = a
-					}
-				}
-			}
+	for id, ep := range site.Devices() {
+		if a, ok := s.addrs[id]; ok {
+			ep.Address = a
 		}
 	}
 }

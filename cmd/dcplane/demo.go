@@ -312,22 +312,10 @@ func newCommunity(path string) (snmp.Secret, error) {
 func credentialNames(s *inventory.Site) []string {
 	seen := map[string]bool{}
 	var out []string
-	for _, h := range s.Halls {
-		for _, r := range h.Rows {
-			for _, u := range r.Cooling {
-				if !seen[u.SNMP.Credentials] {
-					seen[u.SNMP.Credentials] = true
-					out = append(out, u.SNMP.Credentials)
-				}
-			}
-			for _, k := range r.Racks {
-				for _, p := range k.PDUs {
-					if !seen[p.SNMP.Credentials] {
-						seen[p.SNMP.Credentials] = true
-						out = append(out, p.SNMP.Credentials)
-					}
-				}
-			}
+	for _, ep := range s.Devices() {
+		if !seen[ep.Credentials] {
+			seen[ep.Credentials] = true
+			out = append(out, ep.Credentials)
 		}
 	}
 	return out

@@ -1,6 +1,9 @@
 package inventory
 
-import "fmt"
+import (
+	"fmt"
+	"iter"
+)
 
 // Defaults applied to fields left out of an inventory file.
 const (
@@ -108,6 +111,42 @@ func (s *Site) Racks(fn func(h *Hall, r *Row, k *Rack) bool) {
 				if !fn(h, r, &r.Racks[ki]) {
 					return
 				}
+			}
+		}
+	}
+}
+
+// Devices yields every polled device of the site, PDUs then cooling units
+// row by row in file order, with its ID and a pointer to its endpoint (to
+// read, or to point elsewhere, as the simulator does).
+func (s *Site) Devices() iter.Seq2[string, *Endpoint] {
+	return func(yield func(string, *Endpoint) bool) {
+		for hi := range s.Halls {
+			for ri := range s.Halls[hi].Rows {
+				for id, ep := range s.Halls[hi].Rows[ri].Devices() {
+					if !yield(id, ep) {
+						return
+					}
+				}
+			}
+		}
+	}
+}
+
+// Devices yields the row's PDUs, rack by rack, then its cooling units.
+func (r *Row) Devices() iter.Seq2[string, *Endpoint] {
+	return func(yield func(string, *Endpoint) bool) {
+		for ki := range r.Racks {
+			for pi := range r.Racks[ki].PDUs {
+				p := &r.Racks[ki].PDUs[pi]
+				if !yield(p.ID, &p.SNMP) {
+					return
+				}
+			}
+		}
+		for ci := range r.Cooling {
+			if !yield(r.Cooling[ci].ID, &r.Cooling[ci].SNMP) {
+				return
 			}
 		}
 	}
