@@ -161,14 +161,8 @@ func (s *Site) Device(id string) (*Device, error) {
 	return nil, fmt.Errorf("%w: device %q", ErrUnknown, id)
 }
 
-// Addr is the host:port a device answers on.
-func (s *Site) Addr(id string) string { return s.addrs[id] }
-
 // Devices is how many devices the site serves.
 func (s *Site) Devices() int { return len(s.devices) }
-
-// Served is how many SNMP responses the site has sent.
-func (s *Site) Served() uint64 { return s.server.Served() }
 
 // Close stops every device and waits for them.
 func (s *Site) Close() {
