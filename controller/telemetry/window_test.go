@@ -28,7 +28,9 @@ func TestLatestAndStaleness(t *testing.T) {
 	}{
 		{"fresh", []collectors.Status{{Device: "P1", At: t0, OK: true, Readings: power(5000)}}, t0.Add(time.Second), 5000, true, ""},
 		{"never seen", nil, t0, 0, false, "never-seen"},
+		{"fresh at staleAfter", []collectors.Status{{Device: "P1", At: t0, OK: true, Readings: power(5000)}}, t0.Add(30 * time.Second), 5000, true, ""},
 		{"too old", []collectors.Status{{Device: "P1", At: t0, OK: true, Readings: power(5000)}}, t0.Add(31 * time.Second), 0, false, "too-old"},
+		{"zero is a measurement", []collectors.Status{{Device: "P1", At: t0, OK: true, Readings: power(0)}}, t0.Add(time.Second), 0, true, ""},
 		{"failed poll hides the old value", []collectors.Status{
 			{Device: "P1", At: t0, OK: true, Readings: power(5000)},
 			{Device: "P1", At: t0.Add(time.Second), Reason: "timeout"},
@@ -129,6 +131,36 @@ func TestIngestDistrustsClocksAndValues(t *testing.T) {
 		w.Reset()
 		if d, s := w.Stats(); d != 0 || s != 0 {
 			t.Errorf("got %d devices %d series after Reset, want none", d, s)
+		}
+	})
+}
+
+// TestIngestCountsAndLastSeen checks what Ingest accepts and what Fresh
+// reports of a device's polls.
+func TestIngestCountsAndLastSeen(t *testing.T) {
+	t.Run("a batch delivered twice is taken once", func(t *testing.T) {
+		w := New(4, 30*time.Second)
+		batch := []collectors.Status{{Device: "P1", At: t0, OK: true, Readings: power(1)}, {Device: "P2", At: t0, Reason: "timeout"}}
+		if n := w.Ingest(batch, t0); n != 2 {
+			t.Errorf("got %d accepted, want 2", n)
+		}
+		if n := w.Ingest(batch, t0.Add(time.Second)); n != 0 {
+			t.Errorf("got %d accepted the second time, want 0", n)
+		}
+		if got := w.Range(pduPower, time.Time{}); len(got) != 1 {
+			t.Errorf("got %d samples, want 1", len(got))
+		}
+	})
+	t.Run("a failed poll does not move last seen", func(t *testing.T) {
+		w := New(4, 30*time.Second)
+		w.Ingest([]collectors.Status{{Device: "P1", At: t0, OK: true, Readings: power(1)}}, t0)
+		w.Ingest([]collectors.Status{{Device: "P1", At: t0.Add(time.Second), Reason: "timeout", Readings: power(2)}}, t0.Add(time.Second))
+		f := w.Fresh("P1", t0.Add(2*time.Second))
+		if !f.LastOK.Equal(t0) || !f.LastPoll.Equal(t0.Add(time.Second)) {
+			t.Errorf("got last OK %v and last poll %v, want %v and %v", f.LastOK, f.LastPoll, t0, t0.Add(time.Second))
+		}
+		if got := w.Range(pduPower, time.Time{}); len(got) != 1 || got[0].Value != 1 {
+			t.Errorf("got %v, want only the good poll's sample", got)
 		}
 	})
 }
