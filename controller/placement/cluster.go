@@ -1,0 +1,298 @@
+package placement
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+)
+
+// Errors returned for inputs the engine cannot work on. Each is wrapped
+// with context; test for them with errors.Is. A request that does not fit
+// is reported with an *Infeasible, a malformed request with a *FieldError.
+var (
+	// ErrTopology is returned when the cluster's indices do not link up: a
+	// server whose rack, a rack whose row or a row whose hall is out of
+	// range.
+	ErrTopology = errors.New("placement: inconsistent cluster topology")
+
+	// ErrUnknownServer is returned by Apply and Check for an assignment
+	// naming a server the cluster does not have.
+	ErrUnknownServer = errors.New("placement: unknown server")
+
+	// ErrBadAssignment is returned by Check for assignments that do not
+	// belong to the request: another number of replicas, a rack, row or
+	// hall that is not the server's, or fewer watts than the request asks.
+	ErrBadAssignment = errors.New("placement: assignment does not match the request")
+)
+
+// Cluster is the state the engine places onto: topology plus usage.
+// Indices, not pointers, link levels: a server's Rack indexes Racks, a
+// rack's Row indexes Rows, a row's Hall indexes Halls.
+type Cluster struct {
+	SiteBudgetWatts float64 // 0 = no site limit beyond the halls'
+	Halls           []Hall
+	Rows            []Row
+	Racks           []Rack
+	Servers         []Server
+
+	idx *index // servers by rack; see Index
+}
+
+// Hall is a hall and its power budget (0: bounded by its racks only).
+type Hall struct {
+	ID          string
+	BudgetWatts float64
+}
+
+// Row is a row of racks and its in-row cooling units.
+type Row struct {
+	ID           string
+	Hall         int
+	CoolingWatts []float64 // capacity of each in-row unit, W
+}
+
+// Rack is a rack: its power budget and supply, and what it carries now.
+type Rack struct {
+	ID          string
+	Row         int
+	BudgetWatts float64
+	Feeds       []string // 1 or 2
+	PDUs        []PDU
+	Labels      map[string]string
+	// PeakWatts is the measured recent peak (the committed summary); it
+	// counts only when PeakKnown.
+	PeakWatts float64
+	PeakKnown bool
+	// Stale says the rack's live telemetry is stale. It changes only the
+	// explanations: a known peak still counts, and declared power always.
+	Stale         bool
+	PlacedWatts   float64     // sum of declared watts of placed replicas
+	ReservedWatts float64     // live reservations
+	ProfileWatts  [24]float64 // hourly declared placed load
+}
+
+// PDU is a power distribution unit of a rack, on one feed.
+type PDU struct {
+	ID, Feed string
+	Phases   int     // 1 or 3; 0 counts as 1
+	VoltageV float64 // line to neutral
+	BreakerA float64
+	// PhasePeakWatts is the measured peak of each phase, nil if unknown.
+	PhasePeakWatts []float64
+}
+
+// Server is a server: its capacity, what is used of it, and its power
+// model (idle and maximum draw, for requests that give a utilisation).
+type Server struct {
+	ID                string
+	Rack              int
+	PSUFeeds          []string // the feed of each PSU
+	CPUMillicores     int64
+	MemoryMiB         int64
+	GPUs              int
+	UsedCPUMillicores int64
+	UsedMemoryMiB     int64
+	UsedGPUs          int
+	IdleWatts         float64
+	MaxWatts          float64
+}
+
+// index lists the servers of each rack. It depends on the topology only,
+// never on usage, so a Clone shares it.
+type index struct {
+	racks, servers int
+	byRack         [][]int32
+}
+
+// valid says whether x still describes c's shape. Its lists are checked
+// server by server when used (a server that moved is skipped), so a stale
+// index can hide a server from placement but never misplace one.
+func (x *index) valid(c *Cluster) bool {
+	return x != nil && x.racks == len(c.Racks) && x.servers == len(c.Servers)
+}
+
+// Index records which servers each rack holds, so that Place visits only
+// the servers of the racks that pass the rack checks. Call it after
+// building a cluster or changing its topology (usage may change freely);
+// Clone builds it for the copy when c has none. Place, Check and Apply work
+// without it, only slower. It fails with ErrTopology for a server whose
+// rack is out of range.
+func (c *Cluster) Index() error {
+	x, err := buildIndex(c)
+	if err != nil {
+		return err
+	}
+	c.idx = x
+	return nil
+}
+
+func buildIndex(c *Cluster) (*index, error) {
+	counts := make([]int32, len(c.Racks)+1)
+	for i := range c.Servers {
+		k := c.Servers[i].Rack
+		if k < 0 || k >= len(c.Racks) {
+			return nil, fmt.Errorf("server %q: rack %d of %d: %w", c.Servers[i].ID, k, len(c.Racks), ErrTopology)
+		}
+		counts[k+1]++
+	}
+	for k := 1; k < len(counts); k++ {
+		counts[k] += counts[k-1]
+	}
+	flat := make([]int32, len(c.Servers))
+	next := make([]int32, len(c.Racks))
+	copy(next, counts)
+	for i := range c.Servers {
+		k := c.Servers[i].Rack
+		flat[next[k]] = int32(i)
+		next[k]++
+	}
+	x := &index{racks: len(c.Racks), servers: len(c.Servers), byRack: make([][]int32, len(c.Racks))}
+	for k := range x.byRack {
+		x.byRack[k] = flat[counts[k]:counts[k+1]:counts[k+1]]
+	}
+	return x, nil
+}
+
+// Clone returns a deep copy of c. The copy shares c's index (it holds no
+// usage), or gets one of its own when c has none.
+func (c *Cluster) Clone() *Cluster {
+	n := &Cluster{SiteBudgetWatts: c.SiteBudgetWatts, Halls: append([]Hall(nil), c.Halls...)}
+	n.Rows = make([]Row, len(c.Rows))
+	for i, r := range c.Rows {
+		r.CoolingWatts = append([]float64(nil), r.CoolingWatts...)
+		n.Rows[i] = r
+	}
+	n.Racks = cloneRacks(c.Racks)
+	n.Servers = cloneServers(c.Servers)
+	n.idx = c.idx
+	if !n.idx.valid(n) {
+		n.idx, _ = buildIndex(n) // nil for a broken topology: Place reports it
+	}
+	return n
+}
+
+func cloneRacks(racks []Rack) []Rack {
+	out := make([]Rack, len(racks))
+	var nPDU int
+	for i := range racks {
+		nPDU += len(racks[i].PDUs)
+	}
+	pdus := make([]PDU, 0, nPDU) // one allocation for all the PDUs
+	for i, k := range racks {
+		k.Feeds = append([]string(nil), k.Feeds...)
+		k.Labels = maps.Clone(k.Labels)
+		start := len(pdus)
+		for _, p := range k.PDUs {
+			p.PhasePeakWatts = append([]float64(nil), p.PhasePeakWatts...)
+			pdus = append(pdus, p)
+		}
+		if k.PDUs != nil {
+			k.PDUs = pdus[start:len(pdus):len(pdus)]
+		}
+		out[i] = k
+	}
+	return out
+}
+
+func cloneServers(servers []Server) []Server {
+	out := make([]Server, len(servers))
+	var nFeeds int
+	for i := range servers {
+		nFeeds += len(servers[i].PSUFeeds)
+	}
+	feeds := make([]string, 0, nFeeds) // one allocation for all the PSUs
+	for i, s := range servers {
+		if s.PSUFeeds != nil {
+			start := len(feeds)
+			feeds = append(feeds, s.PSUFeeds...)
+			s.PSUFeeds = feeds[start:len(feeds):len(feeds)]
+		}
+		out[i] = s
+	}
+	return out
+}
+
+// servers returns the indices of the servers of each rack: the index's
+// lists when it is valid, else lists made now.
+func (c *Cluster) servers() ([][]int32, error) {
+	if c.idx.valid(c) {
+		return c.idx.byRack, nil
+	}
+	x, err := buildIndex(c)
+	if err != nil {
+		return nil, err
+	}
+	return x.byRack, nil
+}
+
+// lookup finds a server by ID, first among the servers of the rack the
+// assignment names, then among all.
+func (c *Cluster) lookup(a *Assignment) (int, bool) {
+	if c.idx.valid(c) {
+		for k := range c.Racks {
+			if c.Racks[k].ID != a.Rack {
+				continue
+			}
+			for _, s := range c.idx.byRack[k] {
+				if c.Servers[s].ID == a.Server && c.Servers[s].Rack == k {
+					return int(s), true
+				}
+			}
+			break
+		}
+	}
+	for i := range c.Servers {
+		if c.Servers[i].ID == a.Server {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// Apply adds the usage of the assignments to c: their servers' CPU, memory
+// and GPUs, and their watts to their racks' PlacedWatts and ProfileWatts.
+// It checks no limit (Check does); it fails with ErrUnknownServer, changing
+// nothing, when an assignment names a server c does not have.
+func (c *Cluster) Apply(as []Assignment, req Request) error {
+	at := make([]int, len(as))
+	for i := range as {
+		s, ok := c.lookup(&as[i])
+		if !ok {
+			return fmt.Errorf("replica %d on %q: %w", as[i].Replica, as[i].Server, ErrUnknownServer)
+		}
+		at[i] = s
+	}
+	f := req.factors()
+	for i := range as {
+		c.use(at[i], &req, as[i].Watts, &f, 1)
+	}
+	return nil
+}
+
+// Remove is the inverse of Apply. It skips assignments naming a server c
+// does not have, and never leaves a usage below zero.
+func (c *Cluster) Remove(as []Assignment, req Request) {
+	f := req.factors()
+	for i := range as {
+		if s, ok := c.lookup(&as[i]); ok {
+			c.use(s, &req, as[i].Watts, &f, -1)
+		}
+	}
+}
+
+// use adds (sign 1) or removes (sign -1) one replica of w watts on server s.
+func (c *Cluster) use(s int, req *Request, w float64, f *[24]float64, sign int) {
+	srv := &c.Servers[s]
+	srv.UsedCPUMillicores = max(0, srv.UsedCPUMillicores+int64(sign)*req.CPUMillicores)
+	srv.UsedMemoryMiB = max(0, srv.UsedMemoryMiB+int64(sign)*req.MemoryMiB)
+	srv.UsedGPUs = max(0, srv.UsedGPUs+sign*req.GPUs)
+	if srv.Rack < 0 || srv.Rack >= len(c.Racks) {
+		return
+	}
+	k := &c.Racks[srv.Rack]
+	sw := float64(sign) * w
+	k.PlacedWatts = max(0, k.PlacedWatts+sw)
+	for h := range k.ProfileWatts {
+		k.ProfileWatts[h] = max(0, k.ProfileWatts[h]+sw*f[h])
+	}
+}

@@ -1,0 +1,337 @@
+package placement
+
+import "slices"
+
+// Weights of the scorers in the final score.
+const (
+	// FitWeight weighs bin packing (or spreading) by rack headroom.
+	FitWeight = 1.0
+	// PeakWeight weighs peak decorrelation: half of a full fit score, so
+	// that a replica goes to a rack whose peak hours differ from its own
+	// unless that strands much more power.
+	PeakWeight = 0.5
+)
+
+// DefaultTopN is how many candidates an explained decision lists when
+// Options.TopN is not given; MaxTopN bounds it.
+const (
+	DefaultTopN = 5
+	MaxTopN     = 100
+)
+
+// Assignment is where one replica goes.
+type Assignment struct {
+	Replica int      `json:"replica"`
+	Server  string   `json:"server"`
+	Rack    string   `json:"rack"`
+	Row     string   `json:"row"`
+	Hall    string   `json:"hall"`
+	Feeds   []string `json:"feeds"` // the server's PSU feeds
+	Watts   float64  `json:"watts"`
+}
+
+// Candidate is a rack the first replica could go to, with the server it
+// would take there and its scores, for explanations.
+type Candidate struct {
+	Rack   string             `json:"rack"`
+	Server string             `json:"server"`
+	Score  float64            `json:"score"`  // the weighted sum
+	Scores map[string]float64 `json:"scores"` // each scorer's own, in [0, 1]
+}
+
+// Decision is where a request's replicas go.
+type Decision struct {
+	Assignments []Assignment
+	// Candidates are the best racks for the first replica, best first,
+	// when Options.Explain is set.
+	Candidates []Candidate
+}
+
+// Options tune a decision.
+type Options struct {
+	Explain bool // list the best candidates of the first replica
+	TopN    int  // how many; DefaultTopN when 0
+}
+
+// Engine decides placements: a chain of feasibility checkers, then
+// scorers. It holds no state between calls and is safe for concurrent use.
+type Engine struct {
+	rackFilters   []rackFilter
+	power         []powerCheck
+	serverFilters []serverFilter
+	scorers       []weighted
+}
+
+// maxPower bounds the number of power checks, so that a rack's rooms fit
+// in an array on the stack.
+const maxPower = 8
+
+// New assembles the engine's chain. Each stage sees only the candidates
+// the stages before it let through, and the checks that rule out whole
+// racks come first.
+func New() *Engine {
+	e := &Engine{}
+	e.rackFilters = []rackFilter{
+		// Hall and row pins: two integer compares rule out whole halls.
+		pinFilter{},
+		// Required rack labels, e.g. tier=gpu.
+		labelFilter{},
+		// A request that needs both feeds goes only to racks fed 2N.
+		rackFeedsFilter{},
+		// Spread over racks, rows or halls: at most ceil(replicas /
+		// eligible domains) replicas per domain.
+		rackSpread{},
+	}
+	e.power = []powerCheck{
+		// The rack's headroom: budget − max(peak, declared) − reserved.
+		rackPower{},
+		// 2N: either feed alone carries the rack, per phase, within 80 %
+		// of its breakers.
+		feedFailover{},
+		// The row's N+1 cooling: all units but the largest.
+		cooling{},
+		// The hall's budget, then the site's.
+		hallBudget{},
+		siteBudget{},
+	}
+	e.serverFilters = []serverFilter{
+		// PSUs on both of the rack's feeds, when the request needs it.
+		serverFeedsFilter{},
+		// Free CPU, memory and GPUs.
+		resourceFilter{cCPU},
+		resourceFilter{cMemory},
+		resourceFilter{cGPUs},
+		// Spread over servers or feeds.
+		serverSpread{},
+	}
+	e.scorers = []weighted{
+		// Best fit by rack headroom (the default strategy)…
+		{binpack{}, FitWeight},
+		// …or the most headroom, for Strategy "spread".
+		{spreadScore{}, FitWeight},
+		// Always: keep coinciding daily peaks off the same rack.
+		{peakDecorrelation{}, PeakWeight},
+	}
+	return e
+}
+
+// choice is a feasible candidate: server s in rack k, taking w watts.
+type choice struct {
+	k, s  int
+	w     float64
+	score float64
+}
+
+// Place decides where the replicas of req go on c. It does not modify c;
+// the replicas it places count against the limits of the ones after them.
+// It fails with a *FieldError for a malformed request, with an *Infeasible
+// when a replica does not fit (then none is placed), and with ErrTopology
+// when c's indices do not link up.
+func (e *Engine) Place(c *Cluster, req Request, opt Options) (Decision, error) {
+	if err := req.Validate(); err != nil {
+		return Decision{}, err
+	}
+	st, err := e.start(c, &req)
+	if err != nil {
+		return Decision{}, err
+	}
+	d := Decision{Assignments: make([]Assignment, 0, req.Replicas)}
+	for i := range req.Replicas {
+		st.listAll = opt.Explain && i == 0
+		best, ok := e.pick(st)
+		if !ok {
+			return Decision{}, e.infeasible(st, i)
+		}
+		if st.listAll {
+			d.Candidates = e.candidates(st, st.all, opt.TopN)
+			st.listAll, st.all = false, nil
+		}
+		d.Assignments = append(d.Assignments, st.assign(i, best.s, best.w))
+	}
+	return d, nil
+}
+
+// start prepares a call with the scorers the request wants.
+func (e *Engine) start(c *Cluster, req *Request) (*state, error) {
+	st, err := newState(c, req)
+	if err != nil {
+		return nil, err
+	}
+	st.scorers = st.scorerBuf[:0]
+	for _, s := range e.scorers {
+		if s.wants(req) {
+			st.scorers = append(st.scorers, s)
+		}
+	}
+	return st, nil
+}
+
+// pick finds the best candidate for one replica. With st.listAll set it
+// lists the best server of every feasible rack in st.all, and skips no
+// rack.
+func (e *Engine) pick(st *state) (choice, bool) {
+	best := choice{k: -1}
+	for k := range st.c.Racks {
+		servers := st.byRack[k]
+		if len(servers) == 0 || !e.rackOK(st, k, len(servers)) {
+			continue
+		}
+		var rooms [maxPower]float64
+		for i, p := range e.power {
+			rooms[i] = p.room(st, k)
+		}
+		var c choice
+		var ok bool
+		if st.req.Watts > 0 {
+			c, ok = e.declared(st, k, servers, &rooms, best)
+		} else {
+			c, ok = e.derived(st, k, servers, &rooms)
+		}
+		if !ok {
+			continue
+		}
+		if st.listAll {
+			st.all = append(st.all, c)
+		}
+		if best.k < 0 || st.better(c, best) {
+			best = c
+		}
+	}
+	return best, best.k >= 0
+}
+
+// rackOK runs the rack filters on rack k, of n servers.
+func (e *Engine) rackOK(st *state, k, n int) bool {
+	for i, f := range e.rackFilters {
+		if !f.feasible(st, k) {
+			st.reject(rejection{c: f.constraint(), stage: i, k: k, s: -1}, n)
+			return false
+		}
+	}
+	return true
+}
+
+// fits says whether w watts fit in every room of rack k; stage is the
+// chain position of the first power check, s the server (-1: the rack).
+func (e *Engine) fits(st *state, k, s int, rooms *[maxPower]float64, w float64, stage, n int) bool {
+	for i, p := range e.power {
+		if !(w <= rooms[i]) {
+			st.reject(rejection{c: p.constraint(), stage: stage + i, short: w - rooms[i], k: k, s: s, w: w}, n)
+			return false
+		}
+	}
+	return true
+}
+
+// serverOK runs the server filters on server s; stage is the chain
+// position of the first.
+func (e *Engine) serverOK(st *state, s, stage int) bool {
+	for i, f := range e.serverFilters {
+		if ok, short := f.feasible(st, s); !ok {
+			st.reject(rejection{c: f.constraint(), stage: stage + i, short: short, k: st.c.Servers[s].Rack, s: s}, 1)
+			return false
+		}
+	}
+	return true
+}
+
+// declared handles a request of declared watts in rack k: the power checks
+// and the score are the rack's, so the rack's candidate is its lowest
+// server ID that passes the server filters. Unless the call lists all
+// racks, a rack that cannot beat best is not searched.
+func (e *Engine) declared(st *state, k int, servers []int32, rooms *[maxPower]float64, best choice) (choice, bool) {
+	w := st.req.Watts
+	nf := len(e.rackFilters)
+	if !e.fits(st, k, -1, rooms, w, nf, len(servers)) {
+		return choice{}, false
+	}
+	c := choice{k: k, s: -1, w: w, score: e.score(st, k, w)}
+	if !st.listAll && best.k >= 0 && !st.better(c, best) {
+		return choice{}, false
+	}
+	for _, s := range servers {
+		si := int(s)
+		if st.c.Servers[si].Rack != k || !e.serverOK(st, si, nf+len(e.power)) {
+			continue
+		}
+		if c.s < 0 || st.c.Servers[si].ID < st.c.Servers[c.s].ID {
+			c.s = si
+		}
+	}
+	return c, c.s >= 0
+}
+
+// derived handles a request whose watts depend on the server: each server
+// that passes the server filters has its own watts, checked against the
+// rack's rooms, and its own score.
+func (e *Engine) derived(st *state, k int, servers []int32, rooms *[maxPower]float64) (choice, bool) {
+	best := choice{k: -1}
+	nf, ns := len(e.rackFilters), len(e.serverFilters)
+	for _, s := range servers {
+		si := int(s)
+		if st.c.Servers[si].Rack != k || !e.serverOK(st, si, nf) {
+			continue
+		}
+		w := st.req.wattsOn(&st.c.Servers[si])
+		if !(w > 0) {
+			st.reject(rejection{c: cWatts, stage: nf + ns, k: k, s: si}, 1)
+			continue
+		}
+		if !e.fits(st, k, si, rooms, w, nf+ns+1, 1) {
+			continue
+		}
+		if c := (choice{k: k, s: si, w: w, score: e.score(st, k, w)}); best.k < 0 || st.better(c, best) {
+			best = c
+		}
+	}
+	return best, best.k >= 0
+}
+
+// score is the weighted sum of the call's scorers for rack k.
+func (e *Engine) score(st *state, k int, w float64) float64 {
+	var total float64
+	for _, s := range st.scorers {
+		total += s.weight * s.score(st, k, w)
+	}
+	return total
+}
+
+// better orders candidates: higher score, then lower rack ID, then lower
+// server ID. A candidate whose server is not chosen yet (s < 0) ranks by
+// its rack only.
+func (st *state) better(a, b choice) bool {
+	if a.score != b.score {
+		return a.score > b.score
+	}
+	ra, rb := st.c.Racks[a.k].ID, st.c.Racks[b.k].ID
+	if ra != rb || a.s < 0 || b.s < 0 {
+		return ra < rb || (ra == rb && a.s < 0)
+	}
+	return st.c.Servers[a.s].ID < st.c.Servers[b.s].ID
+}
+
+// candidates lists the top n of all, best first, with each scorer's score.
+func (e *Engine) candidates(st *state, all []choice, n int) []Candidate {
+	if n <= 0 {
+		n = DefaultTopN
+	}
+	n = min(n, MaxTopN, len(all))
+	slices.SortFunc(all, func(a, b choice) int {
+		switch {
+		case st.better(a, b):
+			return -1
+		case st.better(b, a):
+			return 1
+		}
+		return 0
+	})
+	out := make([]Candidate, 0, n)
+	for _, c := range all[:n] {
+		scores := make(map[string]float64, len(st.scorers))
+		for _, s := range st.scorers {
+			scores[s.name()] = s.score(st, c.k, c.w)
+		}
+		out = append(out, Candidate{Rack: st.c.Racks[c.k].ID, Server: st.c.Servers[c.s].ID, Score: c.score, Scores: scores})
+	}
+	return out
+}

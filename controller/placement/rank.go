@@ -1,0 +1,72 @@
+package placement
+
+// scorer rates a feasible candidate rack for a replica of w watts. Scores
+// are in [0, 1], higher being better; the engine adds them up weighted.
+type scorer interface {
+	// name is the scorer's key in Candidate.Scores.
+	name() string
+	// wants says whether the scorer rates candidates for req.
+	wants(req *Request) bool
+	score(st *state, k int, w float64) float64
+}
+
+// weighted is a scorer and its weight in the final score.
+type weighted struct {
+	scorer
+	weight float64
+}
+
+// headroomAfter is the share of the largest rack budget that rack k would
+// have left after a replica of w watts: in [0, 1] for a rack it fits.
+func headroomAfter(st *state, k int, w float64) float64 {
+	if !(st.maxBudget > 0) {
+		return 0
+	}
+	h := (rackPower{}.room(st, k) - w) / st.maxBudget
+	return min(max(h, 0), 1)
+}
+
+// binpack prefers the rack with the least headroom left after the replica
+// (best fit), so that racks fill up and whole racks stay free: the least
+// power is stranded in half-used racks.
+type binpack struct{}
+
+func (binpack) name() string { return StrategyBinpack }
+
+func (binpack) wants(req *Request) bool { return req.Strategy != StrategySpread }
+
+func (binpack) score(st *state, k int, w float64) float64 { return 1 - headroomAfter(st, k, w) }
+
+// spreadScore prefers the rack with the most headroom left after the
+// replica, as Kubernetes' least-allocated scoring does.
+type spreadScore struct{}
+
+func (spreadScore) name() string { return StrategySpread }
+
+func (spreadScore) wants(req *Request) bool { return req.Strategy == StrategySpread }
+
+func (spreadScore) score(st *state, k int, w float64) float64 { return headroomAfter(st, k, w) }
+
+// peakDecorrelation avoids stacking on one rack workloads whose daily peaks
+// coincide. For a rack's hourly load P and the replica's w·f, the penalty
+// (max_h(P[h] + w·f[h]) − max_h P[h]) / w is 0 when the replica's peak
+// falls in the rack's trough and 1 when it lands on the rack's peak; the
+// score is 1 − penalty.
+type peakDecorrelation struct{}
+
+func (peakDecorrelation) name() string { return "peak" }
+
+func (peakDecorrelation) wants(*Request) bool { return true }
+
+func (peakDecorrelation) score(st *state, k int, w float64) float64 {
+	if st.flat || !(w > 0) {
+		return 0 // a flat profile raises every rack's peak by all of w
+	}
+	p := st.rackProfile(k)
+	var before, after float64
+	for h := range p {
+		before = max(before, p[h])
+		after = max(after, p[h]+w*st.f[h])
+	}
+	return 1 - min(max((after-before)/w, 0), 1)
+}

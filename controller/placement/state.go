@@ -1,0 +1,274 @@
+package placement
+
+import (
+	"fmt"
+	"math"
+)
+
+// noPin and missingPin are the values of state.pinHall and state.pinRow
+// when the request pins nothing, and when it pins a name the cluster lacks.
+const (
+	noPin      = -1
+	missingPin = -2
+)
+
+// state is one Place or Check call: the cluster as given plus the replicas
+// the call has placed so far, held as an overlay so that c is never
+// written. The overlay maps stay nil until a second replica needs them.
+type state struct {
+	c      *Cluster
+	req    *Request
+	f      [24]float64 // the request's hourly factors
+	flat   bool        // no profile: every factor is 1
+	byRack [][]int32
+
+	pinHall, pinRow int
+
+	rowCap    []float64 // N+1 cooling capacity of each row
+	rowLoad   []float64 // sum of the row's rack loads
+	hallLoad  []float64
+	siteLoad  float64
+	maxBudget float64 // largest rack budget, to scale the fit scores
+
+	placed  map[int]float64      // rack → watts placed by this call
+	profile map[int]*[24]float64 // rack → hourly watts placed by this call
+	used    map[int]usage        // server → usage placed by this call
+	count   map[int]int          // spread domain key → replicas of this call
+	limit   int                  // most replicas one spread domain may hold
+	feeds   []string             // feed names, interned for the feed domain
+
+	scorers   []weighted // the engine's scorers this request wants
+	scorerBuf [4]weighted
+
+	listAll bool     // list every feasible rack's candidate in all
+	all     []choice //
+
+	// Diagnostics, kept only when diag is set: a decision that fails is
+	// made again with diag set to say why.
+	diag  bool
+	rej   [nConstraints]int // candidates rejected, by constraint
+	worst rejection         // the most promising rejected candidate
+}
+
+// usage is what a call's replicas use of a server.
+type usage struct {
+	cpu, mem int64
+	gpus     int
+}
+
+// newState prepares a call on c for req: resolves the pins, sums the loads
+// of rows, halls and the site, and sets the spread limit.
+func newState(c *Cluster, req *Request) (*state, error) {
+	byRack, err := c.servers()
+	if err != nil {
+		return nil, err
+	}
+	st := &state{c: c, req: req, f: req.factors(), flat: req.Profile == nil, byRack: byRack}
+	st.pinHall, st.pinRow = st.resolvePins()
+	if err := st.sumLoads(); err != nil {
+		return nil, err
+	}
+	st.limit = st.spreadLimit()
+	return st, nil
+}
+
+func (st *state) resolvePins() (hall, row int) {
+	hall, row = noPin, noPin
+	if st.req.Hall != "" {
+		hall = missingPin
+		for i := range st.c.Halls {
+			if st.c.Halls[i].ID == st.req.Hall {
+				hall = i
+				break
+			}
+		}
+	}
+	if st.req.Row != "" {
+		row = missingPin
+		for i := range st.c.Rows {
+			if st.c.Rows[i].ID == st.req.Row {
+				row = i
+				break
+			}
+		}
+	}
+	return hall, row
+}
+
+// sumLoads computes the loads of rows, halls and the site from their
+// racks', and the rows' N+1 cooling capacity.
+func (st *state) sumLoads() error {
+	c := st.c
+	st.rowCap = make([]float64, len(c.Rows))
+	st.rowLoad = make([]float64, len(c.Rows))
+	st.hallLoad = make([]float64, len(c.Halls))
+	for r := range c.Rows {
+		if h := c.Rows[r].Hall; h < 0 || h >= len(c.Halls) {
+			return fmt.Errorf("row %q: hall %d of %d: %w", c.Rows[r].ID, h, len(c.Halls), ErrTopology)
+		}
+		st.rowCap[r] = coolingCapacity(c.Rows[r].CoolingWatts)
+	}
+	for k := range c.Racks {
+		r := c.Racks[k].Row
+		if r < 0 || r >= len(c.Rows) {
+			return fmt.Errorf("rack %q: row %d of %d: %w", c.Racks[k].ID, r, len(c.Rows), ErrTopology)
+		}
+		l := st.rackLoad(k)
+		st.rowLoad[r] += l
+		st.hallLoad[c.Rows[r].Hall] += l
+		st.siteLoad += l
+		st.maxBudget = max(st.maxBudget, c.Racks[k].BudgetWatts)
+	}
+	return nil
+}
+
+// coolingCapacity is what a row's units can cool with the largest one
+// down (N+1): their sum minus the largest.
+func coolingCapacity(units []float64) float64 {
+	var sum, largest float64
+	for _, u := range units {
+		sum += u
+		largest = max(largest, u)
+	}
+	return sum - largest
+}
+
+// declared is max(P, D) of rack k: its known measured peak or its declared
+// placed power, whichever is larger. Stale telemetry changes nothing here:
+// a known peak is a committed summary, and declared power never goes away.
+func (st *state) declared(k int) float64 {
+	r := &st.c.Racks[k]
+	d := r.PlacedWatts + st.placed[k]
+	if r.PeakKnown {
+		return max(r.PeakWatts, d)
+	}
+	return d
+}
+
+// rackLoad is the load L = max(P, D) + R of rack k.
+func (st *state) rackLoad(k int) float64 {
+	return st.declared(k) + st.c.Racks[k].ReservedWatts
+}
+
+// rowOf and hallOf give the row and hall of rack k.
+func (st *state) rowOf(k int) int  { return st.c.Racks[k].Row }
+func (st *state) hallOf(k int) int { return st.c.Rows[st.c.Racks[k].Row].Hall }
+
+// free is what is left of server s's CPU, memory and GPUs.
+func (st *state) free(s int) usage {
+	srv := &st.c.Servers[s]
+	u := st.used[s]
+	return usage{
+		cpu:  srv.CPUMillicores - srv.UsedCPUMillicores - u.cpu,
+		mem:  srv.MemoryMiB - srv.UsedMemoryMiB - u.mem,
+		gpus: srv.GPUs - srv.UsedGPUs - u.gpus,
+	}
+}
+
+// rackProfile is the hourly declared load of rack k, this call's included.
+func (st *state) rackProfile(k int) *[24]float64 {
+	if p := st.profile[k]; p != nil {
+		return p
+	}
+	return &st.c.Racks[k].ProfileWatts
+}
+
+// assign adds one replica of w watts on server s to the overlay, and
+// returns its Assignment.
+func (st *state) assign(replica, s int, w float64) Assignment {
+	srv := &st.c.Servers[s]
+	k := srv.Rack
+	if st.used == nil {
+		st.used, st.placed = map[int]usage{}, map[int]float64{}
+		st.profile, st.count = map[int]*[24]float64{}, map[int]int{}
+	}
+	u := st.used[s]
+	u.cpu, u.mem, u.gpus = u.cpu+st.req.CPUMillicores, u.mem+st.req.MemoryMiB, u.gpus+st.req.GPUs
+	st.used[s] = u
+	before := st.rackLoad(k)
+	p := *st.rackProfile(k)
+	for h := range p {
+		p[h] += w * st.f[h]
+	}
+	st.profile[k] = &p
+	st.placed[k] += w
+	delta := st.rackLoad(k) - before
+	st.rowLoad[st.rowOf(k)] += delta
+	st.hallLoad[st.hallOf(k)] += delta
+	st.siteLoad += delta
+	if key, ok := st.domainOf(s); ok {
+		st.count[key]++
+	}
+	row, hall := st.rowOf(k), st.hallOf(k)
+	return Assignment{Replica: replica, Server: srv.ID, Rack: st.c.Racks[k].ID, Row: st.c.Rows[row].ID,
+		Hall: st.c.Halls[hall].ID, Feeds: append([]string(nil), srv.PSUFeeds...), Watts: w}
+}
+
+// domainOf is the spread domain key of server s, false when s is in no
+// domain (a server without PSUs, spread by feed).
+func (st *state) domainOf(s int) (int, bool) {
+	k := st.c.Servers[s].Rack
+	switch st.req.spread() {
+	case DomainRack:
+		return k, true
+	case DomainRow:
+		return st.rowOf(k), true
+	case DomainHall:
+		return st.hallOf(k), true
+	case DomainFeed:
+		return st.feedKey(s)
+	}
+	return s, true
+}
+
+// feedKey interns the feed of server s's first PSU.
+func (st *state) feedKey(s int) (int, bool) {
+	feeds := st.c.Servers[s].PSUFeeds
+	if len(feeds) == 0 {
+		return 0, false
+	}
+	for i, f := range st.feeds {
+		if f == feeds[0] {
+			return i, true
+		}
+	}
+	st.feeds = append(st.feeds, feeds[0])
+	return len(st.feeds) - 1, true
+}
+
+// spreadLimit is ceil(replicas / eligible domains): the most replicas of
+// the request one domain may hold. One replica needs no count.
+func (st *state) spreadLimit() int {
+	n := st.req.Replicas
+	if n <= 1 {
+		return 1
+	}
+	d := st.eligibleDomains(n)
+	if d == 0 {
+		return n // nothing is eligible; the filters say why
+	}
+	return int(math.Ceil(float64(n) / float64(d)))
+}
+
+// eligibleDomains counts the domains holding a server that passes the
+// request's static filters, stopping at enough: beyond it the limit is 1.
+func (st *state) eligibleDomains(enough int) int {
+	seen := map[int]bool{}
+	for k := range st.c.Racks {
+		if !staticRack(st, k) {
+			continue
+		}
+		for _, s := range st.byRack[k] {
+			if st.c.Servers[s].Rack != k || !staticServer(st, int(s)) {
+				continue
+			}
+			if key, ok := st.domainOf(int(s)); ok {
+				seen[key] = true
+			}
+			if len(seen) >= enough {
+				return len(seen)
+			}
+		}
+	}
+	return len(seen)
+}
