@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -77,6 +78,7 @@ func specRouter(t *testing.T) routers.Router {
 
 type call struct {
 	method, path, ctype string
+	encoding            string // Content-Encoding, if any
 	body                []byte
 }
 
@@ -86,6 +88,9 @@ func do(t *testing.T, router routers.Router, h http.Handler, c call) (int, []byt
 	req := httptest.NewRequest(c.method, c.path, bytes.NewReader(c.body))
 	if c.ctype != "" {
 		req.Header.Set("Content-Type", c.ctype)
+	}
+	if c.encoding != "" {
+		req.Header.Set("Content-Encoding", c.encoding)
 	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
@@ -155,27 +160,121 @@ func TestServer(t *testing.T) {
 	}
 }
 
+// TestErrorsMapToProblems gives every endpoint each error a controller
+// returns. The not-leader cases are what a follower answers: the node
+// wraps ErrNotLeader in prose (it knows the leader's Raft address, not
+// its API), and a NotLeaderError carries the leader's API address.
 func TestErrorsMapToProblems(t *testing.T) {
 	router := specRouter(t)
+	small, err := os.ReadFile("../internal/inventory/testdata/small.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := api.EncodeBatch(&api.Batch{Agent: "a1", Seq: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := []call{
+		{method: "GET", path: "/v1/racks"},
+		{method: "GET", path: "/v1/racks/K1"},
+		{method: "GET", path: "/v1/power"},
+		{method: "PUT", path: "/v1/inventory", ctype: api.MediaYAML, body: small},
+		{method: "POST", path: "/v1/telemetry", ctype: api.MediaCBOR, encoding: "gzip", body: batch},
+	}
 	tests := []struct {
 		name       string
 		err        error
 		wantStatus int
-		wantIn     string
+		wantIn     []string
+		wantNotIn  []string
 	}{
-		{"no inventory", api.ErrNoInventory, 409, "no-inventory"},
-		{"not leader", &api.NotLeaderError{LeaderAPI: "http://10.0.0.2:8080"}, 503, `"leader":"http://10.0.0.2:8080"`},
-		{"other", errors.New("disk on fire"), 500, "see its log"},
+		{"no inventory", api.ErrNoInventory, 409, []string{`"type":"urn:dcplane:problem:no-inventory"`}, nil},
+		{"not found", fmt.Errorf("rack K7: %w", api.ErrNotFound), 404, []string{`"type":"urn:dcplane:problem:not-found"`, "rack K7"}, nil},
+		{"not leader, leader's API known", &api.NotLeaderError{LeaderAPI: "http://10.0.0.2:8080"}, 503,
+			[]string{`"type":"urn:dcplane:problem:not-leader"`, `"leader":"http://10.0.0.2:8080"`}, nil},
+		{"not leader, as a follower node says it", fmt.Errorf("%w: the leader is node c2 (Raft address 10.0.0.2:8300)", api.ErrNotLeader), 503,
+			[]string{`"type":"urn:dcplane:problem:not-leader"`, `"detail":"this controller is not the leader: the leader is node c2 (Raft address 10.0.0.2:8300)"`},
+			[]string{`"leader":`}},
+		{"not leader, no leader yet", fmt.Errorf("%w, and no leader is known yet: retry shortly", api.ErrNotLeader), 503,
+			[]string{`"type":"urn:dcplane:problem:not-leader"`, "retry shortly"}, nil},
+		{"other", errors.New("disk on fire"), 500, []string{"see its log"}, []string{"disk on fire"}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			fc := &fakeController{report: func() (*power.Report, error) { return nil, tt.err }}
-			srv := api.NewServer(fc, nil, slog.New(slog.DiscardHandler))
-			status, body, _ := do(t, router, srv, call{method: "GET", path: "/v1/power"})
-			if status != tt.wantStatus || !strings.Contains(string(body), tt.wantIn) {
-				t.Errorf("got %d %s, want %d with %s", status, body, tt.wantStatus, tt.wantIn)
+		fc := &fakeController{
+			report:  func() (*power.Report, error) { return nil, tt.err },
+			putSite: func(*inventory.Site) (uint64, error) { return 0, tt.err },
+			ingest:  func(*api.Batch) (int, error) { return 0, tt.err },
+		}
+		srv := api.NewServer(fc, nil, slog.New(slog.DiscardHandler))
+		for _, c := range calls {
+			t.Run(tt.name+"/"+c.method+" "+c.path, func(t *testing.T) {
+				status, body, ctype := do(t, router, srv, c)
+				if status != tt.wantStatus || ctype != api.MediaProblem {
+					t.Errorf("got %d %s %s, want %d %s", status, ctype, body, tt.wantStatus, api.MediaProblem)
+				}
+				for _, w := range tt.wantIn {
+					if !strings.Contains(string(body), w) {
+						t.Errorf("got %s, want it to contain %s", body, w)
+					}
+				}
+				for _, w := range tt.wantNotIn {
+					if strings.Contains(string(body), w) {
+						t.Errorf("got %s, want it without %s", body, w)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestRackFilters checks that a filter leaves out the racks it does not
+// match, not only that it keeps those it does.
+func TestRackFilters(t *testing.T) {
+	fc := &fakeController{report: func() (*power.Report, error) { return sampleReport(), nil }}
+	srv := api.NewServer(fc, nil, slog.New(slog.DiscardHandler))
+	router := specRouter(t)
+	tests := []struct {
+		query string
+		want  []string
+	}{
+		{"", []string{"K1", "K2"}},
+		{"?hall=H1", []string{"K1", "K2"}},
+		{"?hall=H2", []string{}},
+		{"?row=R2", []string{"K2"}},
+		{"?status=ok", []string{"K1"}},
+		{"?status=stale&row=R1", []string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			status, body, _ := do(t, router, srv, call{method: "GET", path: "/v1/racks" + tt.query})
+			var list api.RackList
+			if err := json.Unmarshal(body, &list); status != 200 || err != nil {
+				t.Fatalf("got %d %s (%v), want 200 and a rack list", status, body, err)
+			}
+			got := []string{}
+			for _, k := range list.Racks {
+				got = append(got, k.ID)
+			}
+			if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("got racks %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestTelemetryNeedsAgent refuses a batch that does not say which agent
+// sent it.
+func TestTelemetryNeedsAgent(t *testing.T) {
+	called := false
+	fc := &fakeController{ingest: func(*api.Batch) (int, error) { called = true; return 0, nil }}
+	body, err := api.EncodeBatch(&api.Batch{Seq: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, got, _ := do(t, specRouter(t), api.NewServer(fc, nil, slog.New(slog.DiscardHandler)),
+		call{method: "POST", path: "/v1/telemetry", ctype: api.MediaCBOR, encoding: "gzip", body: body})
+	if status != 400 || !strings.Contains(string(got), `"field":"agent"`) || called {
+		t.Errorf("got %d %s (ingested %v), want 400 naming the agent field, nothing ingested", status, got, called)
 	}
 }
 
