@@ -52,7 +52,8 @@ func oneRow(racks ...inventory.Rack) *inventory.Site {
 }
 
 // brief is a finding in one line, for comparing reports:
-// "KIND OBJECT BASIS STATUS LOAD/LIMIT (MARGIN)", "-" for null.
+// "KIND OBJECT BASIS STATUS LOAD/LIMIT (MARGIN) [n+1 LIMIT]", "-" for
+// null.
 func brief(f Finding) string {
 	obj := f.Row
 	switch f.Kind {
@@ -61,7 +62,11 @@ func brief(f Finding) string {
 	case KindRack:
 		obj = f.Rack
 	}
-	return fmt.Sprintf("%s %s %s %s %s/%s (%s)", f.Kind, obj, f.Basis, f.Status, w(f.LoadWatts), w(f.LimitWatts), w(f.MarginWatts))
+	s := fmt.Sprintf("%s %s %s %s %s/%s (%s)", f.Kind, obj, f.Basis, f.Status, w(f.LoadWatts), w(f.LimitWatts), w(f.MarginWatts))
+	if f.NPlus1LimitWatts != nil {
+		s += " n+1 " + w(f.NPlus1LimitWatts)
+	}
+	return s
 }
 
 func briefs(r *Report) []string {
