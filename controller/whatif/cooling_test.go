@@ -10,8 +10,9 @@ import (
 )
 
 // coolingSite is one row H1-R01 of racks K01-K03 (PDUs on A and B) cooled
-// by three unequal units: C1 30 kW, C2 20 kW, C3 10 kW; and a row H1-R02
-// of one rack and one 10 kW unit.
+// by three unequal units: C1 30 kW, C2 20 kW, C3 10 kW; a row H1-R02 of
+// one rack and one 10 kW unit; a row H1-R03 of one rack and units of 5, 10
+// and 30 kW, the largest last.
 func coolingSite() *inventory.Site {
 	unit := func(id string, kw float64) inventory.CoolingUnit {
 		return inventory.CoolingUnit{ID: id, CapacityKW: kw}
@@ -20,6 +21,8 @@ func coolingSite() *inventory.Site {
 		{ID: "H1-R01", Racks: []inventory.Rack{abRack("K01"), abRack("K02"), abRack("K03")},
 			Cooling: []inventory.CoolingUnit{unit("H1-R01-C1", 30), unit("H1-R01-C2", 20), unit("H1-R01-C3", 10)}},
 		{ID: "H1-R02", Racks: []inventory.Rack{abRack("K04")}, Cooling: []inventory.CoolingUnit{unit("H1-R02-C1", 10)}},
+		{ID: "H1-R03", Racks: []inventory.Rack{abRack("K05")},
+			Cooling: []inventory.CoolingUnit{unit("H1-R03-C1", 5), unit("H1-R03-C2", 10), unit("H1-R03-C3", 30)}},
 	}}}}
 }
 
@@ -59,6 +62,9 @@ func TestCoolingOffMeasured(t *testing.T) {
 		{"not the failed unit", "H1-R01-C2", rowLoad(15000), "row H1-R01 measured no-redundancy 15000/40000 (25000) n+1 10000"},
 		{"a stale PDU makes the row unknown, not smaller", "H1-R01-C3", stale, "row H1-R01 measured unknown -/50000 (-) n+1 20000"},
 		{"phases summed when the total is missing", "H1-R01-C3", byPhase, "row H1-R01 measured ok 6000/50000 (44000) n+1 20000"},
+		// Without H1-R03-C1: 40 kW left, 10 kW without C3, the last listed.
+		{"the largest unit left, listed last", "H1-R03-C1", fakeReadings{total: map[string]float64{"K05-PA": 6000, "K05-PB": 6000}},
+			"row H1-R03 measured no-redundancy 12000/40000 (28000) n+1 10000"},
 		{"no unit left", "H1-R02-C1", fakeReadings{total: map[string]float64{"K04-PA": 1, "K04-PB": 0}}, "row H1-R02 measured exceeded 1/0 (-1) n+1 0"},
 		{"no unit left, no load", "H1-R02-C1", fakeReadings{total: map[string]float64{"K04-PA": 0, "K04-PB": 0}}, "row H1-R02 measured ok 0/0 (0) n+1 0"},
 	}
@@ -156,7 +162,7 @@ func TestCoolingOffUnknownUnit(t *testing.T) {
 		})
 	}
 	_, err := Input{Site: coolingSite()}.CoolingOff("h1-r02-c1")
-	if want := `whatif: no cooling unit "h1-r02-c1" in the inventory (did you mean "H1-R02-C1" or "H1-R01-C1" or "H1-R01-C2"?)`; err == nil || err.Error() != want {
+	if want := `whatif: no cooling unit "h1-r02-c1" in the inventory (did you mean "H1-R02-C1" or "H1-R01-C1" or "H1-R03-C1"?)`; err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)
 	}
 }

@@ -94,8 +94,16 @@ func TestFeedOffMeasured(t *testing.T) {
 				"pdu-phase K01-PB L2 measured unknown -/5888 (-)",
 				"pdu-phase K01-PB L3 measured unknown -/5888 (-)",
 			}},
-		{"readings of the wrong length or not a number are unknown", oneRow(k01),
-			fakeReadings{phaseW: map[string][]float64{"K01-PA": {1000, 1000}, "K01-PB": {1000, -1, 1000}}},
+		{"readings of the wrong length are unknown", oneRow(k01),
+			fakeReadings{phaseW: map[string][]float64{"K01-PA": {1000, 1000}, "K01-PB": {1000, 1000, 1000}}},
+			[]string{
+				"pdu-phase K01-PB L1 measured unknown -/5888 (-)",
+				"pdu-phase K01-PB L2 measured unknown -/5888 (-)",
+				"pdu-phase K01-PB L3 measured unknown -/5888 (-)",
+			}},
+		{"readings that are not a load are unknown", oneRow(k01),
+			fakeReadings{phaseW: map[string][]float64{"K01-PA": {1000, nan(), 1000}, "K01-PB": {1000, 1000, 1000}},
+				total: map[string]float64{"K01-PA": -3000}},
 			[]string{
 				"pdu-phase K01-PB L1 measured unknown -/5888 (-)",
 				"pdu-phase K01-PB L2 measured unknown -/5888 (-)",

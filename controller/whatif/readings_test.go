@@ -103,6 +103,28 @@ func TestWindowReadingsDirect(t *testing.T) {
 	}
 }
 
+// staleLatest is a telemetry that answers Latest whether or not the device
+// is fresh: WindowReadings must not trust Latest alone.
+type staleLatest struct{}
+
+func (staleLatest) Latest(_ telemetry.Key, now time.Time) (telemetry.Sample, bool) {
+	return telemetry.Sample{At: now, Value: 1}, true
+}
+
+func (staleLatest) Fresh(string, time.Time) telemetry.Freshness {
+	return telemetry.Freshness{Reason: "too-old"}
+}
+
+func TestWindowReadingsStale(t *testing.T) {
+	rd := WindowReadings{Window: staleLatest{}, At: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	if v, ok := rd.PDUWatts("P"); ok {
+		t.Errorf("PDUWatts: got %v, true, want false", v)
+	}
+	if v, ok := rd.PhaseWatts("P", 3); ok {
+		t.Errorf("PhaseWatts: got %v, true, want false", v)
+	}
+}
+
 // TestReportJSON checks the names the API returns and that unknown is
 // null, not 0.
 func TestReportJSON(t *testing.T) {
