@@ -137,8 +137,8 @@ func randomServer(rng *rand.Rand, c *Cluster, k int) Server {
 func randomRequest(rng *rand.Rand, c *Cluster) Request {
 	r := Request{Name: "r", Replicas: 1 + rng.Intn(4), CPUMillicores: 500 * (1 + rng.Int63n(8)),
 		MemoryMiB: 1024 * (1 + rng.Int63n(8)), Watts: 100 + rng.Float64()*1500,
-		Spread:    []Domain{"", DomainRack, DomainRow, DomainFeed, DomainHall, DomainServer}[rng.Intn(6)],
-		Strategy:  []string{"", StrategySpread}[rng.Intn(2)], BothFeeds: rng.Intn(3) == 0}
+		Spread:   []Domain{"", DomainRack, DomainRow, DomainFeed, DomainHall, DomainServer}[rng.Intn(6)],
+		Strategy: []string{"", StrategySpread}[rng.Intn(2)], BothFeeds: rng.Intn(3) == 0}
 	if rng.Intn(4) == 0 {
 		r.Watts, r.Utilisation = 0, 0.1+rng.Float64()*0.9
 	}
