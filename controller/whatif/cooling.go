@@ -31,39 +31,50 @@ func (in Input) CoolingOff(unit string) (*Report, error) {
 	}, Findings: []Finding{}}
 	c := remaining(r, u)
 	if in.Readings != nil {
-		var w *float64
-		var why, notes []string
-		sum := 0.0
-		for ki := range r.Racks {
-			d, dwhy, dnotes := rackDraw(in.Readings, &r.Racks[ki])
-			why, notes = append(why, dwhy...), append(notes, dnotes...)
-			if d != nil {
-				sum += *d
-			}
-		}
-		if len(why) == 0 {
-			w = &sum
-		}
+		w, why, notes := rowDraw(in.Readings, r)
 		rep.Findings = append(rep.Findings, c.finding(h, r, u, BasisMeasured, w, why, notes))
 	}
 	if in.Declared != nil {
-		sum, known := 0.0, true
-		var why []string
-		for ki := range r.Racks {
-			k := &r.Racks[ki]
-			if d := in.Declared[k.ID]; finite(d) {
-				sum += d
-			} else {
-				known, why = false, append(why, fmt.Sprintf("%s's declared power is not a load (%v)", k.ID, d))
-			}
-		}
-		var w *float64
-		if known {
-			w = &sum
-		}
+		w, why := rowDeclared(in.Declared, r)
 		rep.Findings = append(rep.Findings, c.finding(h, r, u, BasisDeclared, w, why, nil))
 	}
 	return rep.finish(), nil
+}
+
+// rowDraw is a row's measured IT load, the sum of its racks' draw, and
+// the estimates it rests on: nil, with why, when any rack's is unknown.
+func rowDraw(rd Readings, r *inventory.Row) (w *float64, why, notes []string) {
+	var sum float64
+	for ki := range r.Racks {
+		d, dwhy, dnotes := rackDraw(rd, &r.Racks[ki])
+		why, notes = append(why, dwhy...), append(notes, dnotes...)
+		if d != nil {
+			sum += *d
+		}
+	}
+	if len(why) > 0 {
+		return nil, why, notes
+	}
+	return &sum, nil, notes
+}
+
+// rowDeclared is a row's declared IT load, the sum of its racks' (0 for a
+// rack not declared): nil, with why, when one is not a load.
+func rowDeclared(declared map[string]float64, r *inventory.Row) (*float64, []string) {
+	var sum float64
+	var why []string
+	for ki := range r.Racks {
+		k := &r.Racks[ki]
+		if d := declared[k.ID]; finite(d) {
+			sum += d
+		} else {
+			why = append(why, fmt.Sprintf("%s's declared power is not a load (%v)", k.ID, d))
+		}
+	}
+	if len(why) > 0 {
+		return nil, why
+	}
+	return &sum, nil
 }
 
 // findUnit returns the cooling unit with ID id, and its hall and row.

@@ -138,6 +138,19 @@ func TestCoolingOffBoth(t *testing.T) {
 	}
 }
 
+func TestCoolingOffDeclaredNotALoad(t *testing.T) {
+	rep, err := Input{Site: coolingSite(), Declared: map[string]float64{"K01": 3000, "K02": nan()}}.CoolingOff("H1-R01-C3")
+	if err != nil {
+		t.Fatalf("got error %v, want none", err)
+	}
+	if got, want := briefs(rep), []string{"row H1-R01 declared unknown -/50000 (-) n+1 20000"}; !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got, want := rep.Findings[0].Detail, "row H1-R01 without H1-R01-C3: declared IT load unknown: K02's declared power is not a load (NaN) (not counted as 0); remaining cooling 50.0 kW (H1-R01-C1 30.0 kW, H1-R01-C2 20.0 kW), N+1 up to 20.0 kW without H1-R01-C1"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
 func TestCoolingOffUnknownUnit(t *testing.T) {
 	tests := []struct {
 		unit string
