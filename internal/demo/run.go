@@ -1,0 +1,78 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Run starts the demo, writes to out where it listens and then a line of
+// live figures every c.SummaryEvery, until ctx is done (nil: the user
+// stopped it) or a part of the demo fails (its error). It stops everything
+// before it returns.
+func Run(ctx context.Context, c Config, out io.Writer) error {
+	d, err := Start(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	d.banner(out)
+	return d.summaries(ctx, out, c.SummaryEvery)
+}
+
+func (d *Demo) banner(w io.Writer) {
+	c := d.site.Count()
+	fmt.Fprintf(w, `dcplane demo: site %s, %d halls, %d rows, %d racks (budget %.2f MW), %d PDUs, %d cooling units
+  simulator  %d SNMP agents on 127.0.0.1 (UDP, one port each)
+  API        %s/v1/racks   %s/v1/power
+  metrics    %s/metrics
+  try        export DCPLANE_CONTROLLER=%s
+             go run ./cmd/dcplane rack ls | head
+             go run ./cmd/dcplane power
+Ctrl-C stops it.
+
+`, d.site.Name, c.Halls, c.Rows, c.Racks, c.BudgetWatts/1e6, c.PDUs, c.CoolingUnits, d.sim.Devices(),
+		d.apiURL, d.apiURL, d.apiURL, d.apiURL)
+}
+
+// summaries prints a line of live figures every period until ctx is done
+// (nil: the user stopped it) or a part of the demo fails (its error).
+func (d *Demo) summaries(ctx context.Context, w io.Writer, every time.Duration) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(w, "stopping")
+			return nil
+		case err := <-d.errs:
+			return fmt.Errorf("demo stopped: %w", err)
+		case <-t.C:
+			fmt.Fprintln(w, d.summary(ctx))
+		}
+	}
+}
+
+func (d *Demo) summary(ctx context.Context) string {
+	rep, err := d.node.Report(ctx)
+	if err != nil {
+		return "summary: " + err.Error()
+	}
+	count := map[string]int{}
+	for _, k := range rep.Racks {
+		count[k.Status]++
+	}
+	s := rep.Site
+	draw := fmt.Sprintf("%.3f MW", s.DrawWatts/1e6)
+	if !s.Complete {
+		draw = "≥ " + draw // stale racks are not counted
+	}
+	line := fmt.Sprintf("%s  draw %s of %.3f MW budget  racks: %d ok, %d warn, %d over, %d stale",
+		rep.At.Format("15:04:05"), draw, s.BudgetWatts/1e6, count["ok"], count["warn"], count["over"], count["stale"])
+	// A batch or two is normal: the one being pushed. More is a backlog.
+	if n := d.agent.Buffered(); n > 2 {
+		line += fmt.Sprintf("  agent backlog: %d batches", n)
+	}
+	return line
+}
