@@ -17,6 +17,7 @@ import (
 	"github.com/dcplane/dcplane/api"
 	"github.com/dcplane/dcplane/controller"
 	"github.com/dcplane/dcplane/controller/power"
+	"github.com/dcplane/dcplane/internal/demo"
 	"github.com/dcplane/dcplane/internal/inventory"
 
 	"github.com/dcplane/dcplane/internal/peer"
@@ -45,8 +46,8 @@ func TestEndToEnd(t *testing.T) {
 	site := inventory.Reference(4)
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
-	d, err := startDemo(ctx, demoConfig{site: site, dir: dir, httpAddr: "127.0.0.1:0", interval: interval, level: 0.5,
-		log: slog.New(slog.DiscardHandler)})
+	d, err := demo.Start(ctx, demo.Config{Site: site, Dir: dir, HTTPAddr: "127.0.0.1:0", Interval: interval, Level: 0.5,
+		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,12 +55,12 @@ func TestEndToEnd(t *testing.T) {
 	stop := func() {
 		if !stopped {
 			cancel()
-			d.close()
+			d.Close()
 			stopped = true
 		}
 	}
 	defer stop()
-	c := d.client
+	c := d.Client()
 
 	eventually(t, "every rack known", 10*interval, func() error {
 		l, err := c.Racks(ctx, api.RackFilter{})
@@ -75,7 +76,7 @@ func TestEndToEnd(t *testing.T) {
 	})
 
 	t.Run("a changed load reaches the API within two poll intervals", func(t *testing.T) {
-		r, err := d.sim.Rack("H1-R01-K01")
+		r, err := d.Sim().Rack("H1-R01-K01")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,7 +98,7 @@ func TestEndToEnd(t *testing.T) {
 	})
 
 	t.Run("a silent PDU makes its rack stale, not 0 W", func(t *testing.T) {
-		dev, err := d.sim.Device("H1-R01-K02-PA")
+		dev, err := d.Sim().Device("H1-R01-K02-PA")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,7 +139,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("got site complete=%v headroom=%v stale=%d, want incomplete, unknown headroom, 1 stale rack",
 				sum.Site.Complete, sum.Site.HeadroomWatts, sum.Site.StaleRacks)
 		}
-		metrics := scrape(t, d.apiURL)
+		metrics := scrape(t, d.URL())
 		if !strings.Contains(metrics, `dcplane_rack_power_watts{hall="H1",rack="H1-R01-K01",row="H1-R01"} `) {
 			t.Error("got no dcplane_rack_power_watts sample for a fresh rack")
 		}
@@ -174,14 +175,14 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("metrics pass promtool", func(t *testing.T) {
 		promtool := peer.Require(t, "promtool", "prometheus")
 		cmd := exec.Command(promtool, "check", "metrics")
-		cmd.Stdin = strings.NewReader(scrape(t, d.apiURL))
+		cmd.Stdin = strings.NewReader(scrape(t, d.URL()))
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Errorf("promtool check metrics: %v\n%s", err, out)
 		}
 	})
 
 	t.Run("dashboards query only exported metrics, in valid PromQL", func(t *testing.T) {
-		checkDashboards(t, scrape(t, d.apiURL))
+		checkDashboards(t, scrape(t, d.URL()))
 	})
 
 	stop()

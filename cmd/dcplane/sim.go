@@ -1,14 +1,10 @@
 package main
 
 import (
-	"fmt"
-	"os"
-
 	"github.com/spf13/cobra"
 
-	"github.com/dcplane/dcplane/collectors/snmp"
+	"github.com/dcplane/dcplane/internal/demo"
 	"github.com/dcplane/dcplane/internal/inventory"
-	"github.com/dcplane/dcplane/sim"
 )
 
 type simOptions struct {
@@ -53,45 +49,13 @@ func (o *simOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	community, err := communityFromFile(o.communityFile)
-	if err != nil {
-		return err
-	}
-	s, err := sim.StartSite(cmd.Context(), sim.SiteConfig{Site: site, Community: community.Reveal(), Level: o.level, Seed: 1, Logger: log})
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	s.Rewrite(site)
-	b, err := inventory.Marshal(site)
-	if err != nil {
-		return err
-	}
-	// Write then rename, so a reader never sees half a file.
-	if err := os.WriteFile(o.inventoryOut+".tmp", b, 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(o.inventoryOut+".tmp", o.inventoryOut); err != nil {
-		return err
-	}
-	fmt.Fprintf(cmd.OutOrStdout(), "simulating %d devices; inventory with their addresses in %s\n", s.Devices(), o.inventoryOut)
-	<-cmd.Context().Done()
-	return nil
+	return demo.RunSim(cmd.Context(), demo.SimConfig{Site: site, InventoryOut: o.inventoryOut, CommunityFile: o.communityFile,
+		Level: o.level, Logger: log}, cmd.OutOrStdout())
 }
 
 func (o *simOptions) site() (*inventory.Site, error) {
 	if o.inventory != "" {
 		return inventory.LoadFile(o.inventory)
 	}
-	d := demoOptions{racks: o.racks}
-	return d.demoSite()
-}
-
-// communityFromFile reads a community, creating the file with a random one
-// first if it does not exist.
-func communityFromFile(path string) (snmp.Secret, error) {
-	if _, err := os.Stat(path); os.IsNotExist(err) {
-		return newCommunity(path)
-	}
-	return snmp.LoadSecret(path, "")
+	return demoSite(o.racks)
 }
