@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -167,13 +168,28 @@ func startSnmpsim(t *testing.T, recordings map[string]string) *agentProcess {
 
 func copyFile(t *testing.T, from, to string) {
 	t.Helper()
-	b, err := os.ReadFile(from)
-	if err != nil {
-		t.Skipf("recording missing: %v", err)
-	}
+	b := readRecording(t, from)
 	if err := os.WriteFile(to, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// readRecording reads a recorded walk of ../shared/snmprec. A missing one
+// follows the policy of internal/peer: under CI=true the test fails, since
+// CI checks ../shared out; elsewhere it is skipped. (peer.Recordings checks
+// the folder; a file missing from it is checked here.)
+func readRecording(tb testing.TB, path string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		return b
+	case os.Getenv("CI") == "true":
+		tb.Fatalf("CI=true, so this fails: recording missing: %v", err)
+	default:
+		tb.Skipf("recording missing (CI=true would fail): %v", err)
+	}
+	return nil
 }
 
 // The SNMPv3 user of startSnmpd, as PEERS.md configures it.
@@ -247,6 +263,46 @@ func pollRecordings(t *testing.T, addr string, p Profile, tests []recordingCase)
 			}
 			if !slices.Equal(got.Readings, tt.want) {
 				t.Errorf("readings:\n got %v\nwant %v", got.Readings, tt.want)
+			}
+		})
+	}
+}
+
+// policyTB records whether a test would have failed or been skipped, and
+// stops the goroutine as testing.T does.
+type policyTB struct {
+	testing.TB
+	failed, skipped bool
+}
+
+func (p *policyTB) Helper() {}
+
+func (p *policyTB) Fatalf(string, ...any) { p.failed = true; runtime.Goexit() }
+
+func (p *policyTB) Skipf(string, ...any) { p.skipped = true; runtime.Goexit() }
+
+// TestMissingRecording checks the peer policy for a recording that is not
+// there: a failure under CI=true, a skip elsewhere, so that a missing
+// recording turns CI red rather than green.
+func TestMissingRecording(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "absent.snmprec")
+	tests := []struct {
+		ci                    string
+		wantFailed, wantSkips bool
+	}{
+		{"true", true, false},
+		{"", false, true},
+		{"false", false, true},
+	}
+	for _, tt := range tests {
+		t.Run("CI="+tt.ci, func(t *testing.T) {
+			t.Setenv("CI", tt.ci)
+			tb := &policyTB{TB: t}
+			done := make(chan struct{})
+			go func() { defer close(done); readRecording(tb, missing) }()
+			<-done
+			if tb.failed != tt.wantFailed || tb.skipped != tt.wantSkips {
+				t.Errorf("got failed %v skipped %v, want %v and %v", tb.failed, tb.skipped, tt.wantFailed, tt.wantSkips)
 			}
 		})
 	}
