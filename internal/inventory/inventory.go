@@ -45,9 +45,11 @@ type Row struct {
 type Rack struct {
 	ID       string   `yaml:"id" json:"id"`
 	BudgetKW float64  `yaml:"budget_kw,omitempty" json:"budget_kw,omitempty"`
-	Feeds    []string `yaml:"feeds,omitempty" json:"feeds,omitempty"`
-	PDUs     []PDU    `yaml:"pdus" json:"pdus"`
-	Servers  []Server `yaml:"servers,omitempty" json:"servers,omitempty"`
+	Feeds    []string `yaml:"feeds,omitempty,flow" json:"feeds,omitempty"`
+	// Labels say what the rack is for, for placement to match, e.g. tier: gpu.
+	Labels  map[string]string `yaml:"labels,omitempty,flow" json:"labels,omitempty"`
+	PDUs    []PDU             `yaml:"pdus" json:"pdus"`
+	Servers []Server          `yaml:"servers,omitempty" json:"servers,omitempty"`
 }
 
 // PDU is a rack power distribution unit on one feed.
@@ -57,24 +59,33 @@ type PDU struct {
 	Phases   int      `yaml:"phases,omitempty" json:"phases,omitempty"`
 	VoltageV float64  `yaml:"voltage_v,omitempty" json:"voltage_v,omitempty"` // line to neutral
 	BreakerA float64  `yaml:"breaker_a" json:"breaker_a"`
-	SNMP     Endpoint `yaml:"snmp" json:"snmp"`
+	SNMP     Endpoint `yaml:"snmp,flow" json:"snmp"`
 }
 
 // CoolingUnit is an in-row cooling unit.
 type CoolingUnit struct {
 	ID         string   `yaml:"id" json:"id"`
 	CapacityKW float64  `yaml:"capacity_kw" json:"capacity_kw"`
-	SNMP       Endpoint `yaml:"snmp" json:"snmp"`
+	SNMP       Endpoint `yaml:"snmp,flow" json:"snmp"`
 }
 
-// Server is a server in a rack, with the feed each of its power supplies is
-// plugged into.
+// Server is a server in a rack: where it sits (its lowest rack unit U and
+// its height), the feed each of its power supplies is plugged into, the
+// resources placement may give out and its power at idle and at full load.
 type Server struct {
 	ID         string   `yaml:"id" json:"id"`
 	U          int      `yaml:"u" json:"u"`
 	HeightU    int      `yaml:"height_u,omitempty" json:"height_u,omitempty"`
 	PSUFeeds   []string `yaml:"psu_feeds,omitempty" json:"psu_feeds,omitempty"`
 	NameplateW float64  `yaml:"nameplate_w,omitempty" json:"nameplate_w,omitempty"`
+	// Model names an entry of the server model catalogue; the fields below that are left out take its values.
+	// (So do height_u and nameplate_w; without a model, height_u is 1.)
+	Model         string  `yaml:"model,omitempty" json:"model,omitempty"`
+	CPUMillicores int64   `yaml:"cpu_millicores,omitempty" json:"cpu_millicores,omitempty"`
+	MemoryMiB     int64   `yaml:"memory_mib,omitempty" json:"memory_mib,omitempty"`
+	GPUs          int     `yaml:"gpus,omitempty" json:"gpus,omitempty"`
+	IdleW         float64 `yaml:"idle_w,omitempty" json:"idle_w,omitempty"`
+	MaxW          float64 `yaml:"max_w,omitempty" json:"max_w,omitempty"`
 }
 
 // Endpoint says how to reach a device over SNMP. Credentials names an entry of
@@ -205,6 +216,33 @@ func (s *Site) rackDefaults(path string, k *Rack) {
 		if p.VoltageV == 0 && s.leftOut(pp+".voltage_v") {
 			p.VoltageV = DefaultPDUVoltageV
 		}
+	}
+	for i := range k.Servers {
+		s.serverDefaults(fmt.Sprintf("%s.servers[%d]", path, i), &k.Servers[i])
+	}
+}
+
+// serverDefaults gives a server the values of its model for the fields left
+// out. An unknown model gives nothing: validation refuses it.
+func (s *Site) serverDefaults(path string, v *Server) {
+	m, ok := serverModels[v.Model]
+	if !ok {
+		m = &ServerModel{HeightU: 1}
+	}
+	defaultTo(s, path+".height_u", &v.HeightU, m.HeightU)
+	defaultTo(s, path+".nameplate_w", &v.NameplateW, m.NameplateW)
+	defaultTo(s, path+".cpu_millicores", &v.CPUMillicores, m.CPUMillicores)
+	defaultTo(s, path+".memory_mib", &v.MemoryMiB, m.MemoryMiB)
+	defaultTo(s, path+".gpus", &v.GPUs, m.GPUs)
+	defaultTo(s, path+".idle_w", &v.IdleW, m.IdleW)
+	defaultTo(s, path+".max_w", &v.MaxW, m.MaxW)
+}
+
+// defaultTo sets a field that is zero and left out of the file to v.
+func defaultTo[T comparable](s *Site, path string, field *T, v T) {
+	var zero T
+	if *field == zero && s.leftOut(path) {
+		*field = v
 	}
 }
 

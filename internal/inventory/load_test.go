@@ -46,7 +46,7 @@ func TestParseErrors(t *testing.T) {
 		}, []string{"site.yaml:11: halls[0].rows[0].racks[0].pdus[0].breakr_a: unknown field; did you mean breaker_a?",
 			"site.yaml:20: halls[0].rows[0].cooling[0].capacity_kw: must be greater than 0"}},
 		{"unknown field far from any", insertAfter("          - id: H1-R01-K01\n", "            colour: red\n"),
-			[]string{"site.yaml:8: halls[0].rows[0].racks[0].colour: unknown field; known here: id, budget_kw, feeds, pdus, servers"}},
+			[]string{"site.yaml:8: halls[0].rows[0].racks[0].colour: unknown field; known here: id, budget_kw, feeds, labels, pdus, servers"}},
 		{"wrong type", strings.NewReplacer("breaker_a: 32\n                snmp: {address: \"127.0.0.1:16100\"", "breaker_a: lots\n                snmp: {address: \"127.0.0.1:16100\"").Replace,
 			[]string{"site.yaml:11:", "lots"}},
 		{"feed not on rack", strings.NewReplacer("feed: B", "feed: C").Replace,

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math"
 	"strings"
-
-	"go.yaml.in/yaml/v3"
 )
 
 // The shape of the reference site: two halls of rows of 15 kW racks, each
@@ -72,37 +70,4 @@ func referenceRow(id string, racks int) Row {
 
 func exampleAddress(id, kind string) string {
 	return strings.ToLower(id) + "." + kind + ".dpc.example:161"
-}
-
-// Marshal writes a site as YAML in the inventory format, with the short
-// mappings (endpoints, feeds) on one line so that a large site stays readable.
-func Marshal(s *Site) ([]byte, error) {
-	var n yaml.Node
-	if err := n.Encode(s); err != nil {
-		return nil, fmt.Errorf("inventory: encode: %w", err)
-	}
-	flowShort(&n)
-	var b strings.Builder
-	enc := yaml.NewEncoder(&b)
-	enc.SetIndent(2)
-	if err := enc.Encode(&n); err != nil {
-		return nil, fmt.Errorf("inventory: encode: %w", err)
-	}
-	return []byte(b.String()), nil
-}
-
-// flowShort puts the values of short keys (snmp, feeds, psu_feeds) in flow
-// style.
-func flowShort(n *yaml.Node) {
-	if n.Kind == yaml.MappingNode {
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			switch n.Content[i].Value {
-			case "snmp", "feeds", "psu_feeds":
-				n.Content[i+1].Style = yaml.FlowStyle
-			}
-		}
-	}
-	for _, c := range n.Content {
-		flowShort(c)
-	}
 }

@@ -116,15 +116,14 @@ func (c *checker) rack(path string, k *Rack) {
 	c.id(path, k.ID)
 	c.positive(path+".budget_kw", k.BudgetKW, maxRackKW)
 	c.feeds(path+".feeds", k.Feeds)
+	c.labels(path+".labels", k.Labels)
 	if len(k.PDUs) == 0 {
 		c.add(path+".pdus", "a rack needs at least one PDU")
 	}
 	for i := range k.PDUs {
 		c.pdu(fmt.Sprintf("%s.pdus[%d]", path, i), k, &k.PDUs[i])
 	}
-	for i := range k.Servers {
-		c.server(fmt.Sprintf("%s.servers[%d]", path, i), k, &k.Servers[i])
-	}
+	c.servers(path, k)
 	c.failover(path, k)
 }
 
@@ -141,18 +140,6 @@ func (c *checker) pdu(path string, k *Rack, p *PDU) {
 	}
 	c.positive(path+".breaker_a", p.BreakerA, maxBreakerA)
 	c.endpoint(path+".snmp", p.SNMP)
-}
-
-func (c *checker) server(path string, k *Rack, s *Server) {
-	c.id(path, s.ID)
-	if s.U < 1 || s.U > 60 {
-		c.add(path+".u", "must be between 1 and 60, got %d", s.U)
-	}
-	for i, f := range s.PSUFeeds {
-		if !slices.Contains(k.Feeds, f) {
-			c.add(fmt.Sprintf("%s.psu_feeds[%d]", path, i), "%q is not one of the rack's feeds %v", f, k.Feeds)
-		}
-	}
 }
 
 // feeds checks that a rack's feeds are named, each once.
