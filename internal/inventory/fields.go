@@ -4,21 +4,64 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 )
 
-// knownFields maps each inventory type's name to the YAML keys it takes.
-var knownFields = func() map[string][]string {
-	m := map[string][]string{}
+// knownFields maps each inventory type's name to the YAML keys it takes, and
+// fieldTypes each type to the types of the values of its keys.
+var knownFields, fieldTypes = func() (map[string][]string, map[reflect.Type]map[string]reflect.Type) {
+	names, types := map[string][]string{}, map[reflect.Type]map[string]reflect.Type{}
 	for _, v := range []any{Site{}, Hall{}, Row{}, Rack{}, PDU{}, CoolingUnit{}, Server{}, Endpoint{}} {
 		t := reflect.TypeOf(v)
+		types[t] = map[string]reflect.Type{}
 		for i := range t.NumField() {
 			if tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); tag != "" && tag != "-" {
-				m[t.Name()] = append(m[t.Name()], tag)
+				names[t.Name()] = append(names[t.Name()], tag)
+				types[t][tag] = t.Field(i).Type
 			}
 		}
 	}
-	return m
+	return names, types
 }()
+
+// knownKeys says whether every key of the mappings under n is one that the
+// type it decodes into takes. It says no when it cannot tell (an alias, a
+// merge key), so that the strict decoder decides.
+func knownKeys(n *yaml.Node, t reflect.Type) bool {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		return len(n.Content) == 1 && knownKeys(n.Content[0], t)
+	case yaml.AliasNode:
+		return false
+	case yaml.SequenceNode:
+		if t.Kind() != reflect.Slice {
+			return true // decoding reports the mismatch
+		}
+		for _, c := range n.Content {
+			if !knownKeys(c, t.Elem()) {
+				return false
+			}
+		}
+	case yaml.MappingNode:
+		fields := fieldTypes[t]
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			vt := t
+			switch {
+			case fields != nil:
+				if vt = fields[n.Content[i].Value]; vt == nil {
+					return false
+				}
+			case t.Kind() == reflect.Map:
+				vt = t.Elem()
+			}
+			if !knownKeys(n.Content[i+1], vt) {
+				return false
+			}
+		}
+	}
+	return true
+}
 
 var unknownField = regexp.MustCompile(`^field (\S+) not found in type (?:inventory\.)?(\w+)$`)
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -90,9 +91,16 @@ func Parse(name string, data []byte) (*Site, error) {
 	}
 	s := &Site{file: name, lines: map[string]int{}}
 	indexLines(root.Content[0], "", s.lines)
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	err := dec.Decode(s)
+	var err error
+	if knownKeys(&root, reflect.TypeFor[Site]()) {
+		// Decoding the tree costs a fraction of parsing the file again, but
+		// knows nothing of unknown fields: hence the check above.
+		err = root.Decode(s)
+	} else {
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		err = dec.Decode(s)
+	}
 	if err == nil {
 		s.applyDefaults()
 		if err := s.Validate(); err != nil {
@@ -104,8 +112,9 @@ func Parse(name string, data []byte) (*Site, error) {
 	for _, fe := range ve.Problems {
 		s.explainUnknown(fe)
 	}
-	// If unknown fields were all that was wrong, the rest can be checked.
-	if yaml.Unmarshal(data, s) == nil {
+	// If unknown fields were all that was wrong, the rest can be checked
+	// (decoding the tree ignores unknown fields).
+	if root.Decode(s) == nil {
 		s.applyDefaults()
 		ve.Problems = append(ve.Problems, s.problems()...)
 	}
@@ -157,7 +166,7 @@ func indexLines(n *yaml.Node, path string, lines map[string]int) {
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
-			p := fmt.Sprintf("%s[%d]", path, i)
+			p := path + "[" + strconv.Itoa(i) + "]"
 			lines[p] = c.Line
 			indexLines(c, p, lines)
 		}

@@ -113,11 +113,16 @@ func insertAfter(anchor, text string) func(string) string {
 	return func(s string) string { return strings.Replace(s, anchor, anchor+text, 1) }
 }
 
-// TestParseCapsProblems breaks every PDU of the reference site: the report
-// stops at 50 problems, in line order, and says how many more there are.
+// TestParseCapsProblems breaks every PDU of a reference site of 46 racks: the
+// report stops at 50 problems, in line order, and says how many more there
+// are.
 func TestParseCapsProblems(t *testing.T) {
-	doc := strings.ReplaceAll(readFile(t, "../../deploy/sites/reference-dpc.yaml"), "breaker_a: 32", "braker_a: 32")
-	_, err := inventory.Parse("ref.yaml", []byte(doc))
+	b, err := inventory.Marshal(inventory.Reference(46))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := strings.NewReplacer("breaker_a: 32", "braker_a: 32", "breaker_a: 63", "braker_a: 63").Replace(string(b))
+	_, err = inventory.Parse("ref.yaml", []byte(doc))
 	var ve *inventory.ValidationError
 	if !errors.As(err, &ve) {
 		t.Fatalf("got %v, want a *ValidationError", err)
