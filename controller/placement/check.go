@@ -36,7 +36,7 @@ func Check(c *Cluster, as []Assignment, req Request) error {
 		if !checker.verify(st, s, as[i].Watts) {
 			return st.infeasibleAt(checker, i)
 		}
-		st.assign(as[i].Replica, s, as[i].Watts)
+		st.hold(s, as[i].Watts)
 	}
 	return nil
 }
@@ -73,9 +73,7 @@ func (e *Engine) verify(st *state, s int, w float64) bool {
 		return false
 	}
 	var rooms [maxPower]float64
-	for i, p := range e.power {
-		rooms[i] = p.room(st, k)
-	}
+	e.rooms(st, k, &rooms)
 	nf := len(e.rackFilters)
 	if !e.fits(st, k, s, &rooms, w, nf, 1) || !e.serverOK(st, s, nf+len(e.power)) {
 		return false

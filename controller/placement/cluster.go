@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
+	"strings"
 )
 
 // Errors returned for inputs the engine cannot work on. Each is wrapped
@@ -97,8 +99,8 @@ type Server struct {
 	MaxWatts          float64
 }
 
-// index lists the servers of each rack. It depends on the topology only,
-// never on usage, so a Clone shares it.
+// index lists the servers of each rack by ID. It depends on the topology
+// only, never on usage, so a Clone shares it.
 type index struct {
 	racks, servers int
 	byRack         [][]int32
@@ -147,8 +149,12 @@ func buildIndex(c *Cluster) (*index, error) {
 		next[k]++
 	}
 	x := &index{racks: len(c.Racks), servers: len(c.Servers), byRack: make([][]int32, len(c.Racks))}
+	byID := func(a, b int32) int { return strings.Compare(c.Servers[a].ID, c.Servers[b].ID) }
 	for k := range x.byRack {
 		x.byRack[k] = flat[counts[k]:counts[k+1]:counts[k+1]]
+		if !slices.IsSortedFunc(x.byRack[k], byID) { // inventories mostly list them in order
+			slices.SortFunc(x.byRack[k], byID)
+		}
 	}
 	return x, nil
 }

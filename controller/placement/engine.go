@@ -1,6 +1,9 @@
 package placement
 
-import "slices"
+import (
+	"math"
+	"slices"
+)
 
 // Weights of the scorers in the final score.
 const (
@@ -60,6 +63,9 @@ type Engine struct {
 	power         []powerCheck
 	serverFilters []serverFilter
 	scorers       []weighted
+	// exhaustive turns pruning off, for tests that check it changes no
+	// decision.
+	exhaustive bool
 }
 
 // maxPower bounds the number of power checks, so that a rack's rooms fit
@@ -146,7 +152,7 @@ func (e *Engine) Place(c *Cluster, req Request, opt Options) (Decision, error) {
 			d.Candidates = e.candidates(st, st.all, opt.TopN)
 			st.listAll, st.all = false, nil
 		}
-		d.Assignments = append(d.Assignments, st.assign(i, best.s, best.w))
+		d.Assignments = append(d.Assignments, st.assign(i, best.s, best.w, i+1 < req.Replicas))
 	}
 	return d, nil
 }
@@ -161,6 +167,7 @@ func (e *Engine) start(c *Cluster, req *Request) (*state, error) {
 	for _, s := range e.scorers {
 		if s.wants(req) {
 			st.scorers = append(st.scorers, s)
+			st.weights += s.weight
 		}
 	}
 	return st, nil
@@ -176,16 +183,12 @@ func (e *Engine) pick(st *state) (choice, bool) {
 		if len(servers) == 0 || !e.rackOK(st, k, len(servers)) {
 			continue
 		}
-		var rooms [maxPower]float64
-		for i, p := range e.power {
-			rooms[i] = p.room(st, k)
-		}
 		var c choice
 		var ok bool
 		if st.req.Watts > 0 {
-			c, ok = e.declared(st, k, servers, &rooms, best)
+			c, ok = e.declared(st, k, servers, best)
 		} else {
-			c, ok = e.derived(st, k, servers, &rooms)
+			c, ok = e.derived(st, k, servers, best)
 		}
 		if !ok {
 			continue
@@ -223,6 +226,13 @@ func (e *Engine) fits(st *state, k, s int, rooms *[maxPower]float64, w float64, 
 	return true
 }
 
+// rooms computes the room of rack k under each power check.
+func (e *Engine) rooms(st *state, k int, rooms *[maxPower]float64) {
+	for i, p := range e.power {
+		rooms[i] = p.room(st, k)
+	}
+}
+
 // serverOK runs the server filters on server s; stage is the chain
 // position of the first.
 func (e *Engine) serverOK(st *state, s, stage int) bool {
@@ -237,63 +247,104 @@ func (e *Engine) serverOK(st *state, s, stage int) bool {
 
 // declared handles a request of declared watts in rack k: the power checks
 // and the score are the rack's, so the rack's candidate is its lowest
-// server ID that passes the server filters. Unless the call lists all
-// racks, a rack that cannot beat best is not searched.
-func (e *Engine) declared(st *state, k int, servers []int32, rooms *[maxPower]float64, best choice) (choice, bool) {
+// server ID that passes the server filters (servers lists them by ID). A rack whose score cannot beat
+// best is skipped before its power checks, unless the call lists all racks
+// or counts rejections.
+func (e *Engine) declared(st *state, k int, servers []int32, best choice) (choice, bool) {
 	w := st.req.Watts
+	prune := st.prunes(e) && best.k >= 0
+	floor := math.Inf(-1)
+	if prune {
+		floor = best.score
+	}
+	score, ok := e.scoreAbove(st, k, w, floor)
+	c := choice{k: k, s: -1, w: w, score: score}
+	if !ok || prune && !st.better(c, best) {
+		return choice{}, false
+	}
 	nf := len(e.rackFilters)
-	if !e.fits(st, k, -1, rooms, w, nf, len(servers)) {
-		return choice{}, false
+	for i, p := range e.power {
+		if room := p.room(st, k); !(w <= room) {
+			st.reject(rejection{c: p.constraint(), stage: nf + i, short: w - room, k: k, s: -1, w: w}, len(servers))
+			return choice{}, false
+		}
 	}
-	c := choice{k: k, s: -1, w: w, score: e.score(st, k, w)}
-	if !st.listAll && best.k >= 0 && !st.better(c, best) {
-		return choice{}, false
-	}
-	for _, s := range servers {
+	for _, s := range servers { // by ID: the first that passes is the one
 		si := int(s)
-		if st.c.Servers[si].Rack != k || !e.serverOK(st, si, nf+len(e.power)) {
-			continue
-		}
-		if c.s < 0 || st.c.Servers[si].ID < st.c.Servers[c.s].ID {
+		if st.c.Servers[si].Rack == k && e.serverOK(st, si, nf+len(e.power)) {
 			c.s = si
+			return c, true
 		}
 	}
-	return c, c.s >= 0
+	return choice{}, false
 }
 
 // derived handles a request whose watts depend on the server: each server
-// that passes the server filters has its own watts, checked against the
-// rack's rooms, and its own score.
-func (e *Engine) derived(st *state, k int, servers []int32, rooms *[maxPower]float64) (choice, bool) {
-	best := choice{k: -1}
+// has its own watts, checked against the rack's rooms, and its own score.
+// A server whose score cannot beat best, or the rack's best so far, is
+// skipped before its checks, unless the call lists all racks or counts
+// rejections; servers of one model share their watts and so their score.
+func (e *Engine) derived(st *state, k int, servers []int32, best choice) (choice, bool) {
+	prune := st.prunes(e)
+	var rooms [maxPower]float64
+	haveRooms := false
+	local := choice{k: -1}
+	lastW, lastScore := math.NaN(), 0.0
 	nf, ns := len(e.rackFilters), len(e.serverFilters)
 	for _, s := range servers {
 		si := int(s)
-		if st.c.Servers[si].Rack != k || !e.serverOK(st, si, nf) {
+		if st.c.Servers[si].Rack != k {
 			continue
 		}
 		w := st.req.wattsOn(&st.c.Servers[si])
+		if w != lastW {
+			lastW, lastScore = w, e.score(st, k, w)
+		}
+		c := choice{k: k, s: si, w: w, score: lastScore}
+		if prune && (best.k >= 0 && !st.better(c, best) || local.k >= 0 && !st.better(c, local)) {
+			continue
+		}
+		if !e.serverOK(st, si, nf) {
+			continue
+		}
 		if !(w > 0) {
 			st.reject(rejection{c: cWatts, stage: nf + ns, k: k, s: si}, 1)
 			continue
 		}
-		if !e.fits(st, k, si, rooms, w, nf+ns+1, 1) {
-			continue
+		if !haveRooms {
+			e.rooms(st, k, &rooms)
+			haveRooms = true
 		}
-		if c := (choice{k: k, s: si, w: w, score: e.score(st, k, w)}); best.k < 0 || st.better(c, best) {
-			best = c
+		if e.fits(st, k, si, &rooms, w, nf+ns+1, 1) && (local.k < 0 || st.better(c, local)) {
+			local = c
 		}
 	}
-	return best, best.k >= 0
+	return local, local.k >= 0
 }
+
+// prunes says whether the search may skip candidates that cannot beat the
+// best so far: not when it lists or counts them all.
+func (st *state) prunes(e *Engine) bool { return !st.listAll && !st.diag && !e.exhaustive }
 
 // score is the weighted sum of the call's scorers for rack k.
 func (e *Engine) score(st *state, k int, w float64) float64 {
+	total, _ := e.scoreAbove(st, k, w, math.Inf(-1))
+	return total
+}
+
+// scoreAbove is score, cut short (false) as soon as the scorers left, each
+// at most 1, cannot lift the total to floor.
+func (e *Engine) scoreAbove(st *state, k int, w, floor float64) (float64, bool) {
+	left := st.weights
 	var total float64
 	for _, s := range st.scorers {
+		if total+left < floor {
+			return total, false
+		}
 		total += s.weight * s.score(st, k, w)
+		left -= s.weight
 	}
-	return total
+	return total, true
 }
 
 // better orders candidates: higher score, then lower rack ID, then lower

@@ -81,6 +81,9 @@ type labelFilter struct{}
 func (labelFilter) constraint() constraint { return cLabels }
 
 func (labelFilter) feasible(st *state, k int) bool {
+	if len(st.req.Labels) == 0 {
+		return true
+	}
 	have := st.c.Racks[k].Labels
 	for key, want := range st.req.Labels {
 		if v, ok := have[key]; !ok || v != want {
@@ -205,6 +208,9 @@ type rackSpread struct{}
 func (rackSpread) constraint() constraint { return cSpread }
 
 func (rackSpread) feasible(st *state, k int) bool {
+	if st.count == nil {
+		return true // nothing placed yet
+	}
 	key, ok := rackDomain(st, k)
 	return !ok || st.count[key] < st.limit
 }
@@ -235,6 +241,9 @@ type serverSpread struct{}
 func (serverSpread) constraint() constraint { return cSpread }
 
 func (serverSpread) feasible(st *state, s int) (bool, float64) {
+	if st.count == nil && st.req.spread() == DomainServer {
+		return true, 0 // nothing placed yet
+	}
 	switch st.req.spread() {
 	case DomainServer, DomainFeed:
 		key, ok := st.domainOf(s)

@@ -32,7 +32,7 @@ func (rackPower) room(st *state, k int) float64 {
 
 func (rackPower) explain(st *state, k int, w float64) string {
 	r := &st.c.Racks[k]
-	d := r.PlacedWatts + st.placed[k]
+	d := r.PlacedWatts + st.placedBy(k)
 	basis := fmt.Sprintf("declared %s", kW(d))
 	switch {
 	case r.PeakKnown && r.Stale:

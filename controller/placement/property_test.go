@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -13,12 +14,15 @@ import (
 // they stop fitting, then recomputes every load from the assignments with
 // its own arithmetic and checks that no limit a replica was added under is
 // exceeded. Each decision must also pass Check on the cluster it was made
-// on, and respect the spread limit.
+// on, respect the spread limit, and be the one a search that prunes
+// nothing makes.
 func TestNoLimitExceeded(t *testing.T) {
 	seeds := 300
 	if testing.Short() {
 		seeds = 40
 	}
+	exhaustive := New()
+	exhaustive.exhaustive = true
 	var placed, refused int
 	for seed := range seeds {
 		rng := rand.New(rand.NewSource(int64(seed)))
@@ -36,6 +40,10 @@ func TestNoLimitExceeded(t *testing.T) {
 			}
 			if err != nil {
 				t.Fatalf("seed %d: %v", seed, err)
+			}
+			// Pruning must not change the pick.
+			if full, err := exhaustive.Place(work, r, Options{}); err != nil || !reflect.DeepEqual(full.Assignments, d.Assignments) {
+				t.Fatalf("seed %d: pruned search chose %+v, full search %+v (%v)", seed, d.Assignments, full.Assignments, err)
 			}
 			if err := Check(work, d.Assignments, r); err != nil {
 				t.Fatalf("seed %d: Check of a decision on its own view: %v", seed, err)

@@ -23,7 +23,13 @@ func headroomAfter(st *state, k int, w float64) float64 {
 		return 0
 	}
 	h := (rackPower{}.room(st, k) - w) / st.maxBudget
-	return min(max(h, 0), 1)
+	switch { // plain compares: this runs for every rack
+	case h > 1:
+		return 1
+	case h > 0:
+		return h
+	}
+	return 0
 }
 
 // binpack prefers the rack with the least headroom left after the replica
@@ -64,9 +70,13 @@ func (peakDecorrelation) score(st *state, k int, w float64) float64 {
 	}
 	p := st.rackProfile(k)
 	var before, after float64
-	for h := range p {
-		before = max(before, p[h])
-		after = max(after, p[h]+w*st.f[h])
+	for h := range p { // plain compares: this loop runs for every rack
+		if p[h] > before {
+			before = p[h]
+		}
+		if x := p[h] + w*st.f[h]; x > after {
+			after = x
+		}
 	}
 	return 1 - min(max((after-before)/w, 0), 1)
 }

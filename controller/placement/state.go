@@ -14,7 +14,8 @@ const (
 
 // state is one Place or Check call: the cluster as given plus the replicas
 // the call has placed so far, held as an overlay so that c is never
-// written. The overlay maps stay nil until a second replica needs them.
+// written. The overlay stays nil until a replica is placed, so that the
+// first replica's search (the only one of most requests) looks nothing up.
 type state struct {
 	c      *Cluster
 	req    *Request
@@ -30,14 +31,15 @@ type state struct {
 	siteLoad  float64
 	maxBudget float64 // largest rack budget, to scale the fit scores
 
-	placed  map[int]float64      // rack → watts placed by this call
-	profile map[int]*[24]float64 // rack → hourly watts placed by this call
-	used    map[int]usage        // server → usage placed by this call
-	count   map[int]int          // spread domain key → replicas of this call
-	limit   int                  // most replicas one spread domain may hold
-	feeds   []string             // feed names, interned for the feed domain
+	placed  []float64      // by rack: watts placed by this call
+	profile []*[24]float64 // by rack: hourly load with this call's, or nil
+	used    map[int]usage  // server → usage placed by this call
+	count   map[int]int    // spread domain key → replicas of this call
+	limit   int            // most replicas one spread domain may hold
+	feeds   []string       // feed names, interned for the feed domain
 
 	scorers   []weighted // the engine's scorers this request wants
+	weights   float64    // the sum of their weights
 	scorerBuf [4]weighted
 
 	listAll bool     // list every feasible rack's candidate in all
@@ -138,11 +140,19 @@ func coolingCapacity(units []float64) float64 {
 // a known peak is a committed summary, and declared power never goes away.
 func (st *state) declared(k int) float64 {
 	r := &st.c.Racks[k]
-	d := r.PlacedWatts + st.placed[k]
+	d := r.PlacedWatts + st.placedBy(k)
 	if r.PeakKnown {
 		return max(r.PeakWatts, d)
 	}
 	return d
+}
+
+// placedBy is the watts this call placed in rack k.
+func (st *state) placedBy(k int) float64 {
+	if st.placed == nil {
+		return 0
+	}
+	return st.placed[k]
 }
 
 // rackLoad is the load L = max(P, D) + R of rack k.
@@ -157,7 +167,10 @@ func (st *state) hallOf(k int) int { return st.c.Rows[st.c.Racks[k].Row].Hall }
 // free is what is left of server s's CPU, memory and GPUs.
 func (st *state) free(s int) usage {
 	srv := &st.c.Servers[s]
-	u := st.used[s]
+	var u usage
+	if st.used != nil {
+		u = st.used[s]
+	}
 	return usage{
 		cpu:  srv.CPUMillicores - srv.UsedCPUMillicores - u.cpu,
 		mem:  srv.MemoryMiB - srv.UsedMemoryMiB - u.mem,
@@ -167,20 +180,33 @@ func (st *state) free(s int) usage {
 
 // rackProfile is the hourly declared load of rack k, this call's included.
 func (st *state) rackProfile(k int) *[24]float64 {
-	if p := st.profile[k]; p != nil {
-		return p
+	if st.profile != nil && st.profile[k] != nil {
+		return st.profile[k]
 	}
 	return &st.c.Racks[k].ProfileWatts
 }
 
-// assign adds one replica of w watts on server s to the overlay, and
-// returns its Assignment.
-func (st *state) assign(replica, s int, w float64) Assignment {
+// assign returns the Assignment of one replica of w watts on server s and,
+// when more replicas follow, adds it to the overlay for them.
+func (st *state) assign(replica, s int, w float64, more bool) Assignment {
 	srv := &st.c.Servers[s]
 	k := srv.Rack
+	if more {
+		st.hold(s, w)
+	}
+	row, hall := st.rowOf(k), st.hallOf(k)
+	return Assignment{Replica: replica, Server: srv.ID, Rack: st.c.Racks[k].ID, Row: st.c.Rows[row].ID,
+		Hall: st.c.Halls[hall].ID, Feeds: append([]string(nil), srv.PSUFeeds...), Watts: w}
+}
+
+// hold adds one replica of w watts on server s to the overlay: the
+// server's usage, its rack's placed watts and hourly load, the loads of its
+// row, hall and the site, and the count of its spread domain.
+func (st *state) hold(s int, w float64) {
+	k := st.c.Servers[s].Rack
 	if st.used == nil {
-		st.used, st.placed = map[int]usage{}, map[int]float64{}
-		st.profile, st.count = map[int]*[24]float64{}, map[int]int{}
+		st.used, st.count = map[int]usage{}, map[int]int{}
+		st.placed, st.profile = make([]float64, len(st.c.Racks)), make([]*[24]float64, len(st.c.Racks))
 	}
 	u := st.used[s]
 	u.cpu, u.mem, u.gpus = u.cpu+st.req.CPUMillicores, u.mem+st.req.MemoryMiB, u.gpus+st.req.GPUs
@@ -199,9 +225,6 @@ func (st *state) assign(replica, s int, w float64) Assignment {
 	if key, ok := st.domainOf(s); ok {
 		st.count[key]++
 	}
-	row, hall := st.rowOf(k), st.hallOf(k)
-	return Assignment{Replica: replica, Server: srv.ID, Rack: st.c.Racks[k].ID, Row: st.c.Rows[row].ID,
-		Hall: st.c.Halls[hall].ID, Feeds: append([]string(nil), srv.PSUFeeds...), Watts: w}
 }
 
 // domainOf is the spread domain key of server s, false when s is in no
