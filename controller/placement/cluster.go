@@ -179,17 +179,22 @@ func (c *Cluster) Clone() *Cluster {
 
 func cloneRacks(racks []Rack) []Rack {
 	out := make([]Rack, len(racks))
-	var nPDU int
+	var nPDU, nFeeds, nPhases int
 	for i := range racks {
 		nPDU += len(racks[i].PDUs)
+		nFeeds += len(racks[i].Feeds)
+		for j := range racks[i].PDUs {
+			nPhases += len(racks[i].PDUs[j].PhasePeakWatts)
+		}
 	}
-	pdus := make([]PDU, 0, nPDU) // one allocation for all the PDUs
+	// One allocation each for all the PDUs, feeds and phase peaks.
+	pdus, feeds, peaks := make([]PDU, 0, nPDU), make([]string, 0, nFeeds), make([]float64, 0, nPhases)
 	for i, k := range racks {
-		k.Feeds = append([]string(nil), k.Feeds...)
+		k.Feeds, feeds = carve(feeds, k.Feeds)
 		k.Labels = maps.Clone(k.Labels)
 		start := len(pdus)
 		for _, p := range k.PDUs {
-			p.PhasePeakWatts = append([]float64(nil), p.PhasePeakWatts...)
+			p.PhasePeakWatts, peaks = carve(peaks, p.PhasePeakWatts)
 			pdus = append(pdus, p)
 		}
 		if k.PDUs != nil {
@@ -200,6 +205,17 @@ func cloneRacks(racks []Rack) []Rack {
 	return out
 }
 
+// carve appends src to buf and returns the copy, capped so that appending
+// to it cannot reach its neighbours, and buf; nil stays nil.
+func carve[T any](buf, src []T) ([]T, []T) {
+	if src == nil {
+		return nil, buf
+	}
+	start := len(buf)
+	buf = append(buf, src...)
+	return buf[start:len(buf):len(buf)], buf
+}
+
 func cloneServers(servers []Server) []Server {
 	out := make([]Server, len(servers))
 	var nFeeds int
@@ -208,11 +224,7 @@ func cloneServers(servers []Server) []Server {
 	}
 	feeds := make([]string, 0, nFeeds) // one allocation for all the PSUs
 	for i, s := range servers {
-		if s.PSUFeeds != nil {
-			start := len(feeds)
-			feeds = append(feeds, s.PSUFeeds...)
-			s.PSUFeeds = feeds[start:len(feeds):len(feeds)]
-		}
+		s.PSUFeeds, feeds = carve(feeds, s.PSUFeeds)
 		out[i] = s
 	}
 	return out
