@@ -162,22 +162,24 @@ func TestSpreadCeil(t *testing.T) {
 		name     string
 		spread   Domain
 		replicas int
+		hall     string
 		key      func(Assignment) string
 		want     map[string]int
 	}{
-		{"server by default: 3 on 3 servers", "", 3, func(a Assignment) string { return a.Server },
+		{"server by default: 3 on 3 servers", "", 3, "", func(a Assignment) string { return a.Server },
 			map[string]int{"K1-s1": 1, "K1-s2": 1, "K1-s3": 1}},
-		{"rack: ceil(3/4) = 1", DomainRack, 3, byRack, map[string]int{"K1": 1, "K2": 1, "K3": 1}},
-		{"rack: ceil(6/4) = 2", DomainRack, 6, byRack, map[string]int{"K1": 2, "K2": 2, "K3": 2}},
-		{"rack: ceil(9/4) = 3", DomainRack, 9, byRack, map[string]int{"K1": 3, "K2": 3, "K3": 3}},
-		{"row: ceil(3/2) = 2", DomainRow, 3, func(a Assignment) string { return a.Row }, map[string]int{"R1": 2, "R2": 1}},
-		{"hall: ceil(4/2) = 2", DomainHall, 4, func(a Assignment) string { return a.Hall }, map[string]int{"H1": 2, "H2": 2}},
-		{"feed: ceil(3/2) = 2", DomainFeed, 3, func(a Assignment) string { return a.Feeds[0] }, map[string]int{"A": 2, "B": 1}},
+		{"rack: ceil(3/4) = 1", DomainRack, 3, "", byRack, map[string]int{"K1": 1, "K2": 1, "K3": 1}},
+		{"rack: ceil(6/4) = 2", DomainRack, 6, "", byRack, map[string]int{"K1": 2, "K2": 2, "K3": 2}},
+		{"rack: ceil(9/4) = 3", DomainRack, 9, "", byRack, map[string]int{"K1": 3, "K2": 3, "K3": 3}},
+		{"row: ceil(3/2) = 2", DomainRow, 3, "", func(a Assignment) string { return a.Row }, map[string]int{"R1": 2, "R2": 1}},
+		{"hall: ceil(4/2) = 2", DomainHall, 4, "", func(a Assignment) string { return a.Hall }, map[string]int{"H1": 2, "H2": 2}},
+		{"only eligible racks count: hall H1 has 2, ceil(4/2) = 2", DomainRack, 4, "H1", byRack, map[string]int{"K1": 2, "K2": 2}},
+		{"feed: ceil(3/2) = 2", DomainFeed, 3, "", func(a Assignment) string { return a.Feeds[0] }, map[string]int{"A": 2, "B": 1}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := req(100)
-			r.Replicas, r.Spread = tc.replicas, tc.spread
+			r.Replicas, r.Spread, r.Hall = tc.replicas, tc.spread, tc.hall
 			d, inf := place(t, spreadCluster(), r)
 			if inf != nil {
 				t.Fatalf("got %v, want placed", inf)

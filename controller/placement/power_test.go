@@ -101,6 +101,10 @@ func TestFeedFailover(t *testing.T) {
 		{name: "one phase: 5888 − 3000", cluster: failoverRack(3000, 0, a1, b1),
 			under: 2887, over: 2889, rejected: one,
 			binding: "K1: phase L1 of feed B (PDU K1-PB) would carry 5.889 kW > 5.888 kW (80 % of 32 A × 230 V) if feed A fails"},
+		{name: "the smaller feed binds when the larger fails: A's 3 × (2944 − 1000)",
+			cluster: failoverRack(3000, 0, a16, pdu3("K1-PB", "B", 32)),
+			under:   5831, over: 5833, rejected: one,
+			binding: "K1: phase L1 of feed A (PDU K1-PA) would carry 2.9443 kW > 2.9440 kW (80 % of 16 A × 230 V) if feed B fails"},
 		{name: "two one-phase PDUs a feed share the load: 2 × (5888 − 1000)",
 			cluster: failoverRack(2000, 0, a1, b1, PDU{ID: "K1-PA2", Feed: "A", Phases: 1, VoltageV: 230, BreakerA: 32},
 				PDU{ID: "K1-PB2", Feed: "B", Phases: 1, VoltageV: 230, BreakerA: 32}),
@@ -154,6 +158,16 @@ func TestCoolingNPlus1(t *testing.T) {
 	runLimits(t, []limitCase{{name: "unequal units: 30 kW − 22 kW", cluster: coolingRow,
 		under: 7999, over: 8001, rejected: map[string]int{"cooling": 1, "rack-power": 1},
 		binding: "K1: row R1 would carry 30.001 kW > its N+1 cooling 30.000 kW (3 units, 60.00 kW less the largest 30.00 kW)"}})
+}
+
+func TestCoolingCountsEarlierReplicas(t *testing.T) {
+	// 8 kW of cooling left: one replica of 4.5 kW fits, a second does not.
+	r := req(4500)
+	r.Replicas = 2
+	_, inf := place(t, coolingRow(), r)
+	if inf == nil || inf.Placed != 1 || !maps.Equal(inf.Rejected, map[string]int{"cooling": 1, "rack-power": 1}) {
+		t.Fatalf("got %v, want the 2nd replica rejected by cooling", inf)
+	}
 }
 
 func TestCoolingOneUnit(t *testing.T) {
