@@ -112,9 +112,9 @@ func (c *checker) resources(path string, s *Server) {
 	if s.GPUs < 0 || s.GPUs > maxGPUs {
 		c.add(path+".gpus", "must be between 0 and %d, got %d", maxGPUs, s.GPUs)
 	}
-	idle := c.power(path+".idle_w", s.Model, s.IdleW)
-	max := c.power(path+".max_w", s.Model, s.MaxW)
-	if idle && max && s.IdleW > s.MaxW {
+	idleOK := c.power(path+".idle_w", s.Model, s.IdleW)
+	maxOK := c.power(path+".max_w", s.Model, s.MaxW)
+	if idleOK && maxOK && s.IdleW > s.MaxW {
 		c.add(path+".idle_w", "must be at most max_w (%v W), got %v", s.MaxW, s.IdleW)
 	}
 }
