@@ -248,8 +248,7 @@ const eps = 1e-6
 func checkLoads(t *testing.T, what string, c *Cluster, log []placedReq) {
 	t.Helper()
 	added := make([]float64, len(c.Racks))
-	used := make([]Server, len(c.Servers))
-	copy(used, c.Servers)
+	used := slices.Clone(c.Servers)
 	for _, p := range log {
 		for _, a := range p.as {
 			s := serverIndex(c, a.Server)
@@ -267,27 +266,12 @@ func checkLoads(t *testing.T, what string, c *Cluster, log []placedReq) {
 	rowLoad, hallLoad := make([]float64, len(c.Rows)), make([]float64, len(c.Halls))
 	rowAdded, hallAdded := make([]bool, len(c.Rows)), make([]bool, len(c.Halls))
 	var site float64
-	var siteAdded bool
 	for k := range c.Racks {
-		r := &c.Racks[k]
-		decl := r.PlacedWatts + added[k]
-		if r.PeakKnown {
-			decl = max(decl, r.PeakWatts)
-		}
-		load := decl + r.ReservedWatts
-		if added[k] > 0 && load > r.BudgetWatts+eps {
-			t.Errorf("%s: %s draws %.1f W > budget %.1f W", what, r.ID, load, r.BudgetWatts)
-		}
-		if added[k] > 0 {
-			checkPhases(t, what, r, decl)
-		}
-		hall := c.Rows[r.Row].Hall
-		rowLoad[r.Row] += load
-		hallLoad[hall] += load
-		site += load
-		rowAdded[r.Row] = rowAdded[r.Row] || added[k] > 0
+		load := checkRack(t, what, &c.Racks[k], added[k])
+		row, hall := c.Racks[k].Row, c.Rows[c.Racks[k].Row].Hall
+		rowLoad[row], hallLoad[hall], site = rowLoad[row]+load, hallLoad[hall]+load, site+load
+		rowAdded[row] = rowAdded[row] || added[k] > 0
 		hallAdded[hall] = hallAdded[hall] || added[k] > 0
-		siteAdded = siteAdded || added[k] > 0
 	}
 	for i, row := range c.Rows {
 		var sum, largest float64
@@ -303,9 +287,27 @@ func checkLoads(t *testing.T, what string, c *Cluster, log []placedReq) {
 			t.Errorf("%s: hall %s carries %.1f W > %.1f W", what, h.ID, hallLoad[i], h.BudgetWatts)
 		}
 	}
-	if siteAdded && c.SiteBudgetWatts > 0 && site > c.SiteBudgetWatts+eps {
+	if slices.Contains(hallAdded, true) && c.SiteBudgetWatts > 0 && site > c.SiteBudgetWatts+eps {
 		t.Errorf("%s: site carries %.1f W > %.1f W", what, site, c.SiteBudgetWatts)
 	}
+}
+
+// checkRack checks the budget and the failover of a rack that took added
+// watts, and returns its load.
+func checkRack(t *testing.T, what string, r *Rack, added float64) float64 {
+	t.Helper()
+	decl := r.PlacedWatts + added
+	if r.PeakKnown {
+		decl = max(decl, r.PeakWatts)
+	}
+	load := decl + r.ReservedWatts
+	if added > 0 && load > r.BudgetWatts+eps {
+		t.Errorf("%s: %s draws %.1f W > budget %.1f W", what, r.ID, load, r.BudgetWatts)
+	}
+	if added > 0 {
+		checkPhases(t, what, r, decl)
+	}
+	return load
 }
 
 // checkPhases checks that either feed of a 2N rack carries it all, phase

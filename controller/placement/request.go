@@ -52,11 +52,13 @@ type Request struct {
 	BothFeeds   bool    `json:"both_feeds,omitempty"`  // PSUs on both feeds of a 2N rack
 	// Profile is the replica's daily load shape: nil, or 24 hourly factors
 	// in [0, 1] whose peak hour is above 0 (1 when normalised).
-	Profile  []float64         `json:"profile,omitempty"`
-	Hall     string            `json:"hall,omitempty"`   // pin: only this hall
-	Row      string            `json:"row,omitempty"`    // pin: only this row
-	Labels   map[string]string `json:"labels,omitempty"` // required rack labels
-	Priority int               `json:"priority,omitempty"`
+	Profile []float64         `json:"profile,omitempty"`
+	Hall    string            `json:"hall,omitempty"`   // pin: only this hall
+	Row     string            `json:"row,omitempty"`    // pin: only this row
+	Labels  map[string]string `json:"labels,omitempty"` // required rack labels
+	// Priority is the caller's, to order a batch of requests; the engine
+	// neither preempts nor favours by it.
+	Priority int `json:"priority,omitempty"`
 }
 
 // FieldError says which field of a Request is malformed, by its JSON name.
