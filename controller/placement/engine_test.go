@@ -265,3 +265,30 @@ func TestValidate(t *testing.T) {
 		t.Errorf("derived watts: got %v", err)
 	}
 }
+
+func TestConcurrentPlace(t *testing.T) {
+	// One engine and one cluster, shared by goroutines: Place only reads.
+	c := spreadCluster()
+	e := New()
+	r := req(100)
+	r.Replicas, r.Spread = 3, DomainRack
+	want, err := e.Place(c, r, Options{Explain: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			d, err := e.Place(c, r, Options{Explain: true})
+			if err == nil && !reflect.DeepEqual(d, want) {
+				err = errors.New("another decision")
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
