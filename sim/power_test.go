@@ -126,3 +126,34 @@ func TestTotalLoad(t *testing.T) {
 		t.Errorf("TotalLoad: got %v, want 10500", got)
 	}
 }
+
+// TestLoadNeverNegative: a model that swings below zero, and a pin below
+// zero, read as 0 W.
+func TestLoadNeverNegative(t *testing.T) {
+	m := LoadModel{Base: 1000, Swing: 2, PeakHour: 12}
+	trough := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC) // 12 h from the peak
+	if got := m.LoadAt(trough); got != 0 {
+		t.Errorf("LoadAt the trough: got %v, want 0", got)
+	}
+	r := NewRack(LoadModel{}, nil)
+	r.Set(-500)
+	if got := r.Load(); got != 0 {
+		t.Errorf("Set(-500): got %v, want 0", got)
+	}
+}
+
+// TestLoadState checks the rPDU2 load states of a 32 A breaker: near
+// overload from 80 % of the rating (rounded to whole amperes), overload at
+// the rating.
+func TestLoadState(t *testing.T) {
+	tests := []struct {
+		currentD, want int
+	}{
+		{0, loadNormal}, {259, loadNormal}, {260, loadNearOverload}, {319, loadNearOverload}, {320, loadOverload}, {500, loadOverload},
+	}
+	for _, tt := range tests {
+		if got := loadState(tt.currentD, 32); got != tt.want {
+			t.Errorf("%d tenths of A: got state %d, want %d", tt.currentD, got, tt.want)
+		}
+	}
+}
