@@ -21,7 +21,7 @@ type Site struct {
 	Halls []Hall `yaml:"halls" json:"halls"`
 
 	file  string         // where it was loaded from, for error messages
-	lines map[string]int // field path → line, for error messages
+	lines map[string]int // field path → line, while Parse reports problems
 }
 
 // Hall is a machine room with rows of racks.
@@ -247,7 +247,7 @@ func defaultTo[T comparable](s *Site, path string, field *T, v T) {
 }
 
 // leftOut says whether a field was left out of the file (always, for a site
-// built in code).
+// built in code or one already loaded).
 func (s *Site) leftOut(path string) bool {
 	_, ok := s.lines[path]
 	return !ok

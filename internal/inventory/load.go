@@ -81,6 +81,8 @@ func LoadFile(path string) (*Site, error) {
 // Parse parses and validates an inventory; name is used in error messages.
 // Fields left out get their defaults. Every problem found is reported at
 // once: unknown fields do not hide the rules the rest of the file breaks.
+// The site returned keeps no line numbers: should it be changed and
+// validated again, problems are reported by file and field.
 func Parse(name string, data []byte) (*Site, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
@@ -106,6 +108,9 @@ func Parse(name string, data []byte) (*Site, error) {
 		if err := s.Validate(); err != nil {
 			return nil, err
 		}
+		// The lines served the messages above. Kept, a site of 18,000
+		// servers would hold 15 MB of them for nothing.
+		s.lines = nil
 		return s, nil
 	}
 	ve := yamlError(name, err).(*ValidationError)

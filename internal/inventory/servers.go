@@ -165,7 +165,7 @@ func (c *checker) labels(path string, labels map[string]string) {
 }
 
 // written says whether a field was written in the file (never, for a site
-// built in code).
+// built in code or one already loaded: its values are all set).
 func (c *checker) written(path string) bool {
 	_, ok := c.s.lines[path]
 	return ok

@@ -232,6 +232,24 @@ func TestValidateBuiltServers(t *testing.T) {
 	}
 }
 
+// TestRevalidateLoaded checks that a loaded site, changed, is validated
+// again as strictly, its problems named by file and field (Parse keeps no
+// line numbers once the file has loaded).
+func TestRevalidateLoaded(t *testing.T) {
+	s, err := inventory.LoadFile("testdata/servers.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Validate(); err != nil {
+		t.Fatalf("got %v, want the loaded site valid as it is", err)
+	}
+	s.Halls[0].Rows[0].Racks[0].Servers[1].U = 2
+	want := "testdata/servers.yaml: halls[0].rows[0].racks[0].servers[1].u: U2 is already taken by S1"
+	if err := s.Validate(); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v, want %s", err, want)
+	}
+}
+
 // TestMarshalServers checks that servers are written one to a line with
 // only what differs from their model, and read back the same.
 func TestMarshalServers(t *testing.T) {
