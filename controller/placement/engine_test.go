@@ -292,3 +292,32 @@ func TestConcurrentPlace(t *testing.T) {
 		}
 	}
 }
+
+func TestTieOnPerfectScore(t *testing.T) {
+	// K2 is listed first and both racks score the same, the peak scorer
+	// its maximum 1: the replica's noon peak lands where both racks are
+	// low, and it draws nothing at midnight, their peak. The tie goes to
+	// K1, which the search must not skip as unable to beat K2.
+	c := cluster(1, rack2N("K2", 0, 15000), rack2N("K1", 0, 15000))
+	for k := range c.Racks {
+		c.Racks[k].PlacedWatts = 6000
+		for h := range 24 {
+			c.Racks[k].ProfileWatts[h] = 2000
+		}
+		c.Racks[k].ProfileWatts[0] = 6000
+	}
+	r := req(1000)
+	r.Profile = noonProfile()
+	r.Profile[0] = 0
+	d, err := New().Place(c, r, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := d.Assignments[0].Rack; got != "K1" {
+		t.Errorf("got %s, want K1", got)
+	}
+	d, _ = New().Place(c, r, Options{Explain: true}) // searches every rack
+	if got := d.Candidates[0].Scores["peak"]; got != 1 {
+		t.Errorf("peak score: got %v, want 1", got)
+	}
+}
