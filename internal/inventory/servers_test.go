@@ -1,6 +1,7 @@
 package inventory_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -250,6 +251,32 @@ func TestRevalidateLoaded(t *testing.T) {
 	}
 }
 
+// TestServersJSON checks that the JSON form, which the controller replicates
+// through Raft, holds every server's values expanded from its model and
+// reads back as a valid, equal site.
+func TestServersJSON(t *testing.T) {
+	site := inventory.Reference(46) // with two GPU racks
+	b, err := json.Marshal(site)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{`"model":"`, `"cpu_millicores":`, `"memory_mib":`, `"idle_w":`, `"max_w":`, `"height_u":`, `"gpus":8`, `"labels":{"tier":"gpu"}`} {
+		if !strings.Contains(string(b), w) {
+			t.Errorf("got no %s in the JSON form", w)
+		}
+	}
+	var back inventory.Site
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if err := back.Validate(); err != nil {
+		t.Errorf("got %v from the site read back, want it valid", err)
+	}
+	if !reflect.DeepEqual(back.Halls, site.Halls) {
+		t.Error("got a different site back from JSON")
+	}
+}
+
 // TestMarshalServers checks that servers are written one to a line with
 // only what differs from their model, and read back the same.
 func TestMarshalServers(t *testing.T) {
@@ -278,6 +305,16 @@ func TestMarshalServers(t *testing.T) {
 	}
 	if !reflect.DeepEqual(back.Halls, s.Halls) {
 		t.Errorf("got\n%+v\nafter a round trip, want\n%+v", back.Halls[0].Rows[0].Racks[0].Servers, s.Halls[0].Rows[0].Racks[0].Servers)
+	}
+	// IDs that would read as something else unquoted.
+	for i, id := range []string{"007", "yes", "1e3", "null", "a: b", "[x]"} {
+		s.Halls[0].Rows[0].Racks[0].Servers[i%3].ID = id
+		if b, err = inventory.Marshal(s); err == nil {
+			back, err = inventory.Parse("back.yaml", b)
+		}
+		if err != nil || back.Halls[0].Rows[0].Racks[0].Servers[i%3].ID != id {
+			t.Errorf("server ID %q: got %v after a round trip", id, err)
+		}
 	}
 }
 
