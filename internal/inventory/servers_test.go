@@ -251,6 +251,32 @@ func TestRevalidateLoaded(t *testing.T) {
 	}
 }
 
+// TestMarshalNesting checks the way Marshal puts together the levels it
+// encodes apart: names written over several lines (block scalars) stay
+// inside their item, and an empty list stays written.
+func TestMarshalNesting(t *testing.T) {
+	s := inventory.Reference(2)
+	s.Name = "city\ndpc"
+	s.Halls[0].ID = "hall\none"
+	s.Halls[0].Rows[0].ID = "row\n\n  one"
+	s.Halls[0].Rows[0].Racks[0].ID = "rack\none\n"
+	b, err := inventory.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := inventory.Parse("back.yaml", b)
+	if err != nil {
+		t.Fatalf("got %v reading back\n%s", err, b)
+	}
+	if !reflect.DeepEqual(back.Halls, s.Halls) || back.Name != s.Name {
+		t.Errorf("got a different site after a round trip through\n%s", b)
+	}
+	s.Halls[1].Rows[0].Racks = nil
+	if b, err = inventory.Marshal(s); err != nil || !strings.Contains(string(b), "\n        racks: []\n") {
+		t.Errorf("got %v,\n%s\nwant the row's empty list of racks written", err, b)
+	}
+}
+
 // TestServersJSON checks that the JSON form, which the controller replicates
 // through Raft, holds every server's values expanded from its model and
 // reads back as a valid, equal site.
