@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/dcplane/dcplane/controller/placement"
 	"github.com/dcplane/dcplane/internal/inventory"
 )
 
@@ -17,8 +18,13 @@ type MessageType uint8
 // appended: never reuse, renumber or remove one. Zero is not a type, so that a
 // zeroed buffer never decodes.
 const (
-	PutSiteType       MessageType = 1
-	SetRackBudgetType MessageType = 2
+	PutSiteType            MessageType = 1
+	SetRackBudgetType      MessageType = 2
+	PlaceType              MessageType = 3
+	RemovePlacementType    MessageType = 4
+	ConfirmReservationType MessageType = 5
+	ExpireReservationsType MessageType = 6
+	RecordRackPeaksType    MessageType = 7
 )
 
 // IgnoreUnknown is the high bit of the type byte. A node that does not know
@@ -38,8 +44,13 @@ type spec struct {
 
 // commands is every command type this build knows.
 var commands = map[MessageType]spec{
-	PutSiteType:       {name: "PutSite", decode: decodeAs[PutSite]},
-	SetRackBudgetType: {name: "SetRackBudget", decode: decodeAs[SetRackBudget]},
+	PutSiteType:            {name: "PutSite", decode: decodeAs[PutSite]},
+	SetRackBudgetType:      {name: "SetRackBudget", decode: decodeAs[SetRackBudget]},
+	PlaceType:              {name: "Place", decode: decodeAs[Place]},
+	RemovePlacementType:    {name: "RemovePlacement", decode: decodeAs[RemovePlacement]},
+	ConfirmReservationType: {name: "ConfirmReservation", decode: decodeAs[ConfirmReservation]},
+	ExpireReservationsType: {name: "ExpireReservations", decode: decodeAs[ExpireReservations]},
+	RecordRackPeaksType:    {name: "RecordRackPeaks", decode: decodeAs[RecordRackPeaks]},
 }
 
 // String names the type, for logs and errors.
@@ -80,6 +91,70 @@ type SetRackBudget struct {
 // Type is SetRackBudgetType.
 func (SetRackBudget) Type() MessageType { return SetRackBudgetType }
 func (SetRackBudget) command()          {}
+
+// Place commits a placement decided by the leader's engine: the request and
+// the server of each replica. With Reserve set it is a reservation, which
+// holds its capacity until ExpiresAt unless confirmed. Apply re-checks every
+// hard limit against the committed state, so a decision made on an older
+// view can never overbook: it is refused with ErrOverbooked instead.
+type Place struct {
+	ID          string                 `json:"id"`
+	Key         string                 `json:"key,omitempty"` // idempotency key of the request, if any
+	Request     placement.Request      `json:"request"`
+	Assignments []placement.Assignment `json:"assignments"`
+	Reserve     bool                   `json:"reserve,omitempty"`
+	ExpiresAt   time.Time              `json:"expires_at,omitzero"` // reservations only
+	At          time.Time              `json:"at"`
+}
+
+// Type is PlaceType.
+func (Place) Type() MessageType { return PlaceType }
+func (Place) command()          {}
+
+// RemovePlacement removes a placement or a reservation and frees what it held.
+type RemovePlacement struct {
+	ID string    `json:"id"`
+	At time.Time `json:"at"`
+}
+
+// Type is RemovePlacementType.
+func (RemovePlacement) Type() MessageType { return RemovePlacementType }
+func (RemovePlacement) command()          {}
+
+// ConfirmReservation turns a live reservation into a placement.
+type ConfirmReservation struct {
+	ID string    `json:"id"`
+	At time.Time `json:"at"`
+}
+
+// Type is ConfirmReservationType.
+func (ConfirmReservation) Type() MessageType { return ConfirmReservationType }
+func (ConfirmReservation) command()          {}
+
+// ExpireReservations removes every reservation whose ExpiresAt is at or
+// before At, and forgets idempotency keys older than the retention. The
+// leader sends it periodically: expiry is a log entry, so every replica
+// frees the same reservations at the same index.
+type ExpireReservations struct {
+	At time.Time `json:"at"`
+}
+
+// Type is ExpireReservationsType.
+func (ExpireReservations) Type() MessageType { return ExpireReservationsType }
+func (ExpireReservations) command()          {}
+
+// RecordRackPeaks commits the leader's summary of each rack's measured peak
+// draw over the recent horizon, so that a new leader keeps it. Racks left
+// out keep their previous peak; a peak of a rack the inventory does not have
+// is ignored.
+type RecordRackPeaks struct {
+	Peaks map[string]float64 `json:"peaks"` // rack ID → watts
+	At    time.Time          `json:"at"`
+}
+
+// Type is RecordRackPeaksType.
+func (RecordRackPeaks) Type() MessageType { return RecordRackPeaksType }
+func (RecordRackPeaks) command()          {}
 
 // Ignored is what Decode returns for a command of a type this build does not
 // know, written with the IgnoreUnknown bit. Applying it changes nothing but

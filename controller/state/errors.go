@@ -28,6 +28,28 @@ var (
 	// already applied: a log entry is applied once, in order.
 	ErrStaleIndex = errors.New("state: stale index")
 
+	// ErrOverbooked is returned by Apply for a Place whose replicas no longer
+	// fit the committed state (another placement took the room since the
+	// leader decided). It wraps the *placement.Infeasible that says which
+	// limit, where, with numbers.
+	ErrOverbooked = errors.New("state: placement no longer fits")
+
+	// ErrUnknownPlacement is returned for a command naming a placement or
+	// reservation that the state does not hold (or no longer: expired).
+	ErrUnknownPlacement = errors.New("state: unknown placement")
+
+	// ErrDuplicatePlacement is returned by Apply for a Place whose ID is
+	// already taken.
+	ErrDuplicatePlacement = errors.New("state: placement ID already used")
+
+	// ErrInvalidPlacement is returned by Apply for a Place that names a
+	// server the inventory does not have, an invalid request, or no replicas.
+	ErrInvalidPlacement = errors.New("state: invalid placement")
+
+	// ErrInUse is returned by PutSite for an inventory that drops servers
+	// still holding placements: remove those first.
+	ErrInUse = errors.New("state: servers in use")
+
 	// ErrSnapshotFormat is returned by Restore for a snapshot that is not JSON
 	// or whose format version this build cannot read.
 	ErrSnapshotFormat = errors.New("state: unsupported snapshot format")

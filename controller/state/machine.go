@@ -60,6 +60,16 @@ func (v *View) next(cmd Command) (*View, error) {
 		return v.putSite(c)
 	case SetRackBudget:
 		return v.setRackBudget(c)
+	case Place:
+		return v.place(c)
+	case RemovePlacement:
+		return v.removePlacement(c)
+	case ConfirmReservation:
+		return v.confirmReservation(c)
+	case ExpireReservations:
+		return v.expireReservations(c)
+	case RecordRackPeaks:
+		return v.recordRackPeaks(c)
 	case Ignored:
 		n := *v
 		return &n, nil
@@ -84,7 +94,10 @@ func (v *View) putSite(c PutSite) (*View, error) {
 	if err := site.Validate(); err != nil {
 		return nil, fmt.Errorf("put site %q: %w", site.Name, err)
 	}
-	n := v.withSite(site)
+	n, err := v.withSite(site)
+	if err != nil {
+		return nil, fmt.Errorf("put site %q: %w", site.Name, err)
+	}
 	n.updated = normalTime(c.At)
 	return n, nil
 }
@@ -108,6 +121,9 @@ func (v *View) setRackBudget(c SetRackBudget) (*View, error) {
 		n.budgets = map[string]float64{}
 	}
 	n.budgets[c.Rack] = c.Watts
+	if err := n.rebuildCluster(); err != nil {
+		return nil, fmt.Errorf("set budget of rack %q: %w", c.Rack, err)
+	}
 	n.updated = normalTime(c.At)
 	return &n, nil
 }

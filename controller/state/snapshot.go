@@ -11,7 +11,7 @@ import (
 
 // snapshotFormat is the version written in every snapshot. Bump it when the
 // layout changes, and keep reading the old ones.
-const snapshotFormat = 1
+const snapshotFormat = 2
 
 // snapshot is the serialised form of a View.
 type snapshot struct {
@@ -20,6 +20,10 @@ type snapshot struct {
 	Updated time.Time          `json:"updated"`
 	Site    *inventory.Site    `json:"site"`
 	Budgets map[string]float64 `json:"rack_budgets_watts,omitempty"`
+	// Since format 2.
+	Placements []*Placement         `json:"placements,omitempty"` // by ID
+	Keys       map[string]keyRecord `json:"idempotency_keys,omitempty"`
+	Peaks      map[string]float64   `json:"rack_peaks_watts,omitempty"`
 }
 
 // WriteTo writes the view as a snapshot that Machine.Restore reads back. The
@@ -28,6 +32,7 @@ func (v *View) WriteTo(w io.Writer) (int64, error) {
 	b, err := json.Marshal(snapshot{
 		Format: snapshotFormat, Index: v.index, Updated: v.updated,
 		Site: v.site, Budgets: v.budgets,
+		Placements: v.Placements(), Keys: v.keys, Peaks: v.peaks,
 	})
 	if err != nil {
 		return 0, fmt.Errorf("write snapshot at index %d: %w", v.index, err)
@@ -59,12 +64,18 @@ func readSnapshot(r io.Reader) (*View, error) {
 	if err := json.NewDecoder(r).Decode(&s); err != nil {
 		return nil, fmt.Errorf("read snapshot: %w: %w", ErrSnapshotFormat, err)
 	}
-	if s.Format != snapshotFormat {
-		return nil, fmt.Errorf("read snapshot: format %d, want %d: %w", s.Format, snapshotFormat, ErrSnapshotFormat)
+	if s.Format < 1 || s.Format > snapshotFormat {
+		return nil, fmt.Errorf("read snapshot: format %d, want 1 to %d: %w", s.Format, snapshotFormat, ErrSnapshotFormat)
 	}
-	v := &View{budgets: s.Budgets}
+	v := &View{budgets: s.Budgets, keys: s.Keys, peaks: s.Peaks, placements: map[string]*Placement{}}
+	for _, p := range s.Placements {
+		v.placements[p.ID] = p
+	}
 	if s.Site != nil {
-		v = v.withSite(s.Site)
+		var err error
+		if v, err = v.withSite(s.Site); err != nil {
+			return nil, fmt.Errorf("read snapshot: %w: %w", ErrSnapshotFormat, err)
+		}
 	}
 	v.index, v.updated = s.Index, s.Updated
 	return v, nil

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"time"
 
+	"github.com/dcplane/dcplane/controller/placement"
 	"github.com/dcplane/dcplane/internal/inventory"
 )
 
@@ -17,6 +18,15 @@ type View struct {
 	racks   map[string]*inventory.Rack // rack ID → rack of site; shared while site is
 	budgets map[string]float64         // rack ID → override in watts; copied on write
 	updated time.Time                  // At of the last accepted command, in UTC
+
+	placements map[string]*Placement // ID → placement or reservation; copied on write
+	keys       map[string]keyRecord  // idempotency key → what it made; copied on write
+	peaks      map[string]float64    // rack ID → committed recent peak, W; copied on write
+	// cluster is the engine's view of all the above; copied on write. Nil
+	// before the first site.
+	cluster   *placement.Cluster
+	rackIdx   map[string]int // rack ID → index in cluster.Racks; shared while site is
+	serverIdx map[string]int // server ID → index in cluster.Servers; shared while site is
 }
 
 // Index is the Raft log index of the last entry applied, whether Apply
@@ -51,20 +61,69 @@ func (v *View) BudgetOverrides() map[string]float64 {
 }
 
 // withSite returns a view of site, with its rack index, keeping the overrides
-// of the racks site still has.
-func (v *View) withSite(site *inventory.Site) *View {
-	n := &View{site: site, racks: map[string]*inventory.Rack{}, updated: v.updated}
+// and recorded peaks of the racks site still has and every placement. It
+// fails with ErrInUse when site lacks a server that holds a placement.
+func (v *View) withSite(site *inventory.Site) (*View, error) {
+	n := &View{site: site, racks: map[string]*inventory.Rack{}, updated: v.updated,
+		placements: v.placements, keys: v.keys}
 	site.Racks(func(_ *inventory.Hall, _ *inventory.Row, k *inventory.Rack) bool {
 		n.racks[k.ID] = k
 		return true
 	})
-	for id, w := range v.budgets {
-		if _, ok := n.racks[id]; ok {
-			if n.budgets == nil {
-				n.budgets = map[string]float64{}
+	n.budgets = keepRacks(v.budgets, n.racks)
+	n.peaks = keepRacks(v.peaks, n.racks)
+	if err := n.rebuildCluster(); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// keepRacks returns the entries of m whose rack is in racks, or nil.
+func keepRacks(m map[string]float64, racks map[string]*inventory.Rack) map[string]float64 {
+	var out map[string]float64
+	for id, w := range m {
+		if _, ok := racks[id]; ok {
+			if out == nil {
+				out = map[string]float64{}
 			}
-			n.budgets[id] = w
+			out[id] = w
 		}
 	}
-	return n
+	return out
+}
+
+// rebuildCluster builds the engine's cluster from the site, the budgets,
+// the peaks and the placements, which it adds in ID order so that every
+// replica sums them alike.
+func (n *View) rebuildCluster() error {
+	n.cluster, n.rackIdx, n.serverIdx = topology(n.site, n.budgetOf)
+	for id, w := range n.peaks {
+		r := &n.cluster.Racks[n.rackIdx[id]]
+		r.PeakWatts, r.PeakKnown = w, true
+	}
+	var missing []string
+	for _, p := range n.Placements() {
+		for _, a := range p.Assignments {
+			if _, ok := n.serverIdx[a.Server]; !ok {
+				missing = append(missing, a.Server)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return errInUse(missing)
+	}
+	for _, p := range n.Placements() {
+		if err := hold(n.cluster, n.serverIdx, p); err != nil {
+			return fmt.Errorf("placement %s: %w", p.ID, err)
+		}
+	}
+	return nil
+}
+
+// budgetOf is the budget of a rack of the site in watts.
+func (v *View) budgetOf(k *inventory.Rack) float64 {
+	if w, ok := v.budgets[k.ID]; ok {
+		return w
+	}
+	return k.BudgetWatts()
 }

@@ -1,0 +1,367 @@
+package state
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/dcplane/dcplane/controller/placement"
+)
+
+// Placement statuses.
+const (
+	StatusPlaced   = "placed"
+	StatusReserved = "reserved"
+)
+
+// KeyRetention is how long an idempotency key is remembered: a request
+// retried with the same key within it gets the first answer and places
+// nothing twice. Keys are forgotten by ExpireReservations.
+const KeyRetention = 24 * time.Hour
+
+// MaxKeys bounds how many idempotency keys the state remembers; beyond it,
+// ExpireReservations forgets the oldest first, so that a flood of keyed
+// requests costs bounded memory on every replica.
+const MaxKeys = 100_000
+
+// Placement is a workload placed (or reserved) on servers: the request as
+// the platform team made it and the server of each replica.
+type Placement struct {
+	ID          string                 `json:"id"`
+	Key         string                 `json:"key,omitempty"`
+	Status      string                 `json:"status"`
+	Request     placement.Request      `json:"request"`
+	Assignments []placement.Assignment `json:"assignments"`
+	CreatedAt   time.Time              `json:"created_at"`
+	ExpiresAt   time.Time              `json:"expires_at,omitzero"` // reservations only
+}
+
+// Watts is the declared power of all the placement's replicas.
+func (p *Placement) Watts() float64 {
+	var w float64
+	for _, a := range p.Assignments {
+		w += a.Watts
+	}
+	return w
+}
+
+// keyRecord is what an idempotency key remembers.
+type keyRecord struct {
+	ID string    `json:"id"` // the placement the first request made
+	At time.Time `json:"at"`
+}
+
+// Placement returns the placement or reservation with the given ID.
+func (v *View) Placement(id string) (*Placement, bool) {
+	p, ok := v.placements[id]
+	return p, ok
+}
+
+// Placements returns every placement and reservation, by ID.
+func (v *View) Placements() []*Placement {
+	out := slices.Collect(maps.Values(v.placements))
+	slices.SortFunc(out, func(a, b *Placement) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
+// PlacementByKey returns the placement an idempotency key made, if the key
+// is remembered and its placement still exists.
+func (v *View) PlacementByKey(key string) (*Placement, bool) {
+	k, ok := v.keys[key]
+	if !ok {
+		return nil, false
+	}
+	p, ok := v.placements[k.ID]
+	return p, ok
+}
+
+// RackPeakWatts is the committed recent peak of a rack, if one was recorded.
+func (v *View) RackPeakWatts(rack string) (float64, bool) {
+	w, ok := v.peaks[rack]
+	return w, ok
+}
+
+// RackUsage is the declared power placed and reserved on a rack's servers.
+func (v *View) RackUsage(rack string) (placed, reserved float64) {
+	i, ok := v.rackIdx[rack]
+	if !ok {
+		return 0, 0
+	}
+	r := &v.cluster.Racks[i]
+	return r.PlacedWatts, r.ReservedWatts
+}
+
+// Cluster returns a copy of the placement engine's view of the committed
+// state: the site's topology with every placement, reservation and recorded
+// peak counted. The caller may modify it. Nil before the first inventory.
+func (v *View) Cluster() *placement.Cluster {
+	if v.cluster == nil {
+		return nil
+	}
+	return v.cluster.Clone()
+}
+
+// place applies a Place: it checks the request and every hard limit against
+// the committed state and records the placement.
+func (v *View) place(c Place) (*View, error) {
+	if err := v.checkPlace(&c); err != nil {
+		return nil, err
+	}
+	if c.Key != "" {
+		if _, dup := v.keys[c.Key]; dup {
+			// The same request, decided twice before the first committed:
+			// the first one stands and this one places nothing.
+			return nil, fmt.Errorf("place %s: idempotency key already used: %w", c.ID, ErrDuplicatePlacement)
+		}
+	}
+	as := roundWatts(c.Assignments)
+	if err := placement.Check(v.cluster, as, c.Request); err != nil {
+		return nil, fmt.Errorf("place %s: %w: %w", c.ID, ErrOverbooked, err)
+	}
+	p := &Placement{ID: c.ID, Key: c.Key, Status: StatusPlaced, Request: c.Request, Assignments: as,
+		CreatedAt: normalTime(c.At)}
+	if c.Reserve {
+		p.Status, p.ExpiresAt = StatusReserved, normalTime(c.ExpiresAt)
+	}
+	n := v.clone()
+	if err := hold(n.cluster, n.serverIdx, p); err != nil {
+		return nil, fmt.Errorf("place %s: %w: %w", c.ID, ErrInvalidPlacement, err)
+	}
+	n.placements[p.ID] = p
+	if c.Key != "" {
+		n.keys = maps.Clone(v.keys)
+		if n.keys == nil {
+			n.keys = map[string]keyRecord{}
+		}
+		n.keys[c.Key] = keyRecord{ID: p.ID, At: p.CreatedAt}
+	}
+	n.updated = normalTime(c.At)
+	return n, nil
+}
+
+// checkPlace checks what a Place must carry before the limits are checked.
+func (v *View) checkPlace(c *Place) error {
+	switch {
+	case c.At.IsZero():
+		return fmt.Errorf("place %s: no time: %w", c.ID, ErrMalformedCommand)
+	case c.ID == "":
+		return fmt.Errorf("place: no ID: %w", ErrMalformedCommand)
+	case v.cluster == nil:
+		return fmt.Errorf("place %s: no inventory yet: %w", c.ID, ErrInvalidPlacement)
+	case c.Reserve && !c.ExpiresAt.After(c.At):
+		return fmt.Errorf("place %s: a reservation must expire after it is made: %w", c.ID, ErrMalformedCommand)
+	case len(c.Assignments) == 0:
+		return fmt.Errorf("place %s: no replicas: %w", c.ID, ErrInvalidPlacement)
+	}
+	if _, dup := v.placements[c.ID]; dup {
+		return fmt.Errorf("place %s: %w", c.ID, ErrDuplicatePlacement)
+	}
+	if err := c.Request.Validate(); err != nil {
+		return fmt.Errorf("place %s: %w: %w", c.ID, ErrInvalidPlacement, err)
+	}
+	for _, a := range c.Assignments {
+		if _, ok := v.serverIdx[a.Server]; !ok {
+			return fmt.Errorf("place %s: replica %d on server %q, which the inventory does not have: %w",
+				c.ID, a.Replica, a.Server, ErrInvalidPlacement)
+		}
+		if !(a.Watts >= 0) || math.IsInf(a.Watts, 0) {
+			return fmt.Errorf("place %s: replica %d: %v W: %w", c.ID, a.Replica, a.Watts, ErrInvalidPlacement)
+		}
+	}
+	return nil
+}
+
+// roundWatts returns the assignments with their watts rounded up to whole
+// watts. Every sum the limits are checked on is then a sum of integers,
+// exact in float64 whatever the order of addition, so that a replica that
+// restored a snapshot and one that applied the log hold the same totals to
+// the bit.
+func roundWatts(as []placement.Assignment) []placement.Assignment {
+	out := slices.Clone(as)
+	for i := range out {
+		out[i].Watts = math.Ceil(out[i].Watts)
+	}
+	return out
+}
+
+func (v *View) removePlacement(c RemovePlacement) (*View, error) {
+	if c.At.IsZero() {
+		return nil, fmt.Errorf("remove placement %s: no time: %w", c.ID, ErrMalformedCommand)
+	}
+	p, ok := v.placements[c.ID]
+	if !ok {
+		return nil, fmt.Errorf("remove placement %s: %w", c.ID, ErrUnknownPlacement)
+	}
+	n := v.clone()
+	n.drop(p)
+	n.updated = normalTime(c.At)
+	return n, nil
+}
+
+// drop frees what p holds and forgets it. n must be a clone of its own.
+func (n *View) drop(p *Placement) {
+	release(n.cluster, n.serverIdx, p)
+	delete(n.placements, p.ID)
+}
+
+func (v *View) confirmReservation(c ConfirmReservation) (*View, error) {
+	if c.At.IsZero() {
+		return nil, fmt.Errorf("confirm reservation %s: no time: %w", c.ID, ErrMalformedCommand)
+	}
+	p, ok := v.placements[c.ID]
+	switch {
+	case !ok:
+		return nil, fmt.Errorf("confirm reservation %s: %w", c.ID, ErrUnknownPlacement)
+	case p.Status != StatusReserved:
+		return nil, fmt.Errorf("confirm reservation %s: it is already placed: %w", c.ID, ErrUnknownPlacement)
+	case !p.ExpiresAt.After(c.At):
+		return nil, fmt.Errorf("confirm reservation %s: it expired at %s: %w", c.ID, p.ExpiresAt.Format(time.RFC3339), ErrUnknownPlacement)
+	}
+	n := v.clone()
+	n.drop(p)
+	q := *p
+	q.Status, q.ExpiresAt = StatusPlaced, time.Time{}
+	if err := hold(n.cluster, n.serverIdx, &q); err != nil {
+		return nil, fmt.Errorf("confirm reservation %s: %w", c.ID, err)
+	}
+	n.placements[q.ID] = &q
+	n.updated = normalTime(c.At)
+	return n, nil
+}
+
+func (v *View) expireReservations(c ExpireReservations) (*View, error) {
+	if c.At.IsZero() {
+		return nil, fmt.Errorf("expire reservations: no time: %w", ErrMalformedCommand)
+	}
+	at := normalTime(c.At)
+	var expired []*Placement
+	for _, p := range v.Placements() { // by ID: the same order on every replica
+		if p.Status == StatusReserved && !p.ExpiresAt.After(at) {
+			expired = append(expired, p)
+		}
+	}
+	old := v.oldKeys(at)
+	if len(expired) == 0 && len(old) == 0 {
+		n := *v
+		return &n, nil
+	}
+	n := v.clone()
+	for _, p := range expired {
+		n.drop(p)
+	}
+	if len(old) > 0 {
+		n.keys = maps.Clone(v.keys)
+		for _, k := range old {
+			delete(n.keys, k)
+		}
+	}
+	n.updated = at
+	return n, nil
+}
+
+// oldKeys lists the idempotency keys to forget at: those older than
+// KeyRetention, and the oldest beyond MaxKeys.
+func (v *View) oldKeys(at time.Time) []string {
+	type kv struct {
+		key string
+		at  time.Time
+	}
+	all := make([]kv, 0, len(v.keys))
+	for k, r := range v.keys {
+		all = append(all, kv{k, r.At})
+	}
+	slices.SortFunc(all, func(a, b kv) int { return cmp.Or(a.at.Compare(b.at), cmp.Compare(a.key, b.key)) })
+	var out []string
+	for i, e := range all {
+		if len(all)-i > MaxKeys || at.Sub(e.at) > KeyRetention {
+			out = append(out, e.key)
+		}
+	}
+	return out
+}
+
+func (v *View) recordRackPeaks(c RecordRackPeaks) (*View, error) {
+	if c.At.IsZero() {
+		return nil, fmt.Errorf("record rack peaks: no time: %w", ErrMalformedCommand)
+	}
+	if v.cluster == nil {
+		return nil, fmt.Errorf("record rack peaks: no inventory yet: %w", ErrUnknownRack)
+	}
+	for id, w := range c.Peaks {
+		if !(w >= 0) || math.IsInf(w, 0) {
+			return nil, fmt.Errorf("record rack peaks: rack %q: %v W is not a draw: %w", id, w, ErrMalformedCommand)
+		}
+	}
+	n := v.clone()
+	n.peaks = maps.Clone(v.peaks)
+	if n.peaks == nil {
+		n.peaks = map[string]float64{}
+	}
+	for id, w := range c.Peaks {
+		i, ok := v.rackIdx[id]
+		if !ok {
+			continue
+		}
+		w = math.Ceil(w)
+		n.peaks[id] = w
+		n.cluster.Racks[i].PeakWatts, n.cluster.Racks[i].PeakKnown = w, true
+	}
+	n.updated = normalTime(c.At)
+	return n, nil
+}
+
+// clone returns a copy of v whose placements and cluster may be modified.
+func (v *View) clone() *View {
+	n := *v
+	n.placements = maps.Clone(v.placements)
+	if n.placements == nil {
+		n.placements = map[string]*Placement{}
+	}
+	n.cluster = v.cluster.Clone()
+	return &n
+}
+
+// hold adds what p holds to the cluster: its servers' CPU, memory and GPUs,
+// and its watts as placed power, or as reserved power while p is a
+// reservation.
+func hold(c *placement.Cluster, idx map[string]int, p *Placement) error {
+	if err := c.Apply(p.Assignments, p.Request); err != nil {
+		return err
+	}
+	if p.Status == StatusReserved {
+		moveWatts(c, idx, p.Assignments, +1)
+	}
+	return nil
+}
+
+// release is the inverse of hold.
+func release(c *placement.Cluster, idx map[string]int, p *Placement) {
+	if p.Status == StatusReserved {
+		moveWatts(c, idx, p.Assignments, -1)
+	}
+	c.Remove(p.Assignments, p.Request)
+}
+
+// moveWatts moves the assignments' watts from placed to reserved power of
+// their racks (sign +1) or back (sign -1). The watts are whole numbers, so
+// the moves are exact.
+func moveWatts(c *placement.Cluster, idx map[string]int, as []placement.Assignment, sign float64) {
+	for _, a := range as {
+		r := &c.Racks[c.Servers[idx[a.Server]].Rack]
+		r.PlacedWatts -= sign * a.Watts
+		r.ReservedWatts += sign * a.Watts
+	}
+}
+
+// errInUse names the servers of the new site's missing that hold placements.
+func errInUse(missing []string) error {
+	slices.Sort(missing)
+	if len(missing) > 5 {
+		missing = append(missing[:5:5], fmt.Sprintf("… %d more", len(missing)-5))
+	}
+	return fmt.Errorf("the new inventory drops servers that hold placements (%v): remove those placements first: %w",
+		missing, ErrInUse)
+}
