@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -15,6 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/dcplane/dcplane/api"
+	"github.com/dcplane/dcplane/controller/history"
+	"github.com/dcplane/dcplane/controller/placement"
 	"github.com/dcplane/dcplane/controller/power"
 	"github.com/dcplane/dcplane/controller/state"
 	"github.com/dcplane/dcplane/controller/store"
@@ -37,6 +40,15 @@ type Config struct {
 	// Gatherer, if set, is served on /metrics beside the node's own
 	// metrics: the demo puts its agent's there.
 	Gatherer prometheus.Gatherer
+	// AccountEvery is how often the leader records rack peaks and stale
+	// racks for placement; 0 means DefaultAccountEvery.
+	AccountEvery time.Duration
+	// PeakCommitEvery is how often the leader commits rack peaks to the
+	// log; 0 means DefaultPeakCommitEvery.
+	PeakCommitEvery time.Duration
+	// PeakHorizon is how far back a rack's recent peak looks; 0 means
+	// history.DefaultHorizon (24 h).
+	PeakHorizon time.Duration
 }
 
 // Node is one controller.
@@ -49,8 +61,13 @@ type Node struct {
 	m       *nodeMetrics
 	api     *api.Server
 	devices atomic.Pointer[deviceSet] // of the applied inventory
-	stop    context.CancelFunc        // stops watchLeadership
-	done    chan struct{}             // closed when watchLeadership returns
+	stop    context.CancelFunc        // stops watchLeadership and placementLoop
+	done    sync.WaitGroup            // of watchLeadership and placementLoop
+
+	engine  *placement.Engine
+	placeMu sync.Mutex      // one placement decision at a time
+	peaks   *history.Record // rack peaks measured while leading
+	live    liveOverlay     // what the leader knows beyond the state
 }
 
 // deviceSet is the IDs of the devices of the inventory at a log index.
@@ -70,13 +87,20 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.StaleAfter <= 0 {
 		return nil, errors.New("controller: StaleAfter must be positive")
 	}
+	if cfg.AccountEvery <= 0 {
+		cfg.AccountEvery = DefaultAccountEvery
+	}
+	if cfg.PeakCommitEvery <= 0 {
+		cfg.PeakCommitEvery = DefaultPeakCommitEvery
+	}
 	st, err := store.Open(ctx, store.Config{NodeID: cfg.NodeID, DataDir: cfg.DataDir, RaftAddr: cfg.RaftAddr,
 		Bootstrap: cfg.Bootstrap, Logger: cfg.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("controller: %w", err)
 	}
 	n := &Node{cfg: cfg, log: cfg.Logger.With("component", "controller"), store: st,
-		tel: telemetry.New(cfg.Samples, cfg.StaleAfter), reg: prometheus.NewRegistry()}
+		tel: telemetry.New(cfg.Samples, cfg.StaleAfter), reg: prometheus.NewRegistry(),
+		engine: placement.New(), peaks: history.New(cfg.PeakHorizon, 0)}
 	n.m = newNodeMetrics(n)
 	n.reg.MustRegister(n.m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	gatherers := prometheus.Gatherers{n.reg}
@@ -85,8 +109,10 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n.api = api.NewServer(n, promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{Registry: n.reg}), cfg.Logger)
 	wctx, stop := context.WithCancel(context.Background())
-	n.stop, n.done = stop, make(chan struct{})
-	go n.watchLeadership(wctx)
+	n.stop = stop
+	n.done.Add(2)
+	go func() { defer n.done.Done(); n.watchLeadership(wctx) }()
+	go func() { defer n.done.Done(); n.placementLoop(wctx) }()
 	return n, nil
 }
 
@@ -94,9 +120,10 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 // loses leadership: a new leader rebuilds it from the agents' next pushes,
 // and must not serve what it knew before as if it were current.
 func (n *Node) watchLeadership(ctx context.Context) {
-	defer close(n.done)
 	for leader := range n.store.LeaderCh(ctx) {
 		n.tel.Reset()
+		n.peaks.Retain(func(string) bool { return false })
+		n.live.Store(nil)
 		n.log.Info("leadership changed; telemetry window emptied", "leader", leader)
 	}
 }
@@ -130,7 +157,7 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 // Close stops Raft and closes the store.
 func (n *Node) Close() error {
 	n.stop()
-	<-n.done
+	n.done.Wait()
 	return n.store.Close()
 }
 
@@ -143,9 +170,14 @@ func (n *Node) Report(context.Context) (*power.Report, error) {
 	}
 	v := n.store.State()
 	if v.Site() == nil {
-		return nil, api.ErrNoInventory
+		return nil, errNoInventory
 	}
-	return power.Compute(v.Site(), budgets{v}, n.tel, n.cfg.Now()), nil
+	rep := power.Compute(v.Site(), budgets{v}, n.tel, n.cfg.Now())
+	for i := range rep.Racks {
+		k := &rep.Racks[i]
+		k.PlacedWatts, k.ReservedWatts = v.RackUsage(k.ID)
+	}
+	return rep, nil
 }
 
 // Site returns the applied inventory.
@@ -219,6 +251,9 @@ func (n *Node) leaderError(err error) error {
 	// it is in prose until nodes share their API addresses.
 	return fmt.Errorf("%w: the leader is node %s (Raft address %s)", api.ErrNotLeader, id, addr)
 }
+
+// errNoInventory is the API's answer while no inventory is loaded.
+var errNoInventory = api.ErrNoInventory
 
 // budgets adapts a state view to power.Budgets.
 type budgets struct{ v *state.View }

@@ -54,7 +54,12 @@ type Rack struct {
 	HeadroomWatts *float64 `json:"headroom_watts"` // null when unknown
 	UsedRatio     *float64 `json:"used_ratio"`     // draw / budget; null when unknown
 	Status        string   `json:"status"`
-	PDUs          []PDU    `json:"pdus"`
+	// PlacedWatts and ReservedWatts are the declared power of the
+	// placements and live reservations on the rack's servers (filled in by
+	// the controller from its replicated state).
+	PlacedWatts   float64 `json:"placed_watts"`
+	ReservedWatts float64 `json:"reserved_watts"`
+	PDUs          []PDU   `json:"pdus"`
 }
 
 // Rollup sums the racks of a row, a hall or the site. A hall's budget is its
