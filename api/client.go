@@ -17,6 +17,7 @@ import (
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/dcplane/dcplane/controller/power"
+	"github.com/dcplane/dcplane/controller/whatif"
 )
 
 // ErrUnreachable is returned when no answer came from the controller at
@@ -133,6 +134,9 @@ func (c *Client) do(ctx context.Context, method, path, ctype string, body []byte
 	if resp.StatusCode >= 300 {
 		return problemOf(resp, data)
 	}
+	if out == nil {
+		return nil
+	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("api: %s %s: decode answer: %w", method, path, err)
 	}
@@ -147,4 +151,90 @@ func problemOf(resp *http.Response, data []byte) error {
 	}
 	return &Problem{Type: "about:blank", Title: http.StatusText(resp.StatusCode), Status: resp.StatusCode,
 		Detail: strings.TrimSpace(string(data[:min(len(data), 512)]))}
+}
+
+// PlaceOptions are the query switches of a placement request.
+type PlaceOptions struct {
+	DryRun, Explain bool
+	// Key is the Idempotency-Key: the same request sent again with the
+	// same key gets the first answer and places nothing twice.
+	Key string
+}
+
+// Place asks for a placement (or a dry run of one).
+func (c *Client) Place(ctx context.Context, req *PlacementRequest, o PlaceOptions) (*Placement, error) {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("api: encode placement request: %w", err)
+	}
+	q := url.Values{}
+	if o.DryRun {
+		q.Set("dry_run", "true")
+	}
+	if o.Explain {
+		q.Set("explain", "true")
+	}
+	var out Placement
+	return &out, c.do(ctx, http.MethodPost, "/v1/placements?"+q.Encode(), MediaJSON, body, &out, idempotency(o.Key)...)
+}
+
+// Reserve asks for a reservation that holds for req.TTL unless confirmed.
+func (c *Client) Reserve(ctx context.Context, req *PlacementRequest, key string) (*Placement, error) {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("api: encode reservation request: %w", err)
+	}
+	var out Placement
+	return &out, c.do(ctx, http.MethodPost, "/v1/reservations", MediaJSON, body, &out, idempotency(key)...)
+}
+
+func idempotency(key string) []string {
+	if key == "" {
+		return nil
+	}
+	return []string{"Idempotency-Key", key}
+}
+
+// Placements lists placements and reservations, of one system if not "".
+func (c *Client) Placements(ctx context.Context, system string) (*PlacementList, error) {
+	q := url.Values{}
+	if system != "" {
+		q.Set("system", system)
+	}
+	var out PlacementList
+	return &out, c.do(ctx, http.MethodGet, "/v1/placements?"+q.Encode(), "", nil, &out)
+}
+
+// Placement returns one placement or reservation.
+func (c *Client) Placement(ctx context.Context, id string) (*Placement, error) {
+	var out Placement
+	return &out, c.do(ctx, http.MethodGet, "/v1/placements/"+url.PathEscape(id), "", nil, &out)
+}
+
+// RemovePlacement removes a placement or reservation.
+func (c *Client) RemovePlacement(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/placements/"+url.PathEscape(id), "", nil, nil)
+}
+
+// ConfirmReservation turns a reservation into a placement.
+func (c *Client) ConfirmReservation(ctx context.Context, id string) (*Placement, error) {
+	var out Placement
+	return &out, c.do(ctx, http.MethodPost, "/v1/reservations/"+url.PathEscape(id)+"/confirm", "", nil, &out)
+}
+
+// WhatIfFeedOff asks what would break if feed were switched off (in hall,
+// or everywhere when hall is "").
+func (c *Client) WhatIfFeedOff(ctx context.Context, feed, hall string) (*whatif.Report, error) {
+	q := url.Values{"feed": {feed}}
+	if hall != "" {
+		q.Set("hall", hall)
+	}
+	var out whatif.Report
+	return &out, c.do(ctx, http.MethodGet, "/v1/whatif/feed-off?"+q.Encode(), "", nil, &out)
+}
+
+// WhatIfCoolingOff asks what would break if a cooling unit failed.
+func (c *Client) WhatIfCoolingOff(ctx context.Context, unit string) (*whatif.Report, error) {
+	var out whatif.Report
+	return &out, c.do(ctx, http.MethodGet, "/v1/whatif/cooling-off?"+url.Values{"unit": {unit}}.Encode(), "", nil, &out)
 }

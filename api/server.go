@@ -39,6 +39,8 @@ type Controller interface {
 // Server serves the v1 API over a Controller.
 type Server struct {
 	c       Controller
+	placer  Placer    // nil unless c implements it
+	whatif  WhatIffer // nil unless c implements it
 	log     *slog.Logger
 	metrics http.Handler
 	mux     *http.ServeMux
@@ -57,6 +59,12 @@ func NewServer(c Controller, metrics http.Handler, log *slog.Logger) *Server {
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
 	if metrics != nil {
 		s.mux.Handle("GET /metrics", metrics)
+	}
+	if p, ok := c.(Placer); ok {
+		s.routePlacements(p)
+	}
+	if wi, ok := c.(WhatIffer); ok {
+		s.routeWhatIf(wi)
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, &Problem{Type: ProblemNotFound, Title: "No such endpoint", Status: http.StatusNotFound,
@@ -227,6 +235,9 @@ func contains(list []string, s string) bool {
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var nl *NotLeaderError
 	var ve *inventory.ValidationError
+	if s.failPlacement(w, r, err) {
+		return
+	}
 	switch {
 	case errors.As(err, &ve):
 		p := &Problem{Type: ProblemInvalid, Title: "Invalid inventory", Status: http.StatusUnprocessableEntity,

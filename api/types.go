@@ -66,6 +66,9 @@ type Problem struct {
 	Instance string         `json:"instance,omitempty"`
 	Errors   []FieldProblem `json:"errors,omitempty"` // the fields at fault
 	Leader   string         `json:"leader,omitempty"` // with not-leader: where the leader's API is
+	// Rejected counts, for an infeasible placement, how many candidates
+	// each constraint turned down.
+	Rejected map[string]int `json:"rejected,omitempty"`
 }
 
 // FieldProblem is one field at fault in a rejected request.
@@ -100,6 +103,7 @@ const (
 	ProblemTooLarge    = "urn:dcplane:problem:too-large"
 	ProblemUnsupported = "urn:dcplane:problem:unsupported-media-type"
 	ProblemInternal    = "urn:dcplane:problem:internal"
+	ProblemInfeasible  = "urn:dcplane:problem:infeasible"
 )
 
 // Errors a Controller returns for the server to map onto problems.

@@ -54,7 +54,8 @@ Start with: dcplane demo`,
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newRackCmd(g), newPowerCmd(g), newInventoryCmd(g), newProbeCmd(),
-		newControllerCmd(g), newAgentCmd(g), newDemoCmd(g), newSimCmd(g), newBenchCmd(g))
+		newControllerCmd(g), newAgentCmd(g), newDemoCmd(g), newSimCmd(g), newBenchCmd(g),
+		newPlaceCmd(g), newReserveCmd(g), newPlacementCmd(g), newWhatIfCmd(g))
 	return root, g
 }
 

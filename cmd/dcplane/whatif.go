@@ -1,0 +1,115 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dcplane/dcplane/controller/whatif"
+)
+
+type whatIfOptions struct {
+	*globalOptions
+	hall string
+	all  bool
+}
+
+func newWhatIfCmd(g *globalOptions) *cobra.Command {
+	o := &whatIfOptions{globalOptions: g}
+	cmd := &cobra.Command{
+		Use:   "whatif",
+		Short: "What would break if a feed were switched off or a cooling unit failed: run it before opening a breaker",
+	}
+	feed := &cobra.Command{
+		Use:   "feed-off FEED",
+		Short: "Every rack and PDU phase that would exceed its limit (or go dark) if FEED were switched off now",
+		Long: `Every rack and surviving PDU phase that would exceed 80 % of its breaker, and
+every rack that would go dark, if FEED were switched off now: on the draw
+measured now and on the declared placed and reserved power, with the margin
+of each, worst first. Only problems are listed unless --all is given; a
+phase whose load is unknown (stale telemetry) is a problem, never 0 W.
+Exit code 3 when something would break.`,
+		Args: exactArg("FEED", "A"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := checkedClient(g)
+			if err != nil {
+				return err
+			}
+			rep, err := c.WhatIfFeedOff(cmd.Context(), args[0], o.hall)
+			if err != nil {
+				return err
+			}
+			return o.print(cmd.OutOrStdout(), rep)
+		},
+	}
+	feed.Flags().StringVar(&o.hall, "hall", "", "only this hall")
+	cooling := &cobra.Command{
+		Use:   "cooling-off UNIT",
+		Short: "Whether the unit's row would exceed its remaining cooling (or lose N+1) if UNIT failed now",
+		Args:  exactArg("UNIT", "H1-R01-C1"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := checkedClient(g)
+			if err != nil {
+				return err
+			}
+			rep, err := c.WhatIfCoolingOff(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return o.print(cmd.OutOrStdout(), rep)
+		},
+	}
+	cmd.PersistentFlags().BoolVar(&o.all, "all", false, "list every object checked, not only the problems")
+	cmd.AddCommand(feed, cooling)
+	return cmd
+}
+
+// errWouldBreak makes the command exit 3 when some limit would break, so
+// that a maintenance script can stop before opening the breaker.
+var errWouldBreak error = wouldBreak{}
+
+type wouldBreak struct{}
+
+func (wouldBreak) Error() string { return "some limit would break or some rack go dark: see above" }
+func (wouldBreak) ExitCode() int { return 3 }
+
+func (o *whatIfOptions) print(w io.Writer, rep *whatif.Report) error {
+	if o.output == "json" {
+		if err := printJSON(w, rep); err != nil {
+			return err
+		}
+	} else if err := whatIfTable(w, rep, o.all); err != nil {
+		return err
+	}
+	if rep.Counts.Dark+rep.Counts.Exceeded > 0 {
+		return errWouldBreak
+	}
+	return nil
+}
+
+func whatIfTable(w io.Writer, rep *whatif.Report, all bool) error {
+	c := rep.Counts
+	fmt.Fprintf(w, "%s\n%d dark, %d exceeded, %d unknown, %d without N+1, %d ok\n", rep.Scenario.Summary,
+		c.Dark, c.Exceeded, c.Unknown, c.NoRedundancy, c.OK)
+	var rows [][]string
+	for _, f := range rep.Findings {
+		if !all && f.Status == whatif.StatusOK {
+			continue
+		}
+		obj := f.Rack
+		switch {
+		case f.Kind == whatif.KindPDUPhase:
+			obj = fmt.Sprintf("%s L%d", f.PDU, f.Phase)
+		case f.Kind == whatif.KindRow:
+			obj = f.Row
+		}
+		rows = append(rows, []string{f.Status, f.Basis, obj, kw(f.LoadWatts), kw(f.LimitWatts), kw(f.MarginWatts), f.Detail})
+	}
+	if len(rows) == 0 {
+		_, err := fmt.Fprintln(w, "nothing would break")
+		return err
+	}
+	fmt.Fprintln(w)
+	return table(w, []string{"STATUS", "BASIS", "OBJECT", "LOAD kW", "LIMIT kW", "MARGIN kW", "DETAIL"}, rows)
+}
