@@ -65,7 +65,8 @@ type Node struct {
 	done    sync.WaitGroup            // of watchLeadership and placementLoop
 
 	engine  *placement.Engine
-	placeMu sync.Mutex      // one placement decision at a time
+	placeMu sync.Mutex      // one placement decision at a time; guards sh
+	sh      *shadow         // the leader's working copy of the cluster
 	peaks   *history.Record // rack peaks measured while leading
 	live    liveOverlay     // what the leader knows beyond the state
 }
@@ -124,6 +125,7 @@ func (n *Node) watchLeadership(ctx context.Context) {
 		n.tel.Reset()
 		n.peaks.Retain(func(string) bool { return false })
 		n.live.Store(nil)
+		n.dropShadow()
 		n.log.Info("leadership changed; telemetry window emptied", "leader", leader)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"sync/atomic"
 	"time"
 
@@ -68,47 +69,62 @@ func (n *Node) decide(ctx context.Context, req placement.Request, key string, dr
 	if err := req.Validate(); err != nil {
 		return nil, nil, err
 	}
-	if p, ok := n.replay(key, dryRun); ok {
-		return p, nil, nil
-	}
-	// One decision at a time on this leader: each is made on the state the
-	// previous one left, so the state machine rarely has to refuse one.
-	n.placeMu.Lock()
-	defer n.placeMu.Unlock()
+	// The state records whole watts, rounded up: decide on them too, so
+	// that a replica within a watt of a limit is not decided, refused and
+	// decided again.
+	req.Watts = math.Ceil(req.Watts)
 	for attempt := 1; ; attempt++ {
 		if p, ok := n.replay(key, dryRun); ok {
 			return p, nil, nil
 		}
-		c := n.store.State().Cluster()
-		if c == nil {
-			return nil, nil, errNoInventory
-		}
-		n.overlay(c)
-		d, err := n.engine.Place(c, req, placement.Options{Explain: explain, TopN: explainTop})
+		cmd, cands, err := n.decideOne(req, key, explain, ttl, dryRun)
 		if err != nil {
 			return nil, nil, err
 		}
-		cmd := state.Place{ID: newPlacementID(), Key: key, Request: req, Assignments: d.Assignments, At: n.cfg.Now()}
-		if ttl > 0 {
-			cmd.Reserve, cmd.ExpiresAt = true, cmd.At.Add(ttl)
-		}
 		if dryRun {
-			return dryRunPlacement(cmd), d.Candidates, nil
+			return dryRunPlacement(cmd), cands, nil
 		}
+		// Commits run concurrently: Raft writes those that arrive together
+		// in one batch, with one fsync.
 		v, err := n.store.Apply(ctx, cmd)
+		n.settle(cmd, err)
 		switch {
 		case err == nil:
 			p, _ := v.Placement(cmd.ID)
-			n.log.Info("placed", "id", cmd.ID, "name", req.Name, "system", req.System, "replicas", len(cmd.Assignments), "index", v.Index())
-			return p, d.Candidates, nil
+			n.log.Debug("placed", "id", cmd.ID, "name", req.Name, "system", req.System, "replicas", len(cmd.Assignments), "index", v.Index())
+			return p, cands, nil
 		case errors.Is(err, state.ErrOverbooked) && attempt < placeAttempts:
 			n.log.Info("placement refused by the state, deciding again", "name", req.Name, "attempt", attempt, "err", err)
 		case errors.Is(err, state.ErrDuplicatePlacement) && key != "":
-			continue // replayed at the top of the loop
+			continue // the same key committed meanwhile: replayed at the top
 		default:
 			return nil, nil, n.leaderError(err)
 		}
 	}
+}
+
+// decideOne decides where req goes on the leader's working copy of the
+// cluster and, unless this is a dry run, counts it there as in flight.
+// Decisions are made one at a time, each on what the previous ones left.
+func (n *Node) decideOne(req placement.Request, key string, explain bool, ttl time.Duration, dryRun bool) (state.Place, []placement.Candidate, error) {
+	n.placeMu.Lock()
+	defer n.placeMu.Unlock()
+	sh, err := n.currentShadow()
+	if err != nil {
+		return state.Place{}, nil, err
+	}
+	d, err := n.engine.Place(sh.cluster, req, placement.Options{Explain: explain, TopN: explainTop})
+	if err != nil {
+		return state.Place{}, nil, err
+	}
+	cmd := state.Place{ID: newPlacementID(), Key: key, Request: req, Assignments: d.Assignments, At: n.cfg.Now()}
+	if ttl > 0 {
+		cmd.Reserve, cmd.ExpiresAt = true, cmd.At.Add(ttl)
+	}
+	if !dryRun {
+		sh.hold(cmd)
+	}
+	return cmd, d.Candidates, nil
 }
 
 // replay returns the placement a key already made, unless this is a dry run.
@@ -135,23 +151,6 @@ func newPlacementID() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on Linux
 	return "pl-" + hex.EncodeToString(b[:])
-}
-
-// overlay adds to a cluster built from the committed state what only the
-// leader knows: which racks are stale now, and any peak measured since the
-// last one was committed that is higher than the committed one.
-func (n *Node) overlay(c *placement.Cluster) {
-	l := n.live.Load()
-	if l == nil {
-		return
-	}
-	for i := range c.Racks {
-		r := &c.Racks[i]
-		r.Stale = l.stale[r.ID]
-		if w, ok := l.peaks[r.ID]; ok && (!r.PeakKnown || w > r.PeakWatts) {
-			r.PeakWatts, r.PeakKnown = w, true
-		}
-	}
 }
 
 // Placements lists the placements and reservations, of one owning system

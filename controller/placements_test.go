@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dcplane/dcplane/api"
+	"github.com/dcplane/dcplane/controller/placement"
 	"github.com/dcplane/dcplane/controller/state"
 	"github.com/dcplane/dcplane/controller/store"
 	"github.com/dcplane/dcplane/internal/inventory"
@@ -237,5 +238,45 @@ func TestPlaceIdempotentAndDryRun(t *testing.T) {
 	var prob *api.Problem
 	if _, err := c.Placement(ctx, first.ID); !errors.As(err, &prob) || prob.Status != http.StatusNotFound {
 		t.Errorf("after removal: got %v, want a 404", err)
+	}
+}
+
+func TestShadowCountsDecisionsInFlight(t *testing.T) {
+	n, _ := openNode(t, t.TempDir(), inventory.Reference(4))
+	defer n.Close()
+	// Hall H1 has two racks of 15 kW: two 10 kW decisions in flight at
+	// once must go to different racks, and a third finds no room.
+	big := placement.Request{Name: "big", Replicas: 1, CPUMillicores: 500, MemoryMiB: 512, Watts: 10000, Hall: "H1"}
+	first, _, err := n.decideOne(big, "", false, 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, _, err := n.decideOne(big, "", false, 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Assignments[0].Rack == second.Assignments[0].Rack {
+		t.Fatalf("two decisions in flight on rack %s", first.Assignments[0].Rack)
+	}
+	var inf *placement.Infeasible
+	if _, _, err := n.decideOne(big, "", false, 0, false); !errors.As(err, &inf) {
+		t.Fatalf("third: got %v, want infeasible", err)
+	}
+	// The state refuses the first (say): its room is free again.
+	n.settle(first, fmt.Errorf("apply: %w", state.ErrOverbooked))
+	again, _, err := n.decideOne(big, "", false, 0, false)
+	if err != nil {
+		t.Fatalf("after a refusal: got %v, want the room back", err)
+	}
+	if again.Assignments[0].Rack != first.Assignments[0].Rack {
+		t.Errorf("after a refusal: got rack %s, want %s", again.Assignments[0].Rack, first.Assignments[0].Rack)
+	}
+	// A dry run holds nothing.
+	n.settle(again, fmt.Errorf("apply: %w", state.ErrOverbooked))
+	if _, _, err := n.decideOne(big, "", false, 0, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := n.decideOne(big, "", false, 0, false); err != nil {
+		t.Errorf("after a dry run: got %v, want the room still free", err)
 	}
 }

@@ -48,6 +48,9 @@ func (m *Machine) Apply(index uint64, cmd Command) (*View, error) {
 		c := *cur
 		next = &c
 	}
+	if _, place := cmd.(Place); !place || err != nil {
+		next.epoch = cur.epoch + 1
+	}
 	next.index = index
 	m.view.Store(next)
 	return next, err

@@ -56,27 +56,36 @@ type keyRecord struct {
 
 // Placement returns the placement or reservation with the given ID.
 func (v *View) Placement(id string) (*Placement, bool) {
-	p, ok := v.placements[id]
-	return p, ok
+	return v.placements.get(id)
 }
 
 // Placements returns every placement and reservation, by ID.
 func (v *View) Placements() []*Placement {
-	out := slices.Collect(maps.Values(v.placements))
-	slices.SortFunc(out, func(a, b *Placement) int { return cmp.Compare(a.ID, b.ID) })
+	ids := v.placements.sorted()
+	out := make([]*Placement, len(ids))
+	for i, id := range ids {
+		out[i], _ = v.placements.get(id)
+	}
 	return out
 }
+
+// PlacementCount is how many placements and reservations the state holds.
+func (v *View) PlacementCount() int { return v.placements.len() }
 
 // PlacementByKey returns the placement an idempotency key made, if the key
 // is remembered and its placement still exists.
 func (v *View) PlacementByKey(key string) (*Placement, bool) {
-	k, ok := v.keys[key]
+	k, ok := v.keys.get(key)
 	if !ok {
 		return nil, false
 	}
-	p, ok := v.placements[k.ID]
-	return p, ok
+	return v.placements.get(k.ID)
 }
+
+// Epoch changes whenever a command changes the state other than by an
+// accepted Place: a copy of the cluster taken at one epoch, to which the
+// caller added its own Places, stays current until the epoch changes.
+func (v *View) Epoch() uint64 { return v.epoch }
 
 // RackPeakWatts is the committed recent peak of a rack, if one was recorded.
 func (v *View) RackPeakWatts(rack string) (float64, bool) {
@@ -90,18 +99,31 @@ func (v *View) RackUsage(rack string) (placed, reserved float64) {
 	if !ok {
 		return 0, 0
 	}
-	r := &v.cluster.Racks[i]
-	return r.PlacedWatts, r.ReservedWatts
+	return v.usage[i].placed, v.usage[i].reserved
 }
 
-// Cluster returns a copy of the placement engine's view of the committed
-// state: the site's topology with every placement, reservation and recorded
-// peak counted. The caller may modify it. Nil before the first inventory.
-func (v *View) Cluster() *placement.Cluster {
+// Cluster returns the latest view and a copy of the placement engine's
+// picture of it: the site's topology with every placement, reservation and
+// recorded peak counted. The caller may modify the copy. The cluster is nil
+// before the first inventory.
+func (m *Machine) Cluster() (*View, *placement.Cluster) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v := m.view.Load()
 	if v.cluster == nil {
-		return nil
+		return v, nil
 	}
-	return v.cluster.Clone()
+	return v, v.cluster.Clone()
+}
+
+// syncUsage copies the usage of the racks of as from the cluster into n's
+// own usage, which it copies first.
+func (n *View) syncUsage(as []placement.Assignment) {
+	n.usage = slices.Clone(n.usage)
+	for _, a := range as {
+		i := n.cluster.Servers[n.serverIdx[a.Server]].Rack
+		n.usage[i] = rackUsage{n.cluster.Racks[i].PlacedWatts, n.cluster.Racks[i].ReservedWatts}
+	}
 }
 
 // place applies a Place: it checks the request and every hard limit against
@@ -111,13 +133,13 @@ func (v *View) place(c Place) (*View, error) {
 		return nil, err
 	}
 	if c.Key != "" {
-		if _, dup := v.keys[c.Key]; dup {
+		if _, dup := v.keys.get(c.Key); dup {
 			// The same request, decided twice before the first committed:
 			// the first one stands and this one places nothing.
 			return nil, fmt.Errorf("place %s: idempotency key already used: %w", c.ID, ErrDuplicatePlacement)
 		}
 	}
-	as := roundWatts(c.Assignments)
+	as := RoundWatts(c.Assignments)
 	if err := placement.Check(v.cluster, as, c.Request); err != nil {
 		return nil, fmt.Errorf("place %s: %w: %w", c.ID, ErrOverbooked, err)
 	}
@@ -126,20 +148,18 @@ func (v *View) place(c Place) (*View, error) {
 	if c.Reserve {
 		p.Status, p.ExpiresAt = StatusReserved, normalTime(c.ExpiresAt)
 	}
-	n := v.clone()
+	// Every check has passed: from here on the cluster changes.
+	n := *v
 	if err := hold(n.cluster, n.serverIdx, p); err != nil {
 		return nil, fmt.Errorf("place %s: %w: %w", c.ID, ErrInvalidPlacement, err)
 	}
-	n.placements[p.ID] = p
+	n.syncUsage(p.Assignments)
+	n.placements = v.placements.set(p.ID, p)
 	if c.Key != "" {
-		n.keys = maps.Clone(v.keys)
-		if n.keys == nil {
-			n.keys = map[string]keyRecord{}
-		}
-		n.keys[c.Key] = keyRecord{ID: p.ID, At: p.CreatedAt}
+		n.keys = v.keys.set(c.Key, keyRecord{ID: p.ID, At: p.CreatedAt})
 	}
 	n.updated = normalTime(c.At)
-	return n, nil
+	return &n, nil
 }
 
 // checkPlace checks what a Place must carry before the limits are checked.
@@ -156,7 +176,7 @@ func (v *View) checkPlace(c *Place) error {
 	case len(c.Assignments) == 0:
 		return fmt.Errorf("place %s: no replicas: %w", c.ID, ErrInvalidPlacement)
 	}
-	if _, dup := v.placements[c.ID]; dup {
+	if _, dup := v.placements.get(c.ID); dup {
 		return fmt.Errorf("place %s: %w", c.ID, ErrDuplicatePlacement)
 	}
 	if err := c.Request.Validate(); err != nil {
@@ -174,12 +194,12 @@ func (v *View) checkPlace(c *Place) error {
 	return nil
 }
 
-// roundWatts returns the assignments with their watts rounded up to whole
-// watts. Every sum the limits are checked on is then a sum of integers,
+// RoundWatts returns the assignments with their watts rounded up to whole
+// watts, as Apply records them. Every sum the limits are checked on is then a sum of integers,
 // exact in float64 whatever the order of addition, so that a replica that
 // restored a snapshot and one that applied the log hold the same totals to
 // the bit.
-func roundWatts(as []placement.Assignment) []placement.Assignment {
+func RoundWatts(as []placement.Assignment) []placement.Assignment {
 	out := slices.Clone(as)
 	for i := range out {
 		out[i].Watts = math.Ceil(out[i].Watts)
@@ -191,27 +211,28 @@ func (v *View) removePlacement(c RemovePlacement) (*View, error) {
 	if c.At.IsZero() {
 		return nil, fmt.Errorf("remove placement %s: no time: %w", c.ID, ErrMalformedCommand)
 	}
-	p, ok := v.placements[c.ID]
+	p, ok := v.placements.get(c.ID)
 	if !ok {
 		return nil, fmt.Errorf("remove placement %s: %w", c.ID, ErrUnknownPlacement)
 	}
-	n := v.clone()
+	n := *v
 	n.drop(p)
 	n.updated = normalTime(c.At)
-	return n, nil
+	return &n, nil
 }
 
-// drop frees what p holds and forgets it. n must be a clone of its own.
+// drop frees what p holds in the cluster and forgets it.
 func (n *View) drop(p *Placement) {
 	release(n.cluster, n.serverIdx, p)
-	delete(n.placements, p.ID)
+	n.syncUsage(p.Assignments)
+	n.placements = n.placements.del(p.ID)
 }
 
 func (v *View) confirmReservation(c ConfirmReservation) (*View, error) {
 	if c.At.IsZero() {
 		return nil, fmt.Errorf("confirm reservation %s: no time: %w", c.ID, ErrMalformedCommand)
 	}
-	p, ok := v.placements[c.ID]
+	p, ok := v.placements.get(c.ID)
 	switch {
 	case !ok:
 		return nil, fmt.Errorf("confirm reservation %s: %w", c.ID, ErrUnknownPlacement)
@@ -220,16 +241,16 @@ func (v *View) confirmReservation(c ConfirmReservation) (*View, error) {
 	case !p.ExpiresAt.After(c.At):
 		return nil, fmt.Errorf("confirm reservation %s: it expired at %s: %w", c.ID, p.ExpiresAt.Format(time.RFC3339), ErrUnknownPlacement)
 	}
-	n := v.clone()
+	n := *v
 	n.drop(p)
 	q := *p
 	q.Status, q.ExpiresAt = StatusPlaced, time.Time{}
-	if err := hold(n.cluster, n.serverIdx, &q); err != nil {
-		return nil, fmt.Errorf("confirm reservation %s: %w", c.ID, err)
-	}
-	n.placements[q.ID] = &q
+	// The servers were p's a moment ago: hold cannot fail.
+	_ = hold(n.cluster, n.serverIdx, &q)
+	n.syncUsage(q.Assignments)
+	n.placements = n.placements.set(q.ID, &q)
 	n.updated = normalTime(c.At)
-	return n, nil
+	return &n, nil
 }
 
 func (v *View) expireReservations(c ExpireReservations) (*View, error) {
@@ -248,18 +269,15 @@ func (v *View) expireReservations(c ExpireReservations) (*View, error) {
 		n := *v
 		return &n, nil
 	}
-	n := v.clone()
+	n := *v
 	for _, p := range expired {
 		n.drop(p)
 	}
-	if len(old) > 0 {
-		n.keys = maps.Clone(v.keys)
-		for _, k := range old {
-			delete(n.keys, k)
-		}
+	for _, k := range old {
+		n.keys = n.keys.del(k)
 	}
 	n.updated = at
-	return n, nil
+	return &n, nil
 }
 
 // oldKeys lists the idempotency keys to forget at: those older than
@@ -269,8 +287,9 @@ func (v *View) oldKeys(at time.Time) []string {
 		key string
 		at  time.Time
 	}
-	all := make([]kv, 0, len(v.keys))
-	for k, r := range v.keys {
+	all := make([]kv, 0, v.keys.len())
+	for _, k := range v.keys.sorted() {
+		r, _ := v.keys.get(k)
 		all = append(all, kv{k, r.At})
 	}
 	slices.SortFunc(all, func(a, b kv) int { return cmp.Or(a.at.Compare(b.at), cmp.Compare(a.key, b.key)) })
@@ -295,7 +314,7 @@ func (v *View) recordRackPeaks(c RecordRackPeaks) (*View, error) {
 			return nil, fmt.Errorf("record rack peaks: rack %q: %v W is not a draw: %w", id, w, ErrMalformedCommand)
 		}
 	}
-	n := v.clone()
+	n := *v
 	n.peaks = maps.Clone(v.peaks)
 	if n.peaks == nil {
 		n.peaks = map[string]float64{}
@@ -310,18 +329,7 @@ func (v *View) recordRackPeaks(c RecordRackPeaks) (*View, error) {
 		n.cluster.Racks[i].PeakWatts, n.cluster.Racks[i].PeakKnown = w, true
 	}
 	n.updated = normalTime(c.At)
-	return n, nil
-}
-
-// clone returns a copy of v whose placements and cluster may be modified.
-func (v *View) clone() *View {
-	n := *v
-	n.placements = maps.Clone(v.placements)
-	if n.placements == nil {
-		n.placements = map[string]*Placement{}
-	}
-	n.cluster = v.cluster.Clone()
-	return &n
+	return &n, nil
 }
 
 // hold adds what p holds to the cluster: its servers' CPU, memory and GPUs,

@@ -38,9 +38,16 @@ func machineWithServers(t *testing.T) *Machine {
 }
 
 // decide asks the real engine where req goes on the machine's state.
-func decide(t *testing.T, v *View, req placement.Request) []placement.Assignment {
+func decide(t *testing.T, m *Machine, req placement.Request) []placement.Assignment {
 	t.Helper()
-	d, err := placement.New().Place(v.Cluster(), req, placement.Options{})
+	_, c := m.Cluster()
+	return decideOn(t, c, req)
+}
+
+// decideOn asks the real engine where req goes on c.
+func decideOn(t *testing.T, c *placement.Cluster, req placement.Request) []placement.Assignment {
+	t.Helper()
+	d, err := placement.New().Place(c, req, placement.Options{})
 	if err != nil {
 		t.Fatalf("place %s: got %v, want a decision", req.Name, err)
 	}
@@ -61,7 +68,7 @@ func applyErr(m *Machine, c Command) error {
 func TestPlaceCountsDeclaredPower(t *testing.T) {
 	m := machineWithServers(t)
 	r := req("api", 2, 399.2)
-	as := decide(t, m.View(), r)
+	as := decide(t, m, r)
 	mustApply(t, m, Place{ID: "p1", Request: r, Assignments: as, At: t0})
 	v := m.View()
 	p, ok := v.Placement("p1")
@@ -90,13 +97,10 @@ func TestPlaceRefusesOverbookingDecidedOnAnOlderView(t *testing.T) {
 	// Each rack's budget is 15 kW; the feed failover limit of its two
 	// 32 A PDUs is higher. Two decisions made on the same view both see
 	// 15 kW free in the rack they pick; the second must be refused.
-	old := m.View()
+	_, old := m.Cluster()
 	big := placement.Request{Name: "big", Replicas: 1, CPUMillicores: 1000, MemoryMiB: 1024, Watts: 10000, Spread: "server", Hall: "H1", Row: "H1-R01"}
-	first := decide(t, old, big)
-	var second []placement.Assignment
-	for _, a := range decide(t, old, big) {
-		second = append(second, a)
-	}
+	first := decideOn(t, old, big)
+	second := decideOn(t, old, big)
 	if first[0].Rack != second[0].Rack {
 		t.Fatalf("the engine is not deterministic: %s then %s", first[0].Rack, second[0].Rack)
 	}
@@ -127,7 +131,7 @@ func TestPlaceRefusesOverbookingDecidedOnAnOlderView(t *testing.T) {
 func TestPlaceCountsCommittedPeak(t *testing.T) {
 	m := machineWithServers(t)
 	pin := placement.Request{Name: "w", Replicas: 1, CPUMillicores: 1000, MemoryMiB: 1024, Watts: 5000, Row: "H1-R01", Hall: "H1"}
-	as := decide(t, m.View(), pin)
+	as := decide(t, m, pin)
 	rack := as[0].Rack
 	// The rack measured 11 kW at its peak: 15 − 11 = 4 kW left, 5 kW does
 	// not fit, whatever the declared power says.
@@ -150,7 +154,7 @@ func TestPlaceCountsCommittedPeak(t *testing.T) {
 func TestPlaceRejects(t *testing.T) {
 	m := machineWithServers(t)
 	r := req("api", 1, 100)
-	as := decide(t, m.View(), r)
+	as := decide(t, m, r)
 	mustApply(t, m, Place{ID: "taken", Key: "k1", Request: r, Assignments: as, At: t0})
 	ghost := []placement.Assignment{{Replica: 0, Server: "nope", Rack: rackA, Watts: 100}}
 	nan := []placement.Assignment{{Replica: 0, Server: as[0].Server, Rack: as[0].Rack, Watts: math.NaN()}}
@@ -193,7 +197,7 @@ func TestPlaceRejects(t *testing.T) {
 func TestReservationLifecycle(t *testing.T) {
 	m := machineWithServers(t)
 	r := req("batch", 1, 1000)
-	as := decide(t, m.View(), r)
+	as := decide(t, m, r)
 	rack := as[0].Rack
 	mustApply(t, m, Place{ID: "r1", Request: r, Assignments: as, Reserve: true, ExpiresAt: t0.Add(time.Hour), At: t0})
 	if placed, res := m.View().RackUsage(rack); placed != 0 || res != 1000 {
@@ -225,7 +229,7 @@ func TestReservationLifecycle(t *testing.T) {
 func TestReservationExpires(t *testing.T) {
 	m := machineWithServers(t)
 	r := req("batch", 1, 1000)
-	as := decide(t, m.View(), r)
+	as := decide(t, m, r)
 	mustApply(t, m, Place{ID: "r1", Key: "key", Request: r, Assignments: as, Reserve: true, ExpiresAt: t0.Add(time.Hour), At: t0})
 	if err := applyErr(m, ConfirmReservation{ID: "r1", At: t0.Add(time.Hour)}); !errors.Is(err, ErrUnknownPlacement) {
 		t.Errorf("confirm at expiry: got %v, want %v", err, ErrUnknownPlacement)
@@ -238,11 +242,11 @@ func TestReservationExpires(t *testing.T) {
 		t.Errorf("after expiry: got placed %v reserved %v, want 0 and 0", placed, res)
 	}
 	// The key is remembered for KeyRetention, then forgotten.
-	if _, ok := m.View().keys["key"]; !ok {
+	if _, ok := m.View().keys.get("key"); !ok {
 		t.Error("key forgotten before its retention")
 	}
 	mustApply(t, m, ExpireReservations{At: t0.Add(KeyRetention + time.Second)})
-	if _, ok := m.View().keys["key"]; ok {
+	if _, ok := m.View().keys.get("key"); ok {
 		t.Error("key remembered past its retention")
 	}
 }
@@ -250,12 +254,12 @@ func TestReservationExpires(t *testing.T) {
 func TestRemovePlacementFrees(t *testing.T) {
 	m := machineWithServers(t)
 	r := req("api", 1, 2000)
-	as := decide(t, m.View(), r)
+	as := decide(t, m, r)
 	mustApply(t, m, Place{ID: "p1", Request: r, Assignments: as, At: t0}, RemovePlacement{ID: "p1", At: t0})
 	if placed, _ := m.View().RackUsage(as[0].Rack); placed != 0 {
 		t.Errorf("placed after removal: got %v, want 0", placed)
 	}
-	c := m.View().Cluster()
+	_, c := m.Cluster()
 	for _, s := range c.Servers {
 		if s.UsedCPUMillicores != 0 || s.UsedMemoryMiB != 0 {
 			t.Errorf("%s: got %d m / %d MiB used, want 0", s.ID, s.UsedCPUMillicores, s.UsedMemoryMiB)
@@ -269,7 +273,7 @@ func TestRemovePlacementFrees(t *testing.T) {
 func TestPutSiteKeepsPlacementsAndRefusesDroppingTheirServers(t *testing.T) {
 	m := machineWithServers(t)
 	r := req("api", 1, 500)
-	as := decide(t, m.View(), r)
+	as := decide(t, m, r)
 	mustApply(t, m, Place{ID: "p1", Request: r, Assignments: as, At: t0})
 	// The same site again keeps the placement and its usage.
 	mustApply(t, m, PutSite{Site: serverSite(), At: t0})
@@ -291,8 +295,8 @@ func TestPutSiteKeepsPlacementsAndRefusesDroppingTheirServers(t *testing.T) {
 func TestSnapshotKeepsPlacements(t *testing.T) {
 	m := machineWithServers(t)
 	r := req("api", 3, 333.3)
-	mustApply(t, m, Place{ID: "p1", Key: "k", Request: r, Assignments: decide(t, m.View(), r), At: t0})
-	mustApply(t, m, Place{ID: "r1", Request: r, Assignments: decide(t, m.View(), r), Reserve: true, ExpiresAt: t0.Add(time.Hour), At: t0})
+	mustApply(t, m, Place{ID: "p1", Key: "k", Request: r, Assignments: decide(t, m, r), At: t0})
+	mustApply(t, m, Place{ID: "r1", Request: r, Assignments: decide(t, m, r), Reserve: true, ExpiresAt: t0.Add(time.Hour), At: t0})
 	mustApply(t, m, RecordRackPeaks{Peaks: map[string]float64{rackA: 4321.5}, At: t0})
 	var a bytes.Buffer
 	if _, err := m.View().WriteTo(&a); err != nil {
@@ -338,10 +342,11 @@ func TestRecordRackPeaksRejects(t *testing.T) {
 }
 
 func TestOldKeysBoundedInNumber(t *testing.T) {
-	v := &View{keys: map[string]keyRecord{}}
+	keys := map[string]keyRecord{}
 	for i := range MaxKeys + 3 {
-		v.keys[fmt.Sprintf("k%06d", i)] = keyRecord{ID: "p", At: t0.Add(time.Duration(i) * time.Millisecond)}
+		keys[fmt.Sprintf("k%06d", i)] = keyRecord{ID: "p", At: t0.Add(time.Duration(i) * time.Millisecond)}
 	}
+	v := &View{keys: cowOf(keys)}
 	old := v.oldKeys(t0.Add(time.Minute))
 	if len(old) != 3 || old[0] != "k000000" || old[2] != "k000002" {
 		t.Errorf("got %d keys to forget (%v…), want the 3 oldest", len(old), old[:min(3, len(old))])
@@ -356,5 +361,60 @@ func TestRestoreReadsFormat1(t *testing.T) {
 	}
 	if v := m.View(); v.Index() != 3 || len(v.Placements()) != 0 {
 		t.Errorf("got index %d with %d placements, want 3 and 0", v.Index(), len(v.Placements()))
+	}
+}
+
+func TestOldViewsKeepTheirUsageAndEpoch(t *testing.T) {
+	m := machineWithServers(t)
+	r := req("api", 1, 1000)
+	as := decide(t, m, r)
+	before := m.View()
+	mustApply(t, m, Place{ID: "p1", Request: r, Assignments: as, At: t0})
+	after := m.View()
+	if w, _ := before.RackUsage(as[0].Rack); w != 0 {
+		t.Errorf("the view before the Place: got %v W placed, want 0", w)
+	}
+	if _, ok := before.Placement("p1"); ok {
+		t.Error("the view before the Place holds it")
+	}
+	if after.Epoch() != before.Epoch() {
+		t.Errorf("an accepted Place changed the epoch: %d → %d", before.Epoch(), after.Epoch())
+	}
+	mustApply(t, m, RemovePlacement{ID: "p1", At: t0})
+	if m.View().Epoch() == after.Epoch() {
+		t.Error("a RemovePlacement kept the epoch")
+	}
+	if w, _ := after.RackUsage(as[0].Rack); w != 1000 {
+		t.Errorf("the view after the Place: got %v W placed, want 1000", w)
+	}
+	e := m.View().Epoch()
+	_ = applyErr(m, Place{ID: "bad", Request: r, At: t0}) // refused: no replicas
+	if m.View().Epoch() == e {
+		t.Error("a refused Place kept the epoch")
+	}
+}
+
+func TestCowMap(t *testing.T) {
+	var m cowMap[int]
+	a := m.set("x", 1)
+	b := a.set("y", 2).set("x", 3)
+	c := b.del("x").del("nope")
+	if v, ok := a.get("x"); !ok || v != 1 || a.len() != 1 {
+		t.Errorf("a: got %v %v len %d, want 1 true 1", v, ok, a.len())
+	}
+	if v, _ := b.get("x"); v != 3 || b.len() != 2 {
+		t.Errorf("b: got x=%v len %d, want 3 and 2", v, b.len())
+	}
+	if _, ok := c.get("x"); ok || c.len() != 1 {
+		t.Errorf("c: got x present %v len %d, want absent and 1", ok, c.len())
+	}
+	if got := fmt.Sprint(b.sorted()); got != "[x y]" {
+		t.Errorf("sorted: got %s, want [x y]", got)
+	}
+	if got := cowOf(b.toMap()); got.len() != 2 {
+		t.Errorf("cowOf(toMap): got len %d, want 2", got.len())
+	}
+	if m.toMap() != nil || m.len() != 0 {
+		t.Error("the zero map is not empty")
 	}
 }

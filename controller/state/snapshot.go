@@ -32,7 +32,7 @@ func (v *View) WriteTo(w io.Writer) (int64, error) {
 	b, err := json.Marshal(snapshot{
 		Format: snapshotFormat, Index: v.index, Updated: v.updated,
 		Site: v.site, Budgets: v.budgets,
-		Placements: v.Placements(), Keys: v.keys, Peaks: v.peaks,
+		Placements: v.Placements(), Keys: v.keys.toMap(), Peaks: v.peaks,
 	})
 	if err != nil {
 		return 0, fmt.Errorf("write snapshot at index %d: %w", v.index, err)
@@ -55,6 +55,7 @@ func (m *Machine) Restore(r io.Reader) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	v.epoch = m.view.Load().epoch + 1
 	m.view.Store(v)
 	return nil
 }
@@ -67,10 +68,11 @@ func readSnapshot(r io.Reader) (*View, error) {
 	if s.Format < 1 || s.Format > snapshotFormat {
 		return nil, fmt.Errorf("read snapshot: format %d, want 1 to %d: %w", s.Format, snapshotFormat, ErrSnapshotFormat)
 	}
-	v := &View{budgets: s.Budgets, keys: s.Keys, peaks: s.Peaks, placements: map[string]*Placement{}}
+	ps := make(map[string]*Placement, len(s.Placements))
 	for _, p := range s.Placements {
-		v.placements[p.ID] = p
+		ps[p.ID] = p
 	}
+	v := &View{budgets: s.Budgets, keys: cowOf(s.Keys), peaks: s.Peaks, placements: cowOf(ps)}
 	if s.Site != nil {
 		var err error
 		if v, err = v.withSite(s.Site); err != nil {

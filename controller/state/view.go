@@ -19,15 +19,28 @@ type View struct {
 	budgets map[string]float64         // rack ID → override in watts; copied on write
 	updated time.Time                  // At of the last accepted command, in UTC
 
-	placements map[string]*Placement // ID → placement or reservation; copied on write
-	keys       map[string]keyRecord  // idempotency key → what it made; copied on write
-	peaks      map[string]float64    // rack ID → committed recent peak, W; copied on write
-	// cluster is the engine's view of all the above; copied on write. Nil
-	// before the first site.
-	cluster   *placement.Cluster
-	rackIdx   map[string]int // rack ID → index in cluster.Racks; shared while site is
-	serverIdx map[string]int // server ID → index in cluster.Servers; shared while site is
+	placements cowMap[*Placement] // ID → placement or reservation
+	keys       cowMap[keyRecord]  // idempotency key → what it made
+	peaks      map[string]float64 // rack ID → committed recent peak, W; copied on write
+	usage      []rackUsage        // by rack index; copied on write
+	rackIdx    map[string]int     // rack ID → index in cluster.Racks; shared while site is
+	serverIdx  map[string]int     // server ID → index in cluster.Servers; shared while site is
+	// epoch counts the commands applied that changed the state other than
+	// by an accepted Place, and restores: a leader's working copy of the
+	// cluster that Places alone have changed since is still current.
+	epoch uint64
+
+	// cluster is the placement engine's picture of the state: the site with
+	// every placement, reservation and peak counted. It is NOT a part of the
+	// immutable view: the Machine owns it and Apply changes it in place,
+	// under the Machine's lock, after a command's checks have passed (or
+	// replaces it, for a new site). Only Apply's code reads it; everyone
+	// else asks Machine.Cluster for a copy. Nil before the first site.
+	cluster *placement.Cluster
 }
+
+// rackUsage is the declared power placed and reserved on a rack.
+type rackUsage struct{ placed, reserved float64 }
 
 // Index is the Raft log index of the last entry applied, whether Apply
 // accepted or rejected it; 0 before any.
@@ -65,7 +78,7 @@ func (v *View) BudgetOverrides() map[string]float64 {
 // fails with ErrInUse when site lacks a server that holds a placement.
 func (v *View) withSite(site *inventory.Site) (*View, error) {
 	n := &View{site: site, racks: map[string]*inventory.Rack{}, updated: v.updated,
-		placements: v.placements, keys: v.keys}
+		placements: v.placements, keys: v.keys, epoch: v.epoch}
 	site.Racks(func(_ *inventory.Hall, _ *inventory.Row, k *inventory.Rack) bool {
 		n.racks[k.ID] = k
 		return true
@@ -97,6 +110,9 @@ func keepRacks(m map[string]float64, racks map[string]*inventory.Rack) map[strin
 // replica sums them alike.
 func (n *View) rebuildCluster() error {
 	n.cluster, n.rackIdx, n.serverIdx = topology(n.site, n.budgetOf)
+	if err := n.cluster.Index(); err != nil {
+		return fmt.Errorf("index the cluster: %w", err)
+	}
 	for id, w := range n.peaks {
 		r := &n.cluster.Racks[n.rackIdx[id]]
 		r.PeakWatts, r.PeakKnown = w, true
@@ -116,6 +132,10 @@ func (n *View) rebuildCluster() error {
 		if err := hold(n.cluster, n.serverIdx, p); err != nil {
 			return fmt.Errorf("placement %s: %w", p.ID, err)
 		}
+	}
+	n.usage = make([]rackUsage, len(n.cluster.Racks))
+	for i := range n.usage {
+		n.usage[i] = rackUsage{n.cluster.Racks[i].PlacedWatts, n.cluster.Racks[i].ReservedWatts}
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/raft"
 
+	"github.com/dcplane/dcplane/controller/placement"
 	"github.com/dcplane/dcplane/controller/state"
 )
 
@@ -207,3 +208,7 @@ func (s *Store) Stats() map[string]string {
 	m["state_index"] = strconv.FormatUint(s.State().Index(), 10)
 	return m
 }
+
+// Cluster returns the latest state and a copy of the placement engine's
+// picture of it (nil before the first inventory), for the caller to modify.
+func (s *Store) Cluster() (*state.View, *placement.Cluster) { return s.machine.Cluster() }

@@ -29,6 +29,9 @@ const (
 	// boltOpenTimeout bounds the wait for the bolt file's lock, so that a
 	// data directory already in use fails instead of hanging.
 	boltOpenTimeout = time.Second
+	// maxAppendEntries bounds the commands written (and sent to a
+	// follower) in one batch; Raft's default is 64.
+	maxAppendEntries = 256
 	// logFile is the bolt file that holds the Raft log and stable store.
 	logFile = "raft.db"
 )
@@ -156,6 +159,11 @@ func raftConfig(cfg Config, hlog hclog.Logger) *raft.Config {
 	rc := raft.DefaultConfig()
 	rc.LocalID = raft.ServerID(cfg.NodeID)
 	rc.Logger = hlog
+	// Commands that arrive together are written in one batch with one
+	// fsync: a buffered apply channel lets up to MaxAppendEntries of them
+	// queue while the previous batch is written.
+	rc.BatchApplyCh = true
+	rc.MaxAppendEntries = maxAppendEntries
 	if cfg.tune != nil {
 		cfg.tune(rc)
 	}
