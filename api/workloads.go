@@ -1,8 +1,8 @@
 package api
 
 import (
-	"bytes"
 	"fmt"
+	"io"
 	"os"
 
 	"go.yaml.in/yaml/v3"
@@ -14,22 +14,29 @@ type Workloads struct {
 	Workloads []PlacementRequest `yaml:"workloads"`
 }
 
-// ReadWorkloads reads a workloads file, refusing fields it does not know and
-// requests the engine would refuse, each named with its position.
+// ReadWorkloads reads the workloads file at path (see DecodeWorkloads).
 func ReadWorkloads(path string) ([]PlacementRequest, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("workloads: %w", err)
 	}
+	defer f.Close()
+	return DecodeWorkloads(path, f)
+}
+
+// DecodeWorkloads reads a workloads file from r, refusing fields it does not
+// know and requests the engine would refuse, each named with its position;
+// name (a path, say) names the file in errors.
+func DecodeWorkloads(name string, r io.Reader) ([]PlacementRequest, error) {
 	var w Workloads
-	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec := yaml.NewDecoder(r)
 	dec.KnownFields(true)
 	if err := dec.Decode(&w); err != nil {
-		return nil, fmt.Errorf("workloads %s: %w", path, err)
+		return nil, fmt.Errorf("workloads %s: %w", name, err)
 	}
 	for i := range w.Workloads {
 		if err := w.Workloads[i].engine().Validate(); err != nil {
-			return nil, fmt.Errorf("workloads %s: workloads[%d] (%s): %w", path, i, w.Workloads[i].Name, err)
+			return nil, fmt.Errorf("workloads %s: workloads[%d] (%s): %w", name, i, w.Workloads[i].Name, err)
 		}
 	}
 	return w.Workloads, nil

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,20 +29,40 @@ func TestReadCityWorkloads(t *testing.T) {
 	}
 }
 
+var rejectedWorkloads = []struct{ name, doc, want string }{
+	{"unknown field", "workloads:\n  - name: a\n    replicas: 1\n    wats: 5\n", "wats"},
+	{"invalid request", "workloads:\n  - name: a\n    replicas: 0\n", "workloads[0] (a)"},
+	{"not YAML", "workloads: [\n", "workloads "},
+}
+
 func TestReadWorkloadsRejects(t *testing.T) {
-	tests := []struct{ name, doc, want string }{
-		{"unknown field", "workloads:\n  - name: a\n    replicas: 1\n    wats: 5\n", "wats"},
-		{"invalid request", "workloads:\n  - name: a\n    replicas: 0\n", "workloads[0] (a)"},
-	}
-	for _, tt := range tests {
+	for _, tt := range rejectedWorkloads {
 		t.Run(tt.name, func(t *testing.T) {
 			p := filepath.Join(t.TempDir(), "w.yaml")
 			if err := os.WriteFile(p, []byte(tt.doc), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			_, err := api.ReadWorkloads(p)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("got %v, want an error naming %s", err, tt.want)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), p) {
+				t.Errorf("got %v, want an error naming %s and the file", err, tt.want)
+			}
+		})
+	}
+	if _, err := api.ReadWorkloads(filepath.Join(t.TempDir(), "missing.yaml")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: got %v, want os.ErrNotExist", err)
+	}
+}
+
+func TestDecodeWorkloads(t *testing.T) {
+	ws, err := api.DecodeWorkloads("w.yaml", strings.NewReader("workloads:\n  - name: a\n    replicas: 2\n    watts: 100\n"))
+	if err != nil || len(ws) != 1 || ws[0].Name != "a" || ws[0].Replicas != 2 || ws[0].Watts != 100 {
+		t.Errorf("got %+v, %v; want one workload a of 2 replicas of 100 W", ws, err)
+	}
+	for _, tt := range rejectedWorkloads {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := api.DecodeWorkloads("w.yaml", strings.NewReader(tt.doc))
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "w.yaml") {
+				t.Errorf("got %v, want an error naming %s and w.yaml", err, tt.want)
 			}
 		})
 	}

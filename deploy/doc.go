@@ -1,7 +1,7 @@
 // Package deploy holds what an operator deploys dcplane with: example site
 // inventories, configs for Prometheus, Alertmanager and Grafana, systemd
-// units. The files a binary needs at run time (the bundled reference site)
-// are embedded here.
+// units. The files a binary needs at run time (the bundled reference site,
+// the city's workloads) are embedded here.
 package deploy
 
 import _ "embed"
@@ -15,3 +15,13 @@ var ReferenceSite []byte
 
 // ReferenceSiteName is the name under which ReferenceSite is reported.
 const ReferenceSiteName = "deploy/sites/reference-dpc.yaml"
+
+// CityWorkloads is the bundled workloads file: the city's information
+// systems as placement requests (read with api.DecodeWorkloads), which
+// 'dcplane demo' places on start. A test keeps it valid.
+//
+//go:embed workloads/city.yaml
+var CityWorkloads []byte
+
+// CityWorkloadsName is the name under which CityWorkloads is reported.
+const CityWorkloadsName = "deploy/workloads/city.yaml"

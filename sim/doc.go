@@ -18,4 +18,8 @@
 //     with each other at the MIB's resolution.
 //   - [LoadModel] and [Rack] give each rack a deterministic daily load curve,
 //     a pin for "push rack X over budget" scenarios, and the A/B feed split.
+//   - [PlacedLoad]s are the workloads placed on a rack, each drawing its
+//     watts shaped by its daily profile on top of the rack's own load:
+//     [Site.SetPlaced] makes the site follow the controller's placements
+//     (internal/demo polls them), so that placing raises the measured draw.
 package sim

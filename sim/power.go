@@ -78,7 +78,8 @@ func (f Feed) String() string {
 	return "B"
 }
 
-// Rack is one rack's power draw: its LoadModel, unless pinned with Set,
+// Rack is one rack's power draw: its own load (its LoadModel, unless
+// pinned with Set) plus that of the workloads placed on it (SetPlaced),
 // shared by its A and B feeds roughly half and half. It knows nothing of
 // the PDUs that measure it: silencing a PDU is a communications fault, and
 // the rack keeps drawing what it drew.
@@ -90,6 +91,7 @@ type Rack struct {
 	mu     sync.Mutex
 	pinned bool
 	level  float64
+	placed placedDay
 }
 
 // NewRack returns a rack drawing model's load on the clock now (time.Now
@@ -102,26 +104,29 @@ func NewRack(model LoadModel, now func() time.Time) *Rack {
 	return &Rack{model: model, now: now, shareA: shareA}
 }
 
-// Load returns the rack's total draw in watts now.
+// Load returns the rack's total draw in watts now: its own load plus its
+// placed workloads'.
 func (r *Rack) Load() float64 {
 	r.mu.Lock()
-	pinned, level := r.pinned, r.level
+	pinned, level, placed := r.pinned, r.level, r.placed
 	r.mu.Unlock()
-	if pinned {
-		return level
+	now := r.now()
+	own := level
+	if !pinned {
+		own = r.model.LoadAt(now)
 	}
-	return r.model.LoadAt(r.now())
+	return own + placed.at(now)
 }
 
-// Set pins the rack's draw at watts until Release: "push rack X over its
-// budget".
+// Set pins the rack's own draw at watts until Release: "push rack X over
+// its budget". Placed workloads still add theirs.
 func (r *Rack) Set(watts float64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.pinned, r.level = true, max(0, watts)
 }
 
-// Release returns the rack to its load model.
+// Release returns the rack's own draw to its load model.
 func (r *Rack) Release() {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -21,9 +21,9 @@ type state struct {
 	req    *Request
 	f      [24]float64 // the request's hourly factors
 	flat   bool        // no profile: every factor is 1
-	byRack [][]int32
+	byRack [][]int32   // the servers of each rack, by ID
 
-	pinHall, pinRow int
+	pinHall, pinRow int // indices, or noPin, or missingPin
 
 	rowCap    []float64 // N+1 cooling capacity of each row
 	rowLoad   []float64 // sum of the row's rack loads
@@ -43,7 +43,7 @@ type state struct {
 	scorerBuf [4]weighted
 
 	listAll bool     // list every feasible rack's candidate in all
-	all     []choice //
+	all     []choice // for explanations
 
 	// Diagnostics, kept only when diag is set: a decision that fails is
 	// made again with diag set to say why.
