@@ -280,3 +280,23 @@ func TestShadowCountsDecisionsInFlight(t *testing.T) {
 		t.Errorf("after a dry run: got %v, want the room still free", err)
 	}
 }
+
+func TestOverlay(t *testing.T) {
+	c := &placement.Cluster{Racks: []placement.Rack{{ID: "K1", PeakWatts: 5000, PeakKnown: true}, {ID: "K2"}, {ID: "K3"}}}
+	overlay(c, &live{stale: map[string]bool{"K1": true}, peaks: map[string]float64{"K1": 4000, "K2": 7000}})
+	want := []struct {
+		stale bool
+		peak  float64
+		known bool
+	}{{true, 5000, true}, {false, 7000, true}, {false, 0, false}}
+	for i, w := range want {
+		r := c.Racks[i]
+		if r.Stale != w.stale || r.PeakWatts != w.peak || r.PeakKnown != w.known {
+			t.Errorf("%s: got stale %v peak %v known %v, want %v %v %v", r.ID, r.Stale, r.PeakWatts, r.PeakKnown, w.stale, w.peak, w.known)
+		}
+	}
+	overlay(c, nil) // no overlay yet: nothing changes
+	if !c.Racks[0].Stale {
+		t.Error("a nil overlay changed the cluster")
+	}
+}
