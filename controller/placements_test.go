@@ -282,13 +282,14 @@ func TestShadowCountsDecisionsInFlight(t *testing.T) {
 }
 
 func TestOverlay(t *testing.T) {
-	c := &placement.Cluster{Racks: []placement.Rack{{ID: "K1", PeakWatts: 5000, PeakKnown: true}, {ID: "K2"}, {ID: "K3"}}}
-	overlay(c, &live{stale: map[string]bool{"K1": true}, peaks: map[string]float64{"K1": 4000, "K2": 7000}})
+	c := &placement.Cluster{Racks: []placement.Rack{{ID: "K1", PeakWatts: 5000, PeakKnown: true}, {ID: "K2"}, {ID: "K3"},
+		{ID: "K4", PeakWatts: 3000, PeakKnown: true}}}
+	overlay(c, &live{stale: map[string]bool{"K1": true}, peaks: map[string]float64{"K1": 4000, "K2": 7000, "K4": 6000}})
 	want := []struct {
 		stale bool
 		peak  float64
 		known bool
-	}{{true, 5000, true}, {false, 7000, true}, {false, 0, false}}
+	}{{true, 5000, true}, {false, 7000, true}, {false, 0, false}, {false, 6000, true}}
 	for i, w := range want {
 		r := c.Racks[i]
 		if r.Stale != w.stale || r.PeakWatts != w.peak || r.PeakKnown != w.known {
