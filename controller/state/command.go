@@ -12,7 +12,23 @@ import (
 
 // MessageType is the first byte of an encoded command: which command the body
 // holds, possibly with the IgnoreUnknown bit set.
+//
+// # Encoding
+//
+// An encoded command is its type byte, a version byte, then the body in
+// JSON: [type|IgnoreUnknown?][version]{...}. The version is that of the
+// command's body, per type: a change that older readers would misread
+// raises it (a field they would ignore does not), and a node that reads a
+// body newer than it knows stops applying with an error naming the entry,
+// the type and the version, instead of guessing. Entries written before
+// versions existed have no version byte: the body follows the type byte at
+// once, and always starts with '{', which no version byte can be (versions
+// stay below 0x7b). Decode reads them as version 0, the same layout as 1.
 type MessageType uint8
+
+// legacyBody is the first byte of a body written without a version byte:
+// JSON objects start with it, and versions stay below it.
+const legacyBody = '{'
 
 // The command types. Values are written to the Raft log and are only ever
 // appended: never reuse, renumber or remove one. Zero is not a type, so that a
@@ -25,6 +41,7 @@ const (
 	ConfirmReservationType MessageType = 5
 	ExpireReservationsType MessageType = 6
 	RecordRackPeaksType    MessageType = 7
+	SetNodeAPIType         MessageType = 8
 )
 
 // IgnoreUnknown is the high bit of the type byte. A node that does not know
@@ -36,21 +53,27 @@ const IgnoreUnknown MessageType = 0x80
 type spec struct {
 	name   string
 	decode func(body []byte) (Command, error)
+	// version is the body version this build writes and the newest it
+	// reads; every type starts at 1.
+	version uint8
 	// ignorable commands are written with the IgnoreUnknown bit, so that
-	// nodes older than the type skip them. No command so far is: each one
-	// changes state that every replica must hold to answer reads alike.
+	// nodes older than the type skip them. Only SetNodeAPI is: a node that
+	// skips it cannot forward to the leader's API, and says so, but its
+	// power and placement state stays the cluster's. The others change
+	// state that every replica must hold to answer reads alike.
 	ignorable bool
 }
 
 // commands is every command type this build knows.
 var commands = map[MessageType]spec{
-	PutSiteType:            {name: "PutSite", decode: decodeAs[PutSite]},
-	SetRackBudgetType:      {name: "SetRackBudget", decode: decodeAs[SetRackBudget]},
-	PlaceType:              {name: "Place", decode: decodeAs[Place]},
-	RemovePlacementType:    {name: "RemovePlacement", decode: decodeAs[RemovePlacement]},
-	ConfirmReservationType: {name: "ConfirmReservation", decode: decodeAs[ConfirmReservation]},
-	ExpireReservationsType: {name: "ExpireReservations", decode: decodeAs[ExpireReservations]},
-	RecordRackPeaksType:    {name: "RecordRackPeaks", decode: decodeAs[RecordRackPeaks]},
+	PutSiteType:            {name: "PutSite", decode: decodeAs[PutSite], version: 1},
+	SetRackBudgetType:      {name: "SetRackBudget", decode: decodeAs[SetRackBudget], version: 1},
+	PlaceType:              {name: "Place", decode: decodeAs[Place], version: 1},
+	RemovePlacementType:    {name: "RemovePlacement", decode: decodeAs[RemovePlacement], version: 1},
+	ConfirmReservationType: {name: "ConfirmReservation", decode: decodeAs[ConfirmReservation], version: 1},
+	ExpireReservationsType: {name: "ExpireReservations", decode: decodeAs[ExpireReservations], version: 1},
+	RecordRackPeaksType:    {name: "RecordRackPeaks", decode: decodeAs[RecordRackPeaks], version: 1},
+	SetNodeAPIType:         {name: "SetNodeAPI", decode: decodeAs[SetNodeAPI], version: 1, ignorable: true},
 }
 
 // String names the type, for logs and errors.
@@ -160,21 +183,23 @@ func (RecordRackPeaks) command()          {}
 // know, written with the IgnoreUnknown bit. Applying it changes nothing but
 // the index.
 type Ignored struct {
-	Raw  MessageType     // the type byte as written, with IgnoreUnknown
-	Body json.RawMessage // the body, kept for logs and re-encoding
+	Raw     MessageType     // the type byte as written, with IgnoreUnknown
+	Version uint8           // the body's version; 0 when written without one
+	Body    json.RawMessage // the body, kept for logs and re-encoding
 }
 
 // Type is the unknown type, without the IgnoreUnknown bit.
 func (c Ignored) Type() MessageType { return c.Raw &^ IgnoreUnknown }
 func (Ignored) command()            {}
 
-// Encode writes a command as its type byte followed by its JSON body.
+// Encode writes a command as its type byte, its body's version and its JSON
+// body (see MessageType).
 func Encode(cmd Command) ([]byte, error) {
 	if cmd == nil {
 		return nil, fmt.Errorf("encode: nil command: %w", ErrMalformedCommand)
 	}
 	if ig, ok := cmd.(Ignored); ok {
-		return append([]byte{byte(ig.Raw | IgnoreUnknown)}, ig.Body...), nil
+		return header(ig.Raw|IgnoreUnknown, ig.Version, ig.Body), nil
 	}
 	s, ok := commands[cmd.Type()]
 	if !ok {
@@ -188,29 +213,55 @@ func Encode(cmd Command) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode %v: %w", t, err)
 	}
-	return append([]byte{byte(t)}, body...), nil
+	return header(t, s.version, body), nil
 }
 
-// Decode reads a command written by Encode. An unknown type fails with
-// ErrUnknownCommand unless it carries the IgnoreUnknown bit, in which case
-// Decode returns an Ignored command.
+// header prepends the type and, unless 0 (legacy), the version to body.
+func header(t MessageType, version uint8, body []byte) []byte {
+	if version == 0 {
+		return append([]byte{byte(t)}, body...)
+	}
+	return append([]byte{byte(t), version}, body...)
+}
+
+// Decode reads a command written by Encode, or by a release that wrote no
+// version byte. An unknown type fails with ErrUnknownCommand unless it
+// carries the IgnoreUnknown bit, in which case Decode returns an Ignored
+// command; a known type whose body is newer than this build reads fails
+// with ErrUnknownVersion. Either error names the type and the version.
 func Decode(b []byte) (Command, error) {
 	if len(b) == 0 {
 		return nil, fmt.Errorf("decode: empty command: %w", ErrMalformedCommand)
 	}
-	raw := MessageType(b[0])
+	raw, version, body := MessageType(b[0]), uint8(0), b[1:]
+	if len(body) > 0 && body[0] != legacyBody {
+		version, body = body[0], body[1:]
+	}
 	s, ok := commands[raw&^IgnoreUnknown]
 	switch {
 	case !ok && raw&IgnoreUnknown != 0:
-		return Ignored{Raw: raw, Body: bytes.Clone(b[1:])}, nil
+		return Ignored{Raw: raw, Version: version, Body: bytes.Clone(body)}, nil
 	case !ok:
-		return nil, fmt.Errorf("decode type %d: %w", uint8(raw), ErrUnknownCommand)
+		return nil, fmt.Errorf("decode type %d, body version %d: this build knows types 1 to %d: %w",
+			uint8(raw), version, maxType(), ErrUnknownCommand)
+	case version > s.version:
+		return nil, fmt.Errorf("decode %s body version %d: this build reads up to version %d: %w",
+			s.name, version, s.version, ErrUnknownVersion)
 	}
-	cmd, err := s.decode(b[1:])
+	cmd, err := s.decode(body)
 	if err != nil {
-		return nil, fmt.Errorf("decode %s: %w: %w", s.name, ErrMalformedCommand, err)
+		return nil, fmt.Errorf("decode %s body version %d: %w: %w", s.name, version, ErrMalformedCommand, err)
 	}
 	return cmd, nil
+}
+
+// maxType is the highest command type this build knows.
+func maxType() MessageType {
+	var m MessageType
+	for t := range commands {
+		m = max(m, t)
+	}
+	return m
 }
 
 // decodeAs unmarshals a JSON body into a command of type T.

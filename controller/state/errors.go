@@ -11,6 +11,11 @@ var (
 	// for a Command they cannot handle.
 	ErrUnknownCommand = errors.New("state: unknown command")
 
+	// ErrUnknownVersion is returned by Decode for a command of a known type
+	// whose body version is newer than this build reads: it was written by
+	// a newer release.
+	ErrUnknownVersion = errors.New("state: command version too new")
+
 	// ErrMalformedCommand is returned for an encoded command that is empty or
 	// whose body does not decode, and for a command missing a required field
 	// (a site, a rack, a time).

@@ -73,6 +73,8 @@ func (v *View) next(cmd Command) (*View, error) {
 		return v.expireReservations(c)
 	case RecordRackPeaks:
 		return v.recordRackPeaks(c)
+	case SetNodeAPI:
+		return v.setNodeAPI(c)
 	case Ignored:
 		n := *v
 		return &n, nil

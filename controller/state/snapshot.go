@@ -1,6 +1,8 @@
 package state
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -24,6 +26,9 @@ type snapshot struct {
 	Placements []*Placement         `json:"placements,omitempty"` // by ID
 	Keys       map[string]keyRecord `json:"idempotency_keys,omitempty"`
 	Peaks      map[string]float64   `json:"rack_peaks_watts,omitempty"`
+	// Optional, in format 2: a reader that does not know it drops it, as
+	// such a reader skips SetNodeAPI.
+	Nodes map[string]string `json:"node_apis,omitempty"`
 }
 
 // WriteTo writes the view as a snapshot that Machine.Restore reads back. The
@@ -32,7 +37,7 @@ func (v *View) WriteTo(w io.Writer) (int64, error) {
 	b, err := json.Marshal(snapshot{
 		Format: snapshotFormat, Index: v.index, Updated: v.updated,
 		Site: v.site, Budgets: v.budgets,
-		Placements: v.Placements(), Keys: v.keys.toMap(), Peaks: v.peaks,
+		Placements: v.Placements(), Keys: v.keys.toMap(), Peaks: v.peaks, Nodes: v.nodes,
 	})
 	if err != nil {
 		return 0, fmt.Errorf("write snapshot at index %d: %w", v.index, err)
@@ -72,7 +77,7 @@ func readSnapshot(r io.Reader) (*View, error) {
 	for _, p := range s.Placements {
 		ps[p.ID] = p
 	}
-	v := &View{budgets: s.Budgets, keys: cowOf(s.Keys), peaks: s.Peaks, placements: cowOf(ps)}
+	v := &View{budgets: s.Budgets, keys: cowOf(s.Keys), peaks: s.Peaks, placements: cowOf(ps), nodes: s.Nodes}
 	if s.Site != nil {
 		var err error
 		if v, err = v.withSite(s.Site); err != nil {
@@ -81,4 +86,14 @@ func readSnapshot(r io.Reader) (*View, error) {
 	}
 	v.index, v.updated = s.Index, s.Updated
 	return v, nil
+}
+
+// Hash is the SHA-256, in hex, of the snapshot WriteTo writes: equal states
+// have equal hashes, so replicas at the same index can be compared.
+func (v *View) Hash() (string, error) {
+	h := sha256.New()
+	if _, err := v.WriteTo(h); err != nil {
+		return "", fmt.Errorf("hash: %w", err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -22,6 +22,7 @@ type View struct {
 	placements cowMap[*Placement] // ID → placement or reservation
 	keys       cowMap[keyRecord]  // idempotency key → what it made
 	peaks      map[string]float64 // rack ID → committed recent peak, W; copied on write
+	nodes      map[string]string  // node ID → API URL; copied on write
 	usage      []rackUsage        // by rack index; copied on write
 	rackIdx    map[string]int     // rack ID → index in cluster.Racks; shared while site is
 	serverIdx  map[string]int     // server ID → index in cluster.Servers; shared while site is
@@ -78,7 +79,7 @@ func (v *View) BudgetOverrides() map[string]float64 {
 // fails with ErrInUse when site lacks a server that holds a placement.
 func (v *View) withSite(site *inventory.Site) (*View, error) {
 	n := &View{site: site, racks: map[string]*inventory.Rack{}, updated: v.updated,
-		placements: v.placements, keys: v.keys, epoch: v.epoch}
+		placements: v.placements, keys: v.keys, epoch: v.epoch, nodes: v.nodes}
 	site.Racks(func(_ *inventory.Hall, _ *inventory.Row, k *inventory.Rack) bool {
 		n.racks[k.ID] = k
 		return true
