@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -96,4 +97,20 @@ func (v *View) Hash() (string, error) {
 		return "", fmt.Errorf("hash: %w", err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Reindex reads a snapshot written by View.WriteTo, checks it, and writes it
+// again labelled with another log index: a backup restored into a log whose
+// later entries must apply on top of it, whatever index it was taken at.
+func Reindex(r io.Reader, index uint64) ([]byte, error) {
+	v, err := readSnapshot(r)
+	if err != nil {
+		return nil, err
+	}
+	v.index = index
+	var b bytes.Buffer
+	if _, err := v.WriteTo(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -212,3 +213,85 @@ func (s *Store) Stats() map[string]string {
 // Cluster returns the latest state and a copy of the placement engine's
 // picture of it (nil before the first inventory), for the caller to modify.
 func (s *Store) Cluster() (*state.View, *placement.Cluster) { return s.machine.Cluster() }
+
+// Member is one server of the cluster's configuration.
+type Member struct {
+	ID     string `json:"id"`
+	Addr   string `json:"raft_addr"`
+	Voter  bool   `json:"voter"`
+	Leader bool   `json:"leader"`
+}
+
+// Members returns the servers of the latest configuration this node knows,
+// in the configuration's order.
+func (s *Store) Members(ctx context.Context) ([]Member, error) {
+	cf := s.raft.GetConfiguration()
+	if err := s.await(ctx, cf); err != nil {
+		return nil, fmt.Errorf("members: %w", err)
+	}
+	leader, _ := s.Leader()
+	var out []Member
+	for _, srv := range cf.Configuration().Servers {
+		out = append(out, Member{ID: string(srv.ID), Addr: string(srv.Address), Voter: srv.Suffrage == raft.Voter,
+			Leader: string(srv.ID) == leader})
+	}
+	return out, nil
+}
+
+// Remove takes node id out of the cluster. Only the leader can, and not
+// itself: transfer leadership first, then ask the new leader. The others
+// keep a quorum of the smaller cluster.
+func (s *Store) Remove(ctx context.Context, id string) error {
+	if err := s.leading("remove " + id); err != nil {
+		return err
+	}
+	if id == s.id {
+		return fmt.Errorf("remove %s: it is the leader: transfer leadership first", id)
+	}
+	cf := s.raft.GetConfiguration()
+	if err := s.await(ctx, cf); err != nil {
+		return fmt.Errorf("remove %s: read configuration: %w", id, err)
+	}
+	if !slices.ContainsFunc(cf.Configuration().Servers, func(srv raft.Server) bool { return srv.ID == raft.ServerID(id) }) {
+		return fmt.Errorf("remove %s: %w", id, ErrUnknownNode)
+	}
+	if err := s.await(ctx, s.raft.RemoveServer(raft.ServerID(id), 0, s.enqueueTimeout(ctx))); err != nil {
+		return fmt.Errorf("remove %s: %w", id, err)
+	}
+	s.logger.Info("node removed", "id", id)
+	return nil
+}
+
+// TransferLeadership asks another voter to take over as leader and waits
+// until it has (or the transfer failed). Only the leader can.
+func (s *Store) TransferLeadership(ctx context.Context) error {
+	if err := s.leading("transfer leadership"); err != nil {
+		return err
+	}
+	if err := s.await(ctx, s.raft.LeadershipTransfer()); err != nil {
+		return fmt.Errorf("transfer leadership: %w", err)
+	}
+	s.logger.Info("leadership transferred")
+	return nil
+}
+
+// Status is what a node knows of its place in the cluster, for the API and
+// metrics.
+type Status struct {
+	State        string    // Leader, Follower, Candidate, Shutdown
+	Term         uint64    // current term
+	LastIndex    uint64    // last index in the log
+	CommitIndex  uint64    // highest index known committed
+	AppliedIndex uint64    // highest index Raft handed to the state machine
+	StateIndex   uint64    // index of the state served (last command applied)
+	FSMPending   uint64    // batches queued for the state machine
+	LastContact  time.Time // with the leader; now on the leader, zero if never
+}
+
+// Status returns the node's Raft status.
+func (s *Store) Status() Status {
+	pending, _ := strconv.ParseUint(s.raft.Stats()["fsm_pending"], 10, 64)
+	return Status{State: s.raft.State().String(), Term: s.raft.CurrentTerm(), LastIndex: s.raft.LastIndex(),
+		CommitIndex: s.raft.CommitIndex(), AppliedIndex: s.raft.AppliedIndex(), StateIndex: s.State().Index(),
+		FSMPending: pending, LastContact: s.LastContact()}
+}

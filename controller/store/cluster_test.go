@@ -1,8 +1,10 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -69,4 +71,181 @@ func TestJoinIsIdempotent(t *testing.T) {
 	if err := leader.Join(ctx, "intruder", leader.Addr()); err == nil {
 		t.Errorf("joining another ID at the leader's address: got nil, want an error")
 	}
+}
+
+// waitReady waits until s has caught up.
+func waitReady(t *testing.T, s *Store) {
+	t.Helper()
+	var err error
+	waitFor(t, s.ID()+" to catch up", func() bool { err = s.Ready(); return err == nil })
+}
+
+// hash is the hash of s's state.
+func hash(t *testing.T, s *Store) string {
+	t.Helper()
+	h, err := s.State().Hash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// waitSameState waits until every node holds the leader's state.
+func waitSameState(t *testing.T, leader *Store, others ...*Store) {
+	t.Helper()
+	for _, f := range others {
+		waitFor(t, f.ID()+" to hold the leader's state", func() bool {
+			return f.State().Index() == leader.State().Index() && hash(t, f) == hash(t, leader)
+		})
+	}
+}
+
+func TestMembersAndRemove(t *testing.T) {
+	leader, followers := openCluster(t, 3)
+	ctx := testContext(t)
+	for _, s := range append([]*Store{leader}, followers...) {
+		waitReady(t, s)
+	}
+	ms, err := followers[0].Members(ctx)
+	if err != nil || len(ms) != 3 || ms[0].ID != "n1" || !ms[0].Leader || ms[1].Leader || !ms[2].Voter {
+		t.Fatalf("Members on a follower: got %+v, %v, want n1 (leader), n2, n3, all voters", ms, err)
+	}
+	if err := leader.Remove(ctx, "n9"); !errors.Is(err, ErrUnknownNode) {
+		t.Errorf("Remove n9: got %v, want %v", err, ErrUnknownNode)
+	}
+	if err := leader.Remove(ctx, leader.ID()); err == nil || !strings.Contains(err.Error(), "transfer leadership first") {
+		t.Errorf("Remove the leader: got %v, want an error saying to transfer leadership first", err)
+	}
+	if err := followers[0].Remove(ctx, "n3"); !errors.Is(err, ErrNotLeader) {
+		t.Errorf("Remove on a follower: got %v, want %v", err, ErrNotLeader)
+	}
+	if err := leader.Remove(ctx, "n3"); err != nil {
+		t.Fatalf("Remove n3: got %v, want nil", err)
+	}
+	if ms, _ := leader.Members(ctx); len(ms) != 2 {
+		t.Errorf("members after the removal: got %+v, want n1 and n2", ms)
+	}
+	// The two left still make a quorum: the leader commits.
+	putSite(t, leader)
+	waitSameState(t, leader, followers[0])
+}
+
+func TestTransferLeadership(t *testing.T) {
+	leader, followers := openCluster(t, 3)
+	ctx := testContext(t)
+	putSite(t, leader)
+	if err := followers[0].TransferLeadership(ctx); !errors.Is(err, ErrNotLeader) {
+		t.Errorf("on a follower: got %v, want %v", err, ErrNotLeader)
+	}
+	if err := leader.TransferLeadership(ctx); err != nil {
+		t.Fatalf("TransferLeadership: got %v, want nil", err)
+	}
+	waitFor(t, "a follower to lead", func() bool { return followers[0].IsLeader() || followers[1].IsLeader() })
+	if leader.IsLeader() {
+		t.Errorf("old leader: got IsLeader true, want false")
+	}
+}
+
+func TestRestartedFollowerCatchesUp(t *testing.T) {
+	leader, followers := openCluster(t, 3)
+	f := followers[0]
+	putSite(t, leader)
+	waitSameState(t, leader, f)
+	cfg := testConfig(f.ID(), "", false)
+	cfg.DataDir, cfg.RaftAddr = f.dataDir, f.Addr()
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := testContext(t)
+	for w := 9000.0; w < 9010; w++ {
+		if _, err := leader.Apply(ctx, state.SetRackBudget{Rack: rackA, Watts: w, At: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f = open(t, cfg)
+	// Right after Open the node has restored its snapshot, if any, and
+	// applied none of its log: it must not pass for current.
+	if err := f.Ready(); !errors.Is(err, ErrCatchingUp) {
+		t.Errorf("Ready right after Open: got %v, want %v", err, ErrCatchingUp)
+	}
+	waitReady(t, f)
+	if got, want := f.State().Index(), leader.State().Index(); got < want {
+		t.Errorf("index once caught up: got %d, want at least %d", got, want)
+	}
+	waitSameState(t, leader, f)
+}
+
+func TestUnknownCommandHaltsEveryNode(t *testing.T) {
+	leader, followers := openCluster(t, 3)
+	putSite(t, leader)
+	// A command from a newer release, without the ignore bit.
+	fut := leader.raft.Apply([]byte{0x70, 3, '{', '}'}, testTimeout)
+	if err := fut.Error(); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("entry %d (term ", fut.Index())
+	if res := fut.Response().(applyResult); !errors.Is(res.err, ErrHalted) {
+		t.Errorf("leader's apply: got %v, want %v", res.err, ErrHalted)
+	}
+	nodes := append([]*Store{leader}, followers...)
+	for _, s := range nodes {
+		var err error
+		waitFor(t, s.ID()+" to halt", func() bool { err = s.Ready(); return errors.Is(err, ErrHalted) })
+		if !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "type 112, body version 3") {
+			t.Errorf("%s Ready: got %v, want it to name %q and type 112, body version 3", s.ID(), err, want)
+		}
+	}
+	if _, err := leader.Apply(testContext(t), state.SetRackBudget{Rack: rackA, Watts: 1000, At: at}); !errors.Is(err, ErrHalted) {
+		t.Errorf("Apply after the halt: got %v, want %v", err, ErrHalted)
+	}
+	// A restart meets the entry again and halts again: no crash loop.
+	f := followers[0]
+	cfg := testConfig(f.ID(), "", false)
+	cfg.DataDir, cfg.RaftAddr = f.dataDir, f.Addr()
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f = open(t, cfg)
+	waitFor(t, "the restarted node to halt", func() bool { return errors.Is(f.Ready(), ErrHalted) })
+}
+
+func TestBackupRestore(t *testing.T) {
+	leader, followers := openCluster(t, 3)
+	ctx := testContext(t)
+	putSite(t, leader)
+	var backup bytes.Buffer
+	saved, err := leader.Backup(ctx, &backup)
+	if err != nil {
+		t.Fatalf("Backup: got %v, want nil", err)
+	}
+	if _, err := followers[0].Backup(ctx, io.Discard); !errors.Is(err, ErrNotLeader) {
+		t.Errorf("Backup on a follower: got %v, want %v", err, ErrNotLeader)
+	}
+	if _, err := leader.Apply(ctx, state.SetRackBudget{Rack: rackA, Watts: 9000, At: at}); err != nil {
+		t.Fatal(err)
+	}
+	if err := leader.Restore(ctx, bytes.NewReader([]byte(`{"format":99}`))); !errors.Is(err, state.ErrSnapshotFormat) {
+		t.Errorf("Restore of a bad snapshot: got %v, want %v", err, state.ErrSnapshotFormat)
+	}
+	if err := leader.Restore(ctx, bytes.NewReader(backup.Bytes())); err != nil {
+		t.Fatalf("Restore: got %v, want nil", err)
+	}
+	checkSite(t, leader.State()) // the budget is the backup's again
+	waitSameState(t, leader, followers...)
+	// The restored state is the backup's, at a later index.
+	want, _ := state.Reindex(bytes.NewReader(backup.Bytes()), leader.State().Index())
+	r := state.New()
+	if err := r.Restore(bytes.NewReader(want)); err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := r.View().Hash(); h != hash(t, leader) || leader.State().Index() <= saved.Index() {
+		t.Errorf("restored state: got hash %s at %d, want the backup's %s past %d", hash(t, leader), leader.State().Index(), h, saved.Index())
+	}
+	// And the cluster goes on from it.
+	v, err := leader.Apply(ctx, state.SetRackBudget{Rack: rackA, Watts: 10000, At: at})
+	if err != nil {
+		t.Fatalf("Apply after the restore: got %v, want nil", err)
+	}
+	waitFor(t, "followers to apply", func() bool { return followers[1].State().Index() >= v.Index() })
+	waitSameState(t, leader, followers...)
 }

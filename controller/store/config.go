@@ -12,6 +12,15 @@ import (
 // DefaultApplyTimeout is the ApplyTimeout of a Config that leaves it zero.
 const DefaultApplyTimeout = 10 * time.Second
 
+// Raft's timeouts of a Config that leaves them zero: hashicorp/raft's own
+// defaults.
+const (
+	DefaultHeartbeatTimeout   = time.Second
+	DefaultElectionTimeout    = time.Second
+	DefaultLeaderLeaseTimeout = 500 * time.Millisecond
+	DefaultCommitTimeout      = 50 * time.Millisecond
+)
+
 // Config says how to open a Store.
 type Config struct {
 	// NodeID names the node in the cluster. It must be stable across
@@ -36,6 +45,15 @@ type Config struct {
 	// DefaultApplyTimeout.
 	ApplyTimeout time.Duration
 
+	// Raft's timeouts; zero keeps Raft's default (DefaultHeartbeatTimeout
+	// and the others). On a LAN the defaults elect a new leader within 1 to
+	// 2 s of losing the old one; shorter ones fail over faster but risk
+	// needless elections on a loaded host.
+	HeartbeatTimeout   time.Duration // a follower without contact this long stands for election
+	ElectionTimeout    time.Duration // a candidate without a majority this long tries again
+	LeaderLeaseTimeout time.Duration // a leader without a quorum's contact this long steps down
+	CommitTimeout      time.Duration // a leader with nothing to send sends a heartbeat this often
+
 	// tune, when set, adjusts Raft's configuration (tests shorten timeouts).
 	tune func(*raft.Config)
 }
@@ -52,8 +70,17 @@ func (c Config) withDefaults() (Config, error) {
 	if c.RaftAddr == "" {
 		errs = append(errs, errors.New("RaftAddr is required"))
 	}
-	if c.ApplyTimeout < 0 {
-		errs = append(errs, fmt.Errorf("ApplyTimeout must not be negative, got %v", c.ApplyTimeout))
+	for _, d := range []struct {
+		name string
+		d    time.Duration
+	}{{"ApplyTimeout", c.ApplyTimeout}, {"HeartbeatTimeout", c.HeartbeatTimeout}, {"ElectionTimeout", c.ElectionTimeout},
+		{"LeaderLeaseTimeout", c.LeaderLeaseTimeout}, {"CommitTimeout", c.CommitTimeout}} {
+		if d.d < 0 {
+			errs = append(errs, fmt.Errorf("%s must not be negative, got %v", d.name, d.d))
+		}
+	}
+	if c.LeaderLeaseTimeout > 0 && c.HeartbeatTimeout > 0 && c.LeaderLeaseTimeout > c.HeartbeatTimeout {
+		errs = append(errs, fmt.Errorf("LeaderLeaseTimeout (%v) must not exceed HeartbeatTimeout (%v)", c.LeaderLeaseTimeout, c.HeartbeatTimeout))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return c, fmt.Errorf("store config: %w", err)

@@ -21,16 +21,33 @@
 // context's error or with raft.ErrLeadershipLost, the outcome is unknown: the
 // command may still commit.
 //
-// A committed entry that this node cannot decode (a type from a newer release
-// without the ignore bit, or a corrupt body) stops the node with a panic
-// rather than let its state silently diverge from the cluster's; upgrade the
-// node and start it again.
+// A committed entry that this node cannot decode (a type or body version
+// from a newer release without the ignore bit, or a corrupt body) halts the
+// state machine rather than let its state silently diverge from the
+// cluster's: it applies nothing more, refuses to snapshot, and Ready reports
+// ErrHalted with the entry's index and the type and version that wrote it.
+// The process stays up so that an operator can ask it why; upgrade the node
+// and start it again. (A panic would crash it again on every restart.)
+//
+// # Catching up
+//
+// A node that starts replays its log only once it hears from a leader, and a
+// follower that joins learns the log from the leader. Until it has applied
+// what it must (see Ready), its state is older than the cluster's: Ready
+// says so with ErrCatchingUp, and the API answers 503 rather than serve old
+// state as current.
+//
+// # Membership
+//
+// Join, Remove and TransferLeadership change the cluster; Members lists it.
+// Backup and Restore save the state and put it back on every node.
 //
 // # Reads
 //
 // State returns the latest applied state: one atomic load, no lock, safe on
 // any node. A follower's state may lag the leader's; compare View.Index with
-// the index of a write to know whether it is there yet.
+// the index of a write to know whether it is there yet, and LastContact says
+// how long ago the follower last heard from the leader.
 //
 // # Leadership
 //

@@ -21,24 +21,33 @@ type applyResult struct {
 }
 
 // Apply applies a committed log entry to the state. An entry that does not
-// decode stops the node (see the package doc): skipping it would let this
-// replica diverge from the others.
+// decode halts the state machine (see the package doc): skipping it would let
+// this replica diverge from the others, and a panic would crash the node
+// again on every restart without letting anyone ask it why.
 func (f *fsm) Apply(l *raft.Log) any {
+	if err := (*Store)(f).haltErr(); err != nil {
+		return applyResult{err: err}
+	}
 	cmd, err := state.Decode(l.Data)
 	if err != nil {
-		f.logger.Error("cannot apply a committed entry, stopping", "index", l.Index, "err", err)
-		panic(fmt.Sprintf("store: apply entry %d: %v", l.Index, err))
+		f.halt(fmt.Errorf("entry %d (term %d): %w", l.Index, l.Term, err))
+		return applyResult{err: (*Store)(f).haltErr()}
 	}
 	if ig, ok := cmd.(state.Ignored); ok {
-		f.logger.Warn("skipping a command of a type this release does not know", "index", l.Index, "type", uint8(ig.Raw))
+		f.logger.Warn("skipping a command of a type this release does not know", "index", l.Index, "type", uint8(ig.Raw), "version", ig.Version)
 	}
 	v, err := f.machine.Apply(l.Index, cmd)
 	return applyResult{view: v, err: err}
 }
 
 // Snapshot captures the current state. It is one atomic load: the view is
-// immutable, so Persist may write it while Apply goes on.
+// immutable, so Persist may write it while Apply goes on. A halted state
+// machine refuses: its state lags the index Raft would label the snapshot
+// with, and the log it compacted would be lost.
 func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
+	if err := (*Store)(f).haltErr(); err != nil {
+		return nil, fmt.Errorf("snapshot: %w", err)
+	}
 	return fsmSnapshot{view: f.machine.View()}, nil
 }
 
@@ -47,6 +56,10 @@ func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 func (f *fsm) Restore(rc io.ReadCloser) error {
 	if err := f.machine.Restore(rc); err != nil {
 		return fmt.Errorf("restore: %w", err)
+	}
+	// A whole state replaces the one that could not go on.
+	if f.halted.Swap(nil) != nil {
+		f.logger.Warn("state restored from a snapshot: applying the log again")
 	}
 	f.logger.Info("state restored from a snapshot", "index", f.machine.View().Index())
 	return nil

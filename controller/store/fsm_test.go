@@ -2,8 +2,10 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/raft"
@@ -42,16 +44,37 @@ func TestFSMApply(t *testing.T) {
 	}
 }
 
-func TestFSMApplyUndecodablePanics(t *testing.T) {
-	for _, data := range [][]byte{{0x70, '{', '}'}, {byte(state.PutSiteType), '{'}, nil} {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("%q: got no panic, want one: the node must stop, not diverge", data)
-				}
-			}()
-			newFSM().Apply(&raft.Log{Index: 1, Data: data})
-		}()
+func TestFSMApplyUndecodableHalts(t *testing.T) {
+	tests := []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"unknown type", []byte{0x70, 2, '{', '}'}, "entry 7 (term 2): decode type 112, body version 2"},
+		{"body too new", append([]byte{byte(state.SetRackBudgetType), 9}, `{}`...), "entry 7 (term 2): decode SetRackBudget body version 9"},
+		{"corrupt body", []byte{byte(state.PutSiteType), '{'}, "entry 7 (term 2): decode PutSite body version 0"},
+		{"empty", nil, "entry 7 (term 2): decode: empty command"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFSM()
+			f.Apply(&raft.Log{Index: 6, Data: encode(t, state.PutSite{Site: inventory.Reference(4), At: at})})
+			res := f.Apply(&raft.Log{Index: 7, Term: 2, Data: tt.data}).(applyResult)
+			if !errors.Is(res.err, ErrHalted) || !strings.Contains(res.err.Error(), tt.want) {
+				t.Fatalf("got %v, want %v naming %q", res.err, ErrHalted, tt.want)
+			}
+			// Nothing more is applied, and no snapshot is taken.
+			res = f.Apply(&raft.Log{Index: 8, Data: encode(t, state.SetRackBudget{Rack: rackA, Watts: 9000, At: at})}).(applyResult)
+			if !errors.Is(res.err, ErrHalted) || f.machine.View().Index() != 6 {
+				t.Errorf("after the halt: got %v at index %d, want %v at 6", res.err, f.machine.View().Index(), ErrHalted)
+			}
+			if _, err := f.Snapshot(); !errors.Is(err, ErrHalted) {
+				t.Errorf("Snapshot: got %v, want %v", err, ErrHalted)
+			}
+			if err := (*Store)(f).haltErr(); !strings.Contains(fmt.Sprint(err), tt.want) {
+				t.Errorf("haltErr: got %v, want it to name %q", err, tt.want)
+			}
+		})
 	}
 }
 

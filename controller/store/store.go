@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -41,6 +42,7 @@ const (
 type Store struct {
 	id      string
 	addr    string // advertised Raft address
+	dataDir string
 	timeout time.Duration
 	logger  *slog.Logger
 
@@ -49,7 +51,10 @@ type Store struct {
 	trans     *raft.NetworkTransport
 	bolt      *raftboltdb.BoltStore
 	leaders   leadership
-	stop      chan struct{} // closed by Close to stop watchLeadership
+	halted    atomic.Pointer[error] // set once by fsm.halt; cleared by a restore
+	openIndex uint64                // last index in the log at Open
+	caughtUp  atomic.Bool           // latched by Ready
+	stop      chan struct{}         // closed by Close to stop watchLeadership
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
@@ -68,7 +73,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	s := &Store{
-		id: cfg.NodeID, timeout: cfg.ApplyTimeout, machine: state.New(), stop: make(chan struct{}),
+		id: cfg.NodeID, dataDir: cfg.DataDir, timeout: cfg.ApplyTimeout, machine: state.New(), stop: make(chan struct{}),
 		logger: cfg.Logger.With("component", "store", "node", cfg.NodeID),
 	}
 	hlog := newHCLog(cfg.Logger.With("component", "raft", "node", cfg.NodeID))
@@ -113,6 +118,9 @@ func (s *Store) openRaft(ctx context.Context, cfg Config, hlog hclog.Logger) (er
 	existing, err := raft.HasExistingState(s.bolt, s.bolt, snaps)
 	if err != nil {
 		return fmt.Errorf("check for existing state: %w", err)
+	}
+	if s.openIndex, err = s.bolt.LastIndex(); err != nil {
+		return fmt.Errorf("read the last log index: %w", err)
 	}
 	if s.raft, err = raft.NewRaft(raftConfig(cfg, hlog), (*fsm)(s), s.bolt, s.bolt, snaps, trans); err != nil {
 		return fmt.Errorf("start raft: %w", err)
@@ -164,6 +172,15 @@ func raftConfig(cfg Config, hlog hclog.Logger) *raft.Config {
 	// queue while the previous batch is written.
 	rc.BatchApplyCh = true
 	rc.MaxAppendEntries = maxAppendEntries
+	for _, t := range []struct {
+		to  *time.Duration
+		val time.Duration
+	}{{&rc.HeartbeatTimeout, cfg.HeartbeatTimeout}, {&rc.ElectionTimeout, cfg.ElectionTimeout},
+		{&rc.LeaderLeaseTimeout, cfg.LeaderLeaseTimeout}, {&rc.CommitTimeout, cfg.CommitTimeout}} {
+		if t.val > 0 {
+			*t.to = t.val
+		}
+	}
 	if cfg.tune != nil {
 		cfg.tune(rc)
 	}

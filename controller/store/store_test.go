@@ -265,6 +265,9 @@ func TestOpenErrors(t *testing.T) {
 		{"no address", Config{NodeID: "n1", DataDir: t.TempDir()}, "RaftAddr is required"},
 		{"unadvertisable address", Config{NodeID: "n1", DataDir: t.TempDir(), RaftAddr: "0.0.0.0:0"}, "not advertisable"},
 		{"data dir in use", testConfig("n2", busy, false), "in use"},
+		{"negative timeout", Config{NodeID: "n1", DataDir: t.TempDir(), RaftAddr: "127.0.0.1:0", CommitTimeout: -1}, "CommitTimeout must not be negative"},
+		{"lease past heartbeat", Config{NodeID: "n1", DataDir: t.TempDir(), RaftAddr: "127.0.0.1:0",
+			HeartbeatTimeout: time.Second, LeaderLeaseTimeout: 2 * time.Second}, "must not exceed HeartbeatTimeout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
