@@ -35,7 +35,10 @@ type Config struct {
 	// error wrapping sim.ErrUnknown.
 	Overload, Silence []string
 	SummaryEvery      time.Duration // how often Run prints the live summary; Start ignores it
-	Logger            *slog.Logger  // nil: discard
+	// Workloads are placed by Run once the controller has measured every
+	// rack (see Demo.PlaceWorkloads); Start ignores them. Nil places none.
+	Workloads []api.PlacementRequest
+	Logger    *slog.Logger // nil: discard
 }
 
 // Demo is a running simulator, controller and agent.
@@ -51,19 +54,25 @@ type Demo struct {
 	// /metrics so that the demo has one scrape target.
 	agentReg *prometheus.Registry
 	apiURL   string
+	interval time.Duration // the agent's poll interval
+	silenced int           // devices the scenario silenced
+	log      *slog.Logger
 	wg       sync.WaitGroup
 	errs     chan error // what goRun's functions fail with; Run reports the first
 }
 
 // Start starts the simulator, the controller (with the site applied) and an
 // agent polling every simulated device, then applies the scenario; all run
-// until Close or until ctx is done.
+// until Close or until ctx is done. The simulator follows the controller's
+// placements, polled every agent interval: a placed workload adds its power
+// to its racks' draw.
 func Start(ctx context.Context, c Config) (_ *Demo, err error) {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	d := &Demo{site: c.Site, cancel: cancel, errs: make(chan error, 3), agentReg: prometheus.NewRegistry()}
+	d := &Demo{site: c.Site, cancel: cancel, errs: make(chan error, 4), agentReg: prometheus.NewRegistry(),
+		interval: c.Interval, silenced: len(c.Silence), log: c.Logger.With("component", "demo")}
 	defer func() {
 		if err != nil {
 			d.Close()
@@ -94,6 +103,10 @@ func Start(ctx context.Context, c Config) (_ *Demo, err error) {
 		return nil, err
 	}
 	d.goRun(func() error { return d.agent.Run(ctx) })
+	d.goRun(func() error {
+		followPlacements(ctx, d.client, d.sim, c.Interval, c.Logger)
+		return nil
+	})
 	if err := d.scenario(c.Overload, c.Silence); err != nil {
 		return nil, err
 	}
@@ -107,7 +120,8 @@ func (d *Demo) startController(ctx context.Context, c Config) error {
 		return fmt.Errorf("--http-addr %s: %w (is another dcplane running? pick another with --http-addr)", c.HTTPAddr, err)
 	}
 	d.node, err = controller.Open(ctx, controller.Config{NodeID: "demo", DataDir: filepath.Join(c.Dir, "raft"), RaftAddr: "127.0.0.1:0",
-		Bootstrap: true, StaleAfter: 3 * c.Interval, Logger: c.Logger, Gatherer: d.agentReg})
+		Bootstrap: true, StaleAfter: 3 * c.Interval, Logger: c.Logger, Gatherer: d.agentReg,
+		AccountEvery: c.Interval}) // peaks as fresh as the telemetry: PlaceWorkloads waits one of these
 	if err != nil {
 		ln.Close()
 		return err
@@ -128,7 +142,7 @@ func (d *Demo) startController(ctx context.Context, c Config) error {
 
 // goRun runs fn until it returns; Close waits for it. Its failure, other
 // than being cancelled, goes to d.errs (buffered for every caller of goRun:
-// the controller's server and the agent).
+// the controller's server, the agent and the placement follower).
 func (d *Demo) goRun(fn func() error) {
 	d.wg.Add(1)
 	go func() {

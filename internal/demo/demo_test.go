@@ -136,8 +136,9 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// TestRun runs the demo until a summary line shows every rack known, stops
-// it as Ctrl-C does, and checks what it printed.
+// TestRun runs the demo with a workload to place until a summary line
+// shows every rack known and the workload placed, stops it as Ctrl-C does,
+// and checks what it printed.
 func TestRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
@@ -147,11 +148,13 @@ func TestRun(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(runCtx, Config{Site: inventory.Reference(2), HTTPAddr: "127.0.0.1:0", Interval: 500 * time.Millisecond,
-			Level: 0.5, SummaryEvery: 100 * time.Millisecond}, &out)
+			Level: 0.5, SummaryEvery: 100 * time.Millisecond, Workloads: []api.PlacementRequest{
+				{Name: "w", Replicas: 2, CPUMillicores: 1000, MemoryMiB: 1024, Watts: 1000}}}, &out)
 	}()
 	waitFor(ctx, t, "summarising 2 racks ok", func() error {
-		if !strings.Contains(out.String(), "racks: 2 ok, 0 warn, 0 over, 0 stale") {
-			return errors.New("no such summary yet")
+		if !strings.Contains(out.String(), "placed 0.002 + reserved 0.000 MW (6.7 %)  racks: 2 ok, 0 warn, 0 over, 0 stale") {
+			got := out.String()
+			return errors.New("no such summary yet; the output ends " + got[max(0, len(got)-300):])
 		}
 		return nil
 	})
@@ -165,7 +168,8 @@ func TestRun(t *testing.T) {
 		t.Fatal("Run did not return once stopped")
 	}
 	got := out.String()
-	for _, want := range []string{"dcplane demo: site city-dpc, ", "2 racks", "  API        http://127.0.0.1:", "Ctrl-C stops it.\n"} {
+	for _, want := range []string{"dcplane demo: site city-dpc, ", "2 racks", "  API        http://127.0.0.1:", "go run ./cmd/dcplane placement ls\n",
+		"Ctrl-C stops it.\n", "\nplacing 1 workloads once every rack is measured…\nplaced 1 of 1 workloads: 2 replicas, 2.0 kW declared"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("got output %q, want it to contain %q", got, want)
 		}

@@ -7,10 +7,10 @@ import (
 	"time"
 )
 
-// Run starts the demo, writes to out where it listens and then a line of
-// live figures every c.SummaryEvery, until ctx is done (nil: the user
-// stopped it) or a part of the demo fails (its error). It stops everything
-// before it returns.
+// Run starts the demo, writes to out where it listens, places c.Workloads
+// (saying what did not fit) and then writes a line of live figures every
+// c.SummaryEvery, until ctx is done (nil: the user stopped it) or a part of
+// the demo fails (its error). It stops everything before it returns.
 func Run(ctx context.Context, c Config, out io.Writer) error {
 	d, err := Start(ctx, c)
 	if err != nil {
@@ -18,6 +18,15 @@ func Run(ctx context.Context, c Config, out io.Writer) error {
 	}
 	defer d.Close()
 	d.banner(out)
+	if len(c.Workloads) > 0 {
+		if _, err := d.PlaceWorkloads(ctx, c.Workloads, out); err != nil {
+			if ctx.Err() != nil {
+				fmt.Fprintln(out, "stopping")
+				return nil
+			}
+			return err
+		}
+	}
 	return d.summaries(ctx, out, c.SummaryEvery)
 }
 
@@ -30,6 +39,7 @@ func (d *Demo) banner(w io.Writer) {
   try        export DCPLANE_CONTROLLER=%s
              go run ./cmd/dcplane rack ls | head
              go run ./cmd/dcplane power
+             go run ./cmd/dcplane placement ls
 Ctrl-C stops it.
 
 `, d.site.Name, c.Halls, c.Rows, c.Racks, c.BudgetWatts/1e6, c.PDUs, c.CoolingUnits, d.sim.Devices(),
@@ -60,16 +70,24 @@ func (d *Demo) summary(ctx context.Context) string {
 		return "summary: " + err.Error()
 	}
 	count := map[string]int{}
+	var placed, reserved float64 // declared
 	for _, k := range rep.Racks {
 		count[k.Status]++
+		placed += k.PlacedWatts
+		reserved += k.ReservedWatts
 	}
 	s := rep.Site
 	draw := fmt.Sprintf("%.3f MW", s.DrawWatts/1e6)
 	if !s.Complete {
 		draw = "≥ " + draw // stale racks are not counted
 	}
-	line := fmt.Sprintf("%s  draw %s of %.3f MW budget  racks: %d ok, %d warn, %d over, %d stale",
-		rep.At.Format("15:04:05"), draw, s.BudgetWatts/1e6, count["ok"], count["warn"], count["over"], count["stale"])
+	share := ""
+	if s.BudgetWatts > 0 {
+		share = fmt.Sprintf(" (%.1f %%)", 100*(placed+reserved)/s.BudgetWatts)
+	}
+	line := fmt.Sprintf("%s  draw %s of %.3f MW budget  placed %.3f + reserved %.3f MW%s  racks: %d ok, %d warn, %d over, %d stale",
+		rep.At.Format("15:04:05"), draw, s.BudgetWatts/1e6, placed/1e6, reserved/1e6, share,
+		count["ok"], count["warn"], count["over"], count["stale"])
 	// A batch or two is normal: the one being pushed. More is a backlog.
 	if n := d.agent.Buffered(); n > 2 {
 		line += fmt.Sprintf("  agent backlog: %d batches", n)

@@ -6,7 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
+	"github.com/dcplane/dcplane/api"
 	"github.com/dcplane/dcplane/internal/inventory"
 	"github.com/dcplane/dcplane/sim"
 )
@@ -17,13 +19,29 @@ type SimConfig struct {
 	InventoryOut  string          // where to write Site with the simulator's addresses; required
 	CommunityFile string          // the SNMP community, read by Community (created if missing); required
 	Level         float64         // mean rack load, a share of the rack budget
-	Logger        *slog.Logger    // nil: discard
+	// Controller is the base URL of a controller's API whose placements
+	// the simulated racks follow, polled every FollowEvery (5 s if 0);
+	// "" follows none.
+	Controller  string
+	FollowEvery time.Duration
+	Logger      *slog.Logger // nil: discard
 }
 
 // RunSim serves every device of c.Site as an SNMP agent on its own loopback
 // UDP port, writes the site with their addresses to c.InventoryOut (whole or
-// not at all), says so on out, and serves until ctx is done.
+// not at all), says so on out, and serves until ctx is done, following the
+// placements of c.Controller if given.
 func RunSim(ctx context.Context, c SimConfig, out io.Writer) error {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	var client *api.Client
+	if c.Controller != "" {
+		var err error
+		if client, err = api.NewClient(c.Controller, nil); err != nil {
+			return err
+		}
+	}
 	community, err := Community(c.CommunityFile)
 	if err != nil {
 		return err
@@ -46,6 +64,13 @@ func RunSim(ctx context.Context, c SimConfig, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "simulating %d devices; inventory with their addresses in %s\n", s.Devices(), c.InventoryOut)
+	if client != nil {
+		if c.FollowEvery <= 0 {
+			c.FollowEvery = 5 * time.Second
+		}
+		fmt.Fprintf(out, "following the placements of %s every %v\n", client.URL(), c.FollowEvery)
+		followPlacements(ctx, client, s, c.FollowEvery, c.Logger) // until ctx is done
+	}
 	<-ctx.Done()
 	return nil
 }

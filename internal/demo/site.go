@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"os"
 
 	"github.com/dcplane/dcplane/agent"
+	"github.com/dcplane/dcplane/api"
 	"github.com/dcplane/dcplane/collectors/snmp"
 	"github.com/dcplane/dcplane/deploy"
 	"github.com/dcplane/dcplane/internal/inventory"
@@ -25,6 +27,12 @@ func Site(n int) (*inventory.Site, error) {
 		return inventory.Parse(deploy.ReferenceSiteName, deploy.ReferenceSite)
 	}
 	return inventory.Reference(n), nil
+}
+
+// CityWorkloads returns the bundled workloads the demo places: the city's
+// information systems (deploy/workloads/city.yaml).
+func CityWorkloads() ([]api.PlacementRequest, error) {
+	return api.DecodeWorkloads(deploy.CityWorkloadsName, bytes.NewReader(deploy.CityWorkloads))
 }
 
 // Community reads the SNMP community kept in the file at path, first
