@@ -21,6 +21,7 @@ type demoOptions struct {
 	overload []string
 	silence  []string
 	every    time.Duration
+	noWork   bool
 }
 
 func newDemoCmd(g *globalOptions) *cobra.Command {
@@ -31,7 +32,10 @@ func newDemoCmd(g *globalOptions) *cobra.Command {
 		Long: `Run the reference site on this machine: every PDU and in-row cooling unit is
 a real SNMP agent on its own loopback UDP port, an agent polls them all, and
 a single-node controller on a temporary data directory accounts for the
-power. Nothing else needs to be installed. Stop it with Ctrl-C.`,
+power. Once every rack is measured, the city's workloads
+(deploy/workloads/city.yaml) are placed through the API, what does not fit
+said with its reason; the simulated racks then draw what is placed on them.
+Nothing else needs to be installed. Stop it with Ctrl-C.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
@@ -43,6 +47,7 @@ power. Nothing else needs to be installed. Stop it with Ctrl-C.`,
 	f.StringSliceVar(&o.overload, "overload", nil, "racks to push over budget (scenario)")
 	f.StringSliceVar(&o.silence, "silence", nil, "devices that stop answering (scenario)")
 	f.DurationVar(&o.every, "summary-every", 5*time.Second, "how often to print the live summary")
+	f.BoolVar(&o.noWork, "no-workloads", false, "do not place the city's workloads on start")
 	return cmd
 }
 
@@ -60,8 +65,14 @@ func (o *demoOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	err = demo.Run(cmd.Context(), demo.Config{Site: site, HTTPAddr: o.httpAddr, Interval: o.interval, Level: o.level,
-		Overload: o.overload, Silence: o.silence, SummaryEvery: o.every, Logger: log}, cmd.OutOrStdout())
+	c := demo.Config{Site: site, HTTPAddr: o.httpAddr, Interval: o.interval, Level: o.level,
+		Overload: o.overload, Silence: o.silence, SummaryEvery: o.every, Logger: log}
+	if !o.noWork {
+		if c.Workloads, err = demo.CityWorkloads(); err != nil {
+			return err
+		}
+	}
+	err = demo.Run(cmd.Context(), c, cmd.OutOrStdout())
 	if errors.Is(err, sim.ErrUnknown) { // --overload or --silence names what the site lacks
 		return usageError{err}
 	}

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"os"
+	"time"
+
 	"github.com/spf13/cobra"
 
 	"github.com/dcplane/dcplane/internal/demo"
@@ -14,6 +17,7 @@ type simOptions struct {
 	inventoryOut  string
 	communityFile string
 	level         float64
+	followEvery   time.Duration
 }
 
 func newSimCmd(g *globalOptions) *cobra.Command {
@@ -25,7 +29,12 @@ func newSimCmd(g *globalOptions) *cobra.Command {
 loopback UDP port, and write the inventory with the simulator's addresses to
 --inventory-out, ready for 'dcplane agent --inventory'. The SNMP community is
 read from --community-file; a missing file is created with a random one
-(mode 0600).`,
+(mode 0600).
+
+Given --controller (or DCPLANE_CONTROLLER), the simulated racks follow that
+controller's placements, listed every --follow-every: a placed workload's
+replicas add their declared watts, shaped by the workload's daily profile,
+to their racks' draw, and a removed one takes them away.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
@@ -35,6 +44,7 @@ read from --community-file; a missing file is created with a random one
 	f.StringVar(&o.inventoryOut, "inventory-out", "", "where to write the inventory with the simulator's addresses (required)")
 	f.StringVar(&o.communityFile, "community-file", "", "file holding the SNMP community (required; created if missing)")
 	f.Float64Var(&o.level, "level", 0.6, "mean rack load, a share of the rack budget")
+	f.DurationVar(&o.followEvery, "follow-every", 5*time.Second, "how often to list the placements of --controller, when given")
 	_ = cmd.MarkFlagRequired("inventory-out")
 	_ = cmd.MarkFlagRequired("community-file")
 	return cmd
@@ -49,8 +59,14 @@ func (o *simOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	return demo.RunSim(cmd.Context(), demo.SimConfig{Site: site, InventoryOut: o.inventoryOut, CommunityFile: o.communityFile,
-		Level: o.level, Logger: log}, cmd.OutOrStdout())
+	c := demo.SimConfig{Site: site, InventoryOut: o.inventoryOut, CommunityFile: o.communityFile,
+		Level: o.level, FollowEvery: o.followEvery, Logger: log}
+	// The global --controller has a default for the commands that need
+	// one; the simulator follows a controller only when told which.
+	if cmd.Flags().Changed("controller") || os.Getenv("DCPLANE_CONTROLLER") != "" {
+		c.Controller = o.controller
+	}
+	return demo.RunSim(cmd.Context(), c, cmd.OutOrStdout())
 }
 
 func (o *simOptions) site() (*inventory.Site, error) {
