@@ -65,17 +65,17 @@ type RuleInfo struct {
 }
 
 var ruleInfo = map[Rule]RuleInfo{
-	RackPowerWarning: {Severity: Warning, Runbook: "See what grew (dcplane rack show RACK); move or cap workloads before the rack reaches its budget: new placements will not fit."},
-	RackPowerCritical: {Severity: Critical, Runbook: "The rack is near its budget: stop placing on it (dcplane rack show RACK) and move the largest movable workload."},
-	RackOverBudget: {Severity: Critical, Runbook: "The rack draws more than its budget: shed or move load now, and find out what was placed or started outside dcplane."},
-	RedundancyLost: {Severity: Critical, Runbook: "The rack no longer fits on one feed: a feed failure would trip the PDU left. Shed load (dcplane whatif feed-off FEED) before any feed maintenance."},
-	PhaseCurrentHigh: {Severity: Critical, Runbook: "The phase is at its breaker's continuous rating: move servers to a lighter phase or another rack before the breaker trips."},
-	PhaseImbalance: {Severity: Warning, Runbook: "Rebalance the PDU's outlets across phases at the next maintenance window; the heaviest phase limits the rack."},
-	CoolingNPlus1Lost: {Severity: Warning, Runbook: "The row's IT load no longer fits without its largest cooling unit: check unit states (dcplane whatif cooling-off UNIT), defer placements in the row."},
-	InletTemperatureHigh: {Severity: Warning, Runbook: "Inlet above ASHRAE's recommended 27 °C: check the row's cooling units, blanking panels and containment doors."},
-	CapacityForecast: {Severity: Warning, Runbook: "At its trend the object reaches its budget within the horizon: plan capacity (new racks, budget changes) or move growth elsewhere."},
-	TelemetryStale: {Severity: Warning, Runbook: "No fresh readings: check the device's network and SNMP credentials and its agent; alerts that need its readings are held meanwhile."},
-	AgentDown: {Severity: Critical, Runbook: "The agent stopped pushing: its devices go stale. Check the agent's host and service (systemctl status dcplane-agent)."},
+	RackPowerWarning:      {Severity: Warning, Runbook: "See what grew (dcplane rack show RACK); move or cap workloads before the rack reaches its budget: new placements will not fit."},
+	RackPowerCritical:     {Severity: Critical, Runbook: "The rack is near its budget: stop placing on it (dcplane rack show RACK) and move the largest movable workload."},
+	RackOverBudget:        {Severity: Critical, Runbook: "The rack draws more than its budget: shed or move load now, and find out what was placed or started outside dcplane."},
+	RedundancyLost:        {Severity: Critical, Runbook: "The rack no longer fits on one feed: a feed failure would trip the PDU left. Shed load (dcplane whatif feed-off FEED) before any feed maintenance."},
+	PhaseCurrentHigh:      {Severity: Critical, Runbook: "The phase is at its breaker's continuous rating: move servers to a lighter phase or another rack before the breaker trips."},
+	PhaseImbalance:        {Severity: Warning, Runbook: "Rebalance the PDU's outlets across phases at the next maintenance window; the heaviest phase limits the rack."},
+	CoolingNPlus1Lost:     {Severity: Warning, Runbook: "The row's IT load no longer fits without its largest cooling unit: check unit states (dcplane whatif cooling-off UNIT), defer placements in the row."},
+	InletTemperatureHigh:  {Severity: Warning, Runbook: "Inlet above ASHRAE's recommended 27 °C: check the row's cooling units, blanking panels and containment doors."},
+	CapacityForecast:      {Severity: Warning, Runbook: "At its trend the object reaches its budget within the horizon: plan capacity (new racks, budget changes) or move growth elsewhere."},
+	TelemetryStale:        {Severity: Warning, Runbook: "No fresh readings: check the device's network and SNMP credentials and its agent; alerts that need its readings are held meanwhile."},
+	AgentDown:             {Severity: Critical, Runbook: "The agent stopped pushing: its devices go stale. Check the agent's host, its dcplane agent process and its path to the controllers."},
 	DeclaredPowerExceeded: {Severity: Warning, Runbook: "The rack draws well above what its placements declare: correct the declared power of its workloads, or find the load no placement accounts for."},
 }
 
