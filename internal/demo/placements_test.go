@@ -125,6 +125,12 @@ func TestPlaceWorkloads(t *testing.T) {
 		t.Fatalf("PlaceWorkloads: got %v, want nil", err)
 	}
 	checkPlaced(t, got, len(ws), out.String())
+	for _, r := range got.Refused {
+		// Placing waited until the leader had every rack's peak.
+		if strings.Contains(r.Reason, "would draw") && !strings.Contains(r.Reason, "max(peak ") {
+			t.Errorf("%s: got reason %q, want the rack's measured peak weighed", r.Name, r.Reason)
+		}
+	}
 	list, err := d.Client().Placements(ctx, "")
 	if err != nil || len(list.Placements) != got.Workloads {
 		t.Fatalf("got %d placements (%v), want the %d placed", len(list.Placements), err, got.Workloads)
