@@ -3,6 +3,7 @@ module github.com/dcplane/dcplane
 go 1.26.8
 
 require (
+	github.com/armon/go-metrics v0.4.1
 	github.com/fxamacker/cbor/v2 v2.9.0
 	github.com/getkin/kin-openapi v0.133.0
 	github.com/gosnmp/gosnmp v1.47.0
@@ -18,7 +19,6 @@ require (
 )
 
 require (
-	github.com/armon/go-metrics v0.4.1 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/boltdb/bolt v1.3.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect

@@ -9,42 +9,66 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/dcplane/dcplane/controller/power"
 	"github.com/dcplane/dcplane/controller/whatif"
+	"github.com/dcplane/dcplane/internal/inventory"
 )
 
 // ErrUnreachable is returned when no answer came from the controller at
 // all: nothing listens there, the network is down, or the call timed out.
 var ErrUnreachable = errors.New("api: cannot reach the controller")
 
-// Client talks to a controller's API.
+// Client talks to a controller cluster's API. It sends each request to one
+// controller and moves on to the next of its list when that one does not
+// answer, or to the leader a not-leader answer names; it sticks to the one
+// that answered.
 type Client struct {
-	base *url.URL
-	http *http.Client
+	bases []*url.URL
+	cur   atomic.Int32 // index in bases of the controller in use
+	http  *http.Client
 }
 
-// NewClient returns a client of the controller at baseURL (http://host:port).
-// A nil httpClient means one with a 30 s timeout.
-func NewClient(baseURL string, httpClient *http.Client) (*Client, error) {
-	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
+// NewClient returns a client of the controllers at baseURLs, a
+// comma-separated list of http://host:port. A nil httpClient means one with
+// a 30 s timeout.
+func NewClient(baseURLs string, httpClient *http.Client) (*Client, error) {
+	c := &Client{http: httpClient}
+	for _, b := range strings.Split(baseURLs, ",") {
+		u, err := parseBase(b)
+		if err != nil {
+			return nil, err
+		}
+		c.bases = append(c.bases, u)
+	}
+	if c.http == nil {
+		c.http = &http.Client{Timeout: 30 * time.Second}
+	}
+	return c, nil
+}
+
+func parseBase(s string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimRight(strings.TrimSpace(s), "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("api: controller URL %q: want http://host:port", baseURL)
+		return nil, fmt.Errorf("api: controller URL %q: want http://host:port", s)
 	}
-	if httpClient == nil {
-		httpClient = &http.Client{Timeout: 30 * time.Second}
-	}
-	return &Client{base: u, http: httpClient}, nil
+	return u, nil
 }
 
-// URL is the controller's base URL, any password in it redacted.
-func (c *Client) URL() string { return c.base.Redacted() }
+// URL is the base URL of the controller in use, any password in it
+// redacted.
+func (c *Client) URL() string { return c.base().Redacted() }
+
+func (c *Client) base() *url.URL { return c.bases[int(c.cur.Load())%len(c.bases)] }
 
 // RackFilter narrows GET /v1/racks; empty fields match everything.
 type RackFilter struct{ Hall, Row, Status string }
@@ -104,9 +128,80 @@ func EncodeBatch(b *Batch) ([]byte, error) {
 }
 
 // do sends a request and decodes a JSON answer into out, or returns the
-// answer's *Problem.
+// answer's *Problem. It tries the controller in use, then the leader a
+// not-leader answer names, then the other controllers of the list in turn:
+// on no answer (only for a request that is safe to send twice, or one that
+// never left: the connection was refused), and on a 503 that says this node
+// cannot serve it (not the leader, catching up, halted). When every
+// controller said so, it waits a second (an election, a restart) and tries
+// them once more.
 func (c *Client) do(ctx context.Context, method, path, ctype string, body []byte, out any, headers ...string) error {
-	u := c.base.String() + path
+	again := method != http.MethodPost || slices.Contains(headers, "Idempotency-Key") || path == "/v1/telemetry"
+	var err error
+	for round := 0; round < 2; round++ {
+		var busy bool
+		if busy, err = c.round(ctx, again, method, path, ctype, body, out, headers); err == nil || !busy {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Second):
+		}
+	}
+	return err
+}
+
+// round tries each controller once (and a named leader once more), as do
+// says. busy reports that the last error was a 503 that may pass.
+func (c *Client) round(ctx context.Context, again bool, method, path, ctype string, body []byte, out any, headers []string) (busy bool, err error) {
+	n, start := len(c.bases), int(c.cur.Load())
+	var leader *url.URL
+	for tried, hops := 0, 0; tried < n || leader != nil; {
+		u, idx := leader, -1
+		if u == nil {
+			idx = (start + tried) % n
+			u, tried = c.bases[idx], tried+1
+		} else {
+			leader, hops = nil, hops+1
+			idx = slices.IndexFunc(c.bases, func(b *url.URL) bool { return b.String() == u.String() })
+		}
+		if err = c.send(ctx, u, method, path, ctype, body, out, headers); err == nil {
+			if idx >= 0 {
+				c.cur.Store(int32(idx))
+			}
+			return false, nil
+		}
+		if ctx.Err() != nil {
+			return false, err
+		}
+		var p *Problem
+		switch {
+		case errors.As(err, &p) && p.Status == http.StatusServiceUnavailable &&
+			(p.Type == ProblemNotLeader || p.Type == ProblemCatchingUp || p.Type == ProblemHalted):
+			busy = true
+			if lu, e := parseBase(p.Leader); p.Leader != "" && e == nil && hops == 0 && lu.String() != u.String() {
+				leader = lu
+			}
+		case errors.Is(err, ErrUnreachable) && (again || refused(err)):
+			busy = false
+		default:
+			return false, err
+		}
+	}
+	return busy, err
+}
+
+// refused says whether a request failed before it was sent: the connection
+// was not made.
+func refused(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// send sends one request to the controller at base.
+func (c *Client) send(ctx context.Context, base *url.URL, method, path, ctype string, body []byte, out any, headers []string) error {
+	u := base.String() + path
 	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("api: %s %s: %w", method, path, err)
@@ -124,7 +219,7 @@ func (c *Client) do(ctx context.Context, method, path, ctype string, body []byte
 		if errors.As(err, &ue) && ctx.Err() == nil {
 			err = ue.Err // the cause, without the URL repeated
 		}
-		return fmt.Errorf("%w at %s: %w", ErrUnreachable, c.base.Redacted(), err)
+		return fmt.Errorf("%w at %s: %w", ErrUnreachable, base.Redacted(), err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
@@ -135,6 +230,10 @@ func (c *Client) do(ctx context.Context, method, path, ctype string, body []byte
 		return problemOf(resp, data)
 	}
 	if out == nil {
+		return nil
+	}
+	if raw, ok := out.(*[]byte); ok {
+		*raw = data
 		return nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
@@ -237,4 +336,50 @@ func (c *Client) WhatIfFeedOff(ctx context.Context, feed, hall string) (*whatif.
 func (c *Client) WhatIfCoolingOff(ctx context.Context, unit string) (*whatif.Report, error) {
 	var out whatif.Report
 	return &out, c.do(ctx, http.MethodGet, "/v1/whatif/cooling-off?"+url.Values{"unit": {unit}}.Encode(), "", nil, &out)
+}
+
+// Cluster returns what the controller in use knows of the cluster. It is
+// answered by that controller itself, even while it catches up.
+func (c *Client) Cluster(ctx context.Context) (*ClusterStatus, error) {
+	var out ClusterStatus
+	return &out, c.do(ctx, http.MethodGet, "/v1/cluster", "", nil, &out)
+}
+
+// Join adds a node to the cluster; joining again is harmless.
+func (c *Client) Join(ctx context.Context, req JoinRequest) error {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return fmt.Errorf("api: encode join request: %w", err)
+	}
+	return c.do(ctx, http.MethodPost, "/v1/cluster/join", MediaJSON, body, nil, "Idempotency-Key", "join-"+req.ID)
+}
+
+// RemoveNode takes a node out of the cluster.
+func (c *Client) RemoveNode(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/cluster/members/"+url.PathEscape(id), "", nil, nil)
+}
+
+// TransferLeadership asks the leader to hand over to another voter.
+func (c *Client) TransferLeadership(ctx context.Context) error {
+	return c.do(ctx, http.MethodPost, "/v1/cluster/transfer-leadership", "", nil, nil)
+}
+
+// Snapshot returns a backup of the whole replicated state.
+func (c *Client) Snapshot(ctx context.Context) ([]byte, error) {
+	var out []byte
+	return out, c.do(ctx, http.MethodGet, "/v1/cluster/snapshot", "", nil, &out)
+}
+
+// RestoreSnapshot replaces the state on every node with a backup's.
+func (c *Client) RestoreSnapshot(ctx context.Context, snap []byte) error {
+	return c.do(ctx, http.MethodPut, "/v1/cluster/snapshot", MediaJSON, snap, nil)
+}
+
+// CloseIdleConnections closes the client's idle connections.
+func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
+
+// Site returns the replicated inventory, as the controller in use has it.
+func (c *Client) Site(ctx context.Context) (*inventory.Site, error) {
+	var out inventory.Site
+	return &out, c.do(ctx, http.MethodGet, "/v1/inventory", "", nil, &out)
 }

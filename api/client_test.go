@@ -39,13 +39,15 @@ func TestNewClientURL(t *testing.T) {
 // problem, and ErrUnreachable when nothing answers.
 func TestClientProblems(t *testing.T) {
 	t.Run("problem", func(t *testing.T) {
-		fc := &fakeController{report: func() (*power.Report, error) { return nil, &api.NotLeaderError{LeaderAPI: "http://10.0.0.2:8080"} }}
+		var leader string
+		fc := &fakeController{report: func() (*power.Report, error) { return nil, &api.NotLeaderError{LeaderAPI: leader} }}
 		ts := httptest.NewServer(api.NewServer(fc, nil, slog.New(slog.DiscardHandler)))
 		defer ts.Close()
+		leader = ts.URL // names itself: nowhere else to go
 		c, _ := api.NewClient(ts.URL, nil)
 		_, err := c.Racks(context.Background(), api.RackFilter{})
 		var p *api.Problem
-		if !errors.As(err, &p) || p.Status != 503 || p.Type != api.ProblemNotLeader || p.Leader != "http://10.0.0.2:8080" {
+		if !errors.As(err, &p) || p.Status != 503 || p.Type != api.ProblemNotLeader || p.Leader != leader {
 			t.Errorf("got %#v, want the server's not-leader problem with the leader's address", err)
 		}
 	})
@@ -75,4 +77,49 @@ func TestClientProblems(t *testing.T) {
 			t.Errorf("got %v, want ErrUnreachable", err)
 		}
 	})
+}
+
+// TestClientFailover gives the client a list of controllers: it skips one
+// that does not answer, follows a not-leader answer to the leader it names,
+// and keeps using the controller that answered.
+func TestClientFailover(t *testing.T) {
+	leader := httptest.NewServer(api.NewServer(&fakeController{report: func() (*power.Report, error) { return sampleReport(), nil },
+		ingest: func(b *api.Batch) (int, error) { return len(b.Polls), nil }},
+		nil, slog.New(slog.DiscardHandler)))
+	defer leader.Close()
+	follower := httptest.NewServer(api.NewServer(&fakeController{report: func() (*power.Report, error) {
+		return nil, &api.NotLeaderError{LeaderAPI: leader.URL}
+	}}, nil, slog.New(slog.DiscardHandler)))
+	defer follower.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + ln.Addr().String()
+	ln.Close()
+
+	c, err := api.NewClient(dead+","+follower.URL+","+leader.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{leader.URL, leader.URL} {
+		if _, err := c.Racks(context.Background(), api.RackFilter{}); err != nil {
+			t.Fatalf("Racks: got %v, want the leader's answer", err)
+		}
+		if c.URL() != want {
+			t.Errorf("controller in use: got %s, want %s", c.URL(), want)
+		}
+	}
+	// A POST without an idempotency key is not sent twice on a timeout,
+	// but a refused connection is tried elsewhere.
+	c, _ = api.NewClient(dead+","+leader.URL, nil)
+	if _, err := c.Push(context.Background(), &api.Batch{Agent: "a"}); err != nil {
+		t.Errorf("Push past a dead controller: got %v, want nil", err)
+	}
+	if c.URL() != leader.URL {
+		t.Errorf("controller in use: got %s, want %s", c.URL(), leader.URL)
+	}
+	if _, err := api.NewClient("http://a:1,b:2", nil); err == nil {
+		t.Errorf("NewClient with a bad URL in the list: got nil, want an error")
+	}
 }

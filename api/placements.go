@@ -45,13 +45,13 @@ type Placer interface {
 
 func (s *Server) routePlacements(p Placer) {
 	s.placer = p
-	s.mux.HandleFunc("POST /v1/placements", s.place)
-	s.mux.HandleFunc("GET /v1/placements", s.listPlacements)
-	s.mux.HandleFunc("GET /v1/placements/{id}", s.getPlacement)
-	s.mux.HandleFunc("DELETE /v1/placements/{id}", s.deletePlacement)
-	s.mux.HandleFunc("POST /v1/reservations", s.reserve)
-	s.mux.HandleFunc("POST /v1/reservations/{id}/confirm", s.confirm)
-	s.mux.HandleFunc("DELETE /v1/reservations/{id}", s.deletePlacement)
+	s.mux.HandleFunc("POST /v1/placements", s.leader(s.place))
+	s.mux.HandleFunc("GET /v1/placements", s.local(s.listPlacements))
+	s.mux.HandleFunc("GET /v1/placements/{id}", s.local(s.getPlacement))
+	s.mux.HandleFunc("DELETE /v1/placements/{id}", s.leader(s.deletePlacement))
+	s.mux.HandleFunc("POST /v1/reservations", s.leader(s.reserve))
+	s.mux.HandleFunc("POST /v1/reservations/{id}/confirm", s.leader(s.confirm))
+	s.mux.HandleFunc("DELETE /v1/reservations/{id}", s.leader(s.deletePlacement))
 }
 
 func (s *Server) place(w http.ResponseWriter, r *http.Request) {

@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/fxamacker/cbor/v2"
 
@@ -38,25 +39,33 @@ type Controller interface {
 
 // Server serves the v1 API over a Controller.
 type Server struct {
-	c       Controller
-	placer  Placer    // nil unless c implements it
-	whatif  WhatIffer // nil unless c implements it
-	log     *slog.Logger
-	metrics http.Handler
-	mux     *http.ServeMux
+	c      Controller
+	placer Placer    // nil unless c implements it
+	whatif WhatIffer // nil unless c implements it
+	router Router    // nil unless c implements it: a single node
+	// transport forwards requests to the leader.
+	transport *http.Transport
+	log       *slog.Logger
+	metrics   http.Handler
+	mux       *http.ServeMux
 }
 
 // NewServer returns the API handler. metrics, if not nil, is served at
 // /metrics.
 func NewServer(c Controller, metrics http.Handler, log *slog.Logger) *Server {
-	s := &Server{c: c, log: log.With("component", "api"), metrics: metrics, mux: http.NewServeMux()}
-	s.mux.HandleFunc("GET /v1/racks", s.racks)
-	s.mux.HandleFunc("GET /v1/racks/{id}", s.rack)
-	s.mux.HandleFunc("GET /v1/power", s.power)
-	s.mux.HandleFunc("GET /v1/inventory", s.getInventory)
-	s.mux.HandleFunc("PUT /v1/inventory", s.putInventory)
-	s.mux.HandleFunc("POST /v1/telemetry", s.telemetry)
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+	s := &Server{c: c, log: log.With("component", "api"), metrics: metrics, mux: http.NewServeMux(),
+		transport: forwardTransport()}
+	s.router, _ = c.(Router)
+	// Telemetry lives on the leader only: what reads it is forwarded there,
+	// like every write. Reads of the replicated state are served locally.
+	s.mux.HandleFunc("GET /v1/racks", s.leader(s.racks))
+	s.mux.HandleFunc("GET /v1/racks/{id}", s.leader(s.rack))
+	s.mux.HandleFunc("GET /v1/power", s.leader(s.power))
+	s.mux.HandleFunc("GET /v1/inventory", s.local(s.getInventory))
+	s.mux.HandleFunc("PUT /v1/inventory", s.leader(s.putInventory))
+	s.mux.HandleFunc("POST /v1/telemetry", s.leader(s.telemetry))
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.routeCluster(c)
 	if metrics != nil {
 		s.mux.Handle("GET /metrics", metrics)
 	}
@@ -73,7 +82,35 @@ func NewServer(c Controller, metrics http.Handler, log *slog.Logger) *Server {
 	return s
 }
 
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP serves the API; on a cluster node every answer names the node.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.router != nil {
+		w.Header().Set(HeaderNode, s.router.NodeID())
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// healthz says ok, or 503 with the reason while the node cannot serve its
+// state: catching up, or stopped applying the log.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	if s.router != nil {
+		if err := s.router.Ready(); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	_, _ = io.WriteString(w, "ok\n")
+}
+
+// forwardTransport is the HTTP transport of requests forwarded to the
+// leader: bounded dial and header waits, so that a dead leader costs a
+// client seconds, not minutes.
+func forwardTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.ResponseHeaderTimeout = time.Minute
+	t.MaxIdleConnsPerHost = 16
+	return t
+}
 
 func (s *Server) racks(w http.ResponseWriter, r *http.Request) {
 	rep, err := s.c.Report(r.Context())
@@ -235,7 +272,7 @@ func contains(list []string, s string) bool {
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var nl *NotLeaderError
 	var ve *inventory.ValidationError
-	if s.failPlacement(w, r, err) {
+	if s.unavailable(w, r, err) || s.failPlacement(w, r, err) {
 		return
 	}
 	switch {

@@ -104,7 +104,44 @@ const (
 	ProblemUnsupported = "urn:dcplane:problem:unsupported-media-type"
 	ProblemInternal    = "urn:dcplane:problem:internal"
 	ProblemInfeasible  = "urn:dcplane:problem:infeasible"
+	// ProblemCatchingUp: the node is replaying the log; retry after the
+	// Retry-After, or ask another node.
+	ProblemCatchingUp = "urn:dcplane:problem:catching-up"
+	// ProblemHalted: the node met a log entry it cannot apply and stopped.
+	ProblemHalted = "urn:dcplane:problem:halted"
 )
+
+// ClusterStatus answers GET /v1/cluster: what the answering node knows.
+type ClusterStatus struct {
+	Node         string          `json:"node"`
+	State        string          `json:"state"` // Leader, Follower, Candidate, Shutdown
+	Leader       string          `json:"leader,omitempty"`
+	LeaderAPI    string          `json:"leader_api,omitempty"`
+	Term         uint64          `json:"term"`
+	CommitIndex  uint64          `json:"commit_index"`
+	AppliedIndex uint64          `json:"applied_index"`
+	StateIndex   uint64          `json:"state_index"` // index of the state served
+	StateHash    string          `json:"state_hash"`  // SHA-256 of the state's snapshot
+	Ready        string          `json:"ready"`       // "ok", or why the node cannot serve its state
+	StaleSeconds *float64        `json:"stale_seconds,omitempty"`
+	Members      []ClusterMember `json:"members"`
+}
+
+// ClusterMember is one node of the cluster's configuration.
+type ClusterMember struct {
+	ID       string `json:"id"`
+	RaftAddr string `json:"raft_addr"`
+	API      string `json:"api,omitempty"`
+	Voter    bool   `json:"voter"`
+	Leader   bool   `json:"leader"`
+}
+
+// JoinRequest is POST /v1/cluster/join: add a node to the cluster.
+type JoinRequest struct {
+	ID       string `json:"id"`
+	RaftAddr string `json:"raft_addr"`
+	API      string `json:"api,omitempty"` // the node's API URL, for forwarding
+}
 
 // Errors a Controller returns for the server to map onto problems.
 var (

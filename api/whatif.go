@@ -18,8 +18,8 @@ type WhatIffer interface {
 
 func (s *Server) routeWhatIf(w WhatIffer) {
 	s.whatif = w
-	s.mux.HandleFunc("GET /v1/whatif/feed-off", s.whatIfFeedOff)
-	s.mux.HandleFunc("GET /v1/whatif/cooling-off", s.whatIfCoolingOff)
+	s.mux.HandleFunc("GET /v1/whatif/feed-off", s.leader(s.whatIfFeedOff))
+	s.mux.HandleFunc("GET /v1/whatif/cooling-off", s.leader(s.whatIfCoolingOff))
 }
 
 func (s *Server) whatIfFeedOff(w http.ResponseWriter, r *http.Request) {

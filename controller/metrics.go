@@ -25,6 +25,7 @@ type nodeMetrics struct {
 	rackStal *prometheus.Desc
 	pduDraw  *prometheus.Desc
 	levels   [3]levelDescs // row, hall, site
+	raft     raftDescs
 }
 
 // levelDescs are the metrics of one rollup level.
@@ -63,6 +64,7 @@ func newNodeMetrics(n *Node) *nodeMetrics {
 			newLevelDescs("hall", []string{"hall"}),
 			newLevelDescs("site", []string{"site"}),
 		},
+		raft: newRaftDescs(),
 	}
 }
 
@@ -78,6 +80,7 @@ func (m *nodeMetrics) Describe(ch chan<- *prometheus.Desc) {
 		ch <- l.budget
 		ch <- l.stale
 	}
+	m.raft.describe(ch)
 }
 
 func (m *nodeMetrics) Collect(ch chan<- prometheus.Metric) {
@@ -88,6 +91,7 @@ func (m *nodeMetrics) Collect(ch chan<- prometheus.Metric) {
 		leader = 1
 	}
 	gauge(ch, m.leader, leader)
+	m.raft.collect(ch, m.n)
 	_, series := m.n.tel.Stats()
 	gauge(ch, m.series, float64(series))
 	rep, err := m.n.Report(context.Background())

@@ -37,6 +37,18 @@ type Config struct {
 	Samples    int              // per telemetry series; 0 means telemetry.DefaultSamples
 	Now        func() time.Time // nil means time.Now
 	Logger     *slog.Logger
+	// APIURL is the URL at which the other nodes and the clients reach this
+	// node's API (http://host:port). The node records it in the log when it
+	// leads or joins, so that followers forward to it. Optional for a
+	// single node.
+	APIURL string
+	// Join is a comma-separated list of the API URLs of controllers of the
+	// cluster to join at start (any member: followers forward). Empty for
+	// the first node (Bootstrap) or a node whose data directory already
+	// holds the cluster.
+	Join string
+	// Raft's timeouts; zero keeps store's defaults.
+	HeartbeatTimeout, ElectionTimeout, LeaderLeaseTimeout, CommitTimeout time.Duration
 	// Gatherer, if set, is served on /metrics beside the node's own
 	// metrics: the demo puts its agent's there.
 	Gatherer prometheus.Gatherer
@@ -95,7 +107,8 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		cfg.PeakCommitEvery = DefaultPeakCommitEvery
 	}
 	st, err := store.Open(ctx, store.Config{NodeID: cfg.NodeID, DataDir: cfg.DataDir, RaftAddr: cfg.RaftAddr,
-		Bootstrap: cfg.Bootstrap, Logger: cfg.Logger})
+		Bootstrap: cfg.Bootstrap, Logger: cfg.Logger, HeartbeatTimeout: cfg.HeartbeatTimeout, ElectionTimeout: cfg.ElectionTimeout,
+		LeaderLeaseTimeout: cfg.LeaderLeaseTimeout, CommitTimeout: cfg.CommitTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("controller: %w", err)
 	}
@@ -104,6 +117,10 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		engine: placement.New(), peaks: history.New(cfg.PeakHorizon, 0)}
 	n.m = newNodeMetrics(n)
 	n.reg.MustRegister(n.m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := registerRaftMetrics(n.reg); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("controller: %w", err)
+	}
 	gatherers := prometheus.Gatherers{n.reg}
 	if cfg.Gatherer != nil {
 		gatherers = append(gatherers, cfg.Gatherer)
@@ -114,6 +131,10 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	n.done.Add(2)
 	go func() { defer n.done.Done(); n.watchLeadership(wctx) }()
 	go func() { defer n.done.Done(); n.placementLoop(wctx) }()
+	if cfg.Join != "" {
+		n.done.Add(1)
+		go func() { defer n.done.Done(); n.joinLoop(wctx) }()
+	}
 	return n, nil
 }
 
@@ -127,6 +148,9 @@ func (n *Node) watchLeadership(ctx context.Context) {
 		n.live.Store(nil)
 		n.dropShadow()
 		n.log.Info("leadership changed; telemetry window emptied", "leader", leader)
+		if leader {
+			n.advertise(ctx)
+		}
 	}
 }
 
@@ -160,6 +184,7 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 func (n *Node) Close() error {
 	n.stop()
 	n.done.Wait()
+	n.api.CloseIdleConnections()
 	return n.store.Close()
 }
 
@@ -240,18 +265,15 @@ func (n *Node) knownDevices() map[string]bool {
 	return ids
 }
 
-// leaderError turns the store's not-leader error into the API's.
+// leaderError turns the store's not-leader error into the API's, which
+// names the leader's API URL when known. Requests that only the leader
+// serves are forwarded to it before they reach the node: this answers those
+// that meet a change of leader on the way.
 func (n *Node) leaderError(err error) error {
 	if !errors.Is(err, store.ErrNotLeader) {
 		return err
 	}
-	id, addr := n.store.Leader()
-	if addr == "" {
-		return fmt.Errorf("%w, and no leader is known yet: retry shortly", api.ErrNotLeader)
-	}
-	// Raft knows the leader's Raft address, not its API's: say which node
-	// it is in prose until nodes share their API addresses.
-	return fmt.Errorf("%w: the leader is node %s (Raft address %s)", api.ErrNotLeader, id, addr)
+	return n.errNotLeader()
 }
 
 // errNoInventory is the API's answer while no inventory is loaded.

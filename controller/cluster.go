@@ -1,0 +1,217 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/dcplane/dcplane/api"
+	"github.com/dcplane/dcplane/controller/state"
+)
+
+// Timing of the node's own cluster chores.
+const (
+	// advertiseTimeout bounds a new leader's recording of its API URL.
+	advertiseTimeout = 10 * time.Second
+	// joinRetry is how long a node waits between two attempts to join.
+	joinRetry = time.Second
+)
+
+// Where each node's API is: nodes share their API URL through the Raft log
+// (state.SetNodeAPI), so that every node, even one that has just restarted,
+// learns the leader's from the log it replays. The leader records its own
+// when it takes over; a node that joins gives its URL in the join request
+// and the leader records it with the membership change. Raft's server
+// configuration has no room for such metadata, and a side channel (gossip,
+// a second port) would be one more thing to keep consistent.
+
+// NodeID names this node.
+func (n *Node) NodeID() string { return n.cfg.NodeID }
+
+// Leader says whether this node leads and, if not, the leader's API URL, or
+// "" while no leader is known or its URL not yet recorded.
+func (n *Node) Leader() (self bool, apiURL string) {
+	if n.store.IsLeader() {
+		return true, n.cfg.APIURL
+	}
+	id, _ := n.store.Leader()
+	if id == "" {
+		return false, ""
+	}
+	u, _ := n.store.State().NodeAPI(id)
+	return false, u
+}
+
+// Ready is nil once the node may serve its state (see store.Store.Ready).
+func (n *Node) Ready() error { return n.store.Ready() }
+
+// Freshness is the index of the state served and when the node last heard
+// from the leader.
+func (n *Node) Freshness() (uint64, time.Time) {
+	return n.store.State().Index(), n.store.LastContact()
+}
+
+// Consistent returns once the leader's state holds every write committed
+// before the call: a barrier through the log, which also proves that this
+// node still leads.
+func (n *Node) Consistent(ctx context.Context) error {
+	if err := n.store.Barrier(ctx); err != nil {
+		return n.leaderError(err)
+	}
+	return nil
+}
+
+// ClusterStatus describes this node and the members it knows. It answers
+// even while the node catches up or is halted: it is how one learns why.
+func (n *Node) ClusterStatus(ctx context.Context) (*api.ClusterStatus, error) {
+	st := n.store.Status()
+	v := n.store.State()
+	hash, err := v.Hash()
+	if err != nil {
+		return nil, err
+	}
+	leader, _ := n.store.Leader()
+	_, leaderAPI := n.Leader()
+	out := &api.ClusterStatus{Node: n.cfg.NodeID, State: st.State, Leader: leader, LeaderAPI: leaderAPI, Term: st.Term,
+		CommitIndex: st.CommitIndex, AppliedIndex: st.AppliedIndex, StateIndex: st.StateIndex, StateHash: hash, Ready: "ok",
+		Members: []api.ClusterMember{}}
+	if err := n.store.Ready(); err != nil {
+		out.Ready = err.Error()
+	}
+	if !st.LastContact.IsZero() {
+		s := max(time.Since(st.LastContact).Seconds(), 0)
+		out.StaleSeconds = &s
+	}
+	ms, err := n.store.Members(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("cluster status: %w", err)
+	}
+	for _, m := range ms {
+		u, _ := v.NodeAPI(m.ID)
+		out.Members = append(out.Members, api.ClusterMember{ID: m.ID, RaftAddr: m.Addr, API: u, Voter: m.Voter, Leader: m.Leader})
+	}
+	return out, nil
+}
+
+// JoinNode adds a node to the cluster as a voter and records its API URL.
+// Joining again is harmless, and updates the URL.
+func (n *Node) JoinNode(ctx context.Context, req api.JoinRequest) error {
+	if err := n.store.Join(ctx, req.ID, req.RaftAddr); err != nil {
+		return n.leaderError(err)
+	}
+	if req.API == "" {
+		return nil
+	}
+	return n.recordAPI(ctx, req.ID, req.API)
+}
+
+// RemoveNode takes a node out of the cluster and forgets its API URL.
+func (n *Node) RemoveNode(ctx context.Context, id string) error {
+	if err := n.store.Remove(ctx, id); err != nil {
+		return n.leaderError(err)
+	}
+	return n.recordAPI(ctx, id, "")
+}
+
+// TransferLeadership hands leadership to another voter.
+func (n *Node) TransferLeadership(ctx context.Context) error {
+	return n.leaderError(n.store.TransferLeadership(ctx))
+}
+
+// Backup writes the state as of every committed write and returns its index
+// and hash.
+func (n *Node) Backup(ctx context.Context, w io.Writer) (uint64, string, error) {
+	v, err := n.store.Backup(ctx, w)
+	if err != nil {
+		return 0, "", n.leaderError(err)
+	}
+	h, err := v.Hash()
+	return v.Index(), h, err
+}
+
+// Restore replaces the state on every node with a backup's. The leader's
+// working copy of the cluster and its telemetry-derived peaks stay: they
+// are rebuilt from the restored state at the next decision.
+func (n *Node) Restore(ctx context.Context, r io.Reader) error {
+	if err := n.store.Restore(ctx, r); err != nil {
+		return n.leaderError(err)
+	}
+	n.log.Warn("state restored from a backup", "index", n.store.State().Index())
+	return nil
+}
+
+// recordAPI commits a node's API URL ("" forgets it) unless the state holds
+// it already.
+func (n *Node) recordAPI(ctx context.Context, id, url string) error {
+	if cur, ok := n.store.State().NodeAPI(id); cur == url && (ok || url == "") {
+		return nil
+	}
+	if _, err := n.store.Apply(ctx, state.SetNodeAPI{Node: id, URL: url, At: n.cfg.Now()}); err != nil {
+		return n.leaderError(err)
+	}
+	n.log.Info("node API recorded", "node", id, "api", url)
+	return nil
+}
+
+// advertise records this node's API URL once it leads, after a barrier so
+// that it compares with the state every earlier leader left.
+func (n *Node) advertise(ctx context.Context) {
+	if n.cfg.APIURL == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, advertiseTimeout)
+	defer cancel()
+	if err := n.store.Barrier(ctx); err != nil {
+		n.log.Warn("recording this node's API URL", "err", err)
+		return
+	}
+	if err := n.recordAPI(ctx, n.cfg.NodeID, n.cfg.APIURL); err != nil {
+		n.log.Warn("recording this node's API URL", "err", err)
+	}
+}
+
+// joinLoop asks the controllers of cfg.Join, in turn, to add this node to
+// their cluster, until one has or ctx is done. It runs at every start:
+// joining again is harmless, and records a changed API URL.
+func (n *Node) joinLoop(ctx context.Context) {
+	c, err := api.NewClient(n.cfg.Join, nil)
+	if err != nil {
+		n.log.Error("cannot join", "err", err)
+		return
+	}
+	defer c.CloseIdleConnections()
+	req := api.JoinRequest{ID: n.cfg.NodeID, RaftAddr: n.store.Addr(), API: n.cfg.APIURL}
+	for {
+		err := c.Join(ctx, req)
+		if err == nil {
+			n.log.Info("joined the cluster", "via", c.URL())
+			return
+		}
+		n.log.Warn("joining the cluster", "via", n.cfg.Join, "retry_in", joinRetry, "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(joinRetry):
+		}
+	}
+}
+
+// errNotLeader builds the not-leader error the API answers with, naming the
+// leader's API URL when the node knows it.
+func (n *Node) errNotLeader() error {
+	id, addr := n.store.Leader()
+	if id == "" {
+		return fmt.Errorf("%w, and no leader is known yet: retry shortly", api.ErrNotLeader)
+	}
+	if u, ok := n.store.State().NodeAPI(id); ok {
+		return &api.NotLeaderError{LeaderAPI: u}
+	}
+	return fmt.Errorf("%w: the leader is node %s (Raft address %s), whose API URL is not known yet", api.ErrNotLeader, id, addr)
+}
+
+var _ interface {
+	api.Router
+	api.Membership
+	api.Snapshotter
+} = (*Node)(nil)

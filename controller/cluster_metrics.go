@@ -1,0 +1,99 @@
+package controller
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	gometrics "github.com/armon/go-metrics"
+	gmprometheus "github.com/armon/go-metrics/prometheus"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/dcplane/dcplane/controller/store"
+)
+
+// raftSink is the process's go-metrics sink. hashicorp/raft reports its
+// timings (commit time, FSM apply and enqueue time, RPC times, last contact)
+// to go-metrics' global registry, so there is one sink per process, which
+// every node's registry collects. Its names are go-metrics': prefixed
+// dcplane_raft_, in milliseconds, e.g. dcplane_raft_commitTime (summary).
+// The per-node gauges in nodeMetrics (term, indexes, FSM pending) come
+// from the store instead and are exact per node.
+var raftSink struct {
+	once sync.Once
+	sink *gmprometheus.PrometheusSink
+	err  error
+}
+
+// registerRaftMetrics installs the go-metrics sink once per process and
+// registers it on reg.
+func registerRaftMetrics(reg prometheus.Registerer) error {
+	raftSink.once.Do(func() {
+		// The sink registers itself: on a registry of its own, which
+		// nobody gathers, so that each node's registry can collect it.
+		raftSink.sink, raftSink.err = gmprometheus.NewPrometheusSinkFrom(gmprometheus.PrometheusOpts{
+			Registerer: prometheus.NewRegistry(), Expiration: 10 * time.Minute, Name: "dcplane_raft_metrics_sink",
+		})
+		if raftSink.err != nil {
+			return
+		}
+		conf := gometrics.DefaultConfig("dcplane")
+		conf.EnableHostname = false
+		conf.EnableRuntimeMetrics = false // the Go collector has them
+		_, raftSink.err = gometrics.NewGlobal(conf, raftSink.sink)
+	})
+	if raftSink.err != nil {
+		return fmt.Errorf("raft metrics: %w", raftSink.err)
+	}
+	return reg.Register(raftSink.sink)
+}
+
+// raftDescs are the node's Raft gauges, read from the store at scrape time.
+type raftDescs struct {
+	term, commit, applied, stateIdx, pending, contact, ready, halted *prometheus.Desc
+}
+
+func newRaftDescs() raftDescs {
+	d := func(name, help string) *prometheus.Desc {
+		return prometheus.NewDesc("dcplane_raft_"+name, help, nil, nil)
+	}
+	return raftDescs{
+		term:     d("term", "Current Raft term."),
+		commit:   d("commit_index", "Highest log index this node knows committed."),
+		applied:  d("applied_index", "Highest log index Raft handed to the state machine."),
+		stateIdx: d("state_index", "Log index of the state this node serves (last command applied)."),
+		pending:  d("fsm_pending", "Batches of committed entries queued for the state machine."),
+		contact:  d("last_contact_seconds", "Seconds since this node last heard from the leader: 0 on the leader; absent if never."),
+		ready:    d("ready", "1 once the node has caught up with the log and may serve its state."),
+		halted:   d("fsm_halted", "1 if the node met a log entry it cannot apply and stopped applying (see its log and GET /v1/cluster)."),
+	}
+}
+
+func (r raftDescs) describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{r.term, r.commit, r.applied, r.stateIdx, r.pending, r.contact, r.ready, r.halted} {
+		ch <- d
+	}
+}
+
+func (r raftDescs) collect(ch chan<- prometheus.Metric, n *Node) {
+	st := n.store.Status()
+	gauge(ch, r.term, float64(st.Term))
+	gauge(ch, r.commit, float64(st.CommitIndex))
+	gauge(ch, r.applied, float64(st.AppliedIndex))
+	gauge(ch, r.stateIdx, float64(st.StateIndex))
+	gauge(ch, r.pending, float64(st.FSMPending))
+	if !st.LastContact.IsZero() {
+		gauge(ch, r.contact, max(time.Since(st.LastContact).Seconds(), 0))
+	}
+	err := n.store.Ready()
+	gauge(ch, r.ready, b2f(err == nil))
+	gauge(ch, r.halted, b2f(errors.Is(err, store.ErrHalted)))
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
