@@ -27,10 +27,13 @@ import (
 
 // Config configures a Node.
 type Config struct {
-	NodeID    string
-	DataDir   string
-	RaftAddr  string // host:port; port 0 picks one
-	Bootstrap bool   // make this node a new single-node cluster (no-op if it has state)
+	NodeID   string
+	DataDir  string
+	RaftAddr string // host:port; port 0 picks one
+	// RaftAdvertise is the host:port the other nodes reach Raft at, when
+	// it differs from RaftAddr (which binds 0.0.0.0, say). Optional.
+	RaftAdvertise string
+	Bootstrap     bool // make this node a new single-node cluster (no-op if it has state)
 	// StaleAfter is how long a device's last good poll counts; after it
 	// its readings are unknown. Three agent poll intervals is usual.
 	StaleAfter time.Duration
@@ -107,7 +110,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		cfg.PeakCommitEvery = DefaultPeakCommitEvery
 	}
 	st, err := store.Open(ctx, store.Config{NodeID: cfg.NodeID, DataDir: cfg.DataDir, RaftAddr: cfg.RaftAddr,
-		Bootstrap: cfg.Bootstrap, Logger: cfg.Logger, HeartbeatTimeout: cfg.HeartbeatTimeout, ElectionTimeout: cfg.ElectionTimeout,
+		AdvertiseAddr: cfg.RaftAdvertise, Bootstrap: cfg.Bootstrap, Logger: cfg.Logger, HeartbeatTimeout: cfg.HeartbeatTimeout, ElectionTimeout: cfg.ElectionTimeout,
 		LeaderLeaseTimeout: cfg.LeaderLeaseTimeout, CommitTimeout: cfg.CommitTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("controller: %w", err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dcplane/dcplane/controller"
+	"github.com/dcplane/dcplane/controller/store"
 	"github.com/dcplane/dcplane/internal/inventory"
 )
 
@@ -18,10 +20,17 @@ type controllerOptions struct {
 	dataDir    string
 	httpAddr   string
 	raftAddr   string
+	raftAdv    string
+	apiURL     string
 	bootstrap  bool
+	join       string
 	inventory  string
 	staleAfter time.Duration
+	timeouts   raftTimeouts
 }
+
+// raftTimeouts are Raft's timing flags.
+type raftTimeouts struct{ heartbeat, election, lease, commit time.Duration }
 
 func newControllerCmd(g *globalOptions) *cobra.Command {
 	o := &controllerOptions{globalOptions: g}
@@ -29,9 +38,14 @@ func newControllerCmd(g *globalOptions) *cobra.Command {
 		Use:   "controller",
 		Short: "Run a controller node (Raft-replicated state, telemetry, API, /metrics)",
 		Long: `Run a controller node. The first node of a cluster starts with --bootstrap;
-its data directory then holds the Raft log, stable store and snapshots, and a
-restart on the same directory keeps the inventory. The API and /metrics are
-served on --http-addr.`,
+the others with --join and the API URL of any member, which forwards the
+request to the leader (joining again is harmless: a node may always start
+with the same flags). The data directory holds the Raft log, stable store
+and snapshots; a restart on the same directory keeps the state and the
+membership. The API and /metrics are served on --http-addr; --api-url is
+where the other controllers reach it, to forward writes to the leader.
+
+A cluster of 3 controllers survives the loss of one, of 5 the loss of two.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
@@ -41,7 +55,14 @@ served on --http-addr.`,
 	f.StringVar(&o.dataDir, "data-dir", "/var/lib/dcplane", "where the node keeps its Raft data")
 	f.StringVar(&o.httpAddr, "http-addr", "127.0.0.1:8080", "API and /metrics listen address")
 	f.StringVar(&o.raftAddr, "raft-addr", "127.0.0.1:8300", "Raft listen address")
+	f.StringVar(&o.raftAdv, "raft-advertise", "", "Raft address the other controllers reach this one at (default: --raft-addr)")
+	f.StringVar(&o.apiURL, "api-url", "", "API URL the other controllers reach this one at (default: http:// and --http-addr)")
 	f.BoolVar(&o.bootstrap, "bootstrap", false, "start a new single-node cluster (no-op when the data dir has state)")
+	f.StringVar(&o.join, "join", "", "join the cluster of these controllers' API URLs, comma-separated")
+	f.DurationVar(&o.timeouts.heartbeat, "raft-heartbeat-timeout", store.DefaultHeartbeatTimeout, "a follower that hears nothing from the leader this long stands for election")
+	f.DurationVar(&o.timeouts.election, "raft-election-timeout", store.DefaultElectionTimeout, "a candidate without a majority this long tries again")
+	f.DurationVar(&o.timeouts.lease, "raft-leader-lease-timeout", store.DefaultLeaderLeaseTimeout, "a leader that hears from no quorum this long steps down (at most the heartbeat timeout)")
+	f.DurationVar(&o.timeouts.commit, "raft-commit-timeout", store.DefaultCommitTimeout, "a leader with nothing to send heartbeats this often")
 	f.StringVar(&o.inventory, "inventory", "", "inventory file to apply once the node leads, if it has none yet")
 	f.DurationVar(&o.staleAfter, "stale-after", 30*time.Second, "a device not read for this long has unknown readings (3 agent poll intervals)")
 	return cmd
@@ -63,9 +84,18 @@ func (o *controllerOptions) run(cmd *cobra.Command) error {
 		return fmt.Errorf("--http-addr: %w", err)
 	}
 	defer ln.Close()
+	if o.bootstrap && o.join != "" {
+		return usageError{errors.New("--bootstrap and --join: give one, for the first node or for the others")}
+	}
+	if o.apiURL == "" {
+		o.apiURL = "http://" + ln.Addr().String()
+	}
 	ctx := cmd.Context()
 	n, err := controller.Open(ctx, controller.Config{NodeID: o.nodeID, DataDir: o.dataDir, RaftAddr: o.raftAddr,
-		Bootstrap: o.bootstrap, StaleAfter: o.staleAfter, Logger: log})
+		RaftAdvertise: o.raftAdv, APIURL: o.apiURL, Join: o.join,
+		Bootstrap: o.bootstrap, StaleAfter: o.staleAfter, Logger: log,
+		HeartbeatTimeout: o.timeouts.heartbeat, ElectionTimeout: o.timeouts.election,
+		LeaderLeaseTimeout: o.timeouts.lease, CommitTimeout: o.timeouts.commit})
 	if err != nil {
 		return err
 	}
@@ -78,6 +108,6 @@ func (o *controllerOptions) run(cmd *cobra.Command) error {
 			return err
 		}
 	}
-	log.Info("controller serving", "api", "http://"+ln.Addr().String(), "raft", n.RaftAddr(), "data_dir", o.dataDir)
+	log.Info("controller serving", "api", o.apiURL, "raft", n.RaftAddr(), "data_dir", o.dataDir)
 	return n.Serve(ctx, ln)
 }

@@ -49,17 +49,17 @@ Start with: dcplane demo`,
 		def = "http://127.0.0.1:8080"
 	}
 	pf := root.PersistentFlags()
-	pf.StringVar(&g.controller, "controller", def, "controller API URL (env DCPLANE_CONTROLLER)")
+	pf.StringVar(&g.controller, "controller", def, "controller API URLs, comma-separated: any member of the cluster; the next is tried when one does not answer (env DCPLANE_CONTROLLER)")
 	pf.StringVarP(&g.output, "output", "o", "table", "output format: table or json")
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newRackCmd(g), newPowerCmd(g), newInventoryCmd(g), newProbeCmd(),
 		newControllerCmd(g), newAgentCmd(g), newDemoCmd(g), newSimCmd(g), newBenchCmd(g),
-		newPlaceCmd(g), newReserveCmd(g), newPlacementCmd(g), newWhatIfCmd(g))
+		newPlaceCmd(g), newReserveCmd(g), newPlacementCmd(g), newWhatIfCmd(g), newClusterCmd(g))
 	return root, g
 }
 
-// client returns an API client of the --controller URL.
+// client returns an API client of the --controller URLs.
 func (g *globalOptions) client() (*api.Client, error) {
 	c, err := api.NewClient(g.controller, nil)
 	if err != nil {
