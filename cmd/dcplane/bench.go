@@ -12,7 +12,7 @@ import (
 
 func newBenchCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{Use: "bench", Short: "Measure dcplane on this machine (figures for docs/benchmarks.md)"}
-	cmd.AddCommand(newBenchPollCmd(g), newBenchDemoCmd(g))
+	cmd.AddCommand(newBenchPollCmd(g), newBenchDemoCmd(g), newBenchPlacementCmd(g))
 	return cmd
 }
 
@@ -28,6 +28,26 @@ func (g *globalOptions) printBench(w io.Writer, r benchResult) error {
 		return printJSON(w, r)
 	}
 	return table(w, r.Header(), [][]string{r.Row()})
+}
+
+// benchTable is what a bench of several rows reports: JSON-tagged, a table,
+// and what the table leaves out.
+type benchTable interface {
+	Header() []string
+	Rows() [][]string
+	Summary() string // lines printed under the table
+}
+
+// printBenchTable writes r as -o asks: JSON, or else its table and summary.
+func (g *globalOptions) printBenchTable(w io.Writer, r benchTable) error {
+	if g.output == "json" {
+		return printJSON(w, r)
+	}
+	if err := table(w, r.Header(), r.Rows()); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n"+r.Summary())
+	return err
 }
 
 type benchPollOptions struct {
