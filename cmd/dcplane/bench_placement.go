@@ -67,6 +67,7 @@ type benchQualityOptions struct {
 	*globalOptions
 	alibaba, azure string
 	load           float64
+	gpuFirst       bool
 	racks          int
 	spread         string
 	limit          int
@@ -95,6 +96,7 @@ docs/benchmarks.md for the models.`,
 	f.StringVar(&o.alibaba, "alibaba", "../shared/traces/alibaba-gpu-2023", "folder of the Alibaba GPU trace (nodes.csv, pods.csv)")
 	f.StringVar(&o.azure, "azure", "../shared/traces/azure-2017-vms", "folder of the Azure VM trace (arrivals.txt, durations.txt, flavors.txt, duration-bins.txt)")
 	f.Float64Var(&o.load, "load", 1, "Alibaba: submit pods until they ask this share of the nodes' GPUs")
+	f.BoolVar(&o.gpuFirst, "gpu-first", false, "Alibaba: put the GPU nodes into the first racks, the CPU-only nodes after them")
 	f.IntVar(&o.racks, "racks", 8, "Azure: racks of the reference site to replay onto (8: the trace's busiest hour fills about 90 % of their memory)")
 	f.StringVar(&o.spread, "spread", "server", "Azure: a tenant's batch's anti-affinity domain (server or rack)")
 	f.IntVar(&o.limit, "limit", 0, "replay at most this many pods or VMs of each trace (0: all)")
@@ -106,7 +108,7 @@ func (o *benchQualityOptions) run(cmd *cobra.Command) error {
 	both := !fl.Changed("alibaba") && !fl.Changed("azure")
 	var out bench.QualityResults
 	if both || fl.Changed("alibaba") {
-		r, err := bench.Alibaba(cmd.Context(), bench.AlibabaConfig{Dir: o.alibaba, Load: o.load, Limit: o.limit})
+		r, err := bench.Alibaba(cmd.Context(), bench.AlibabaConfig{Dir: o.alibaba, Load: o.load, Limit: o.limit, GPUFirst: o.gpuFirst})
 		if err != nil {
 			return err
 		}

@@ -25,6 +25,10 @@ type AlibabaConfig struct {
 	// same order, as often as that takes.
 	Load  float64
 	Limit int // submit at most this many pods; 0: no limit
+	// GPUFirst puts the GPU nodes into the first racks and the CPU-only
+	// nodes after them, instead of before: first-fit, which fills racks in
+	// order, depends on it.
+	GPUFirst bool
 }
 
 // How the trace's nodes are put into the reference site's racks.
@@ -75,7 +79,7 @@ func Alibaba(ctx context.Context, c AlibabaConfig) (QualityResult, error) {
 	if err != nil {
 		return QualityResult{}, err
 	}
-	cl, err := rackNodes(topo, nodes)
+	cl, err := rackNodes(topo, nodeGroups(nodes, c.GPUFirst))
 	if err != nil {
 		return QualityResult{}, err
 	}
@@ -87,8 +91,12 @@ func Alibaba(ctx context.Context, c AlibabaConfig) (QualityResult, error) {
 	n := int64(len(works))
 	rp := newReplay(cl, works, 0, n, max(n/20, 1))
 	res := newQualityResult("alibaba", cl, works, 1000)
-	res.Source = fmt.Sprintf("%s: %d nodes of nodes.csv; %d pods of pods.csv submitted in creation order (%d passes), none leaving",
-		c.Dir, len(nodes), len(works), passes)
+	first := "CPU-only"
+	if c.GPUFirst {
+		first = "GPU"
+	}
+	res.Source = fmt.Sprintf("%s: %d nodes of nodes.csv (%s nodes in the first racks); %d pods of pods.csv submitted in creation order (%d passes), none leaving",
+		c.Dir, len(nodes), first, len(works), passes)
 	return res, rp.runAll(ctx, &res)
 }
 
@@ -227,16 +235,14 @@ func abs(v int64) int64 {
 	return v
 }
 
-// rackNodes puts the nodes into topo's racks, in the racks' order: the
-// CPU-only nodes first, then the GPU nodes model by model (in the order
-// the file first names them), each group starting a new rack, a rack
+// rackNodes puts the groups of nodes into topo's racks, in the racks'
+// order, each group starting a new rack, a rack
 // taking nodes while it has fewer than alibabaRackNodes, room in its
 // units, and their maximum draw within alibabaOversubscription of its
 // budget. The racks left empty are dropped, and so are rows left with no
 // rack. Each rack's idle draw is held as a reservation, so that every
 // limit counts it.
-func rackNodes(topo *placement.Cluster, nodes []alibabaNode) (*placement.Cluster, error) {
-	groups := nodeGroups(nodes)
+func rackNodes(topo *placement.Cluster, groups [][]alibabaNode) (*placement.Cluster, error) {
 	c := &placement.Cluster{SiteBudgetWatts: topo.SiteBudgetWatts, Halls: slices.Clone(topo.Halls)}
 	rowOf := map[int]int{} // topo's row → c's
 	k := 0
@@ -244,7 +250,7 @@ func rackNodes(topo *placement.Cluster, nodes []alibabaNode) (*placement.Cluster
 	var maxW float64
 	newRack := func() error {
 		if k >= len(topo.Racks) {
-			return fmt.Errorf("bench: the %d nodes need more than the site's %d racks", len(nodes), len(topo.Racks))
+			return fmt.Errorf("bench: the trace's nodes need more than the site's %d racks", len(topo.Racks))
 		}
 		r := topo.Racks[k]
 		k++
@@ -294,8 +300,10 @@ func firstServer(c *placement.Cluster, k int) int {
 	return i
 }
 
-// nodeGroups are the CPU-only nodes, then the GPU nodes of each model.
-func nodeGroups(nodes []alibabaNode) [][]alibabaNode {
+// nodeGroups are the CPU-only nodes, then the GPU nodes of each model in
+// the order the file first names them (or the GPU nodes first, with
+// gpuFirst).
+func nodeGroups(nodes []alibabaNode, gpuFirst bool) [][]alibabaNode {
 	var order []string
 	byModel := map[string][]alibabaNode{}
 	for _, n := range nodes {
@@ -309,11 +317,14 @@ func nodeGroups(nodes []alibabaNode) [][]alibabaNode {
 		byModel[key] = append(byModel[key], n)
 	}
 	var out [][]alibabaNode
-	if g := byModel[""]; len(g) > 0 {
-		out = append(out, g)
-	}
 	for _, m := range order {
 		out = append(out, byModel[m])
+	}
+	if g := byModel[""]; len(g) > 0 {
+		if gpuFirst {
+			return append(out, g)
+		}
+		return append([][]alibabaNode{g}, out...)
 	}
 	return out
 }

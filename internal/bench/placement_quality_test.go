@@ -214,3 +214,26 @@ func TestQualityRows(t *testing.T) {
 		t.Errorf("got summary %q, want the trace named", rs.Summary())
 	}
 }
+
+// TestNodeGroups checks the order the trace's nodes go into racks in.
+func TestNodeGroups(t *testing.T) {
+	nodes := []alibabaNode{{id: "g1", gpus: 8, model: "G2"}, {id: "c1"}, {id: "t1", gpus: 2, model: "T4"},
+		{id: "g2", gpus: 8, model: "G2"}, {id: "c2"}}
+	ids := func(gs [][]alibabaNode) string {
+		var out []string
+		for _, g := range gs {
+			var group []string
+			for _, n := range g {
+				group = append(group, n.id)
+			}
+			out = append(out, strings.Join(group, " "))
+		}
+		return strings.Join(out, " | ")
+	}
+	if got, want := ids(nodeGroups(nodes, false)), "c1 c2 | g1 g2 | t1"; got != want {
+		t.Errorf("CPU first: got %q, want %q", got, want)
+	}
+	if got, want := ids(nodeGroups(nodes, true)), "g1 g2 | t1 | c1 c2"; got != want {
+		t.Errorf("GPU first: got %q, want %q", got, want)
+	}
+}
