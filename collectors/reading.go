@@ -20,7 +20,34 @@ const (
 	SupplyAirCelsius   Metric = "supply_air_celsius"
 	ReturnAirCelsius   Metric = "return_air_celsius"
 	FanSpeedPercent    Metric = "fan_speed_percent"
+
+	// VoltageLineToLineVolts is a voltage measured between two phases;
+	// VoltageVolts is line-to-neutral (or the only voltage of a
+	// single-phase circuit).
+	VoltageLineToLineVolts Metric = "voltage_line_to_line_volts"
+	// RatedCurrentAmperes is the device's own limit for a circuit (a
+	// breaker's or a phase's rating), as the device reports it.
+	RatedCurrentAmperes Metric = "rated_current_amperes"
+	// NearOverloadAmperes is the device's own near-overload threshold.
+	NearOverloadAmperes Metric = "near_overload_amperes"
+	// UnitRunning is 1 when a cooling unit or UPS says it is running
+	// normally (on, online), 0 when it says it is not.
+	UnitRunning Metric = "unit_running"
+	// LoadPercent is a UPS output's load, in % of its capacity.
+	LoadPercent Metric = "load_percent"
+	// BatteryChargePercent is a UPS battery's remaining charge.
+	BatteryChargePercent Metric = "battery_charge_percent"
+	// BatteryRuntimeSeconds is a UPS's estimated time left on battery.
+	BatteryRuntimeSeconds Metric = "battery_runtime_seconds"
 )
+
+// Metrics lists every metric above, for profile validation and docs.
+func Metrics() []Metric {
+	return []Metric{PowerWatts, ApparentPowerVA, CurrentAmperes, VoltageVolts, EnergyJoules,
+		PowerFactorRatio, TemperatureCelsius, HumidityPercent, CoolingOutputWatts, SupplyAirCelsius,
+		ReturnAirCelsius, FanSpeedPercent, VoltageLineToLineVolts, RatedCurrentAmperes,
+		NearOverloadAmperes, UnitRunning, LoadPercent, BatteryChargePercent, BatteryRuntimeSeconds}
+}
 
 // Scope says which part of a device a reading belongs to.
 type Scope string
@@ -33,7 +60,17 @@ const (
 	ScopeBank   Scope = "bank"
 	ScopeOutlet Scope = "outlet"
 	ScopeSensor Scope = "sensor"
+	// ScopeBreaker is a PDU's circuit breaker (or fuse) protecting a group
+	// of outlets.
+	ScopeBreaker Scope = "breaker"
+	// ScopeUnit is one unit of a cooling group or one UPS module.
+	ScopeUnit Scope = "unit"
 )
+
+// Scopes lists every scope above, for profile validation.
+func Scopes() []Scope {
+	return []Scope{ScopeDevice, ScopePhase, ScopeBank, ScopeOutlet, ScopeSensor, ScopeBreaker, ScopeUnit}
+}
 
 // Reading is one normalised measurement of one device.
 //

@@ -251,7 +251,7 @@ func TestInRowRecording(t *testing.T) {
 		{name: "InRow DX unit 2", community: "inrowdx", module: 2, wantReason: ReasonNoSuchObject},
 		{name: "a PDU is not a cooling unit", community: "ap8853", wantReason: ReasonNoSuchObject},
 	}
-	pollRecordings(t, agent.addr, InRow{}, tests)
+	pollRecordings(t, agent.addr, inrowProfile, tests)
 }
 
 // TestInRowSimulator polls dcplane's simulated InRow, half loaded, through
@@ -266,7 +266,7 @@ func TestInRowSimulator(t *testing.T) {
 	poll := func(t *testing.T) c.Status {
 		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 		defer cancel()
-		return NewCollector(nil).Poll(ctx, target, InRow{})
+		return NewCollector(nil).Poll(ctx, target, inrowProfile)
 	}
 
 	st := poll(t)
@@ -325,7 +325,7 @@ func serveSim(t *testing.T, devices map[string]*sim.Device) string {
 }
 
 func TestInRowProfile(t *testing.T) {
-	if got, want := (InRow{}).Roots(), []string{"1.3.6.1.4.1.318.1.1.27.1.4.1.2.1"}; !slices.Equal(got, want) {
+	if got, want := (inrowProfile).Roots(), []string{"1.3.6.1.4.1.318.1.1.27.1.4.1.2.1"}; !slices.Equal(got, want) {
 		t.Errorf("roots: got %v, want %v", got, want)
 	}
 	p, err := LookupProfile("apc-inrow")

@@ -2,7 +2,6 @@ package snmp
 
 import (
 	"errors"
-	"fmt"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -182,7 +181,7 @@ func TestParseRPDU2Errors(t *testing.T) {
 }
 
 func TestRPDU2Roots(t *testing.T) {
-	got := RPDU2{}.Roots()
+	got := rpdu2Profile.Roots()
 	want := []string{
 		"1.3.6.1.4.1.318.1.1.26.4.3.1", "1.3.6.1.4.1.318.1.1.26.6.3.1", "1.3.6.1.4.1.318.1.1.26.8.3.1",
 		"1.3.6.1.4.1.318.1.1.26.9.4.3.1", "1.3.6.1.4.1.318.1.1.26.10.2.2.1",
@@ -193,7 +192,7 @@ func TestRPDU2Roots(t *testing.T) {
 }
 
 func TestLookupProfile(t *testing.T) {
-	p, err := LookupProfile(DefaultProfile)
+	p, err := LookupProfile("apc-rpdu2")
 	if err != nil || p.Name() != "apc-rpdu2" {
 		t.Fatalf("got %v, %v, want apc-rpdu2, nil", p, err)
 	}
@@ -201,7 +200,12 @@ func TestLookupProfile(t *testing.T) {
 	if !errors.Is(err, ErrUnknownProfile) {
 		t.Errorf("err: got %v, want %v", err, ErrUnknownProfile)
 	}
-	if got, want := fmt.Sprint(ProfileNames()), "[apc-inrow apc-rpdu2]"; got != want {
-		t.Errorf("names: got %s, want %s", got, want)
+	if p, err := LookupProfile(DefaultProfile); err != nil || p.Name() != "auto" {
+		t.Errorf("default: got %v, %v, want auto, nil", p, err)
+	}
+	for _, want := range []string{"apc-inrow", "apc-rpdu2", "auto"} {
+		if names := ProfileNames(); !slices.Contains(names, want) {
+			t.Errorf("names: got %v, want %s among them", names, want)
+		}
 	}
 }

@@ -38,7 +38,7 @@ func collectorWith(client *fakeClient, dialErr error, log *bytes.Buffer) *Collec
 func TestPollOK(t *testing.T) {
 	client := &fakeClient{pdus: loadVarbinds(t, filepath.Join("testdata", "rpdu2_nps.snmprec"))}
 	target := Target{Address: "192.0.2.10:161", Name: "rack-a08-pdu-a", Module: 2}
-	got := collectorWith(client, nil, nil).Poll(t.Context(), target, RPDU2{})
+	got := collectorWith(client, nil, nil).Poll(t.Context(), target, rpdu2Profile)
 	want := collectors.Status{Device: "rack-a08-pdu-a", At: pollTime, OK: true, Readings: npsGuest}
 	if got.Device != want.Device || !got.At.Equal(want.At) || !got.OK || got.Reason != "" || got.Err != "" ||
 		!slices.Equal(got.Readings, want.Readings) {
@@ -75,7 +75,7 @@ func TestPollFails(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var log bytes.Buffer
-			got := collectorWith(tt.client, tt.dialErr, &log).Poll(t.Context(), Target{Address: "192.0.2.10:161"}, RPDU2{})
+			got := collectorWith(tt.client, tt.dialErr, &log).Poll(t.Context(), Target{Address: "192.0.2.10:161"}, rpdu2Profile)
 			if got.OK || got.Reason != tt.wantReason || got.Readings != nil || got.Device != "192.0.2.10:161" {
 				t.Errorf("got %+v, want failed, reason %s, no readings", got, tt.wantReason)
 			}
@@ -100,7 +100,7 @@ func TestPollCanceled(t *testing.T) {
 		cancel() // the agent shuts down during the first walk
 		return nil, nil
 	}}
-	got := collectorWith(client, nil, nil).Poll(ctx, Target{Address: "192.0.2.10:161"}, RPDU2{})
+	got := collectorWith(client, nil, nil).Poll(ctx, Target{Address: "192.0.2.10:161"}, rpdu2Profile)
 	if got.OK || !strings.Contains(got.Err, context.Canceled.Error()) || walks != 1 || client.closed != 1 {
 		t.Errorf("got %+v after %d walks, %d closes, want failed with %v after 1 walk, 1 close", got, walks, client.closed, context.Canceled)
 	}

@@ -76,7 +76,7 @@ func Reason(err error) string {
 	switch {
 	case err == nil:
 		return ""
-	case errors.Is(err, ErrNoSuchObject):
+	case errors.Is(err, ErrNoSuchObject), errors.Is(err, ErrNoProfile):
 		return ReasonNoSuchObject
 	case errors.Is(err, ErrDecode), isAny(err, decodeErrors):
 		return ReasonDecode

@@ -23,7 +23,7 @@ func TestRPDU2AgainstSimulator(t *testing.T) {
 		t.Fatal(err)
 	}
 	target := Target{Address: serveSim(t, map[string]*sim.Device{"public": pdu.Device}), Name: "pdu1", Timeout: 2 * time.Second, Credentials: Credentials{Community: NewSecret("public")}}
-	st := NewCollector(slog.New(slog.DiscardHandler)).Poll(context.Background(), target, RPDU2{})
+	st := NewCollector(slog.New(slog.DiscardHandler)).Poll(context.Background(), target, rpdu2Profile)
 	if !st.OK {
 		t.Fatalf("poll failed: %s: %s", st.Reason, st.Err)
 	}
@@ -84,7 +84,7 @@ func TestRPDU2SimulatorGarbage(t *testing.T) {
 	}
 	pdu.SetGarbage(true)
 	target := Target{Address: serveSim(t, map[string]*sim.Device{"public": pdu.Device}), Timeout: time.Second, Credentials: Credentials{Community: NewSecret("public")}}
-	st := NewCollector(slog.New(slog.DiscardHandler)).Poll(context.Background(), target, RPDU2{})
+	st := NewCollector(slog.New(slog.DiscardHandler)).Poll(context.Background(), target, rpdu2Profile)
 	if st.OK || len(st.Readings) != 0 || st.Reason != ReasonDecode {
 		t.Errorf("got ok=%v reason=%q %d readings, want a failed poll with reason decode and no readings", st.OK, st.Reason, len(st.Readings))
 	}

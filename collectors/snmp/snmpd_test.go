@@ -38,7 +38,7 @@ func TestSNMPv3(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 			defer cancel()
-			got := collector.Poll(ctx, target, RPDU2{})
+			got := collector.Poll(ctx, target, rpdu2Profile)
 			t.Logf("status: reason %q, err %q", got.Reason, got.Err)
 			if got.OK || got.Reason != tt.wantReason {
 				t.Errorf("got OK=%v reason %q (%s), want reason %q", got.OK, got.Reason, got.Err, tt.wantReason)

@@ -53,11 +53,11 @@ func TestRecordings(t *testing.T) {
 		{name: "AP8853 module 2", community: "ap8853", module: 2, wantReason: ReasonNoSuchObject}, // one module only: .4.3.1.2.1|2|1
 		{name: "Dell rPDU", community: "dell", wantReason: ReasonNoSuchObject},                    // DellrPDU-MIB (674.10903.200), not rPDU2
 	}
-	pollRecordings(t, sim.addr, RPDU2{}, tests)
+	pollRecordings(t, sim.addr, rpdu2Profile, tests)
 	t.Run("get", func(t *testing.T) { testSessionGet(t, sim.addr) })
 	t.Run("wrong community times out", func(t *testing.T) {
 		target := Target{Address: sim.addr, Timeout: 200 * time.Millisecond, Credentials: Credentials{Community: NewSecret("nosuchcommunity")}}
-		got := NewCollector(nil).Poll(t.Context(), target, RPDU2{})
+		got := NewCollector(nil).Poll(t.Context(), target, rpdu2Profile)
 		if got.OK || got.Reason != ReasonTimeout {
 			t.Errorf("got OK=%v reason %q (%s), want reason %q", got.OK, got.Reason, got.Err, ReasonTimeout)
 		}
