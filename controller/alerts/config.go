@@ -174,6 +174,7 @@ type ConfigError struct {
 	Msg   string
 }
 
+// Error writes the problem as file:line: field: message.
 func (e *ConfigError) Error() string {
 	var b strings.Builder
 	if e.File != "" {
@@ -195,6 +196,7 @@ func (e *ConfigError) Error() string {
 // ConfigErrors lists every problem of one config.
 type ConfigErrors []*ConfigError
 
+// Error writes every problem, a line each.
 func (es ConfigErrors) Error() string {
 	msgs := make([]string, len(es))
 	for i, e := range es {
