@@ -42,7 +42,8 @@ type Evaluation struct {
 }
 
 // Run backtests the forecast on samples. The first day is the day of the
-// earliest sample; the trace must reach into the last test day.
+// earliest sample. Test days without a peak (too little of the day in the
+// samples) are listed but left out of the MAPEs; none at all is an error.
 func (b Backtest) Run(samples []Sample) (Evaluation, error) {
 	fit, test, step, scale, loc := b.FitDays, b.TestDays, b.Bucket, b.Scale, b.Location
 	if fit <= 0 {

@@ -1,6 +1,7 @@
 package forecast
 
 import (
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -31,6 +32,34 @@ func sharedTrace(t *testing.T, name string) *os.File {
 	}
 	t.Cleanup(func() { f.Close() })
 	return f
+}
+
+// TestBacktestRamp backtests a steady ramp of 1,000 W + 10 W a day,
+// sampled hourly for 21 days in hourly buckets. The model's line forecasts it exactly; the
+// naive forecast, a week behind, is 70 W low every day: its MAPE is
+// 70 × (1/1140 + 1/1150 + … + 1/1200) / 7 = 5.9847 %.
+func TestBacktestRamp(t *testing.T) {
+	var samples []Sample
+	for h := range 21 * 24 {
+		samples = append(samples, Sample{At: monday.Add(time.Duration(h) * time.Hour), Value: 1000 + 10*float64(h/24)})
+	}
+	ev, err := Backtest{Bucket: time.Hour}.Run(samples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var naive float64
+	for d := 14; d < 21; d++ {
+		naive += 70 / (1000 + 10*float64(d)) / 7 * 100
+	}
+	if !near(ev.MAPE, 0, 1e-9) || !near(ev.NaiveMAPE, naive, 1e-9) || !near(naive, 5.9847, 1e-4) {
+		t.Errorf("got MAPE %v, naive %v; want 0 and %v", ev.MAPE, ev.NaiveMAPE, naive)
+	}
+	if d := ev.Days[0]; d.Day != 14 || d.Actual != 1140 || !near(d.Forecast, 1140, 1e-9) || d.Naive != 1070 {
+		t.Errorf("got first test day %+v, want day 14: 1140 W actual and forecast, 1070 W naive", d)
+	}
+	if _, err := (Backtest{Bucket: time.Hour}).Run(samples[:14*24]); !errors.Is(err, ErrShortHistory) {
+		t.Errorf("14 days: got %v, want ErrShortHistory (no test day)", err)
+	}
 }
 
 // TestBacktestGooglePower fits on days 1–14 of each of the three PDUs of
