@@ -47,9 +47,7 @@ func Detect(ctx context.Context, client Client, defs []*Def) (Detection, error) 
 		case oidSysDescr:
 			det.SysDescr, _ = octets(p)
 		case oidSysObjectID:
-			if s, ok := p.Value.(string); ok && p.Type == gosnmp.ObjectIdentifier {
-				det.SysObjectID = trimDot(s)
-			}
+			det.SysObjectID = objectID(p)
 		}
 	}
 	for _, c := range candidates(defs, det.SysObjectID) {
@@ -65,6 +63,19 @@ func Detect(ctx context.Context, client Client, defs []*Def) (Detection, error) 
 	det.Why = fmt.Sprintf("no profile matches sysObjectID %s", orNone(det.SysObjectID))
 	return det, fmt.Errorf("%w: %q (sysObjectID %s); supported: %s", ErrNoProfile,
 		det.SysDescr, orNone(det.SysObjectID), strings.Join(Families(defs), "; "))
+}
+
+// objectID returns the OID a sysObjectID varbind holds. Some agents (HPE's
+// G2 PDUs) send it as an OCTET STRING holding the dotted OID: that is
+// accepted when it is one.
+func objectID(p gosnmp.SnmpPDU) string {
+	if s, ok := p.Value.(string); ok && p.Type == gosnmp.ObjectIdentifier {
+		return trimDot(s)
+	}
+	if s, ok := octets(p); ok && oidPattern.MatchString(strings.TrimSpace(s)) {
+		return trimDot(strings.TrimSpace(s))
+	}
+	return ""
 }
 
 func orNone(s string) string {

@@ -29,7 +29,11 @@ type profileDef struct {
 	NotAvailable   []float64  `yaml:"not_available"` // raw values that mean "no value"; default [-1]
 	UnitTable      string     `yaml:"unit_table"`    // the table whose rows list the units (modules)
 	Include        []string   `yaml:"include"`       // shared table sets appended to Tables
-	Tables         []tableDef `yaml:"tables"`
+	// Vars are substituted for ${NAME} in the entries of the tables, so
+	// that one shared table set serves MIBs that differ only in their
+	// enterprise subtree (HPE's and Panduit's G5 PDUs).
+	Vars   map[string]string `yaml:"vars"`
+	Tables []tableDef        `yaml:"tables"`
 	// Reports, for a device that holds nothing dcplane uses, says what it
 	// is and what it reports instead; such a profile has no tables.
 	Reports string `yaml:"reports"`
@@ -60,7 +64,8 @@ type tableDef struct {
 	Describe     *describeDef     `yaml:"describe"`
 	Order        []string         `yaml:"order"` // metrics in the order readings are reported
 	Columns      []columnDef      `yaml:"columns"`
-	Use          string           `yaml:"use"` // the name of a shared table this one is
+	Use          string           `yaml:"use"`    // the name of a shared table this one is
+	Lookup       bool             `yaml:"lookup"` // read only for other tables' scale_column
 	line         int
 }
 
@@ -338,6 +343,11 @@ func (p *profileDef) compile(shared map[string][]tableDef) (*Def, error) {
 	if len(tables) == 0 && p.Reports == "" {
 		return nil, bad(p.line, "a profile needs tables, or reports: saying why it has none")
 	}
+	for i := range tables {
+		for k, v := range p.Vars {
+			tables[i].Entry = strings.ReplaceAll(tables[i].Entry, "${"+k+"}", v)
+		}
+	}
 	for _, t := range tables {
 		ct, err := p.compileTable(t)
 		if err != nil {
@@ -406,7 +416,7 @@ func (p *profileDef) compileTable(t tableDef) (*table, error) {
 		}
 		ct.describe = ds
 	}
-	if len(t.Columns) == 0 && t.Describe == nil {
+	if len(t.Columns) == 0 && t.Describe == nil && !t.Lookup {
 		return nil, bad(t.line, "no columns")
 	}
 	for _, c := range t.Columns {
