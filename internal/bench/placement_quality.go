@@ -107,7 +107,12 @@ type PolicyResult struct {
 	// sum, at the busiest sample.
 	SumOfRackPeaksWatts float64 `json:"sum_of_rack_peaks_watts"`
 	PeakOfSumWatts      float64 `json:"peak_of_sum_watts"`
-	PlacedWatts         float64 `json:"placed_watts"`
+	// SampledSumOfRackPeaks and SampledPeakOfSum are the same over time
+	// as the replay went: each rack's most declared load at any sample,
+	// summed, against the most the site held at any sample.
+	SampledSumOfRackPeaksWatts float64 `json:"sampled_sum_of_rack_peaks_watts"`
+	SampledPeakOfSumWatts      float64 `json:"sampled_peak_of_sum_watts"`
+	PlacedWatts                float64 `json:"placed_watts"`
 	// Allocated is the share of the cluster's CPU, memory, GPUs and rack
 	// budgets (idle draw included) in use at the busiest sample.
 	Allocated Allocation `json:"allocated"`
@@ -133,6 +138,7 @@ type snapshot struct {
 	strandedRacks     int
 	sumPeaks, peakSum float64
 	placed            float64
+	rackPlaced        []float64 // each rack's declared load
 	allocated         Allocation
 	nonGPUOnGPU       int
 }
@@ -208,11 +214,19 @@ func (rp *replay) summarise(c *placement.Cluster, samples []snapshot, res *Polic
 	}
 	busiest := samples[0]
 	var mean float64
+	most := make([]float64, len(c.Racks))
 	for _, s := range samples {
 		if s.demand > busiest.demand {
 			busiest = s
 		}
 		mean += s.stranded
+		res.SampledPeakOfSumWatts = max(res.SampledPeakOfSumWatts, s.placed)
+		for k, w := range s.rackPlaced {
+			most[k] = max(most[k], w)
+		}
+	}
+	for _, w := range most {
+		res.SampledSumOfRackPeaksWatts += w
 	}
 	res.StrandedWatts, res.StrandedRacks = busiest.stranded, busiest.strandedRacks
 	res.StrandedShare, res.StrandedShareMean = busiest.stranded/budget, mean/float64(len(samples))/budget
@@ -250,6 +264,7 @@ func (rp *replay) measure(c *placement.Cluster, placed [][]placement.Assignment,
 			s.stranded += max(0, rack.BudgetWatts-rack.PlacedWatts-rack.ReservedWatts)
 			s.strandedRacks++
 		}
+		s.rackPlaced = append(s.rackPlaced, rack.PlacedWatts)
 		var peak float64
 		for h, w := range rack.ProfileWatts {
 			peak = max(peak, w)

@@ -163,8 +163,9 @@ func checkQuality(t *testing.T, r QualityResult) {
 			t.Errorf("%s: got %d violations, %d racks breaking on a feed loss, %d picks Check refused, want none",
 				p.Policy, p.Violations, p.FeedLossRacks, p.CheckRefused)
 		}
-		if p.Placed == 0 || p.StrandedShare < 0 || p.StrandedShare > 1 || p.SumOfRackPeaksWatts < p.PeakOfSumWatts {
-			t.Errorf("%s: got %+v, want some placed, a stranded share in [0, 1], the sum of peaks ≥ the peak of the sum", p.Policy, p)
+		if p.Placed == 0 || p.StrandedShare < 0 || p.StrandedShare > 1 || p.SumOfRackPeaksWatts < p.PeakOfSumWatts ||
+			p.SampledSumOfRackPeaksWatts < p.SampledPeakOfSumWatts || p.SampledPeakOfSumWatts < p.PlacedWatts {
+			t.Errorf("%s: got %+v, want some placed, a stranded share in [0, 1], each sum of peaks ≥ its peak of the sum ≥ the busiest sample's", p.Policy, p)
 		}
 	}
 	if r.Samples == 0 || r.BudgetWatts <= 0 || r.IdleWatts <= 0 || len(r.Medians) == 0 {

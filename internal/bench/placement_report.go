@@ -104,7 +104,8 @@ type QualityResults []QualityResult
 // Header names the columns of Rows.
 func (QualityResults) Header() []string {
 	return []string{"TRACE", "POLICY", "PLACED", "REFUSED", "REFUSED REPLICAS", "STRANDED", "STRANDED MEAN", "STRANDED RACKS",
-		"FEED-LOSS RACKS", "VIOLATIONS", "SUM OF RACK PEAKS kW", "PEAK OF SUM kW", "RATIO", "CPU/MEM/GPU/POWER USED", "NON-GPU ON GPU", "DECISIONS/S"}
+		"FEED-LOSS RACKS", "VIOLATIONS", "RACK PEAKS: PROFILES kW", "RATIO", "RACK PEAKS: SAMPLES kW", "RATIO",
+		"CPU/MEM/GPU/POWER USED", "NON-GPU ON GPU", "DECISIONS/S"}
 }
 
 // Rows are the policies of each trace as table cells, for people.
@@ -112,19 +113,25 @@ func (rs QualityResults) Rows() [][]string {
 	var out [][]string
 	for _, r := range rs {
 		for _, p := range r.Policies {
-			ratio := 0.0
-			if p.PeakOfSumWatts > 0 {
-				ratio = p.SumOfRackPeaksWatts / p.PeakOfSumWatts
-			}
 			out = append(out, []string{r.Trace, p.Policy, fmt.Sprint(p.Placed), fmt.Sprint(p.Refused), fmt.Sprint(p.RefusedReplicas),
 				fmt.Sprintf("%.2f%%", 100*p.StrandedShare), fmt.Sprintf("%.2f%%", 100*p.StrandedShareMean), fmt.Sprint(p.StrandedRacks),
-				fmt.Sprint(p.FeedLossRacks), fmt.Sprint(p.Violations), fmt.Sprintf("%.1f", p.SumOfRackPeaksWatts/1000),
-				fmt.Sprintf("%.1f", p.PeakOfSumWatts/1000), fmt.Sprintf("%.3f", ratio),
+				fmt.Sprint(p.FeedLossRacks), fmt.Sprint(p.Violations),
+				fmt.Sprintf("%.0f/%.0f", p.SumOfRackPeaksWatts/1000, p.PeakOfSumWatts/1000), ratio(p.SumOfRackPeaksWatts, p.PeakOfSumWatts),
+				fmt.Sprintf("%.0f/%.0f", p.SampledSumOfRackPeaksWatts/1000, p.SampledPeakOfSumWatts/1000),
+				ratio(p.SampledSumOfRackPeaksWatts, p.SampledPeakOfSumWatts),
 				fmt.Sprintf("%.0f/%.0f/%.0f/%.0f%%", 100*p.Allocated.CPU, 100*p.Allocated.Memory, 100*p.Allocated.GPUs, 100*p.Allocated.Power),
 				fmt.Sprint(p.NonGPUOnGPUServers), fmt.Sprintf("%.0f", p.DecisionsPerSec)})
 		}
 	}
 	return out
+}
+
+// ratio is a / b to three places, "-" when b is 0.
+func ratio(a, b float64) string {
+	if b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f", a/b)
 }
 
 // Summary says what each trace was replayed onto.
