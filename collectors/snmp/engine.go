@@ -507,6 +507,11 @@ func (c *column) raw(p gosnmp.SnmpPDU) (float64, bool) {
 	if v, ok := intValue(p); ok {
 		return float64(v), true
 	}
+	if c.counter && p.Type == gosnmp.TimeTicks {
+		if v, ok := p.Value.(uint32); ok {
+			return float64(v), true
+		}
+	}
 	if c.counter {
 		switch v := p.Value.(type) {
 		case uint:
