@@ -43,6 +43,9 @@ type probeOptions struct {
 
 	// poll polls one device; nil means a real snmp.Collector. Tests replace it.
 	poll func(ctx context.Context, t snmp.Target, p snmp.Profile) collectors.Status
+	// detect finds the device's profile for --profile auto; nil means a
+	// real snmp.Collector's. Tests replace it.
+	detect func(ctx context.Context, t snmp.Target) (snmp.Detection, error)
 }
 
 // newProbeCmd returns `dcplane probe`, whose subcommands poll one device
@@ -94,7 +97,7 @@ func (o *probeOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.authPassFile, "auth-passphrase-file", "", "file holding the SNMPv3 auth passphrase (else $"+probeEnvAuthPass+")")
 	f.StringVar(&o.privProto, "priv-proto", string(snmp.PrivAES), "SNMPv3 privacy protocol: DES, AES, AES192, AES256, AES192C, AES256C")
 	f.StringVar(&o.privPassFile, "priv-passphrase-file", "", "file holding the SNMPv3 privacy passphrase (else $"+probeEnvPrivPass+")")
-	f.StringVar(&o.profile, "profile", snmp.DefaultProfile, "device profile: "+strings.Join(snmp.ProfileNames(), ", "))
+	f.StringVar(&o.profile, "profile", snmp.DefaultProfile, "device profile, auto to choose it from the device's sysObjectID: "+strings.Join(snmp.ProfileNames(), ", "))
 	f.IntVar(&o.module, "module", 0, "unit of a daisy-chained group behind the address (0: the host)")
 	f.DurationVar(&o.timeout, "timeout", snmp.DefaultTimeout, "time to wait for each answer")
 	f.IntVar(&o.retries, "retries", 1, "times to resend a request that got no answer")
@@ -113,13 +116,31 @@ func (o *probeOptions) run(ctx context.Context, out, errOut io.Writer, addr stri
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	// Every walk of the profile may wait Timeout × (Retries+1).
-	budget := o.timeout * time.Duration(o.retries+1) * time.Duration(len(profile.Roots())+1)
+	// Every walk of the profile may wait Timeout × (Retries+1); detection
+	// a few requests more.
+	budget := o.timeout * time.Duration(o.retries+1) * time.Duration(len(profile.Roots())+8)
 	ctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
-	poll := o.poll
+	collector := snmp.NewCollector(nil)
+	poll, detect := o.poll, o.detect
 	if poll == nil {
-		poll = snmp.NewCollector(nil).Poll
+		poll = collector.Poll
+	}
+	if detect == nil {
+		detect = collector.Detect
+	}
+	if _, auto := profile.(snmp.Auto); auto {
+		det, err := detect(ctx, target)
+		if err != nil {
+			// An unknown device's error names it and lists what is supported.
+			reason := snmp.Reason(err)
+			return fmt.Errorf("%w (reason: %s)%s", err, reason, probeHint(reason))
+		}
+		fmt.Fprintf(errOut, "device:  %s\nsysObjectID: %s\nprofile: %s (%s): %s\n", det.SysDescr, det.SysObjectID, det.Profile.Name(), det.Profile.Title(), det.Why)
+		if r := det.Profile.Reports(); r != "" {
+			fmt.Fprintf(errOut, "%s answered: %s; it reports nothing dcplane uses\n", addr, r)
+		}
+		profile = det.Profile
 	}
 	st := poll(ctx, target, profile)
 	if !st.OK {
@@ -145,7 +166,7 @@ func probeHint(reason string) string {
 	case snmp.ReasonRefused:
 		return "; nothing listens on that UDP port"
 	case snmp.ReasonNoSuchObject:
-		return "; the device does not have what the profile reads: wrong --profile or --module?"
+		return "; the device answered, but does not have what the profile reads: wrong --profile or --module?"
 	}
 	return ""
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -34,6 +35,11 @@ func runProbe(t *testing.T, st collectors.Status, args ...string) (string, strin
 	o := &probeOptions{poll: func(_ context.Context, tg snmp.Target, _ snmp.Profile) collectors.Status {
 		got = tg
 		return st
+	}, detect: func(_ context.Context, tg snmp.Target) (snmp.Detection, error) {
+		p, _ := snmp.LookupProfile("apc-rpdu2")
+		got = tg
+		return snmp.Detection{SysDescr: "APC Web/SNMP Management Card", SysObjectID: "1.3.6.1.4.1.318.1.3.4.6",
+			Profile: p.(*snmp.Def), Why: "sysObjectID under 1.3.6.1.4.1.318.1.3.4"}, nil
 	}}
 	parent := &cobra.Command{Use: "probe", SilenceUsage: true, SilenceErrors: true}
 	parent.AddCommand(newProbeSNMPCmd(o))
@@ -175,5 +181,24 @@ func TestProbeSilentDevice(t *testing.T) {
 	err = parent.ExecuteContext(t.Context())
 	if err == nil || !strings.Contains(err.Error(), "reason: timeout") || time.Since(start) > 3*time.Second {
 		t.Errorf("got %v after %v, want a timeout error within 3 s", err, time.Since(start))
+	}
+}
+
+// TestProbeUnknownDevice: a device no profile matches is named, with what
+// is supported, and the command fails with reason nosuchobject.
+func TestProbeUnknownDevice(t *testing.T) {
+	o := &probeOptions{detect: func(context.Context, snmp.Target) (snmp.Detection, error) {
+		return snmp.Detection{}, fmt.Errorf("%w: %q (sysObjectID 1.3.6.1.4.1.99999); supported: apc-rpdu2 (APC)", snmp.ErrNoProfile, "Mystery box")
+	}}
+	parent := &cobra.Command{Use: "probe", SilenceUsage: true, SilenceErrors: true}
+	parent.AddCommand(newProbeSNMPCmd(o))
+	parent.SetOut(&bytes.Buffer{})
+	parent.SetErr(&bytes.Buffer{})
+	parent.SetArgs([]string{"snmp", "pdu:161", "--community", "public"})
+	err := parent.ExecuteContext(t.Context())
+	for _, want := range []string{"Mystery box", "supported: apc-rpdu2", "reason: nosuchobject"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("got %v, want %q in it", err, want)
+		}
 	}
 }

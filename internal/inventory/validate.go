@@ -5,6 +5,9 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
+
+	"github.com/dcplane/dcplane/collectors/snmp/profiles"
 )
 
 // maxProblems bounds how many problems one validation reports, so that a
@@ -189,6 +192,8 @@ func (c *checker) endpoint(path string, e Endpoint) {
 	}
 	if e.Profile == "" {
 		c.add(path+".profile", "is required")
+	} else if !profiles.Known(e.Profile) {
+		c.add(path+".profile", "unknown profile %q (known: %s)", e.Profile, strings.Join(profiles.Names(), ", "))
 	}
 	if e.Credentials == "" {
 		c.add(path+".credentials", "is required (the name of an entry in the agent's credentials file)")
