@@ -2,15 +2,21 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/dcplane/dcplane/api"
 	"github.com/dcplane/dcplane/controller/power"
+	"github.com/dcplane/dcplane/controller/store"
+	"github.com/dcplane/dcplane/internal/inventory"
 )
 
 func TestNewClientURL(t *testing.T) {
@@ -119,7 +125,86 @@ func TestClientFailover(t *testing.T) {
 	if c.URL() != leader.URL {
 		t.Errorf("controller in use: got %s, want %s", c.URL(), leader.URL)
 	}
+	// A leader outside the list is followed too.
+	c, _ = api.NewClient(follower.URL, nil)
+	if _, err := c.Racks(context.Background(), api.RackFilter{}); err != nil {
+		t.Errorf("Racks through a follower alone: got %v, want the leader it names to answer", err)
+	}
+	// A refused connection is tried elsewhere even for a POST that is not
+	// safe to send twice (the leader fake has no placements: 404, but from
+	// the leader).
+	c, _ = api.NewClient(dead+","+leader.URL, nil)
+	if _, err := c.Place(context.Background(), &api.PlacementRequest{Name: "x"}, api.PlaceOptions{}); errors.Is(err, api.ErrUnreachable) {
+		t.Errorf("Place past a dead controller: got %v, want an answer from the next", err)
+	}
 	if _, err := api.NewClient("http://a:1,b:2", nil); err == nil {
 		t.Errorf("NewClient with a bad URL in the list: got nil, want an error")
+	}
+}
+
+// fakeRouter makes a fakeController a follower whose leader is at leader.
+type fakeRouter struct {
+	fakeController
+	leader string
+	ready  error
+}
+
+func (f *fakeRouter) NodeID() string                   { return "f1" }
+func (f *fakeRouter) Leader() (bool, string)           { return false, f.leader }
+func (f *fakeRouter) Ready() error                     { return f.ready }
+func (f *fakeRouter) Freshness() (uint64, time.Time)   { return 7, time.Now().Add(-2 * time.Second) }
+func (f *fakeRouter) Consistent(context.Context) error { return nil }
+func (f *fakeRouter) Site(context.Context) (*inventory.Site, error) {
+	return inventory.Reference(1), nil
+}
+
+// TestFollowerRouting checks a follower's answers without a leader behind
+// it: a request already forwarded once is not forwarded again; with no
+// leader known the answer says to retry; a node that cannot serve its state
+// says why; local reads carry their staleness.
+func TestFollowerRouting(t *testing.T) {
+	f := &fakeRouter{}
+	ts := httptest.NewServer(api.NewServer(f, nil, slog.New(slog.DiscardHandler)))
+	defer ts.Close()
+	f.leader = ts.URL // two nodes that name each other would bounce a request forever
+	tests := []struct {
+		name                string
+		path                string
+		forwarded           bool
+		leader              string
+		ready               error
+		wantStatus          int
+		wantType, wantRetry string
+	}{
+		{"forwarded once already", "/v1/racks", true, ts.URL, nil, 503, api.ProblemNotLeader, "1"},
+		{"no leader known", "/v1/power", false, "", nil, 503, api.ProblemNotLeader, "1"},
+		{"catching up", "/v1/inventory", false, ts.URL, fmt.Errorf("%w: applied 3 of 9", store.ErrCatchingUp), 503, api.ProblemCatchingUp, "1"},
+		{"halted", "/v1/inventory", false, ts.URL, fmt.Errorf("%w: entry 9: decode type 112", store.ErrHalted), 503, api.ProblemHalted, ""},
+		{"halted health", "/healthz", false, ts.URL, fmt.Errorf("%w: entry 9", store.ErrHalted), 503, api.ProblemHalted, ""},
+		{"local read", "/v1/inventory", false, ts.URL, nil, 200, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f.leader, f.ready = tt.leader, tt.ready
+			req, _ := http.NewRequest(http.MethodGet, ts.URL+tt.path, nil)
+			if tt.forwarded {
+				req.Header.Set(api.HeaderForwarded, "f0")
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			var p api.Problem
+			_ = json.NewDecoder(res.Body).Decode(&p)
+			if res.StatusCode != tt.wantStatus || p.Type != tt.wantType || res.Header.Get("Retry-After") != tt.wantRetry {
+				t.Errorf("got %d %s, Retry-After %q, want %d %s, Retry-After %q", res.StatusCode, p.Type, res.Header.Get("Retry-After"),
+					tt.wantStatus, tt.wantType, tt.wantRetry)
+			}
+			if tt.wantStatus == 200 && (res.Header.Get(api.HeaderIndex) != "7" || !strings.HasPrefix(res.Header.Get(api.HeaderStale), "2.") ||
+				res.Header.Get(api.HeaderNode) != "f1") {
+				t.Errorf("local read headers: got %v, want index 7, stale 2.x s, node f1", res.Header)
+			}
+		})
 	}
 }

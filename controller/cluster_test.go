@@ -1,6 +1,7 @@
 package controller_test
 
 import (
+	"bytes"
 	"context"
 	"net"
 	"net/http"
@@ -173,6 +174,31 @@ func TestClusterServesFromAnyNode(t *testing.T) {
 		api.PlaceOptions{Key: "mail-1"})
 	if err != nil || len(p.Replicas) != 2 {
 		t.Fatalf("POST /v1/placements on a follower: got %+v, %v, want 2 replicas placed", p, err)
+	}
+	// The follower itself forwards: a bare HTTP client, which follows no
+	// not-leader answer, gets the leader's answer.
+	body := strings.NewReader(`{"name":"web","replicas":1,"cpu_millicores":500,"memory_mib":512,"watts":300}`)
+	raw, err := http.Post(n2.url+"/v1/placements", api.MediaJSON, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.Body.Close()
+	if raw.StatusCode != http.StatusCreated || raw.Header.Get(api.HeaderNode) != "n1" {
+		t.Errorf("bare POST /v1/placements to n2: got %d from %q, want 201 from n1", raw.StatusCode, raw.Header.Get(api.HeaderNode))
+	}
+	batch, err := api.EncodeBatch(&api.Batch{Agent: "a0", Seq: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, n3.url+"/v1/telemetry", bytes.NewReader(batch))
+	req.Header.Set("Content-Type", api.MediaCBOR)
+	req.Header.Set("Content-Encoding", "gzip")
+	if raw, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	raw.Body.Close()
+	if raw.StatusCode != http.StatusAccepted || raw.Header.Get(api.HeaderNode) != "n1" {
+		t.Errorf("bare POST /v1/telemetry to n3: got %d from %q, want 202 from n1", raw.StatusCode, raw.Header.Get(api.HeaderNode))
 	}
 	// So is telemetry, and the reads that need it.
 	poll := collectors.Status{Device: "H1-R01-K01-PA", At: time.Now(), OK: true,

@@ -19,8 +19,10 @@ type fakeCluster struct {
 	removed []string
 }
 
-func (f *fakeCluster) ClusterStatus(context.Context) (*api.ClusterStatus, error) { return &f.status, nil }
-func (f *fakeCluster) JoinNode(context.Context, api.JoinRequest) error             { return nil }
+func (f *fakeCluster) ClusterStatus(context.Context) (*api.ClusterStatus, error) {
+	return &f.status, nil
+}
+func (f *fakeCluster) JoinNode(context.Context, api.JoinRequest) error { return nil }
 func (f *fakeCluster) RemoveNode(_ context.Context, id string) error {
 	f.removed = append(f.removed, id)
 	return nil

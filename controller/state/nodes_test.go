@@ -116,6 +116,9 @@ func TestHash(t *testing.T) {
 	if hr, _ := r.View().Hash(); hr != ha {
 		t.Errorf("restored: got %s, want %s", hr, ha)
 	}
+	if u, ok := r.View().NodeAPI("n1"); !ok || u != "http://127.0.0.1:8080" {
+		t.Errorf("restored NodeAPI(n1): got %q, %v, want the URL kept", u, ok)
+	}
 	b.Apply(uint64(len(cmds)+1), SetNodeAPI{Node: "n1", URL: "http://127.0.0.1:9090", At: at}) //nolint:errcheck
 	if hb, _ := b.View().Hash(); hb == ha {
 		t.Errorf("different states: got the same hash %s, want different", hb)

@@ -250,6 +250,10 @@ func TestWaitForLeaderDeadline(t *testing.T) {
 	if _, err := s.Apply(t.Context(), state.SetRackBudget{Rack: rackA, Watts: 1, At: at}); !errors.Is(err, ErrNotLeader) {
 		t.Errorf("Apply: got %v, want %v", err, ErrNotLeader)
 	}
+	// Its empty state is not the cluster's: it has heard from no leader.
+	if err := s.Ready(); !errors.Is(err, ErrCatchingUp) || !strings.Contains(err.Error(), "has not heard from a leader") {
+		t.Errorf("Ready: got %v, want %v saying it has not heard from a leader", err, ErrCatchingUp)
+	}
 }
 
 func TestOpenErrors(t *testing.T) {
