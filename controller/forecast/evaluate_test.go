@@ -34,28 +34,35 @@ func sharedTrace(t *testing.T, name string) *os.File {
 	return f
 }
 
-// TestBacktestRamp backtests a steady ramp of 1,000 W + 10 W a day,
-// sampled hourly for 21 days in hourly buckets. The model's line forecasts it exactly; the
-// naive forecast, a week behind, is 70 W low every day: its MAPE is
-// 70 × (1/1140 + 1/1150 + … + 1/1200) / 7 = 5.9847 %.
+// TestBacktestRamp backtests a ramp of 1,000 W + 10 W a day, sampled
+// hourly for 21 days in hourly buckets, that jumps by 100 W on the first
+// test day. The model's line forecasts day d at 1,000 + 10·d W, 100 W
+// under the actual 1,100 + 10·d; the naive forecast, day d − 7 of the
+// ramp, 170 W under it. Their MAPEs are the means of 100 and 170 over
+// 1,100 + 10·d (1,240 to 1,300 W) for d = 14…20: 7.876 % and 13.389 %.
 func TestBacktestRamp(t *testing.T) {
 	var samples []Sample
 	for h := range 21 * 24 {
-		samples = append(samples, Sample{At: monday.Add(time.Duration(h) * time.Hour), Value: 1000 + 10*float64(h/24)})
+		v := 1000 + 10*float64(h/24)
+		if h/24 >= 14 {
+			v += 100
+		}
+		samples = append(samples, Sample{At: monday.Add(time.Duration(h) * time.Hour), Value: v})
 	}
 	ev, err := Backtest{Bucket: time.Hour}.Run(samples)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var naive float64
+	var model, naive float64
 	for d := 14; d < 21; d++ {
-		naive += 70 / (1000 + 10*float64(d)) / 7 * 100
+		model += 100 / (1100 + 10*float64(d)) / 7 * 100
+		naive += 170 / (1100 + 10*float64(d)) / 7 * 100
 	}
-	if !near(ev.MAPE, 0, 1e-9) || !near(ev.NaiveMAPE, naive, 1e-9) || !near(naive, 5.9847, 1e-4) {
-		t.Errorf("got MAPE %v, naive %v; want 0 and %v", ev.MAPE, ev.NaiveMAPE, naive)
+	if !near(ev.MAPE, model, 1e-9) || !near(ev.NaiveMAPE, naive, 1e-9) || !near(model, 7.8760, 1e-4) || !near(naive, 13.3891, 1e-4) {
+		t.Errorf("got MAPE %v, naive %v; want %v and %v", ev.MAPE, ev.NaiveMAPE, model, naive)
 	}
-	if d := ev.Days[0]; d.Day != 14 || d.Actual != 1140 || !near(d.Forecast, 1140, 1e-9) || d.Naive != 1070 {
-		t.Errorf("got first test day %+v, want day 14: 1140 W actual and forecast, 1070 W naive", d)
+	if d := ev.Days[0]; d.Day != 14 || d.Actual != 1240 || !near(d.Forecast, 1140, 1e-9) || d.Naive != 1070 {
+		t.Errorf("got first test day %+v, want day 14: 1240 W actual, 1140 W forecast, 1070 W naive", d)
 	}
 	if _, err := (Backtest{Bucket: time.Hour}).Run(samples[:14*24]); !errors.Is(err, ErrShortHistory) {
 		t.Errorf("14 days: got %v, want ErrShortHistory (no test day)", err)

@@ -42,7 +42,7 @@ func TestHistory(t *testing.T) {
 		{"late within the span counts", []obs{{3 * m, 4}, {m, 2}}, 3 * m, []float64{-1, 2, -1, 4}},
 		// Bucket 0 shares its slot with bucket 4: a 9 there would be read as 4's.
 		{"late beyond the span does not", []obs{{4 * m, 4}, {0, 9}}, 4 * m, []float64{-1, -1, -1, 4}},
-		{"garbage ignored, zero kept", []obs{{0, math.NaN()}, {m, -1}, {2 * m, math.Inf(1)}, {3 * m, 0}}, 3 * m, []float64{-1, -1, -1, 0}},
+		{"garbage ignored, zero kept", []obs{{0, math.NaN()}, {m, -50}, {2 * m, math.Inf(1)}, {3 * m, 0}}, 3 * m, []float64{-1, -1, -1, 0}},
 		{"now past the newest", []obs{{0, 1}}, 2 * m, []float64{-1, 1, -1, -1}},
 	}
 	for _, tt := range tests {
