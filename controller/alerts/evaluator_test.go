@@ -147,6 +147,14 @@ func TestUnknownHolds(t *testing.T) {
 	})
 }
 
+// TestNoSite: before the first inventory, only agents are judged.
+func TestNoSite(t *testing.T) {
+	res := evaluator(t, instant()).Evaluate(Input{Agents: map[string]time.Time{"ag1": t0.Add(-time.Hour)}}, t0)
+	if got := briefs(res.Active); !slices.Equal(got, []string{"AgentDown agent ag1 firing 3600/120"}) {
+		t.Errorf("got %v, want only ag1 down", got)
+	}
+}
+
 // TestObjectGone: an alert whose rack has left the inventory resolves.
 func TestObjectGone(t *testing.T) {
 	e := evaluator(t, instant())

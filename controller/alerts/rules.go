@@ -56,6 +56,9 @@ func (j *judge) unknown(r Rule, o Object) {
 
 // run judges every rule on every object of the site.
 func (j *judge) run() []condition {
+	if j.in.Site == nil {
+		j.in.Site = &inventory.Site{} // before the first inventory: agents only
+	}
 	site := j.in.Site
 	forecasts := map[[2]string]Forecast{}
 	for _, f := range j.in.Forecasts {
