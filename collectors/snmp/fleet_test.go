@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosnmp/gosnmp"
+
 	c "github.com/dcplane/dcplane/collectors"
 )
 
@@ -158,5 +160,37 @@ func checkFleetReadings(t *testing.T, got, want []c.Reading) {
 		if r.Value == -1 || saturated(r.Value) || r.Value == 65535 {
 			t.Errorf("reading %v: a sentinel came through", r)
 		}
+	}
+}
+
+// TestParseFleet parses every recording in memory (no agent), through the
+// profile detection chooses: the same checks as TestFleetRecordings, fast
+// enough for the mutants.
+func TestParseFleet(t *testing.T) {
+	for _, fc := range fleet {
+		t.Run(fc.file, func(t *testing.T) {
+			w := loadWalk(t, fc.file)
+			det, err := Detect(t.Context(), w, Defs())
+			got := ""
+			if det.Profile != nil {
+				got = det.Profile.Name()
+			}
+			if got != fc.profile {
+				t.Fatalf("profile: got %q (%s, err %v), want %q", got, det.Why, err, fc.profile)
+			}
+			if fc.profile == "" {
+				return
+			}
+			var pdus []gosnmp.SnmpPDU
+			for _, root := range det.Profile.Roots() {
+				ps, _ := w.BulkWalkAll(t.Context(), root)
+				pdus = append(pdus, ps...)
+			}
+			rs, err := det.Profile.Parse(pdus, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkFleetReadings(t, rs, fc.check)
+		})
 	}
 }

@@ -2,6 +2,7 @@ package snmp
 
 import (
 	"fmt"
+	"io/fs"
 	"slices"
 	"strings"
 	"sync"
@@ -100,3 +101,6 @@ func ProfileNames() []string {
 	slices.Sort(names)
 	return names
 }
+
+// builtinFS is the embedded profile files.
+func builtinFS() fs.FS { return profiles.FS }
