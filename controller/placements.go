@@ -258,7 +258,7 @@ func (n *Node) commitPeaks(ctx context.Context, now time.Time) bool {
 	if len(peaks) == 0 {
 		return false
 	}
-	if _, err := n.store.Apply(ctx, state.RecordRackPeaks{Peaks: peaks, At: now}); err != nil {
+	if _, err := n.store.Apply(ctx, state.RecordRackPeaks{Peaks: peaks, Horizon: n.peaks.Horizon(), At: now}); err != nil {
 		n.log.Warn("committing rack peaks", "err", err)
 		return false
 	}

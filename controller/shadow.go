@@ -72,15 +72,21 @@ func (sh *shadow) count(cmd state.Place, sign float64) {
 	sh.move(as, cmd.Reserve, 1)
 }
 
+// move counts a placement's watts as the state will: a new placement's as
+// pending (too recent for any peak), a reservation's as reserved.
+
 func (sh *shadow) move(as []placement.Assignment, reserve bool, sign float64) {
-	if !reserve {
-		return
-	}
 	for _, a := range as {
-		if i, ok := sh.racks[a.Rack]; ok {
-			r := &sh.cluster.Racks[i]
+		i, ok := sh.racks[a.Rack]
+		if !ok {
+			continue
+		}
+		r := &sh.cluster.Racks[i]
+		if reserve {
 			r.PlacedWatts -= sign * a.Watts
 			r.ReservedWatts += sign * a.Watts
+		} else {
+			r.PendingWatts = max(0, r.PendingWatts+sign*a.Watts)
 		}
 	}
 }

@@ -65,6 +65,12 @@ type Rack struct {
 	// counts only when PeakKnown.
 	PeakWatts float64
 	PeakKnown bool
+	// PendingWatts is the part of PlacedWatts placed too recently for the
+	// measured peak to hold it (within the peak's horizon before it was
+	// taken): it counts on top of the peak, so that a rack whose draw is
+	// not all declared is not filled up to its budget by declarations that
+	// are not running yet.
+	PendingWatts float64
 	// Stale says the rack's live telemetry is stale. It changes only the
 	// explanations: a known peak still counts, and declared power always.
 	Stale         bool

@@ -40,8 +40,15 @@
 // (the committed 24 h summary, counted when PeakKnown, stale or not),
 // declared placed power D and live reservations R:
 //
-//	load     L = max(P, D) + R        (P is 0 when not known)
-//	headroom H = B − max(P, D) − R
+//	load     L = max(P + N, D) + R    (P and N are 0 when no peak is known)
+//	headroom H = B − max(P + N, D) − R
+//
+// N is the part of D placed too recently for the peak to hold it: placed
+// after the start of the horizon the peak covers. Without it a rack whose
+// measured draw is not all declared (servers running before dcplane, or
+// placed by hand) would be filled to its budget by declarations that are
+// not drawing yet: with P = 10 kW measured and nothing declared, max(P, D)
+// stays 10 kW until D passes it, however much is placed.
 //
 // A new replica of w watts must fit: w ≤ H. Stale telemetry never frees
 // power: with no peak known the declared power D still counts, and a rack

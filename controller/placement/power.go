@@ -33,12 +33,16 @@ func (rackPower) room(st *state, k int) float64 {
 func (rackPower) explain(st *state, k int, w float64) string {
 	r := &st.c.Racks[k]
 	d := r.PlacedWatts + st.placedBy(k)
+	peak := kW(r.PeakWatts)
+	if u := st.unmeasured(k); u > 0 {
+		peak = fmt.Sprintf("%s + %s placed since", peak, kW(u))
+	}
 	basis := fmt.Sprintf("declared %s", kW(d))
 	switch {
 	case r.PeakKnown && r.Stale:
-		basis = fmt.Sprintf("max(24 h peak %s, declared %s); live telemetry stale", kW(r.PeakWatts), kW(d))
+		basis = fmt.Sprintf("max(24 h peak %s, declared %s); live telemetry stale", peak, kW(d))
 	case r.PeakKnown:
-		basis = fmt.Sprintf("max(peak %s, declared %s)", kW(r.PeakWatts), kW(d))
+		basis = fmt.Sprintf("max(peak %s, declared %s)", peak, kW(d))
 	case r.Stale:
 		basis = fmt.Sprintf("declared %s; live telemetry stale and no peak known", kW(d))
 	}
@@ -113,7 +117,7 @@ func surviving(st *state, k int, failed, feed string) (float64, phaseAt) {
 		return math.Inf(-1), at
 	}
 	n := float64(at.n)
-	declared, reserved := st.declared(k)/n, r.ReservedWatts/n
+	declared, reserved, recent := st.declared(k)/n, r.ReservedWatts/n, st.unmeasured(k)/n
 	slack := math.Inf(1)
 	for i := range r.PDUs {
 		p := &r.PDUs[i]
@@ -122,7 +126,7 @@ func surviving(st *state, k int, failed, feed string) (float64, phaseAt) {
 		}
 		capacity := p.VoltageV * p.BreakerA * Derate
 		for j := range phases(p) {
-			load := max(measured(p, j)+moved/n, declared) + reserved
+			load := max(measured(p, j)+moved/n+recent, declared) + reserved
 			if s := capacity - load; below(s, slack) {
 				slack, at.pdu, at.phase, at.load, at.capacity = s, i, j, load, capacity
 			}

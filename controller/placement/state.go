@@ -135,16 +135,25 @@ func coolingCapacity(units []float64) float64 {
 	return sum - largest
 }
 
-// declared is max(P, D) of rack k: its known measured peak or its declared
-// placed power, whichever is larger. Stale telemetry changes nothing here:
+// declared is max(P + N, D) of rack k: its known measured peak plus the
+// declared power placed too recently for the peak to hold it, or its
+// declared placed power, whichever is larger. The replicas this call has
+// placed count in both: they are new. Stale telemetry changes nothing here:
 // a known peak is a committed summary, and declared power never goes away.
 func (st *state) declared(k int) float64 {
 	r := &st.c.Racks[k]
-	d := r.PlacedWatts + st.placedBy(k)
+	by := st.placedBy(k)
+	d := r.PlacedWatts + by
 	if r.PeakKnown {
-		return max(r.PeakWatts, d)
+		return max(r.PeakWatts+r.PendingWatts+by, d)
 	}
 	return d
+}
+
+// unmeasured is the declared power of rack k that its measured peaks may
+// not hold yet: the recent placements' and this call's.
+func (st *state) unmeasured(k int) float64 {
+	return st.c.Racks[k].PendingWatts + st.placedBy(k)
 }
 
 // placedBy is the watts this call placed in rack k.

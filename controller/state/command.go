@@ -172,7 +172,10 @@ func (ExpireReservations) command()          {}
 // is ignored.
 type RecordRackPeaks struct {
 	Peaks map[string]float64 `json:"peaks"` // rack ID → watts
-	At    time.Time          `json:"at"`
+	// Horizon is how far back each peak looks (0: DefaultPeakHorizon).
+	// Placements made within it before At may not be in the peaks yet.
+	Horizon time.Duration `json:"horizon,omitempty"`
+	At      time.Time     `json:"at"`
 }
 
 // Type is RecordRackPeaksType.

@@ -150,7 +150,7 @@ func (v *View) place(c Place) (*View, error) {
 	}
 	// Every check has passed: from here on the cluster changes.
 	n := *v
-	if err := hold(n.cluster, n.serverIdx, p); err != nil {
+	if err := n.hold(p); err != nil {
 		return nil, fmt.Errorf("place %s: %w: %w", c.ID, ErrInvalidPlacement, err)
 	}
 	n.syncUsage(p.Assignments)
@@ -223,7 +223,7 @@ func (v *View) removePlacement(c RemovePlacement) (*View, error) {
 
 // drop frees what p holds in the cluster and forgets it.
 func (n *View) drop(p *Placement) {
-	release(n.cluster, n.serverIdx, p)
+	n.release(p)
 	n.syncUsage(p.Assignments)
 	n.placements = n.placements.del(p.ID)
 }
@@ -246,7 +246,7 @@ func (v *View) confirmReservation(c ConfirmReservation) (*View, error) {
 	q := *p
 	q.Status, q.ExpiresAt = StatusPlaced, time.Time{}
 	// The servers were p's a moment ago: hold cannot fail.
-	_ = hold(n.cluster, n.serverIdx, &q)
+	_ = n.hold(&q)
 	n.syncUsage(q.Assignments)
 	n.placements = n.placements.set(q.ID, &q)
 	n.updated = normalTime(c.At)
@@ -315,42 +315,95 @@ func (v *View) recordRackPeaks(c RecordRackPeaks) (*View, error) {
 		}
 	}
 	n := *v
-	n.peaks = maps.Clone(v.peaks)
+	n.peaks, n.peakAt = maps.Clone(v.peaks), maps.Clone(v.peakAt)
 	if n.peaks == nil {
-		n.peaks = map[string]float64{}
+		n.peaks, n.peakAt = map[string]float64{}, map[string]time.Time{}
 	}
+	n.peakSpan = c.Horizon
+	if n.peakSpan <= 0 {
+		n.peakSpan = DefaultPeakHorizon
+	}
+	recorded := map[int]bool{}
 	for id, w := range c.Peaks {
 		i, ok := v.rackIdx[id]
 		if !ok {
 			continue
 		}
 		w = math.Ceil(w)
-		n.peaks[id] = w
+		n.peaks[id], n.peakAt[id], recorded[i] = w, normalTime(c.At), true
 		n.cluster.Racks[i].PeakWatts, n.cluster.Racks[i].PeakKnown = w, true
 	}
+	n.recountPending(recorded)
 	n.updated = normalTime(c.At)
 	return &n, nil
 }
 
 // hold adds what p holds to the cluster: its servers' CPU, memory and GPUs,
 // and its watts as placed power, or as reserved power while p is a
-// reservation.
-func hold(c *placement.Cluster, idx map[string]int, p *Placement) error {
-	if err := c.Apply(p.Assignments, p.Request); err != nil {
+// reservation; placed power too recent for the rack's peak counts as
+// pending too.
+func (n *View) hold(p *Placement) error {
+	if err := n.cluster.Apply(p.Assignments, p.Request); err != nil {
 		return err
 	}
 	if p.Status == StatusReserved {
-		moveWatts(c, idx, p.Assignments, +1)
+		moveWatts(n.cluster, n.serverIdx, p.Assignments, +1)
 	}
+	n.countPending(p, 1)
 	return nil
 }
 
 // release is the inverse of hold.
-func release(c *placement.Cluster, idx map[string]int, p *Placement) {
+func (n *View) release(p *Placement) {
+	n.countPending(p, -1)
 	if p.Status == StatusReserved {
-		moveWatts(c, idx, p.Assignments, -1)
+		moveWatts(n.cluster, n.serverIdx, p.Assignments, -1)
 	}
-	c.Remove(p.Assignments, p.Request)
+	n.cluster.Remove(p.Assignments, p.Request)
+}
+
+// DefaultPeakHorizon is the horizon of committed peaks when a
+// RecordRackPeaks does not say.
+const DefaultPeakHorizon = 24 * time.Hour
+
+// pending says whether placement p is too recent for the committed peak of
+// rack to hold its power: it was placed after the start of the horizon the
+// peak covers (or the rack has no peak yet).
+func (v *View) pending(p *Placement, rack string) bool {
+	if p.Status != StatusPlaced {
+		return false
+	}
+	at, ok := v.peakAt[rack]
+	return !ok || p.CreatedAt.After(at.Add(-v.peakSpan))
+}
+
+// countPending adds (sign 1) or removes (-1) p's pending watts.
+func (n *View) countPending(p *Placement, sign float64) {
+	for _, a := range p.Assignments {
+		i := n.cluster.Servers[n.serverIdx[a.Server]].Rack
+		if n.pending(p, n.cluster.Racks[i].ID) {
+			n.cluster.Racks[i].PendingWatts += sign * a.Watts
+		}
+	}
+}
+
+// recountPending sets the pending watts of the racks of only (all racks if
+// nil) from the placements, in ID order: whole watts, so the sums are
+// exact.
+func (n *View) recountPending(only map[int]bool) {
+	for i := range n.cluster.Racks {
+		if only == nil || only[i] {
+			n.cluster.Racks[i].PendingWatts = 0
+		}
+	}
+	for _, p := range n.Placements() {
+		for _, a := range p.Assignments {
+			i := n.cluster.Servers[n.serverIdx[a.Server]].Rack
+			if (only == nil || only[i]) && n.pending(p, n.cluster.Racks[i].ID) {
+				n.cluster.Racks[i].PendingWatts += a.Watts
+			}
+		}
+	}
 }
 
 // moveWatts moves the assignments' watts from placed to reserved power of

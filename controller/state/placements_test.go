@@ -418,3 +418,54 @@ func TestCowMap(t *testing.T) {
 		t.Error("the zero map is not empty")
 	}
 }
+
+func TestPlacementsPendingUntilThePeakHoldsThem(t *testing.T) {
+	m := machineWithServers(t)
+	pin := placement.Request{Name: "w", Replicas: 1, CPUMillicores: 1000, MemoryMiB: 1024, Watts: 4000, Hall: "H1", Row: "H1-R01"}
+	as := decide(t, m, pin)
+	rack := as[0].Rack
+	onRack := func(w float64) []placement.Assignment {
+		out := append([]placement.Assignment(nil), as...)
+		out[0].Watts = w
+		return out
+	}
+	// The rack measured 10 kW over the day before t0: nothing of it is
+	// declared (servers that ran before dcplane).
+	mustApply(t, m, RecordRackPeaks{Peaks: map[string]float64{rack: 10000}, Horizon: 24 * time.Hour, At: t0})
+	mustApply(t, m, Place{ID: "p1", Request: pin, Assignments: onRack(4000), At: t0.Add(time.Hour)})
+	// 10 kW measured + 4 kW placed since = 14 kW: 1 kW left, not 5.
+	small := pin
+	small.Watts = 1001
+	if err := applyErr(m, Place{ID: "p2", Request: small, Assignments: onRack(1001), At: t0.Add(2 * time.Hour)}); !errors.Is(err, ErrOverbooked) {
+		t.Fatalf("1001 W more: got %v, want %v", err, ErrOverbooked)
+	}
+	// A day later the peak (14 kW) holds p1, placed before the start of its
+	// horizon: p1 counts once, and 1 kW is left.
+	mustApply(t, m, RecordRackPeaks{Peaks: map[string]float64{rack: 14000}, Horizon: 24 * time.Hour, At: t0.Add(26 * time.Hour)})
+	if _, c := m.Cluster(); c.Racks[m.View().rackIdx[rack]].PendingWatts != 0 {
+		t.Errorf("pending after a peak that holds p1: got %v, want 0", c.Racks[m.View().rackIdx[rack]].PendingWatts)
+	}
+	small.Watts = 1000
+	if err := applyErr(m, Place{ID: "p3", Request: small, Assignments: onRack(1000), At: t0.Add(27 * time.Hour)}); err != nil {
+		t.Errorf("1000 W: got %v, want it to fit", err)
+	}
+	// Pending survives a snapshot and a rebuild.
+	var b bytes.Buffer
+	if _, err := m.View().WriteTo(&b); err != nil {
+		t.Fatal(err)
+	}
+	r := New()
+	if err := r.Restore(&b); err != nil {
+		t.Fatal(err)
+	}
+	_, c1 := m.Cluster()
+	_, c2 := r.Cluster()
+	i := m.View().rackIdx[rack]
+	if c1.Racks[i].PendingWatts != 1000 || c2.Racks[i].PendingWatts != 1000 {
+		t.Errorf("pending: got %v live and %v restored, want 1000 both (p3)", c1.Racks[i].PendingWatts, c2.Racks[i].PendingWatts)
+	}
+	mustApply(t, m, RemovePlacement{ID: "p3", At: t0.Add(28 * time.Hour)})
+	if _, c := m.Cluster(); c.Racks[i].PendingWatts != 0 {
+		t.Errorf("pending after removing p3: got %v, want 0", c.Racks[i].PendingWatts)
+	}
+}

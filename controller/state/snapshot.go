@@ -27,6 +27,8 @@ type snapshot struct {
 	Placements []*Placement         `json:"placements,omitempty"` // by ID
 	Keys       map[string]keyRecord `json:"idempotency_keys,omitempty"`
 	Peaks      map[string]float64   `json:"rack_peaks_watts,omitempty"`
+	PeakAt     map[string]time.Time `json:"rack_peaks_at,omitempty"`
+	PeakSpan   time.Duration        `json:"rack_peaks_horizon,omitempty"`
 	// Optional, in format 2: a reader that does not know it drops it, as
 	// such a reader skips SetNodeAPI.
 	Nodes map[string]string `json:"node_apis,omitempty"`
@@ -38,7 +40,7 @@ func (v *View) WriteTo(w io.Writer) (int64, error) {
 	b, err := json.Marshal(snapshot{
 		Format: snapshotFormat, Index: v.index, Updated: v.updated,
 		Site: v.site, Budgets: v.budgets,
-		Placements: v.Placements(), Keys: v.keys.toMap(), Peaks: v.peaks, Nodes: v.nodes,
+		Placements: v.Placements(), Keys: v.keys.toMap(), Peaks: v.peaks, PeakAt: v.peakAt, PeakSpan: v.peakSpan, Nodes: v.nodes,
 	})
 	if err != nil {
 		return 0, fmt.Errorf("write snapshot at index %d: %w", v.index, err)
@@ -78,7 +80,7 @@ func readSnapshot(r io.Reader) (*View, error) {
 	for _, p := range s.Placements {
 		ps[p.ID] = p
 	}
-	v := &View{budgets: s.Budgets, keys: cowOf(s.Keys), peaks: s.Peaks, placements: cowOf(ps), nodes: s.Nodes}
+	v := &View{budgets: s.Budgets, keys: cowOf(s.Keys), peaks: s.Peaks, peakAt: s.PeakAt, peakSpan: s.PeakSpan, placements: cowOf(ps), nodes: s.Nodes}
 	if s.Site != nil {
 		var err error
 		if v, err = v.withSite(s.Site); err != nil {

@@ -19,13 +19,15 @@ type View struct {
 	budgets map[string]float64         // rack ID → override in watts; copied on write
 	updated time.Time                  // At of the last accepted command, in UTC
 
-	placements cowMap[*Placement] // ID → placement or reservation
-	keys       cowMap[keyRecord]  // idempotency key → what it made
-	peaks      map[string]float64 // rack ID → committed recent peak, W; copied on write
-	nodes      map[string]string  // node ID → API URL; copied on write
-	usage      []rackUsage        // by rack index; copied on write
-	rackIdx    map[string]int     // rack ID → index in cluster.Racks; shared while site is
-	serverIdx  map[string]int     // server ID → index in cluster.Servers; shared while site is
+	placements cowMap[*Placement]   // ID → placement or reservation
+	keys       cowMap[keyRecord]    // idempotency key → what it made
+	peaks      map[string]float64   // rack ID → committed recent peak, W; copied on write
+	peakAt     map[string]time.Time // rack ID → when its peak was committed; copied on write
+	peakSpan   time.Duration        // the horizon of the last peaks committed
+	nodes      map[string]string    // node ID → API URL; copied on write
+	usage      []rackUsage          // by rack index; copied on write
+	rackIdx    map[string]int       // rack ID → index in cluster.Racks; shared while site is
+	serverIdx  map[string]int       // server ID → index in cluster.Servers; shared while site is
 	// epoch counts the commands applied that changed the state other than
 	// by an accepted Place, and restores: a leader's working copy of the
 	// cluster that Places alone have changed since is still current.
@@ -86,6 +88,7 @@ func (v *View) withSite(site *inventory.Site) (*View, error) {
 	})
 	n.budgets = keepRacks(v.budgets, n.racks)
 	n.peaks = keepRacks(v.peaks, n.racks)
+	n.peakAt, n.peakSpan = keepRacks(v.peakAt, n.racks), v.peakSpan
 	if err := n.rebuildCluster(); err != nil {
 		return nil, err
 	}
@@ -93,12 +96,12 @@ func (v *View) withSite(site *inventory.Site) (*View, error) {
 }
 
 // keepRacks returns the entries of m whose rack is in racks, or nil.
-func keepRacks(m map[string]float64, racks map[string]*inventory.Rack) map[string]float64 {
-	var out map[string]float64
+func keepRacks[V any](m map[string]V, racks map[string]*inventory.Rack) map[string]V {
+	var out map[string]V
 	for id, w := range m {
 		if _, ok := racks[id]; ok {
 			if out == nil {
-				out = map[string]float64{}
+				out = map[string]V{}
 			}
 			out[id] = w
 		}
@@ -130,10 +133,11 @@ func (n *View) rebuildCluster() error {
 		return errInUse(missing)
 	}
 	for _, p := range n.Placements() {
-		if err := hold(n.cluster, n.serverIdx, p); err != nil {
+		if err := n.hold(p); err != nil {
 			return fmt.Errorf("placement %s: %w", p.ID, err)
 		}
 	}
+	n.recountPending(nil)
 	n.usage = make([]rackUsage, len(n.cluster.Racks))
 	for i := range n.usage {
 		n.usage[i] = rackUsage{n.cluster.Racks[i].PlacedWatts, n.cluster.Racks[i].ReservedWatts}
