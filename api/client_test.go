@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -164,8 +165,14 @@ func (f *fakeRouter) Site(context.Context) (*inventory.Site, error) {
 // says why; local reads carry their staleness.
 func TestFollowerRouting(t *testing.T) {
 	f := &fakeRouter{}
-	ts := httptest.NewServer(api.NewServer(f, nil, slog.New(slog.DiscardHandler)))
+	srv := api.NewServer(f, nil, slog.New(slog.DiscardHandler))
+	var hits atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		srv.ServeHTTP(w, r)
+	}))
 	defer ts.Close()
+	defer srv.CloseIdleConnections()
 	f.leader = ts.URL // two nodes that name each other would bounce a request forever
 	tests := []struct {
 		name                string
@@ -186,6 +193,7 @@ func TestFollowerRouting(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f.leader, f.ready = tt.leader, tt.ready
+			hits.Store(0)
 			req, _ := http.NewRequest(http.MethodGet, ts.URL+tt.path, nil)
 			if tt.forwarded {
 				req.Header.Set(api.HeaderForwarded, "f0")
@@ -200,6 +208,9 @@ func TestFollowerRouting(t *testing.T) {
 			if res.StatusCode != tt.wantStatus || p.Type != tt.wantType || res.Header.Get("Retry-After") != tt.wantRetry {
 				t.Errorf("got %d %s, Retry-After %q, want %d %s, Retry-After %q", res.StatusCode, p.Type, res.Header.Get("Retry-After"),
 					tt.wantStatus, tt.wantType, tt.wantRetry)
+			}
+			if got := hits.Load(); got != 1 {
+				t.Errorf("requests served: got %d, want 1 (no forwarding)", got)
 			}
 			if tt.wantStatus == 200 && (res.Header.Get(api.HeaderIndex) != "7" || !strings.HasPrefix(res.Header.Get(api.HeaderStale), "2.") ||
 				res.Header.Get(api.HeaderNode) != "f1") {

@@ -44,8 +44,10 @@ func startMember(t *testing.T, id, dir, raftAddr, join string) *member {
 	url := "http://" + ln.Addr().String()
 	n, err := controller.Open(context.Background(), controller.Config{NodeID: id, DataDir: dir, RaftAddr: raftAddr,
 		Bootstrap: join == "", Join: join, APIURL: url, StaleAfter: staleAfter,
-		HeartbeatTimeout: 150 * time.Millisecond, ElectionTimeout: 150 * time.Millisecond,
-		LeaderLeaseTimeout: 100 * time.Millisecond, CommitTimeout: 5 * time.Millisecond})
+		// Short enough for quick elections, long enough that a loaded
+		// machine (race detector, shared cores) does not depose leaders.
+		HeartbeatTimeout: 600 * time.Millisecond, ElectionTimeout: 600 * time.Millisecond,
+		LeaderLeaseTimeout: 300 * time.Millisecond, CommitTimeout: 5 * time.Millisecond})
 	if err != nil {
 		ln.Close()
 		t.Fatal(err)

@@ -51,7 +51,8 @@ var fleet = []fleetCase{
 	{"sentry4.snmprec", "sentry4", []c.Reading{
 		rd(c.PowerWatts, c.ScopeDevice, 0, 1701),       // 1718.4.1.3.3.1.3.1.1|2|1701 W
 		rd(c.PowerFactorRatio, c.ScopeDevice, 0, 0.95), // .3.3.1.8.1.1|2|95
-		rd(c.CurrentAmperes, c.ScopePhase, 1, 2.09)}},  // .5.3.1.6.1.1.1|2|209 (0.01 A)
+		rd(c.CurrentAmperes, c.ScopePhase, 1, 2.09),    // .5.3.1.6.1.1.1|2|209 (0.01 A)
+		rd(c.CurrentAmperes, c.ScopePhase, 2, 2.22)}},  // .5.3.1.6.1.1.2|2|222
 	{"eatonpdu_2.snmprec", "eaton-epdu", []c.Reading{
 		rd(c.PowerWatts, c.ScopeDevice, 0, 1584),         // 534.6.6.7.3.5.1.4.0.1|2|1584 W
 		rd(c.CurrentAmperes, c.ScopePhase, 1, 14.108),    // .3.3.1.4.0.1.1|2|14108 mA
@@ -157,7 +158,7 @@ func checkFleetReadings(t *testing.T, got, want []c.Reading) {
 		}
 	}
 	for _, r := range got {
-		if r.Value == -1 || saturated(r.Value) || r.Value == 65535 {
+		if r.Value == -1 || saturated(r.Value) || r.Value == 65535 || r.Value == 65535*60 {
 			t.Errorf("reading %v: a sentinel came through", r)
 		}
 	}
@@ -193,4 +194,12 @@ func TestParseFleet(t *testing.T) {
 			checkFleetReadings(t, rs, fc.check)
 		})
 	}
+	t.Run("Sentry4 link unit", func(t *testing.T) {
+		w := loadWalk(t, "sentry4.snmprec")
+		rs, err := lookupDef("sentry4").Parse(w.pdus, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkFleetReadings(t, rs, []c.Reading{rd(c.CurrentAmperes, c.ScopePhase, 1, 2.52)}) // 1718.4.1.5.3.1.6.2.1.1|2|252
+	})
 }

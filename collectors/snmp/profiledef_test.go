@@ -78,6 +78,7 @@ func TestImpossibleValues(t *testing.T) {
 	}{
 		{"2^31-1", vOf(dev+"5.1", gosnmp.Integer, 2147483647), RejectImpossible},
 		{"2^32-1", vOf(dev+"5.1", gosnmp.Gauge32, uint(4294967295)), RejectImpossible},
+		{"2^31-1 energy", vOf(dev+"9.1", gosnmp.Integer, 2147483647), RejectImpossible},
 		{"negative power", vInt(dev+"5.1", -20), RejectNegative},
 		{"3 MW on a rack PDU", vInt(dev+"5.1", 300000), RejectImpossible},
 		{"a string", vOf(dev+"5.1", gosnmp.OctetString, []byte("1")), RejectType},

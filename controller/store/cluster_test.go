@@ -7,19 +7,37 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/hashicorp/raft"
 
 	"github.com/dcplane/dcplane/controller/state"
 	"github.com/dcplane/dcplane/internal/inventory"
 )
 
+// clusterRaft is fastRaft with more slack: on a loaded machine (the race
+// detector, two cores shared), a follower that misses 150 ms of heartbeats
+// would depose the leader in the middle of a test.
+func clusterRaft(c *raft.Config) {
+	fastRaft(c)
+	c.HeartbeatTimeout, c.ElectionTimeout, c.LeaderLeaseTimeout = 600*time.Millisecond, 600*time.Millisecond, 300*time.Millisecond
+}
+
+// clusterConfig is testConfig with clusterRaft.
+func clusterConfig(id, dir string, bootstrap bool) Config {
+	c := testConfig(id, dir, bootstrap)
+	c.tune = clusterRaft
+	return c
+}
+
 // openCluster starts a bootstrapped leader and joins n-1 followers to it.
 func openCluster(t *testing.T, n int) (*Store, []*Store) {
 	t.Helper()
-	leader := openLeader(t, testConfig("n1", t.TempDir(), true))
+	leader := openLeader(t, clusterConfig("n1", t.TempDir(), true))
 	ctx := testContext(t)
 	var followers []*Store
 	for i := 2; i <= n; i++ {
-		f := open(t, testConfig(fmt.Sprintf("n%d", i), t.TempDir(), false))
+		f := open(t, clusterConfig(fmt.Sprintf("n%d", i), t.TempDir(), false))
 		if err := leader.Join(ctx, f.ID(), f.Addr()); err != nil {
 			t.Fatalf("Join %s: got %v, want nil", f.ID(), err)
 		}
@@ -151,7 +169,7 @@ func TestRestartedFollowerCatchesUp(t *testing.T) {
 	f := followers[0]
 	putSite(t, leader)
 	waitSameState(t, leader, f)
-	cfg := testConfig(f.ID(), "", false)
+	cfg := clusterConfig(f.ID(), "", false)
 	cfg.DataDir, cfg.RaftAddr = f.dataDir, f.Addr()
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
@@ -200,7 +218,7 @@ func TestUnknownCommandHaltsEveryNode(t *testing.T) {
 	}
 	// A restart meets the entry again and halts again: no crash loop.
 	f := followers[0]
-	cfg := testConfig(f.ID(), "", false)
+	cfg := clusterConfig(f.ID(), "", false)
 	cfg.DataDir, cfg.RaftAddr = f.dataDir, f.Addr()
 	if err := f.Close(); err != nil {
 		t.Fatal(err)

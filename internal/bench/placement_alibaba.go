@@ -75,11 +75,7 @@ func Alibaba(ctx context.Context, c AlibabaConfig) (QualityResult, error) {
 	if err != nil {
 		return QualityResult{}, err
 	}
-	topo, err := siteCluster(bareReference())
-	if err != nil {
-		return QualityResult{}, err
-	}
-	cl, err := rackNodes(topo, nodeGroups(nodes, c.GPUFirst))
+	cl, err := alibabaCluster(nodeGroups(nodes, c.GPUFirst))
 	if err != nil {
 		return QualityResult{}, err
 	}
@@ -98,17 +94,6 @@ func Alibaba(ctx context.Context, c AlibabaConfig) (QualityResult, error) {
 	res.Source = fmt.Sprintf("%s: %d nodes of nodes.csv (%s nodes in the first racks); %d pods of pods.csv submitted in creation order (%d passes), none leaving",
 		c.Dir, len(nodes), first, len(works), passes)
 	return res, rp.runAll(ctx, &res)
-}
-
-// bareReference is the reference site with no servers: its halls, rows,
-// racks, PDUs and cooling, for the trace's nodes to fill.
-func bareReference() *inventory.Site {
-	s := inventory.Reference(inventory.ReferenceRacks)
-	s.Racks(func(_ *inventory.Hall, _ *inventory.Row, k *inventory.Rack) bool {
-		k.Servers = nil
-		return true
-	})
-	return s
 }
 
 // csvRows reads a CSV file with a header, giving each row as a map from
@@ -235,69 +220,72 @@ func abs(v int64) int64 {
 	return v
 }
 
-// rackNodes puts the groups of nodes into topo's racks, in the racks'
-// order, each group starting a new rack, a rack
-// taking nodes while it has fewer than alibabaRackNodes, room in its
-// units, and their maximum draw within alibabaOversubscription of its
-// budget. The racks left empty are dropped, and so are rows left with no
-// rack. Each rack's idle draw is held as a reservation, so that every
-// limit counts it.
-func rackNodes(topo *placement.Cluster, groups [][]alibabaNode) (*placement.Cluster, error) {
-	c := &placement.Cluster{SiteBudgetWatts: topo.SiteBudgetWatts, Halls: slices.Clone(topo.Halls)}
-	rowOf := map[int]int{} // topo's row → c's
-	k := 0
-	var u int
-	var maxW float64
-	newRack := func() error {
-		if k >= len(topo.Racks) {
-			return fmt.Errorf("bench: the trace's nodes need more than the site's %d racks", len(topo.Racks))
-		}
-		r := topo.Racks[k]
-		k++
-		if _, ok := rowOf[r.Row]; !ok {
-			rowOf[r.Row] = len(c.Rows)
-			c.Rows = append(c.Rows, topo.Rows[r.Row])
-		}
-		r.Row = rowOf[r.Row]
-		c.Racks = append(c.Racks, r)
-		u, maxW = 0, 0
-		return nil
-	}
+// alibabaCluster puts the groups of nodes into the reference site's racks,
+// in the racks' order, each group starting a new rack, a rack taking nodes
+// while it has fewer than alibabaRackNodes, room in its units, and their
+// maximum draw within alibabaOversubscription of its budget. The racks left
+// empty are dropped (and rows and halls left with none), the rest goes
+// through the state machine as a controller would take it, and the nodes
+// become the racks' servers. Each rack's idle draw is held as a
+// reservation, so that every limit counts it.
+func alibabaCluster(groups [][]alibabaNode) (*placement.Cluster, error) {
+	site := inventory.Reference(inventory.ReferenceRacks)
+	var racks []*inventory.Rack
+	site.Racks(func(_ *inventory.Hall, _ *inventory.Row, k *inventory.Rack) bool {
+		racks = append(racks, k)
+		return true
+	})
+	in := map[string][]alibabaNode{} // rack ID → its nodes
+	k, u, maxW := -1, 0, 0.0
 	for _, g := range groups {
-		if err := newRack(); err != nil {
-			return nil, err
-		}
-		for _, n := range g {
-			rack := &c.Racks[len(c.Racks)-1]
-			count := len(c.Servers) - firstServer(c, len(c.Racks)-1)
-			if count >= alibabaRackNodes || u+n.heightU > alibabaRackU || maxW+n.max > alibabaOversubscription*rack.BudgetWatts {
-				if err := newRack(); err != nil {
-					return nil, err
+		for i, n := range g {
+			if i == 0 || len(in[racks[k].ID]) >= alibabaRackNodes || u+n.heightU > alibabaRackU ||
+				maxW+n.max > alibabaOversubscription*racks[k].BudgetWatts() {
+				if k++; k >= len(racks) {
+					return nil, fmt.Errorf("bench: the trace's nodes need more than the site's %d racks", len(racks))
 				}
-				rack = &c.Racks[len(c.Racks)-1]
+				u, maxW = 0, 0
 			}
-			c.Servers = append(c.Servers, placement.Server{ID: n.id, Rack: len(c.Racks) - 1, PSUFeeds: rack.Feeds,
-				CPUMillicores: n.cpu, MemoryMiB: n.mem, GPUs: n.gpus * 1000, IdleWatts: n.idle, MaxWatts: n.max})
-			rack.ReservedWatts += n.idle
+			in[racks[k].ID] = append(in[racks[k].ID], n)
 			u, maxW = u+n.heightU, maxW+n.max
 		}
 	}
-	for h := range c.Halls {
-		c.Halls[h].BudgetWatts = 0
+	keepRacks(site, in)
+	c, err := siteCluster(site)
+	if err != nil {
+		return nil, err
 	}
-	for _, r := range c.Racks {
-		c.Halls[c.Rows[r.Row].Hall].BudgetWatts += r.BudgetWatts
+	for k := range c.Racks {
+		rack := &c.Racks[k]
+		for _, n := range in[rack.ID] {
+			c.Servers = append(c.Servers, placement.Server{ID: n.id, Rack: k, PSUFeeds: rack.Feeds,
+				CPUMillicores: n.cpu, MemoryMiB: n.mem, GPUs: n.gpus * 1000, IdleWatts: n.idle, MaxWatts: n.max})
+			rack.ReservedWatts += n.idle
+		}
 	}
 	return c, c.Index()
 }
 
-// firstServer is the index of the first server of rack k, the last rack.
-func firstServer(c *placement.Cluster, k int) int {
-	i := len(c.Servers)
-	for i > 0 && c.Servers[i-1].Rack == k {
-		i--
+// keepRacks keeps the racks of site that hold nodes, with no servers of
+// their own, and the rows and halls that still have racks.
+func keepRacks(site *inventory.Site, in map[string][]alibabaNode) {
+	halls := site.Halls[:0]
+	for _, h := range site.Halls {
+		rows := h.Rows[:0]
+		for _, r := range h.Rows {
+			r.Racks = slices.DeleteFunc(r.Racks, func(k inventory.Rack) bool { return len(in[k.ID]) == 0 })
+			for i := range r.Racks {
+				r.Racks[i].Servers = nil
+			}
+			if len(r.Racks) > 0 {
+				rows = append(rows, r)
+			}
+		}
+		if h.Rows = rows; len(rows) > 0 {
+			halls = append(halls, h)
+		}
 	}
-	return i
+	site.Halls = halls
 }
 
 // nodeGroups are the CPU-only nodes, then the GPU nodes of each model in
