@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -28,8 +29,16 @@ const Auto = "auto"
 
 // Names returns the name and aliases of every profile, and Auto, sorted.
 // A file that does not parse contributes nothing here: the SNMP engine
-// reports it, with its line, when it loads the profiles.
-func Names() []string {
+// reports it, with its line, when it loads the profiles. The files are
+// embedded, so they are read once; the caller gets its own copy.
+func Names() []string { return slices.Clone(names()) }
+
+// names reads the names once: inventory validation asks for every device
+// of a site (2,000 of them), and parsing every profile each time cost
+// seconds.
+var names = sync.OnceValue(readNames)
+
+func readNames() []string {
 	names := []string{Auto}
 	files, _ := fs.Glob(FS, "*.yaml")
 	for _, f := range files {
@@ -54,6 +63,6 @@ func Names() []string {
 // Known reports whether name is a profile name (or alias, or Auto).
 // Matching is exact: profile names are lower case.
 func Known(name string) bool {
-	_, found := slices.BinarySearch(Names(), strings.TrimSpace(name))
+	_, found := slices.BinarySearch(names(), strings.TrimSpace(name))
 	return found && name == strings.TrimSpace(name)
 }
