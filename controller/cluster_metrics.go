@@ -3,12 +3,16 @@ package controller
 import (
 	"errors"
 	"fmt"
+	"regexp"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	gometrics "github.com/armon/go-metrics"
 	gmprometheus "github.com/armon/go-metrics/prometheus"
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/dcplane/dcplane/controller/store"
 )
@@ -16,8 +20,8 @@ import (
 // raftSink is the process's go-metrics sink. hashicorp/raft reports its
 // timings (commit time, FSM apply and enqueue time, RPC times, last contact)
 // to go-metrics' global registry, so there is one sink per process, which
-// every node's registry collects. Its names are go-metrics': prefixed
-// dcplane_raft_, in milliseconds, e.g. dcplane_raft_commitTime (summary).
+// every node's registry collects, renamed by raftTimings (e.g.
+// dcplane_raft_commit_time_seconds, a summary).
 // The per-node gauges in nodeMetrics (term, indexes, FSM pending) come
 // from the store instead and are exact per node.
 var raftSink struct {
@@ -46,7 +50,7 @@ func registerRaftMetrics(reg prometheus.Registerer) error {
 	if raftSink.err != nil {
 		return fmt.Errorf("raft metrics: %w", raftSink.err)
 	}
-	return reg.Register(raftSink.sink)
+	return reg.Register(raftTimings{raftSink.sink})
 }
 
 // raftDescs are the node's Raft gauges, read from the store at scrape time.
@@ -96,4 +100,83 @@ func b2f(b bool) float64 {
 		return 1
 	}
 	return 0
+}
+
+// raftTimings renames what the go-metrics sink exports into the house's
+// conventions: snake_case, timings in seconds (go-metrics measures in
+// milliseconds) with _seconds, counters with _total. dcplane_raft_commitTime
+// becomes dcplane_raft_commit_time_seconds, dcplane_raft_fsm_apply
+// dcplane_raft_fsm_apply_seconds. It yields no descriptors: the names come
+// and go with what Raft reports.
+type raftTimings struct{ sink prometheus.Collector }
+
+var fqName = regexp.MustCompile(`fqName: "([^"]+)"`)
+
+// Describe yields nothing: an unchecked collector.
+func (raftTimings) Describe(chan<- *prometheus.Desc) {}
+
+// Collect renames the sink's metrics.
+func (r raftTimings) Collect(ch chan<- prometheus.Metric) {
+	in := make(chan prometheus.Metric)
+	go func() { r.sink.Collect(in); close(in) }()
+	for m := range in {
+		if out, ok := renamed(m); ok {
+			ch <- out
+		}
+	}
+}
+
+// renamed is m under the house's name and units; false for what it cannot
+// read.
+func renamed(m prometheus.Metric) (prometheus.Metric, bool) {
+	match := fqName.FindStringSubmatch(m.Desc().String())
+	var d dto.Metric
+	if match == nil || m.Write(&d) != nil {
+		return nil, false
+	}
+	orig := match[1]
+	name := snake(orig)
+	var names, values []string
+	for _, l := range d.GetLabel() {
+		names, values = append(names, l.GetName()), append(values, l.GetValue())
+	}
+	help := "hashicorp/raft's " + orig + ", from go-metrics."
+	switch {
+	case d.Summary != nil:
+		scale := 1e-3 // timings, in milliseconds
+		if strings.Contains(name, "num_") {
+			scale = 1 // counts of logs
+		} else {
+			name += "_seconds"
+		}
+		q := map[float64]float64{}
+		for _, v := range d.Summary.GetQuantile() {
+			q[v.GetQuantile()] = v.GetValue() * scale
+		}
+		out, err := prometheus.NewConstSummary(prometheus.NewDesc(name, help, names, nil),
+			d.Summary.GetSampleCount(), d.Summary.GetSampleSum()*scale, q, values...)
+		return out, err == nil
+	case d.Counter != nil:
+		out, err := prometheus.NewConstMetric(prometheus.NewDesc(name+"_total", help, names, nil), prometheus.CounterValue, d.Counter.GetValue(), values...)
+		return out, err == nil
+	case d.Gauge != nil:
+		out, err := prometheus.NewConstMetric(prometheus.NewDesc(name, help, names, nil), prometheus.GaugeValue, d.Gauge.GetValue(), values...)
+		return out, err == nil
+	}
+	return nil, false
+}
+
+// snake turns camelCase into snake_case.
+func snake(s string) string {
+	var b strings.Builder
+	for i, c := range s {
+		if unicode.IsUpper(c) {
+			if i > 0 && s[i-1] != '_' {
+				b.WriteByte('_')
+			}
+			c = unicode.ToLower(c)
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }
