@@ -42,6 +42,7 @@ const (
 	ExpireReservationsType MessageType = 6
 	RecordRackPeaksType    MessageType = 7
 	SetNodeAPIType         MessageType = 8
+	RecordAlertsType       MessageType = 9
 )
 
 // IgnoreUnknown is the high bit of the type byte. A node that does not know
@@ -74,6 +75,9 @@ var commands = map[MessageType]spec{
 	ExpireReservationsType: {name: "ExpireReservations", decode: decodeAs[ExpireReservations], version: 1},
 	RecordRackPeaksType:    {name: "RecordRackPeaks", decode: decodeAs[RecordRackPeaks], version: 1},
 	SetNodeAPIType:         {name: "SetNodeAPI", decode: decodeAs[SetNodeAPI], version: 1, ignorable: true},
+	// Not ignorable: every replica must hold the alert state (acks,
+	// silences) to answer reads of it alike and to hand it to a new leader.
+	RecordAlertsType: {name: "RecordAlerts", decode: decodeAs[RecordAlerts], version: 1},
 }
 
 // String names the type, for logs and errors.

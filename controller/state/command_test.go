@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dcplane/dcplane/controller/alerts"
 	"github.com/dcplane/dcplane/internal/inventory"
 )
 
@@ -21,6 +22,8 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 		{"put site", PutSite{Site: inventory.Reference(4), At: at}, 1},
 		{"set rack budget", SetRackBudget{Rack: "H1-R01-K01", Watts: 12500.5, At: at}, 2},
 		{"ignored", Ignored{Raw: 0x80 | 0x7f, Body: []byte(`{"x":1}`)}, 0xff},
+		// Not ignorable: a node without alerts must stop, not drop acks.
+		{"record alerts", RecordAlerts{Transitions: []alerts.Transition{ack("X{}", "ann")}, At: at}, 9},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

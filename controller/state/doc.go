@@ -1,6 +1,8 @@
 // Package state is the controller's replicated state machine: the site
-// inventory, the per-rack budget overrides and the index of the last log
-// entry applied.
+// inventory, the per-rack budget overrides, placements and reservations,
+// committed rack peaks, the nodes' API URLs, the alert state (firing
+// alerts, acks, silences: package alerts' State, changed by RecordAlerts)
+// and the index of the last log entry applied.
 //
 // The package is pure. Commands come in as small typed structs (PutSite,
 // SetRackBudget), Machine.Apply turns the current state and a command into the

@@ -75,6 +75,8 @@ func (v *View) next(cmd Command) (*View, error) {
 		return v.recordRackPeaks(c)
 	case SetNodeAPI:
 		return v.setNodeAPI(c)
+	case RecordAlerts:
+		return v.recordAlerts(c)
 	case Ignored:
 		n := *v
 		return &n, nil

@@ -9,12 +9,23 @@ import (
 	"io"
 	"time"
 
+	"github.com/dcplane/dcplane/controller/alerts"
 	"github.com/dcplane/dcplane/internal/inventory"
 )
 
-// snapshotFormat is the version written in every snapshot. Bump it when the
-// layout changes, and keep reading the old ones.
-const snapshotFormat = 2
+// snapshotFormat is the newest version of the snapshot layout this build
+// writes and reads. Bump it when the layout changes, and keep reading the
+// old ones.
+//
+// Format 3 adds the alert state, which a format-2 reader would drop without
+// a word (it is no ignorable state: acks would be lost). A snapshot is
+// written as format 3 only when it holds alert state, else as format 2: a
+// node older than alerts refuses the first, as it refuses the RecordAlerts
+// command that made it, and still reads the second during a rolling upgrade.
+const snapshotFormat = 3
+
+// formatBeforeAlerts is the format of a snapshot without alert state.
+const formatBeforeAlerts = 2
 
 // snapshot is the serialised form of a View.
 type snapshot struct {
@@ -32,16 +43,22 @@ type snapshot struct {
 	// Optional, in format 2: a reader that does not know it drops it, as
 	// such a reader skips SetNodeAPI.
 	Nodes map[string]string `json:"node_apis,omitempty"`
+	// Since format 3: written only when not empty.
+	Alerts *alerts.State `json:"alerts,omitempty"`
 }
 
 // WriteTo writes the view as a snapshot that Machine.Restore reads back. The
 // bytes are the same for equal states.
 func (v *View) WriteTo(w io.Writer) (int64, error) {
-	b, err := json.Marshal(snapshot{
-		Format: snapshotFormat, Index: v.index, Updated: v.updated,
+	snap := snapshot{
+		Format: formatBeforeAlerts, Index: v.index, Updated: v.updated,
 		Site: v.site, Budgets: v.budgets,
 		Placements: v.Placements(), Keys: v.keys.toMap(), Peaks: v.peaks, PeakAt: v.peakAt, PeakSpan: v.peakSpan, Nodes: v.nodes,
-	})
+	}
+	if !alertsEmpty(v.alerts) {
+		snap.Format, snap.Alerts = snapshotFormat, &v.alerts
+	}
+	b, err := json.Marshal(snap)
 	if err != nil {
 		return 0, fmt.Errorf("write snapshot at index %d: %w", v.index, err)
 	}
@@ -81,6 +98,9 @@ func readSnapshot(r io.Reader) (*View, error) {
 		ps[p.ID] = p
 	}
 	v := &View{budgets: s.Budgets, keys: cowOf(s.Keys), peaks: s.Peaks, peakAt: s.PeakAt, peakSpan: s.PeakSpan, placements: cowOf(ps), nodes: s.Nodes}
+	if s.Alerts != nil {
+		v.alerts = s.Alerts.Clone()
+	}
 	if s.Site != nil {
 		var err error
 		if v, err = v.withSite(s.Site); err != nil {
