@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"strconv"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -54,8 +56,54 @@ type Config struct {
 	LeaderLeaseTimeout time.Duration // a leader without a quorum's contact this long steps down
 	CommitTimeout      time.Duration // a leader with nothing to send sends a heartbeat this often
 
+	// Snapshots: a node snapshots its state when SnapshotThreshold entries
+	// were appended since its last snapshot (it looks every
+	// SnapshotInterval, with jitter), and keeps TrailingLogs entries of log
+	// before it, so that a follower lagging less than that catches up from
+	// the log rather than a whole snapshot. Zero keeps Raft's default
+	// (8192 entries, 120 s, 10240 entries), or the value of the environment
+	// variable DCPLANE_RAFT_SNAPSHOT_THRESHOLD, DCPLANE_RAFT_SNAPSHOT_INTERVAL
+	// or DCPLANE_RAFT_TRAILING_LOGS when set: the fault tests make a
+	// follower lag past a snapshot of real controller processes with them.
+	SnapshotThreshold uint64
+	SnapshotInterval  time.Duration
+	TrailingLogs      uint64
+
 	// tune, when set, adjusts Raft's configuration (tests shorten timeouts).
 	tune func(*raft.Config)
+}
+
+// Environment variables that set the snapshot fields a Config leaves zero.
+const (
+	envSnapshotThreshold = "DCPLANE_RAFT_SNAPSHOT_THRESHOLD"
+	envSnapshotInterval  = "DCPLANE_RAFT_SNAPSHOT_INTERVAL"
+	envTrailingLogs      = "DCPLANE_RAFT_TRAILING_LOGS"
+)
+
+// snapshotsFromEnv fills the snapshot fields left zero from the environment
+// (read with getenv) and says which value it could not parse.
+func (c *Config) snapshotsFromEnv(getenv func(string) string) error {
+	var errs []error
+	for _, u := range []struct {
+		env string
+		to  *uint64
+	}{{envSnapshotThreshold, &c.SnapshotThreshold}, {envTrailingLogs, &c.TrailingLogs}} {
+		if v := getenv(u.env); v != "" && *u.to == 0 {
+			n, err := strconv.ParseUint(v, 10, 64)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: want a count of log entries", u.env, v))
+			}
+			*u.to = n
+		}
+	}
+	if v := getenv(envSnapshotInterval); v != "" && c.SnapshotInterval == 0 {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: want a duration such as 5s", envSnapshotInterval, v))
+		}
+		c.SnapshotInterval = d
+	}
+	return errors.Join(errs...)
 }
 
 // withDefaults checks the config and fills in its defaults.
@@ -81,6 +129,10 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.LeaderLeaseTimeout > 0 && c.HeartbeatTimeout > 0 && c.LeaderLeaseTimeout > c.HeartbeatTimeout {
 		errs = append(errs, fmt.Errorf("LeaderLeaseTimeout (%v) must not exceed HeartbeatTimeout (%v)", c.LeaderLeaseTimeout, c.HeartbeatTimeout))
+	}
+	errs = append(errs, c.snapshotsFromEnv(os.Getenv))
+	if c.SnapshotInterval < 0 {
+		errs = append(errs, fmt.Errorf("SnapshotInterval must not be negative, got %v", c.SnapshotInterval))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return c, fmt.Errorf("store config: %w", err)

@@ -181,6 +181,15 @@ func raftConfig(cfg Config, hlog hclog.Logger) *raft.Config {
 			*t.to = t.val
 		}
 	}
+	if cfg.SnapshotThreshold > 0 {
+		rc.SnapshotThreshold = cfg.SnapshotThreshold
+	}
+	if cfg.SnapshotInterval > 0 {
+		rc.SnapshotInterval = cfg.SnapshotInterval
+	}
+	if cfg.TrailingLogs > 0 {
+		rc.TrailingLogs = cfg.TrailingLogs
+	}
 	if cfg.tune != nil {
 		cfg.tune(rc)
 	}
