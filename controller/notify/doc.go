@@ -38,6 +38,10 @@
 // failed post; a post Alertmanager refuses as invalid (4xx) is dropped,
 // not retried. A queue past Config.QueueCapacity drops its oldest update.
 //
+// Alertmanager takes a resolve only when its EndsAt has passed on its own
+// clock (a later one reads as an update of a firing alert, whose EndsAt it
+// keeps): the controllers' and Alertmanagers' clocks must agree (NTP).
+//
 // A new leader calls Restore with the replicated firing alerts: the next
 // Send posts those still firing at once (re-sent by the new leader) and
 // resolves those that no longer are, so that an alert that cleared during
