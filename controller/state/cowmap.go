@@ -5,17 +5,21 @@ import (
 	"slices"
 )
 
-// cowShards is how many shards a cowMap has. A write copies the array of
-// shard pointers and one shard, about len/cowShards entries: cheap enough
-// for a Place a command on a state of many thousands of placements.
-const cowShards = 128
+// A cowMap has cowFan × cowFan shards, in two levels. A write copies the
+// top array of cowFan pointers, one leaf array of cowFan pointers and one
+// shard of about len/cowFan² entries: a few dozen even with 100,000 keys,
+// cheap enough for every Place of a state holding many thousands.
+const (
+	cowFan    = 64
+	cowShards = cowFan * cowFan
+)
 
 // cowMap is a map from string keys that is copied on write, cheaply: set
 // and del return a new map sharing all but one shard with the old, which
 // stays as it was. The zero value is an empty map.
 type cowMap[V any] struct {
-	shards *[cowShards]map[string]V
-	n      int
+	top *[cowFan]*[cowFan]map[string]V
+	n   int
 }
 
 func shardOf(key string) int {
@@ -26,12 +30,16 @@ func shardOf(key string) int {
 	return int(h % cowShards)
 }
 
-func (m cowMap[V]) get(key string) (V, bool) {
-	if m.shards == nil {
-		var zero V
-		return zero, false
+// shard returns the shard of key, nil when it has none.
+func (m cowMap[V]) shard(i int) map[string]V {
+	if m.top == nil || m.top[i/cowFan] == nil {
+		return nil
 	}
-	v, ok := m.shards[shardOf(key)][key]
+	return m.top[i/cowFan][i%cowFan]
+}
+
+func (m cowMap[V]) get(key string) (V, bool) {
+	v, ok := m.shard(shardOf(key))[key]
 	return v, ok
 }
 
@@ -60,32 +68,48 @@ func (m cowMap[V]) del(key string) cowMap[V] {
 }
 
 // copyShard returns a map sharing m's shards but key's, which it copies
-// and returns.
+// (with the arrays on its path) and returns.
 func (m cowMap[V]) copyShard(key string) (cowMap[V], map[string]V) {
-	var shards [cowShards]map[string]V
-	if m.shards != nil {
-		shards = *m.shards
-	}
 	i := shardOf(key)
-	s := make(map[string]V, len(shards[i])+1)
-	for k, v := range shards[i] {
+	var top [cowFan]*[cowFan]map[string]V
+	if m.top != nil {
+		top = *m.top
+	}
+	var leaf [cowFan]map[string]V
+	if top[i/cowFan] != nil {
+		leaf = *top[i/cowFan]
+	}
+	old := leaf[i%cowFan]
+	s := make(map[string]V, len(old)+1)
+	for k, v := range old {
 		s[k] = v
 	}
-	shards[i] = s
-	return cowMap[V]{shards: &shards, n: m.n}, s
+	leaf[i%cowFan] = s
+	top[i/cowFan] = &leaf
+	return cowMap[V]{top: &top, n: m.n}, s
+}
+
+// each calls fn for every entry, in no order.
+func (m cowMap[V]) each(fn func(string, V)) {
+	if m.top == nil {
+		return
+	}
+	for _, leaf := range m.top {
+		if leaf == nil {
+			continue
+		}
+		for _, s := range leaf {
+			for k, v := range s {
+				fn(k, v)
+			}
+		}
+	}
 }
 
 // sorted returns the keys in order.
 func (m cowMap[V]) sorted() []string {
 	out := make([]string, 0, m.n)
-	if m.shards == nil {
-		return out
-	}
-	for _, s := range m.shards {
-		for k := range s {
-			out = append(out, k)
-		}
-	}
+	m.each(func(k string, _ V) { out = append(out, k) })
 	slices.SortFunc(out, cmp.Compare[string])
 	return out
 }
@@ -96,11 +120,7 @@ func (m cowMap[V]) toMap() map[string]V {
 		return nil
 	}
 	out := make(map[string]V, m.n)
-	for _, s := range m.shards {
-		for k, v := range s {
-			out[k] = v
-		}
-	}
+	m.each(func(k string, v V) { out[k] = v })
 	return out
 }
 
@@ -109,13 +129,17 @@ func cowOf[V any](in map[string]V) cowMap[V] {
 	if len(in) == 0 {
 		return cowMap[V]{}
 	}
-	var shards [cowShards]map[string]V
+	var top [cowFan]*[cowFan]map[string]V
 	for k, v := range in {
 		i := shardOf(k)
-		if shards[i] == nil {
-			shards[i] = map[string]V{}
+		if top[i/cowFan] == nil {
+			top[i/cowFan] = &[cowFan]map[string]V{}
 		}
-		shards[i][k] = v
+		leaf := top[i/cowFan]
+		if leaf[i%cowFan] == nil {
+			leaf[i%cowFan] = map[string]V{}
+		}
+		leaf[i%cowFan][k] = v
 	}
-	return cowMap[V]{shards: &shards, n: len(in)}
+	return cowMap[V]{top: &top, n: len(in)}
 }

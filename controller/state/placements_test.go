@@ -469,3 +469,48 @@ func TestPlacementsPendingUntilThePeakHoldsThem(t *testing.T) {
 		t.Errorf("pending after removing p3: got %v, want 0", c.Racks[i].PendingWatts)
 	}
 }
+
+func TestCowMapMany(t *testing.T) {
+	var m cowMap[int]
+	var old []cowMap[int]
+	for i := range 5000 {
+		m = m.set(fmt.Sprintf("k%d", i), i)
+		if i%1000 == 0 {
+			old = append(old, m)
+		}
+	}
+	for i := range 5000 {
+		if v, ok := m.get(fmt.Sprintf("k%d", i)); !ok || v != i {
+			t.Fatalf("k%d: got %v %v, want %d", i, v, ok, i)
+		}
+	}
+	for j, o := range old {
+		if o.len() != j*1000+1 || len(o.toMap()) != o.len() {
+			t.Errorf("version %d: got len %d (%d in the map), want %d", j, o.len(), len(o.toMap()), j*1000+1)
+		}
+		if _, ok := o.get("k4999"); ok {
+			t.Errorf("version %d sees a key set after it", j)
+		}
+	}
+	for i := range 2500 {
+		m = m.del(fmt.Sprintf("k%d", i))
+	}
+	if m.len() != 2500 || len(m.sorted()) != 2500 {
+		t.Errorf("after deleting half: got len %d, %d sorted, want 2500", m.len(), len(m.sorted()))
+	}
+	if c := cowOf(m.toMap()); c.len() != 2500 {
+		t.Errorf("cowOf: got len %d, want 2500", c.len())
+	}
+}
+
+func BenchmarkCowMapSet(b *testing.B) {
+	in := map[string]keyRecord{}
+	for i := range 100_000 {
+		in[fmt.Sprintf("key-%d", i)] = keyRecord{ID: "p"}
+	}
+	m := cowOf(in)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m = m.set(fmt.Sprintf("new-%d", i), keyRecord{ID: "q"})
+	}
+}
