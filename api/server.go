@@ -75,6 +75,12 @@ func NewServer(c Controller, metrics http.Handler, log *slog.Logger) *Server {
 	if wi, ok := c.(WhatIffer); ok {
 		s.routeWhatIf(wi)
 	}
+	if a, ok := c.(Alerter); ok {
+		s.routeAlerts(a)
+	}
+	if f, ok := c.(Forecaster); ok {
+		s.routeForecast(f)
+	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, &Problem{Type: ProblemNotFound, Title: "No such endpoint", Status: http.StatusNotFound,
 			Detail: fmt.Sprintf("%s %s is not part of the API; see api/openapi.yaml", r.Method, r.URL.Path)})

@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/dcplane/dcplane/controller/alerts"
 	"github.com/dcplane/dcplane/controller/power"
 )
 
@@ -26,6 +27,10 @@ type nodeMetrics struct {
 	pduDraw  *prometheus.Desc
 	levels   [3]levelDescs // row, hall, site
 	raft     raftDescs
+	// transitions counts the alert transitions this node committed, by
+	// kind; firing is the leader's firing alerts by rule.
+	transitions *prometheus.CounterVec
+	firing      *prometheus.Desc
 }
 
 // levelDescs are the metrics of one rollup level.
@@ -65,13 +70,20 @@ func newNodeMetrics(n *Node) *nodeMetrics {
 			newLevelDescs("site", []string{"site"}),
 		},
 		raft: newRaftDescs(),
+		transitions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dcplane_alert_transitions_total",
+			Help: "Changes of the alert state this controller committed, by kind: fired, resolved, acked, unacked, silenced, unsilenced.",
+		}, []string{"kind"}),
+		firing: prometheus.NewDesc("dcplane_alerts_firing", "Alerts firing, by rule (alertname) and severity; silenced ones included. Exported by the leader.",
+			[]string{"alertname", "severity"}, nil),
 	}
 }
 
 func (m *nodeMetrics) Describe(ch chan<- *prometheus.Desc) {
 	m.polls.Describe(ch)
 	m.unknown.Describe(ch)
-	for _, d := range []*prometheus.Desc{m.leader, m.series, m.rackDraw, m.rackBudg, m.rackStal, m.pduDraw} {
+	m.transitions.Describe(ch)
+	for _, d := range []*prometheus.Desc{m.leader, m.series, m.rackDraw, m.rackBudg, m.rackStal, m.pduDraw, m.firing} {
 		ch <- d
 	}
 	for _, l := range m.levels {
@@ -86,6 +98,7 @@ func (m *nodeMetrics) Describe(ch chan<- *prometheus.Desc) {
 func (m *nodeMetrics) Collect(ch chan<- prometheus.Metric) {
 	m.polls.Collect(ch)
 	m.unknown.Collect(ch)
+	m.transitions.Collect(ch)
 	leader := 0.0
 	if m.n.store.IsLeader() {
 		leader = 1
@@ -95,6 +108,9 @@ func (m *nodeMetrics) Collect(ch chan<- prometheus.Metric) {
 	_, series := m.n.tel.Stats()
 	gauge(ch, m.series, float64(series))
 	rep, err := m.n.Report(context.Background())
+	if leader == 1 {
+		m.collectFiring(ch)
+	}
 	if err != nil || leader == 0 {
 		return // no inventory, or a follower: it has no telemetry
 	}
@@ -136,4 +152,17 @@ func (l levelDescs) collect(ch chan<- prometheus.Metric, r power.Rollup, labels 
 
 func gauge(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, labels ...string) {
 	ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+}
+
+// collectFiring exports the firing alerts by rule, every rule with its
+// count, 0 included: a panel of them never goes blank. The replicated
+// state is what fires (the evaluator commits each change there).
+func (m *nodeMetrics) collectFiring(ch chan<- prometheus.Metric) {
+	count := map[alerts.Rule]int{}
+	for _, a := range m.n.store.State().Alerts().Firing {
+		count[a.Rule]++
+	}
+	for _, r := range alerts.Rules() {
+		gauge(ch, m.firing, float64(count[r.Rule]), string(r.Rule), string(r.Severity))
+	}
 }

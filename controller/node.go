@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/dcplane/dcplane/api"
+	"github.com/dcplane/dcplane/controller/alerts"
 	"github.com/dcplane/dcplane/controller/history"
 	"github.com/dcplane/dcplane/controller/placement"
 	"github.com/dcplane/dcplane/controller/power"
@@ -64,6 +65,12 @@ type Config struct {
 	// PeakHorizon is how far back a rack's recent peak looks; 0 means
 	// history.DefaultHorizon (24 h).
 	PeakHorizon time.Duration
+	// Alerts are the site's alert thresholds; nil means
+	// alerts.DefaultConfig(). The leader evaluates them every AccountEvery.
+	Alerts *alerts.Config
+	// Notifier, if set, is handed the leader's alerts after each
+	// evaluation (Alertmanager delivery); nil lists and logs them only.
+	Notifier Notifier
 }
 
 // Node is one controller.
@@ -76,14 +83,16 @@ type Node struct {
 	m       *nodeMetrics
 	api     *api.Server
 	devices atomic.Pointer[deviceSet] // of the applied inventory
-	stop    context.CancelFunc        // stops watchLeadership and placementLoop
-	done    sync.WaitGroup            // of watchLeadership and placementLoop
+	stop    context.CancelFunc        // stops watchLeadership, placementLoop and alertLoop
+	done    sync.WaitGroup            // of watchLeadership, placementLoop and alertLoop
 
 	engine  *placement.Engine
 	placeMu sync.Mutex      // one placement decision at a time; guards sh
 	sh      *shadow         // the leader's working copy of the cluster
 	peaks   *history.Record // rack peaks measured while leading
 	live    liveOverlay     // what the leader knows beyond the state
+
+	alerting *alerting // the leader's alert evaluation, forecasts, agents heard
 }
 
 // deviceSet is the IDs of the devices of the inventory at a log index.
@@ -109,6 +118,14 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.PeakCommitEvery <= 0 {
 		cfg.PeakCommitEvery = DefaultPeakCommitEvery
 	}
+	acfg := alerts.DefaultConfig()
+	if cfg.Alerts != nil {
+		acfg = *cfg.Alerts
+	}
+	al, err := newAlerting(acfg, cfg.Notifier)
+	if err != nil {
+		return nil, fmt.Errorf("controller: %w", err)
+	}
 	st, err := store.Open(ctx, store.Config{NodeID: cfg.NodeID, DataDir: cfg.DataDir, RaftAddr: cfg.RaftAddr,
 		AdvertiseAddr: cfg.RaftAdvertise, Bootstrap: cfg.Bootstrap, Logger: cfg.Logger, HeartbeatTimeout: cfg.HeartbeatTimeout, ElectionTimeout: cfg.ElectionTimeout,
 		LeaderLeaseTimeout: cfg.LeaderLeaseTimeout, CommitTimeout: cfg.CommitTimeout})
@@ -117,7 +134,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n := &Node{cfg: cfg, log: cfg.Logger.With("component", "controller"), store: st,
 		tel: telemetry.New(cfg.Samples, cfg.StaleAfter), reg: prometheus.NewRegistry(),
-		engine: placement.New(), peaks: history.New(cfg.PeakHorizon, 0)}
+		engine: placement.New(), peaks: history.New(cfg.PeakHorizon, 0), alerting: al}
 	n.m = newNodeMetrics(n)
 	n.reg.MustRegister(n.m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if err := registerRaftMetrics(n.reg); err != nil {
@@ -131,9 +148,10 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	n.api = api.NewServer(n, promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{Registry: n.reg}), cfg.Logger)
 	wctx, stop := context.WithCancel(context.Background())
 	n.stop = stop
-	n.done.Add(2)
+	n.done.Add(3)
 	go func() { defer n.done.Done(); n.watchLeadership(wctx) }()
 	go func() { defer n.done.Done(); n.placementLoop(wctx) }()
+	go func() { defer n.done.Done(); n.alertLoop(wctx) }()
 	if cfg.Join != "" {
 		n.done.Add(1)
 		go func() { defer n.done.Done(); n.joinLoop(wctx) }()
@@ -150,6 +168,7 @@ func (n *Node) watchLeadership(ctx context.Context) {
 		n.peaks.Retain(func(string) bool { return false })
 		n.live.Store(nil)
 		n.dropShadow()
+		n.alerting.reset()
 		n.log.Info("leadership changed; telemetry window emptied", "leader", leader)
 		if leader {
 			n.advertise(ctx)
@@ -244,7 +263,9 @@ func (n *Node) Ingest(_ context.Context, b *api.Batch) (int, error) {
 	if unknown := len(b.Polls) - len(polls); unknown > 0 {
 		n.m.unknown.Add(float64(unknown))
 	}
-	acc := n.tel.Ingest(polls, n.cfg.Now())
+	now := n.cfg.Now()
+	n.alerting.heard(b.Agent, now)
+	acc := n.tel.Ingest(polls, now)
 	n.m.polls.Add(float64(len(b.Polls)))
 	return acc, nil
 }
