@@ -39,6 +39,25 @@ const (
 	BatteryChargePercent Metric = "battery_charge_percent"
 	// BatteryRuntimeSeconds is a UPS's estimated time left on battery.
 	BatteryRuntimeSeconds Metric = "battery_runtime_seconds"
+
+	// PowerMinWatts, PowerMaxWatts and PowerAverageWatts are the lowest,
+	// highest and mean active power a device measured over its own
+	// statistics window (a BMC's DCMI power reading), whose length is
+	// PowerWindowSeconds.
+	PowerMinWatts      Metric = "power_min_watts"
+	PowerMaxWatts      Metric = "power_max_watts"
+	PowerAverageWatts  Metric = "power_average_watts"
+	PowerWindowSeconds Metric = "power_window_seconds"
+	// PSUPresent is 1 when a server's power supply says it is present, 0
+	// when it says it is not.
+	PSUPresent Metric = "psu_present"
+	// PSUInputOK is 1 when a power supply says its input is present and in
+	// range, 0 when it says its input is lost or out of range (its feed is
+	// down, or it is unplugged).
+	PSUInputOK Metric = "psu_input_ok"
+	// PSUHealthy is 1 when a power supply reports no failure, predictive
+	// failure or configuration error, 0 when it reports one.
+	PSUHealthy Metric = "psu_healthy"
 )
 
 // Metrics lists every metric above, for profile validation and docs.
@@ -46,7 +65,8 @@ func Metrics() []Metric {
 	return []Metric{PowerWatts, ApparentPowerVA, CurrentAmperes, VoltageVolts, EnergyJoules,
 		PowerFactorRatio, TemperatureCelsius, HumidityPercent, CoolingOutputWatts, SupplyAirCelsius,
 		ReturnAirCelsius, FanSpeedPercent, VoltageLineToLineVolts, RatedCurrentAmperes,
-		NearOverloadAmperes, UnitRunning, LoadPercent, BatteryChargePercent, BatteryRuntimeSeconds}
+		NearOverloadAmperes, UnitRunning, LoadPercent, BatteryChargePercent, BatteryRuntimeSeconds,
+		PowerMinWatts, PowerMaxWatts, PowerAverageWatts, PowerWindowSeconds, PSUPresent, PSUInputOK, PSUHealthy}
 }
 
 // Scope says which part of a device a reading belongs to.
@@ -65,11 +85,14 @@ const (
 	ScopeBreaker Scope = "breaker"
 	// ScopeUnit is one unit of a cooling group or one UPS module.
 	ScopeUnit Scope = "unit"
+	// ScopePSU is one power supply of a server, numbered from 1 in the
+	// order of the BMC's entity instances.
+	ScopePSU Scope = "psu"
 )
 
 // Scopes lists every scope above, for profile validation.
 func Scopes() []Scope {
-	return []Scope{ScopeDevice, ScopePhase, ScopeBank, ScopeOutlet, ScopeSensor, ScopeBreaker, ScopeUnit}
+	return []Scope{ScopeDevice, ScopePhase, ScopeBank, ScopeOutlet, ScopeSensor, ScopeBreaker, ScopeUnit, ScopePSU}
 }
 
 // Reading is one normalised measurement of one device.
@@ -80,7 +103,7 @@ type Reading struct {
 	_      struct{} `cbor:",toarray"`
 	Metric Metric   `json:"metric"`
 	Scope  Scope    `json:"scope"`
-	Index  int      `json:"index,omitempty"` // phase, bank, outlet or sensor number (1-based); 0 for ScopeDevice
+	Index  int      `json:"index,omitempty"` // phase, bank, outlet, sensor or PSU number (1-based); 0 for ScopeDevice
 	Value  float64  `json:"value"`
 }
 
