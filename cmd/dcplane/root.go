@@ -55,7 +55,8 @@ Start with: dcplane demo`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newRackCmd(g), newPowerCmd(g), newInventoryCmd(g), newProbeCmd(),
 		newControllerCmd(g), newAgentCmd(g), newDemoCmd(g), newSimCmd(g), newBenchCmd(g),
-		newPlaceCmd(g), newReserveCmd(g), newPlacementCmd(g), newWhatIfCmd(g), newClusterCmd(g))
+		newPlaceCmd(g), newReserveCmd(g), newPlacementCmd(g), newWhatIfCmd(g), newClusterCmd(g),
+		newAlertsCmd(g), newForecastCmd(g))
 	return root, g
 }
 
