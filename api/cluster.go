@@ -33,6 +33,11 @@ const (
 	HeaderStateHash = "X-Dcplane-State-Hash"
 )
 
+// ProblemOutcomeUnknown: the request reached the leader, which cannot tell
+// whether it took effect (it lost leadership, or the request timed out). A
+// write sent again with the same Idempotency-Key learns its outcome.
+const ProblemOutcomeUnknown = "urn:dcplane:problem:outcome-unknown"
+
 // retryAfterSeconds is the Retry-After of answers that pass on their own:
 // no leader known yet, still catching up.
 const retryAfterSeconds = "1"
@@ -272,6 +277,10 @@ func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, err error) 
 	case errors.Is(err, store.ErrHalted):
 		s.problem(w, r, &Problem{Type: ProblemHalted, Title: "Stopped applying the log", Status: http.StatusServiceUnavailable,
 			Detail: err.Error() + "; upgrade this controller and restart it, or ask another"})
+	case errors.Is(err, store.ErrOutcomeUnknown):
+		w.Header().Set("Retry-After", retryAfterSeconds)
+		s.problem(w, r, &Problem{Type: ProblemOutcomeUnknown, Title: "Outcome unknown", Status: http.StatusServiceUnavailable,
+			Detail: "the request may or may not have taken effect (" + err.Error() + "); send a write again with the same Idempotency-Key to learn which"})
 	case errors.Is(err, store.ErrNotLeader):
 		w.Header().Set("Retry-After", retryAfterSeconds)
 		s.problem(w, r, &Problem{Type: ProblemNotLeader, Title: "Not the leader", Status: http.StatusServiceUnavailable, Detail: err.Error()})

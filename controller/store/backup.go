@@ -58,7 +58,7 @@ func (s *Store) Restore(ctx context.Context, r io.Reader) error {
 	select {
 	case err = <-done:
 	case <-ctx.Done():
-		return fmt.Errorf("restore: outcome unknown: %w", ctx.Err())
+		return fmt.Errorf("restore: %w: %w", ErrOutcomeUnknown, ctx.Err())
 	}
 	if err != nil {
 		return fmt.Errorf("restore: %w", err)

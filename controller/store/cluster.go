@@ -141,7 +141,7 @@ func (s *Store) await(ctx context.Context, f raft.Future) error {
 	select {
 	case err = <-done:
 	case <-ctx.Done():
-		return fmt.Errorf("outcome unknown: %w", ctx.Err())
+		return fmt.Errorf("%w: %w", ErrOutcomeUnknown, ctx.Err())
 	}
 	switch {
 	case errors.Is(err, raft.ErrNotLeader):
@@ -149,7 +149,7 @@ func (s *Store) await(ctx context.Context, f raft.Future) error {
 	case errors.Is(err, raft.ErrRaftShutdown):
 		return fmt.Errorf("%w: %w", ErrClosed, err)
 	case errors.Is(err, raft.ErrLeadershipLost):
-		return fmt.Errorf("outcome unknown: %w", err)
+		return fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
 	}
 	return err
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -266,4 +267,23 @@ func TestBackupRestore(t *testing.T) {
 	}
 	waitFor(t, "followers to apply", func() bool { return followers[1].State().Index() >= v.Index() })
 	waitSameState(t, leader, followers...)
+}
+
+// TestApplyWithoutQuorumIsUnknown checks that a leader that loses its
+// followers while it commits says the outcome is unknown: the command is in
+// its log and could still commit.
+func TestApplyWithoutQuorumIsUnknown(t *testing.T) {
+	leader, followers := openCluster(t, 3)
+	putSite(t, leader)
+	for _, f := range followers {
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(testContext(t), 2*time.Second)
+	defer cancel()
+	_, err := leader.Apply(ctx, state.SetRackBudget{Rack: rackA, Watts: 9000, At: at})
+	if !errors.Is(err, ErrOutcomeUnknown) {
+		t.Errorf("Apply without a quorum: got %v, want %v", err, ErrOutcomeUnknown)
+	}
 }

@@ -25,6 +25,13 @@ var (
 	// and restart it.
 	ErrHalted = errors.New("store: stopped applying the log")
 
+	// ErrOutcomeUnknown is returned by Apply (and Barrier, Join, Restore…)
+	// when the request reached Raft but the node cannot tell whether it
+	// committed: leadership was lost before it did, or the context ended
+	// first. The command may still commit. A write sent again with the same
+	// idempotency key learns its outcome.
+	ErrOutcomeUnknown = errors.New("store: outcome unknown")
+
 	// ErrUnknownNode is returned by Remove for a node that is not a member.
 	ErrUnknownNode = errors.New("store: no such node in the cluster")
 )
