@@ -10,9 +10,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/dcplane/dcplane/api"
 	"github.com/dcplane/dcplane/controller/alerts"
 	"github.com/dcplane/dcplane/controller/forecast"
+	"github.com/dcplane/dcplane/controller/notify"
 	"github.com/dcplane/dcplane/controller/power"
 	"github.com/dcplane/dcplane/controller/state"
 	"github.com/dcplane/dcplane/controller/store"
@@ -93,6 +96,31 @@ func (a *alerting) agentsSeen() map[string]time.Time {
 	a.agentsMu.Lock()
 	defer a.agentsMu.Unlock()
 	return maps.Clone(a.agents)
+}
+
+// openAlerting makes the node's alerting from cfg: its thresholds, and a
+// notifier of cfg.Alertmanagers with its metrics on reg (returned, for the
+// node to run) unless cfg.Notifier is given.
+func openAlerting(cfg Config, reg prometheus.Registerer) (*alerting, *notify.Notifier, error) {
+	acfg := alerts.DefaultConfig()
+	if cfg.Alerts != nil {
+		acfg = *cfg.Alerts
+	}
+	var am *notify.Notifier
+	if cfg.Notifier == nil && len(cfg.Alertmanagers) > 0 {
+		var err error
+		nc := notify.Config{Alertmanagers: cfg.Alertmanagers, Registerer: reg, Logger: cfg.Logger}
+		if cfg.APIURL != "" {
+			nc.GeneratorURL = strings.TrimSuffix(cfg.APIURL, "/") + "/v1/alerts"
+		}
+		am, err = notify.New(nc)
+		if err != nil {
+			return nil, nil, err
+		}
+		cfg.Notifier = am
+	}
+	al, err := newAlerting(acfg, cfg.Notifier)
+	return al, am, err
 }
 
 // alertLoop is the leader's side of the alerts: at once, then every

@@ -68,8 +68,12 @@ type Config struct {
 	// Alerts are the site's alert thresholds; nil means
 	// alerts.DefaultConfig(). The leader evaluates them every AccountEvery.
 	Alerts *alerts.Config
+	// Alertmanagers are the base URLs of the Alertmanagers the leader
+	// delivers its alerts to (package notify), each alert to every one;
+	// none: alerts are listed and logged only.
+	Alertmanagers []string
 	// Notifier, if set, is handed the leader's alerts after each
-	// evaluation (Alertmanager delivery); nil lists and logs them only.
+	// evaluation instead of the Alertmanagers' notifier: for tests.
 	Notifier Notifier
 }
 
@@ -118,11 +122,8 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.PeakCommitEvery <= 0 {
 		cfg.PeakCommitEvery = DefaultPeakCommitEvery
 	}
-	acfg := alerts.DefaultConfig()
-	if cfg.Alerts != nil {
-		acfg = *cfg.Alerts
-	}
-	al, err := newAlerting(acfg, cfg.Notifier)
+	reg := prometheus.NewRegistry()
+	al, am, err := openAlerting(cfg, reg)
 	if err != nil {
 		return nil, fmt.Errorf("controller: %w", err)
 	}
@@ -133,7 +134,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("controller: %w", err)
 	}
 	n := &Node{cfg: cfg, log: cfg.Logger.With("component", "controller"), store: st,
-		tel: telemetry.New(cfg.Samples, cfg.StaleAfter), reg: prometheus.NewRegistry(),
+		tel: telemetry.New(cfg.Samples, cfg.StaleAfter), reg: reg,
 		engine: placement.New(), peaks: history.New(cfg.PeakHorizon, 0), alerting: al}
 	n.m = newNodeMetrics(n)
 	n.reg.MustRegister(n.m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -155,6 +156,10 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.Join != "" {
 		n.done.Add(1)
 		go func() { defer n.done.Done(); n.joinLoop(wctx) }()
+	}
+	if am != nil {
+		n.done.Add(1)
+		go func() { defer n.done.Done(); _ = am.Run(wctx) }()
 	}
 	return n, nil
 }

@@ -27,6 +27,7 @@ type controllerOptions struct {
 	inventory  string
 	staleAfter time.Duration
 	timeouts   raftTimeouts
+	alertmgrs  []string
 }
 
 // raftTimeouts are Raft's timing flags.
@@ -65,6 +66,7 @@ A cluster of 3 controllers survives the loss of one, of 5 the loss of two.`,
 	f.DurationVar(&o.timeouts.commit, "raft-commit-timeout", store.DefaultCommitTimeout, "a leader with nothing to send heartbeats this often")
 	f.StringVar(&o.inventory, "inventory", "", "inventory file to apply once the node leads, if it has none yet")
 	f.DurationVar(&o.staleAfter, "stale-after", 30*time.Second, "a device not read for this long has unknown readings (3 agent poll intervals)")
+	f.StringArrayVar(&o.alertmgrs, "alertmanager", nil, "Alertmanager base URL the leader delivers alerts to (repeatable: each gets every alert)")
 	return cmd
 }
 
@@ -93,7 +95,7 @@ func (o *controllerOptions) run(cmd *cobra.Command) error {
 	ctx := cmd.Context()
 	n, err := controller.Open(ctx, controller.Config{NodeID: o.nodeID, DataDir: o.dataDir, RaftAddr: o.raftAddr,
 		RaftAdvertise: o.raftAdv, APIURL: o.apiURL, Join: o.join,
-		Bootstrap: o.bootstrap, StaleAfter: o.staleAfter, Logger: log,
+		Bootstrap: o.bootstrap, StaleAfter: o.staleAfter, Logger: log, Alertmanagers: o.alertmgrs,
 		HeartbeatTimeout: o.timeouts.heartbeat, ElectionTimeout: o.timeouts.election,
 		LeaderLeaseTimeout: o.timeouts.lease, CommitTimeout: o.timeouts.commit})
 	if err != nil {

@@ -22,6 +22,7 @@ type demoOptions struct {
 	silence  []string
 	every    time.Duration
 	noWork   bool
+	alertmgr []string
 }
 
 func newDemoCmd(g *globalOptions) *cobra.Command {
@@ -48,6 +49,7 @@ Nothing else needs to be installed. Stop it with Ctrl-C.`,
 	f.StringSliceVar(&o.silence, "silence", nil, "devices that stop answering (scenario)")
 	f.DurationVar(&o.every, "summary-every", 5*time.Second, "how often to print the live summary")
 	f.BoolVar(&o.noWork, "no-workloads", false, "do not place the city's workloads on start")
+	f.StringArrayVar(&o.alertmgr, "alertmanager", nil, "Alertmanager base URL to deliver the demo's alerts to (repeatable)")
 	return cmd
 }
 
@@ -66,7 +68,7 @@ func (o *demoOptions) run(cmd *cobra.Command) error {
 		return err
 	}
 	c := demo.Config{Site: site, HTTPAddr: o.httpAddr, Interval: o.interval, Level: o.level,
-		Overload: o.overload, Silence: o.silence, SummaryEvery: o.every, Logger: log}
+		Overload: o.overload, Silence: o.silence, SummaryEvery: o.every, Logger: log, Alertmanagers: o.alertmgr}
 	if !o.noWork {
 		if c.Workloads, err = demo.CityWorkloads(); err != nil {
 			return err

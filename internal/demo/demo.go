@@ -17,6 +17,7 @@ import (
 	"github.com/dcplane/dcplane/api"
 	"github.com/dcplane/dcplane/collectors/snmp"
 	"github.com/dcplane/dcplane/controller"
+	"github.com/dcplane/dcplane/controller/alerts"
 	"github.com/dcplane/dcplane/internal/inventory"
 	"github.com/dcplane/dcplane/sim"
 )
@@ -38,7 +39,13 @@ type Config struct {
 	// Workloads are placed by Run once the controller has measured every
 	// rack (see Demo.PlaceWorkloads); Start ignores them. Nil places none.
 	Workloads []api.PlacementRequest
-	Logger    *slog.Logger // nil: discard
+	// Alerts are the alert thresholds; nil is alerts.DemoConfig(), whose
+	// short durations show alerts within a minute.
+	Alerts *alerts.Config
+	// Alertmanagers are the Alertmanagers the alerts are delivered to;
+	// none: they are listed (dcplane alerts ls, the summary) only.
+	Alertmanagers []string
+	Logger        *slog.Logger // nil: discard
 }
 
 // Demo is a running simulator, controller and agent.
@@ -119,15 +126,22 @@ func (d *Demo) startController(ctx context.Context, c Config) error {
 		// Named as the flag, for 'dcplane demo', whose only way to set it is --http-addr.
 		return fmt.Errorf("--http-addr %s: %w (is another dcplane running? pick another with --http-addr)", c.HTTPAddr, err)
 	}
+	ac := c.Alerts
+	if ac == nil {
+		dc := alerts.DemoConfig()
+		ac = &dc
+	}
+	d.apiURL = "http://" + ln.Addr().String()
 	d.node, err = controller.Open(ctx, controller.Config{NodeID: "demo", DataDir: filepath.Join(c.Dir, "raft"), RaftAddr: "127.0.0.1:0",
-		Bootstrap: true, StaleAfter: 3 * c.Interval, Logger: c.Logger, Gatherer: d.agentReg,
-		AccountEvery: c.Interval}) // peaks as fresh as the telemetry: PlaceWorkloads waits one of these
+		Bootstrap: true, StaleAfter: 3 * c.Interval, Logger: c.Logger, Gatherer: d.agentReg, APIURL: d.apiURL,
+		// Peaks and alerts as fresh as the telemetry: PlaceWorkloads waits
+		// one of these, and an alert at once shows within one.
+		AccountEvery: c.Interval, Alerts: ac, Alertmanagers: c.Alertmanagers})
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	d.goRun(func() error { return d.node.Serve(ctx, ln) })
-	d.apiURL = "http://" + ln.Addr().String()
 	if d.client, err = api.NewClient(d.apiURL, nil); err != nil {
 		return err
 	}

@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
+
+	"github.com/dcplane/dcplane/controller/alerts"
 )
 
 // Run starts the demo, writes to out where it listens, places c.Workloads
@@ -40,6 +43,7 @@ func (d *Demo) banner(w io.Writer) {
              go run ./cmd/dcplane rack ls | head
              go run ./cmd/dcplane power
              go run ./cmd/dcplane placement ls
+             go run ./cmd/dcplane alerts ls
 Ctrl-C stops it.
 
 `, d.site.Name, c.Halls, c.Rows, c.Racks, c.BudgetWatts/1e6, c.PDUs, c.CoolingUnits, d.sim.Devices(),
@@ -92,5 +96,36 @@ func (d *Demo) summary(ctx context.Context) string {
 	if n := d.agent.Buffered(); n > 2 {
 		line += fmt.Sprintf("  agent backlog: %d batches", n)
 	}
-	return line
+	return line + d.alertSummary(ctx)
+}
+
+// maxSummaryAlerts is how many firing alerts the summary names.
+const maxSummaryAlerts = 3
+
+// alertSummary is the summary's part about firing alerts: how many, and
+// the first few, critical first.
+func (d *Demo) alertSummary(ctx context.Context) string {
+	l, err := d.node.Alerts(ctx)
+	if err != nil {
+		return ""
+	}
+	var names []string
+	critical := 0
+	for _, a := range l.Alerts {
+		if a.Status == alerts.StatusFiring {
+			names = append(names, string(a.Rule)+" "+a.Object.String())
+			if a.Severity == alerts.Critical {
+				critical++
+			}
+		}
+	}
+	if len(names) == 0 {
+		return "  alerts: none firing"
+	}
+	s := fmt.Sprintf("  alerts: %d critical, %d warning firing: %s", critical, len(names)-critical,
+		strings.Join(names[:min(len(names), maxSummaryAlerts)], ", "))
+	if len(names) > maxSummaryAlerts {
+		s += fmt.Sprintf(" and %d more (dcplane alerts ls)", len(names)-maxSummaryAlerts)
+	}
+	return s
 }
