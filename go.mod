@@ -3,6 +3,7 @@ module github.com/dcplane/dcplane
 go 1.26.8
 
 require (
+	github.com/anishathalye/porcupine v1.3.1
 	github.com/armon/go-metrics v0.4.1
 	github.com/bougou/go-ipmi v0.9.1
 	github.com/fxamacker/cbor/v2 v2.9.0
