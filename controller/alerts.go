@@ -261,23 +261,30 @@ func firingList(st alerts.State) []alerts.Alert {
 }
 
 // Alerts lists the pending and firing alerts of the last evaluation, with
-// their acks and silences. Until this leader has evaluated, it lists the
-// replicated firing alerts. Only the leader evaluates.
+// their acks and silences as the replicated state holds them now (an ack
+// shows at once, not at the next evaluation). Until this leader has
+// evaluated, it lists the replicated firing alerts. Only the leader
+// evaluates.
 func (n *Node) Alerts(context.Context) (*api.AlertList, error) {
 	if !n.store.IsLeader() {
 		return nil, n.leaderError(store.ErrNotLeader)
 	}
-	if l := n.alerting.active.Load(); l != nil {
-		return l, nil
-	}
 	st := n.store.State().Alerts()
-	out := firingList(st)
-	for i := range out {
-		if s, ok := st.Silences[out[i].ID]; ok {
-			out[i].Silence = &s
+	out := &api.AlertList{Alerts: firingList(st)}
+	if l := n.alerting.active.Load(); l != nil {
+		out = &api.AlertList{At: l.At, Alerts: slices.Clone(l.Alerts)}
+	}
+	for i := range out.Alerts {
+		a := &out.Alerts[i]
+		a.Ack, a.Silence = nil, nil
+		if f, ok := st.Firing[a.ID]; ok && a.Status == alerts.StatusFiring {
+			a.Ack = f.Ack
+		}
+		if s, ok := st.Silences[a.ID]; ok {
+			a.Silence = &s
 		}
 	}
-	return &api.AlertList{Alerts: out}, nil
+	return out, nil
 }
 
 // AckAlert records through the log that by takes the firing alert id on.
