@@ -1,0 +1,135 @@
+package ipmi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+func TestParseCipherSuite(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    CipherSuite
+		wantErr string // in the error; "" for none
+	}{
+		{"17", Suite17, ""},
+		{" 3 ", Suite3, ""},
+		{"0", 0, "no authentication, integrity or encryption"},
+		{"1", 0, "suite 1 is not supported"},
+		{"2", 0, "suite 2 is not supported"},
+		{"16", 0, "suite 16 is not supported"},
+		{"lanplus", 0, "not a cipher suite number"},
+		{"", 0, "not a cipher suite number"},
+	}
+	for _, tt := range tests {
+		got, err := ParseCipherSuite(tt.in)
+		switch {
+		case tt.wantErr == "" && (err != nil || got != tt.want):
+			t.Errorf("ParseCipherSuite(%q): got %v, %v, want %v", tt.in, got, err, tt.want)
+		case tt.wantErr != "" && (!errors.Is(err, ErrCipherSuite) || !strings.Contains(err.Error(), tt.wantErr)):
+			t.Errorf("ParseCipherSuite(%q): got %v, %v, want ErrCipherSuite saying %q", tt.in, got, err, tt.wantErr)
+		}
+	}
+	if (Target{}).CipherSuite.orDefault() != Suite17 {
+		t.Errorf("the zero cipher suite is not 17")
+	}
+}
+
+func TestDefaultsWaitForSlowBMCs(t *testing.T) {
+	// Some BMCs take over 5 s to answer; a setup step sent again before
+	// its answer fails, so one wait must outlast them.
+	if DefaultTimeout <= 5_500_000_000 {
+		t.Errorf("DefaultTimeout %v is shorter than a slow BMC's answer (over 5 s)", DefaultTimeout)
+	}
+	if got := (Target{}).RequestBudget(); got != DefaultTimeout*2 {
+		t.Errorf("RequestBudget: got %v, want %v", got, DefaultTimeout*2)
+	}
+	if got := (Target{Retries: -1}).RequestBudget(); got != DefaultTimeout {
+		t.Errorf("RequestBudget without retries: got %v, want %v", got, DefaultTimeout)
+	}
+}
+
+func TestPasswordIsNeverPrinted(t *testing.T) {
+	p := NewPassword("hunter2-secret")
+	var log bytes.Buffer
+	slog.New(slog.NewTextHandler(&log, nil)).Info("x", "password", p, "target", Target{Password: p})
+	j, _ := json.Marshal(Target{Password: p})
+	outs := []string{fmt.Sprint(p), fmt.Sprintf("%s %q %x %d %#v %+v", p, p, p, p, p, Target{Password: p}), string(j), log.String()}
+	for _, o := range outs {
+		if strings.Contains(o, "hunter2") || !strings.Contains(o, "secret") {
+			t.Errorf("printed: %s", o)
+		}
+	}
+	if p.Reveal() != "hunter2-secret" {
+		t.Errorf("Reveal: got %q", p.Reveal())
+	}
+}
+
+func TestLoadPassword(t *testing.T) {
+	dir := t.TempDir()
+	file := func(body string) string {
+		f := filepath.Join(dir, fmt.Sprintf("p%d", len(body)))
+		if err := os.WriteFile(f, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	t.Setenv("DCPLANE_TEST_IPMI_PW", "from-env")
+	t.Setenv("DCPLANE_TEST_IPMI_EMPTY", "")
+	tests := []struct {
+		name, path, env, want string
+		wantErr               bool
+	}{
+		{"file, newline trimmed", file("s3cret pw\r\n"), "DCPLANE_TEST_IPMI_PW", "s3cret pw", false},
+		{"environment", "", "DCPLANE_TEST_IPMI_PW", "from-env", false},
+		{"empty file", file(""), "", "", true},
+		{"empty variable", "", "DCPLANE_TEST_IPMI_EMPTY", "", true},
+		{"missing file", filepath.Join(dir, "none"), "", "", true},
+		{"neither", "", "DCPLANE_TEST_IPMI_UNSET", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := LoadPassword(tt.path, tt.env)
+			if (err != nil) != tt.wantErr || p.Reveal() != tt.want {
+				t.Errorf("got %q, %v, want %q (error %v)", p.Reveal(), err, tt.want, tt.wantErr)
+			}
+		})
+	}
+	if _, err := LoadPassword("", ""); !errors.Is(err, ErrNoPassword) {
+		t.Errorf("nothing given: got %v, want ErrNoPassword", err)
+	}
+}
+
+func TestReason(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{nil, ""},
+		{fmt.Errorf("dial: %w", ErrAuth), ReasonAuth},
+		{fmt.Errorf("dial: %w", ErrCipherSuite), ReasonProtocol},
+		{ErrIPMIv15, ReasonProtocol},
+		{fmt.Errorf("x: %w", ErrSuiteRejected), ReasonProtocol},
+		{fmt.Errorf("x: %w", ErrNoAnswer), ReasonTimeout},
+		{fmt.Errorf("x: %w: %w", ErrTooSlow, ErrAuth), ReasonTimeout},
+		{context.DeadlineExceeded, ReasonTimeout},
+		{context.Canceled, ReasonOther},
+		{fmt.Errorf("read: %w", syscall.ECONNREFUSED), ReasonRefused},
+		{fmt.Errorf("x: %w", ErrDecode), ReasonDecode},
+		{ErrConfig, ReasonConfig},
+		{errors.New("something else"), ReasonOther},
+	}
+	for _, tt := range tests {
+		if got := Reason(tt.err); got != tt.want {
+			t.Errorf("Reason(%v): got %q, want %q", tt.err, got, tt.want)
+		}
+	}
+}
