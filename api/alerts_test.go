@@ -98,6 +98,8 @@ func TestAlertEndpoints(t *testing.T) {
 			[]string{`"until":"2026-11-23T14:00:00Z"`}, nil},
 		{"silence for nothing", call{method: "POST", path: esc + "/silence", ctype: api.MediaJSON, body: []byte(`{"for":"0s"}`)}, "bob", 422,
 			[]string{`"field":"for"`}, nil},
+		{"silence too long", call{method: "POST", path: esc + "/silence", ctype: api.MediaJSON, body: []byte(`{"for":"721h"}`)}, "bob", 422,
+			[]string{`"field":"for"`}, nil},
 		{"silence of no rule", call{method: "POST", path: "/v1/alerts/Nope%7B%7D/silence", ctype: api.MediaJSON, body: []byte(`{"for":"1h"}`)}, "bob", 422,
 			[]string{`"field":"id"`}, nil},
 		{"forecast", call{method: "GET", path: "/v1/forecast"}, "", 200, []string{`"days_to_full":12`, `"why":"1 day"`}, nil},

@@ -364,3 +364,70 @@ func TestAlertStateSurvivesFailover(t *testing.T) {
 	waitUntil(t, "the new leader's notifier to take the firing alert", func() bool { return fn.restoredWith(overID) })
 	waitUntil(t, "the new leader to notify it", func() bool { return fn.notifying(overID, time.Now()) })
 }
+
+// TestAlertsFollowRestoredBackup restores a backup taken before an alert
+// fired: the leader's evaluator follows the restored state (the alert is
+// no longer in it, nor its ack) and, the rack still over budget, fires it
+// again into the state.
+func TestAlertsFollowRestoredBackup(t *testing.T) {
+	m, _ := startAlertMember(t, "c1", "")
+	ctx, cancel := context.WithTimeout(context.Background(), clusterTimeout)
+	defer cancel()
+	if err := m.n.WaitForLeader(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.c.PutInventory(ctx, siteYAML(t, inventory.Reference(1))); err != nil {
+		t.Fatal(err)
+	}
+	before, err := m.c.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pushRack(t, m.c, 1, 16500)
+	waitUntil(t, "RackOverBudget in the state", func() bool { _, ok := replicatedFiring(t, m.c, overID); return ok })
+	if _, err := m.c.AckAlert(ctx, overID, "ann", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.c.RestoreSnapshot(ctx, before); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "RackOverBudget fired again, without the old ack", func() bool {
+		a, ok := replicatedFiring(t, m.c, overID)
+		return ok && a.Ack == nil
+	})
+}
+
+// TestAgentDown: an agent heard once and then silent raises AgentDown
+// once AgentDownAfter has passed.
+func TestAgentDown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testAlertConfig()
+	cfg.Telemetry.AgentDownAfter = alerts.Duration(300 * time.Millisecond)
+	n, err := controller.Open(context.Background(), controller.Config{NodeID: "c1", DataDir: t.TempDir(), RaftAddr: "127.0.0.1:0",
+		Bootstrap: true, StaleAfter: staleAfter, AccountEvery: alertEvery, Alerts: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: n.Handler()}}
+	srv.Start()
+	c, err := api.NewClient("http://"+ln.Addr().String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &member{id: "c1", n: n, srv: srv, c: c}
+	t.Cleanup(m.stop)
+	ctx, cancel := context.WithTimeout(context.Background(), clusterTimeout)
+	defer cancel()
+	if err := n.WaitForLeader(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutInventory(ctx, siteYAML(t, inventory.Reference(1))); err != nil {
+		t.Fatal(err)
+	}
+	pushRack(t, c, 1, 9000)
+	id := "AgentDown{site=city-dpc,agent=a1}"
+	waitUntil(t, id+" to fire", func() bool { a, ok := findAlert(t, c, id); return ok && a.Status == alerts.StatusFiring })
+}
