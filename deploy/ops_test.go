@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -97,9 +98,15 @@ func TestPrometheusRules(t *testing.T) {
 // every rule evaluates without error.
 func TestPrometheusRulesOnDemo(t *testing.T) {
 	promBin := peer.Require(t, "prometheus", "prometheus")
+	// An Alertmanager that takes every post, so that the demo's leader
+	// delivers alerts and exports the delivery metrics.
+	am := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+	}))
+	defer am.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	d, err := demo.Start(ctx, demo.Config{Site: inventory.Reference(4), HTTPAddr: "127.0.0.1:0",
-		Interval: time.Second, Level: 0.5})
+		Interval: time.Second, Level: 0.5, Alertmanagers: []string{am.URL}})
 	if err != nil {
 		t.Fatal(err)
 	}
