@@ -57,7 +57,7 @@ func newProbeCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newProbeSNMPCmd(&probeOptions{}))
+	cmd.AddCommand(newProbeSNMPCmd(&probeOptions{}), newProbeIPMICmd(&probeIPMIOptions{}))
 	return cmd
 }
 
@@ -267,8 +267,11 @@ func printProbeTable(w io.Writer, rs []collectors.Reading) error {
 // probeUnit is the unit shown after a value of metric m.
 func probeUnit(m collectors.Metric) string {
 	switch m {
-	case collectors.PowerWatts, collectors.CoolingOutputWatts:
+	case collectors.PowerWatts, collectors.CoolingOutputWatts, collectors.PowerMinWatts,
+		collectors.PowerMaxWatts, collectors.PowerAverageWatts:
 		return "W"
+	case collectors.PowerWindowSeconds:
+		return "s"
 	case collectors.ApparentPowerVA:
 		return "VA"
 	case collectors.CurrentAmperes:
