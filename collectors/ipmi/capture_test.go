@@ -29,6 +29,7 @@ var update = flag.Bool("update", false, "rewrite testdata/*.txt from the real pe
 // a line ('#' starts a comment):
 //
 //	authcaps HEX        the RMCP packet answering Get Channel Authentication Capabilities
+//	open17 HEX          the RMCP+ packet answering an Open Session Request for cipher suite 17
 //	device HEX          Get Device ID
 //	dcmi HEX | dcmi cc XX
 //	sdr HEX             one SDR record, in the repository's order
@@ -38,6 +39,7 @@ var update = flag.Bool("update", false, "rewrite testdata/*.txt from the real pe
 // HEX is the answer's data, after the completion code.
 type capture struct {
 	authcaps []byte
+	open17   []byte // the RMCP packet answering an Open Session Request for cipher suite 17
 	device   *answer
 	dcmi     *answer
 	sdr      [][]byte
@@ -89,6 +91,8 @@ func (c *capture) parseLine(line string) error {
 	switch kind {
 	case "authcaps":
 		c.authcaps = a.data
+	case "open17":
+		c.open17 = a.data
 	case "device":
 		c.device = &a
 	case "dcmi":
@@ -129,6 +133,9 @@ func (c *capture) write(t testing.TB, name string, header ...string) {
 	if c.authcaps != nil {
 		fmt.Fprintf(&b, "authcaps %s\n", hex.EncodeToString(c.authcaps))
 	}
+	if c.open17 != nil {
+		fmt.Fprintf(&b, "open17 %s\n", hex.EncodeToString(c.open17))
+	}
 	if c.device != nil {
 		fmt.Fprintf(&b, "device %s\n", formatAnswer(*c.device))
 	}
@@ -160,9 +167,10 @@ type replay struct {
 	t testing.TB
 	c *capture
 
-	mu     sync.Mutex
-	asked  map[string]int
-	closed bool
+	mu       sync.Mutex
+	asked    map[string]int
+	closed   bool
+	politely bool // Close had time to tell the BMC
 }
 
 func newReplay(t testing.TB, c *capture) *replay {
@@ -207,10 +215,10 @@ func (r *replay) SensorReading(_ context.Context, n uint8) ([]byte, error) {
 	return r.give(&a, "reading")
 }
 
-func (r *replay) Close(context.Context) error {
+func (r *replay) Close(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.closed = true
+	r.closed, r.politely = true, ctx.Err() == nil
 	return nil
 }
 

@@ -18,6 +18,9 @@ import (
 // for answers that never come.
 const DefaultMaxIdle = 30 * time.Second
 
+// bmcIdleLimit is the session inactivity timeout of IPMI v2.0 §6.12.15.
+const bmcIdleLimit = 60 * time.Second
+
 // ErrClosed means the Collector was closed.
 var ErrClosed = errors.New("ipmi: collector closed")
 
@@ -136,8 +139,12 @@ func (c *Collector) poll(ctx context.Context, withDevice bool) (Report, error) {
 	if c.closed {
 		return Report{}, ErrClosed
 	}
-	if c.bmc != nil && c.now().Sub(c.lastUsed) > c.maxIdle {
-		c.end(true)
+	if c.bmc != nil {
+		if idle := c.now().Sub(c.lastUsed); idle > c.maxIdle {
+			// Past BMCs' own limit the session is gone: a Close Session
+			// would wait for an answer that does not come.
+			c.end(idle < bmcIdleLimit)
+		}
 	}
 	if c.bmc == nil {
 		b, err := c.dial(ctx, c.t)

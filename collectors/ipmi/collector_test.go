@@ -156,8 +156,17 @@ func TestIdleSessionReopened(t *testing.T) {
 	if st := c.Poll(t.Context()); !st.OK {
 		t.Fatal(st.Err)
 	}
-	if f.count() != 2 || !f.sessions[0].closed {
-		t.Errorf("after %v idle: %d sessions (first closed %v), want 2 and the first closed", DefaultMaxIdle+time.Second, f.count(), f.sessions[0].closed)
+	if f.count() != 2 || !f.sessions[0].closed || !f.sessions[0].politely {
+		t.Errorf("after %v idle: %d sessions (first closed %v, politely %v), want 2 and the first closed with a Close Session",
+			DefaultMaxIdle+time.Second, f.count(), f.sessions[0].closed, f.sessions[0].politely)
+	}
+	// Past the BMC's own limit its session is gone: no Close Session that
+	// would wait for an answer.
+	clk.advance(bmcIdleLimit)
+	c.Poll(t.Context())
+	if f.count() != 3 || !f.sessions[1].closed || f.sessions[1].politely {
+		t.Errorf("after %v idle: %d sessions (second closed %v, politely %v), want 3 and the second dropped without a word",
+			bmcIdleLimit, f.count(), f.sessions[1].closed, f.sessions[1].politely)
 	}
 }
 

@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bougou/go-ipmi/pkg/rmcpplus"
+	"github.com/bougou/go-ipmi/pkg/types"
+
 	"github.com/dcplane/dcplane/collectors"
 	"github.com/dcplane/dcplane/collectors/ipmi/ipmitest"
 )
@@ -189,6 +192,7 @@ func testRefusals(t *testing.T, addr string) {
 func captureSim(t *testing.T, sim *ipmitest.Sim, name, state string) {
 	t.Helper()
 	rec := captureReport(t, simTarget(sim.Addr))
+	rec.open17 = openSessionAnswer(t, sim.Addr, types.CipherSuiteID17)
 	rec.ipmitool = strings.Split(strings.TrimSpace(sim.IPMItool(t, "-c", "sdr", "elist", "full")), "\n")
 	rec.write(t, name, "Captured from OpenIPMI ipmi_sim (Debian openipmi) serving ipmitest.ServerSensors(), "+state+",",
 		"by go test -run TestIPMISim -update; ipmitool lines: `ipmitool -c sdr elist full` at the same time.")
@@ -226,6 +230,28 @@ func authCapsAnswer(t *testing.T, addr string) []byte {
 	}
 	defer conn.Close()
 	b, err := exchangeUDP(ctxFor(t), conn, authCapabilitiesRequest(), time.Second, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// openSessionAnswer sends addr an RMCP+ Open Session Request for cipher
+// suite cs (IPMI v2.0 §13.17), as go-ipmi builds it, and returns the answer.
+func openSessionAnswer(t *testing.T, addr string, cs types.CipherSuiteID) []byte {
+	t.Helper()
+	a, i, c, _ := types.GetCipherSuiteAlgorithms(cs)
+	ap, ip, cp := rmcpplus.NewAlgorithmPayloads(a, i, c)
+	payload := (&rmcpplus.OpenSessionRequest{RemoteConsoleSessionID: 0xa0a1a2a3,
+		AuthenticationPayload: ap, IntegrityPayload: ip, ConfidentialityPayload: cp}).Pack()
+	pkt := []byte{0x06, 0x00, 0xff, 0x07, 0x06, byte(types.PayloadTypeRmcpOpenSessionRequest), 0, 0, 0, 0, 0, 0, 0, 0,
+		byte(len(payload)), byte(len(payload) >> 8)}
+	conn, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	b, err := exchangeUDP(ctxFor(t), conn, append(pkt, payload...), time.Second, 2)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -170,8 +170,9 @@ func classify(ctx context.Context, err error) error {
 	}
 	if errors.Is(err, client.ErrRAKPAuthentication) {
 		// The BMC's RAKP 2 or 4 was not keyed with our password: the
-		// password (or the user's key) differs.
-		return fmt.Errorf("%w: wrong password: %w", ErrAuth, err)
+		// password differs, or (BMCs that do not say which) the user is
+		// unknown.
+		return fmt.Errorf("%w: wrong password or unknown user: %w", ErrAuth, err)
 	}
 	if noAnswer(err) {
 		return fmt.Errorf("%w: %w", ErrNoAnswer, err)

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/bougou/go-ipmi/pkg/types"
 )
 
 func TestParseCipherSuite(t *testing.T) {
@@ -131,5 +133,38 @@ func TestReason(t *testing.T) {
 		if got := Reason(tt.err); got != tt.want {
 			t.Errorf("Reason(%v): got %q, want %q", tt.err, got, tt.want)
 		}
+	}
+}
+
+// TestHandshakeRefusals sorts the RMCP+ status codes a BMC refuses a
+// handshake step with, and reads the one in ipmi_sim's captured answer to
+// an Open Session Request for suite 17 (two payload bytes, which go-ipmi
+// cannot unpack).
+func TestHandshakeRefusals(t *testing.T) {
+	tests := []struct {
+		code types.RmcpStatusCode
+		want error
+	}{
+		{types.RmcpStatusCodeInvalidAuthAlg, ErrSuiteRejected},
+		{types.RmcpStatusCodeInvalidIntegrityAlg, ErrSuiteRejected},
+		{types.RmcpStatusCodeInvalidConfidentAlg, ErrSuiteRejected},
+		{types.RmcpStatusCodeNoCipherSuiteMatch, ErrSuiteRejected},
+		{types.RmcpStatusCodeUnauthorizedName, ErrAuth}, // ipmi_sim's answer to an unknown user
+		{types.RmcpStatusCodeInvalidIntegrityCheckValue, ErrAuth},
+		{types.RmcpStatusCodeUnauthorizedRoleOfPriLevel, ErrAuth},
+		{types.RmcpStatusCodeNoResToCreateSess, nil},
+	}
+	for _, tt := range tests {
+		got := rmcpStatusClass(tt.code)
+		if (tt.want == nil && (got == ErrAuth || got == ErrSuiteRejected)) || (tt.want != nil && got != tt.want) {
+			t.Errorf("status %#02x (%s): got %v, want %v", uint8(tt.code), tt.code, got, tt.want)
+		}
+	}
+	open17 := loadCapture(t, "ipmi_sim.txt").open17
+	if code, ok := setupStatus(open17); !ok || code != types.RmcpStatusCodeInvalidAuthAlg {
+		t.Errorf("ipmi_sim's answer to suite 17: got status %#02x (%v), want 04h (invalid authentication algorithm)", uint8(code), ok)
+	}
+	if _, ok := setupStatus(loadCapture(t, "ipmi_sim.txt").authcaps); ok {
+		t.Errorf("a v1.5 answer read as a setup answer")
 	}
 }
