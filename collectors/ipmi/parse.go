@@ -133,9 +133,9 @@ func parseDeviceID(data []byte) (DeviceInfo, error) {
 	}, nil
 }
 
-// PowerReading is a DCMI power reading: the server's input power now and
+// dcmiPower is a DCMI power reading: the server's input power now and
 // over the BMC's statistics window.
-type PowerReading struct {
+type dcmiPower struct {
 	Current, Min, Max, Average float64 // W
 	Window                     time.Duration
 }
@@ -143,15 +143,15 @@ type PowerReading struct {
 // parsePowerReading decodes a DCMI Get Power Reading answer (DCMI v1.5
 // §6.6.1). A BMC that says its power measurement is not active gives
 // errNoReading: its figures are not measurements.
-func parsePowerReading(data []byte) (PowerReading, error) {
+func parsePowerReading(data []byte) (dcmiPower, error) {
 	res := &dcmi.GetDCMIPowerReadingResponse{}
 	if err := res.Unpack(data); err != nil {
-		return PowerReading{}, fmt.Errorf("%w: DCMI power reading: %w", ErrDecode, err)
+		return dcmiPower{}, fmt.Errorf("%w: DCMI power reading: %w", ErrDecode, err)
 	}
 	if !res.PowerMeasurementActive {
-		return PowerReading{}, fmt.Errorf("DCMI power measurement not active: %w", errNoReading)
+		return dcmiPower{}, fmt.Errorf("DCMI power measurement not active: %w", errNoReading)
 	}
-	return PowerReading{
+	return dcmiPower{
 		Current: float64(res.CurrentPower),
 		Min:     float64(res.MinimumPower),
 		Max:     float64(res.MaximumPower),
@@ -175,16 +175,16 @@ const (
 	ownerBMC              = 0x20
 )
 
-// Sensor is one sensor of the SDR that the Collector reads, and where its
+// sdrSensor is one sensor of the SDR that the Collector reads, and where its
 // readings go.
-type Sensor struct {
-	Record uint16            `json:"record"`
-	Number uint8             `json:"number"`
-	Name   string            `json:"name"`
-	Entity string            `json:"entity"`           // "ID.instance", as ipmitool prints it
-	Metric collectors.Metric `json:"metric,omitempty"` // empty for a PSU state sensor
-	Scope  collectors.Scope  `json:"scope"`
-	Index  int               `json:"index,omitempty"`
+type sdrSensor struct {
+	Record uint16
+	Number uint8
+	Name   string
+	Entity string            // "ID.instance", as ipmitool prints it
+	Metric collectors.Metric // empty for a PSU state sensor
+	Scope  collectors.Scope
+	Index  int
 
 	entityID, instance uint8
 	psuState           bool           // a PSU state sensor (discrete)
@@ -202,7 +202,7 @@ type Skipped struct {
 
 // plan is what the SDR says is worth reading.
 type plan struct {
-	sensors []Sensor
+	sensors []sdrSensor
 	skipped []Skipped
 }
 
@@ -234,29 +234,29 @@ func recordID(rec []byte, i int) uint16 {
 	return uint16(i)
 }
 
-// parseRecord decodes one record into a Sensor, or says why it is skipped.
-func parseRecord(rec []byte) (Sensor, string) {
+// parseRecord decodes one record into an sdrSensor, or says why it is skipped.
+func parseRecord(rec []byte) (sdrSensor, string) {
 	sdr, err := types.ParseSDR(rec, 0)
 	if err != nil {
-		return Sensor{}, "cannot decode: " + err.Error()
+		return sdrSensor{}, "cannot decode: " + err.Error()
 	}
-	var s Sensor
+	var s sdrSensor
 	var owner, lun uint8
 	switch {
 	case sdr.Full != nil:
 		f := sdr.Full
-		s = Sensor{Number: uint8(f.SensorNumber), entityID: uint8(f.SensorEntityID), instance: uint8(f.SensorEntityInstance),
+		s = sdrSensor{Number: uint8(f.SensorNumber), entityID: uint8(f.SensorEntityID), instance: uint8(f.SensorEntityInstance),
 			Name: cleanName(f.IDStringBytes), full: f}
 		owner, lun = uint8(f.GeneratorID), uint8(f.GeneratorID>>8)&0x03
 		s.psuState = uint8(f.SensorType) == sensorTypePowerSupply && uint8(f.SensorEventReadingType) == readingSensorSpecific
 	case sdr.Compact != nil:
 		c := sdr.Compact
-		s = Sensor{Number: uint8(c.SensorNumber), entityID: uint8(c.SensorEntityID), instance: uint8(c.SensorEntityInstance),
+		s = sdrSensor{Number: uint8(c.SensorNumber), entityID: uint8(c.SensorEntityID), instance: uint8(c.SensorEntityInstance),
 			Name: cleanName(c.IDStringBytes)}
 		owner, lun = uint8(c.GeneratorID), uint8(c.GeneratorID>>8)&0x03
 		s.psuState = uint8(c.SensorType) == sensorTypePowerSupply && uint8(c.SensorEventReadingType) == readingSensorSpecific
 	default:
-		return Sensor{}, "not a sensor record (" + sdr.RecordHeader.RecordType.String() + ")"
+		return sdrSensor{}, "not a sensor record (" + sdr.RecordHeader.RecordType.String() + ")"
 	}
 	s.Record = sdr.RecordHeader.RecordID
 	s.Entity = fmt.Sprintf("%d.%d", s.entityID, s.instance)
@@ -276,7 +276,7 @@ func parseRecord(rec []byte) (Sensor, string) {
 
 // numeric checks that a full record's sensor reads a quantity this package
 // reports, linearly, and sets its metric.
-func (s *Sensor) numeric() string {
+func (s *sdrSensor) numeric() string {
 	u := s.full.SensorUnit
 	switch {
 	case !u.IsAnalog():
@@ -365,7 +365,7 @@ func (p *plan) place() {
 }
 
 // onPSU reports whether s describes a power supply's input side or state.
-func (s *Sensor) onPSU() bool {
+func (s *sdrSensor) onPSU() bool {
 	if s.psuState {
 		return true
 	}
@@ -396,7 +396,7 @@ func less(a, b [2]uint8) bool { return a[0] < b[0] || (a[0] == b[0] && a[1] < b[
 // its metric's base unit, with the record's conversion (§36.3:
 // y = L[(M·x + B·10^K1)·10^K2]). A reading the BMC marks unavailable, or
 // of a sensor whose scanning is disabled, is errNoReading.
-func (s *Sensor) value(data []byte) (float64, error) {
+func (s *sdrSensor) value(data []byte) (float64, error) {
 	r, err := reading(data)
 	if err != nil {
 		return 0, err
@@ -449,7 +449,7 @@ const (
 // and PSUHealthy, each only when the sensor can report the states it rests
 // on. A record that lists no states at all is taken to report them all:
 // some BMCs leave the mask empty.
-func (s *Sensor) psuStates(data []byte) (map[collectors.Metric]float64, error) {
+func (s *sdrSensor) psuStates(data []byte) (map[collectors.Metric]float64, error) {
 	if _, err := reading(data); err != nil {
 		return nil, err
 	}

@@ -376,7 +376,7 @@ func TestPowerReading(t *testing.T) {
 	active := loadCapture(t, "goipmi_dcmi.txt").dcmi.data
 	inactive := loadCapture(t, "goipmi_dcmi_inactive.txt").dcmi.data
 	got, err := parsePowerReading(active)
-	want := PowerReading{Current: 412, Min: 380, Max: 455, Average: 401, Window: time.Minute}
+	want := dcmiPower{Current: 412, Min: 380, Max: 455, Average: 401, Window: time.Minute}
 	if err != nil || got != want {
 		t.Errorf("active: got %+v, %v, want %+v", got, err, want)
 	}

@@ -94,7 +94,7 @@ func powerReading(a answer) ([]Found, error) {
 }
 
 // sensorReadings turns one sensor's answer into its readings.
-func sensorReadings(s Sensor, a answer) ([]Found, error) {
+func sensorReadings(s sdrSensor, a answer) ([]Found, error) {
 	if a.err != nil {
 		return nil, a.err
 	}
@@ -123,7 +123,7 @@ func sensorReadings(s Sensor, a answer) ([]Found, error) {
 
 // source names a sensor for people: number, name and entity, as ipmitool
 // shows them.
-func (s Sensor) source() string {
+func (s sdrSensor) source() string {
 	return fmt.Sprintf("sensor %s %q (%s)", hexByte(s.Number), s.Name, s.Entity)
 }
 
@@ -136,7 +136,7 @@ type tally struct {
 	psuPowerName map[int]string   // PSU index → its power sensor, for Unknown
 }
 
-func (t *tally) add(s Sensor, found []Found) {
+func (t *tally) add(s sdrSensor, found []Found) {
 	if t.psuPower == nil {
 		t.psuPower, t.psuAbsent, t.psuPowerName = map[int]*float64{}, map[int]bool{}, map[int]string{}
 	}
