@@ -1,0 +1,365 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dcplane/dcplane/controller/state"
+	"github.com/dcplane/dcplane/controller/store"
+	"github.com/dcplane/dcplane/internal/inventory"
+)
+
+// raftSettle bounds the waits of the Raft bench: a leader, the followers
+// catching up, etcd answering.
+const raftSettle = time.Minute
+
+// RaftConfig is what Raft measures.
+type RaftConfig struct {
+	// Commands is how many commands each mode commits.
+	Commands int
+	// Clients are the modes: how many commands are applied at once. 1 is
+	// unbatched (each waits for the previous one's commit); more let
+	// hashicorp/raft write what queued meanwhile as one batch with one
+	// fsync (BatchApplyCh, up to MaxAppendEntries = 256 a batch).
+	Clients []int
+	// Dir holds the nodes' data (a new directory, removed at the end): it
+	// must be on the disk to measure, not a tmpfs.
+	Dir string
+	// Etcd is the etcd server binary of the anchor; "" leaves etcd out.
+	Etcd   string
+	Logger *slog.Logger // the nodes'; nil: discard
+}
+
+// RaftResult is what Raft reports.
+type RaftResult struct {
+	Nodes        int          `json:"nodes"`
+	CommandBytes int          `json:"command_bytes"` // one encoded command (etcd: key and value)
+	Modes        []RaftMode   `json:"modes"`
+	Fsync        ModeResult   `json:"fsync"`
+	Etcd         string       `json:"etcd_version,omitempty"`
+	Checks       []RaftCheck  `json:"checks"`
+	Machine      MachineFacts `json:"machine"`
+}
+
+// RaftMode is one system at one concurrency.
+type RaftMode struct {
+	System    string  `json:"system"`
+	Clients   int     `json:"clients"`
+	Commands  int     `json:"commands"`
+	Errors    int     `json:"errors"`
+	Seconds   float64 `json:"seconds"`
+	PerSec    float64 `json:"per_second"`
+	P50Ms     float64 `json:"p50_ms"`
+	P99Ms     float64 `json:"p99_ms"`
+	MaxMs     float64 `json:"max_ms"`
+	CPUCores  float64 `json:"cpu_cores"` // of this process (dcplane's 3 nodes; etcd's client only)
+	FirstErr  string  `json:"first_error,omitempty"`
+	Batching  float64 `json:"speedup_over_one_client"`
+	Anchored  float64 `json:"ratio_to_etcd,omitempty"` // dcplane's rate over etcd's at the same clients
+	lat       []time.Duration
+	completed int
+}
+
+// RaftCheck says whether every node ended with every acknowledged command.
+type RaftCheck struct {
+	System       string `json:"system"`
+	Acknowledged int    `json:"acknowledged"`
+	// Lost counts acknowledged commands missing from some node at the end.
+	Lost   int    `json:"lost"`
+	Detail string `json:"detail"`
+}
+
+// MachineFacts describes the machine a figure was taken on.
+type MachineFacts struct {
+	CPUs      int    `json:"cpus"`
+	CPU       string `json:"cpu"`
+	GoVersion string `json:"go_version"`
+	LoadStart string `json:"load_average_at_start"`
+	LoadEnd   string `json:"load_average_at_end"`
+}
+
+// machineFacts reads the CPU model from /proc/cpuinfo and the load.
+func machineFacts() MachineFacts {
+	m := MachineFacts{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), LoadStart: loadAverage()}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPU = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	return m
+}
+
+// Raft measures committed commands per second and their commit latency on
+// a 3-node cluster on loopback: dcplane's store (hashicorp/raft and
+// raft-boltdb, fsync on every write, three nodes in this process talking
+// over TCP), then, as the anchor, etcd (three server processes) taking the
+// same number of puts of the same size from the same number of clients.
+// dcplane's command is a RecordRackPeaks of one rack, applied through
+// store.Apply, so the figure is the replicated log's, not the HTTP API's.
+// At the end every node must hold every acknowledged command.
+func Raft(ctx context.Context, c RaftConfig) (RaftResult, error) {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	r := RaftResult{Nodes: 3, Machine: machineFacts()}
+	dir, err := os.MkdirTemp(c.Dir, "dcplane-bench-raft-")
+	if err != nil {
+		return r, fmt.Errorf("bench: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	r.Fsync = modeOf("disk fsync (4 KiB)", []timing{fsyncTiming(dir)})
+	if err := raftDcplane(ctx, c, filepath.Join(dir, "dcplane"), &r); err != nil {
+		return r, err
+	}
+	if c.Etcd != "" {
+		if err := raftEtcd(ctx, c, filepath.Join(dir, "etcd"), &r); err != nil {
+			return r, err
+		}
+	}
+	r.anchor()
+	r.Machine.LoadEnd = loadAverage()
+	return r, nil
+}
+
+// raftDcplane measures dcplane's store.
+func raftDcplane(ctx context.Context, c RaftConfig, dir string, r *RaftResult) error {
+	nodes, err := openStores(ctx, dir, 3, c.Logger)
+	defer func() {
+		for _, s := range nodes {
+			s.Close()
+		}
+	}()
+	if err != nil {
+		return err
+	}
+	leader := nodes[0]
+	if _, err := leader.Apply(ctx, state.PutSite{Site: inventory.Reference(4), At: time.Now()}); err != nil {
+		return fmt.Errorf("bench: put site: %w", err)
+	}
+	rack := leader.State().Site().Halls[0].Rows[0].Racks[0].ID
+	cmd := func(i int) state.Command {
+		return state.RecordRackPeaks{Peaks: map[string]float64{rack: float64(1000 + i%10000)}, At: time.Unix(1_700_000_000+int64(i), 0).UTC()}
+	}
+	b, err := state.Encode(cmd(0))
+	if err != nil {
+		return err
+	}
+	r.CommandBytes = len(b)
+	var top atomic.Uint64 // highest acknowledged index
+	for _, clients := range c.Clients {
+		m := drive(ctx, "dcplane", clients, c.Commands, func(ctx context.Context, i int) error {
+			v, err := leader.Apply(ctx, cmd(i))
+			if err == nil {
+				for idx := top.Load(); v.Index() > idx && !top.CompareAndSwap(idx, v.Index()); idx = top.Load() {
+				}
+			}
+			return err
+		})
+		r.Modes = append(r.Modes, m)
+	}
+	r.Checks = append(r.Checks, checkStores(ctx, nodes, top.Load(), ackedOf(r.Modes, "dcplane")))
+	return nil
+}
+
+// ackedOf counts the commands of system's modes that were acknowledged.
+func ackedOf(ms []RaftMode, system string) int {
+	n := 0
+	for _, m := range ms {
+		if m.System == system {
+			n += m.Commands - m.Errors
+		}
+	}
+	return n
+}
+
+// openStores opens n stores on 127.0.0.1: the first bootstraps, the others
+// join it. It returns once the first leads and every node has joined.
+func openStores(ctx context.Context, dir string, n int, log *slog.Logger) ([]*store.Store, error) {
+	var nodes []*store.Store
+	for i := range n {
+		s, err := store.Open(ctx, store.Config{NodeID: fmt.Sprintf("n%d", i+1), DataDir: filepath.Join(dir, fmt.Sprintf("n%d", i+1)),
+			RaftAddr: "127.0.0.1:0", Bootstrap: i == 0, Logger: log})
+		if err != nil {
+			return nodes, fmt.Errorf("bench: %w", err)
+		}
+		nodes = append(nodes, s)
+		if i == 0 {
+			if err := waitUntil(ctx, "a leader", s.IsLeader); err != nil {
+				return nodes, err
+			}
+			continue
+		}
+		wctx, cancel := context.WithTimeout(ctx, raftSettle)
+		err = nodes[0].Join(wctx, s.ID(), s.Addr())
+		cancel()
+		if err != nil {
+			return nodes, fmt.Errorf("bench: %w", err)
+		}
+	}
+	return nodes, nil
+}
+
+// waitUntil polls cond until it holds, for at most raftSettle.
+func waitUntil(ctx context.Context, what string, cond func() bool) error {
+	deadline := time.Now().Add(raftSettle)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("bench: no %s after %v", what, raftSettle)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// checkStores waits until every node has applied the highest acknowledged
+// index, then compares their state hashes.
+func checkStores(ctx context.Context, nodes []*store.Store, top uint64, acked int) RaftCheck {
+	ch := RaftCheck{System: "dcplane", Acknowledged: acked}
+	err := waitUntil(ctx, "follower at the last acknowledged index", func() bool {
+		for _, s := range nodes {
+			if s.State().Index() < top {
+				return false
+			}
+		}
+		return true
+	})
+	var hashes []string
+	for _, s := range nodes {
+		h, herr := s.State().Hash()
+		err = errors.Join(err, herr)
+		hashes = append(hashes, fmt.Sprintf("%s@%d:%.12s", s.ID(), s.State().Index(), h))
+	}
+	same := true
+	for _, h := range hashes[1:] {
+		same = same && h[strings.Index(h, "@"):] == hashes[0][strings.Index(hashes[0], "@"):]
+	}
+	switch {
+	case err != nil:
+		ch.Lost, ch.Detail = acked, "not checked: "+err.Error()
+	case !same:
+		ch.Lost, ch.Detail = acked, "states differ: "+strings.Join(hashes, " ")
+	default:
+		ch.Detail = fmt.Sprintf("every node applied through the last acknowledged index %d and holds the same state (%s)", top, hashes[0])
+	}
+	return ch
+}
+
+// drive runs n calls of do from clients goroutines, each taking the next
+// call as it finishes the last, and times them.
+func drive(ctx context.Context, system string, clients, n int, do func(ctx context.Context, i int) error) RaftMode {
+	m := RaftMode{System: system, Clients: clients, Commands: n, lat: make([]time.Duration, n)}
+	errs := make([]error, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	cpu0, start := selfCPU(), time.Now()
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				t0 := time.Now()
+				errs[i] = do(ctx, i)
+				m.lat[i] = time.Since(t0)
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	m.Seconds, m.CPUCores = elapsed.Seconds(), (selfCPU()-cpu0).Seconds()/elapsed.Seconds()
+	for _, err := range errs {
+		if err != nil {
+			m.Errors++
+			if m.FirstErr == "" {
+				m.FirstErr = err.Error()
+			}
+		}
+	}
+	m.completed = n - m.Errors
+	m.PerSec = float64(m.completed) / m.Seconds
+	all := slices.Clone(m.lat)
+	slices.Sort(all)
+	m.P50Ms, m.P99Ms, m.MaxMs = ms(percentile(all, 0.5)), ms(percentile(all, 0.99)), ms(all[len(all)-1])
+	return m
+}
+
+// anchor fills each mode's speed-up over its system's one-client mode, and
+// dcplane's ratio to etcd at the same number of clients.
+func (r *RaftResult) anchor() {
+	base := map[string]float64{}
+	etcd := map[int]float64{}
+	for _, m := range r.Modes {
+		if m.Clients == 1 {
+			base[m.System] = m.PerSec
+		}
+		if m.System == "etcd" {
+			etcd[m.Clients] = m.PerSec
+		}
+	}
+	for i := range r.Modes {
+		m := &r.Modes[i]
+		if b := base[m.System]; b > 0 {
+			m.Batching = m.PerSec / b
+		}
+		if e := etcd[m.Clients]; e > 0 && m.System == "dcplane" {
+			m.Anchored = m.PerSec / e
+		}
+	}
+}
+
+// Header names the columns of Rows.
+func (RaftResult) Header() []string {
+	return []string{"SYSTEM", "CLIENTS", "COMMANDS", "ERRORS", "PER SECOND", "× 1 CLIENT", "× ETCD", "P50 ms", "P99 ms", "MAX ms", "CPU"}
+}
+
+// Rows are the modes, one a row.
+func (r RaftResult) Rows() [][]string {
+	var rows [][]string
+	for _, m := range r.Modes {
+		anchored := "-"
+		if m.Anchored > 0 {
+			anchored = fmt.Sprintf("%.2f", m.Anchored)
+		}
+		rows = append(rows, []string{m.System, strconv.Itoa(m.Clients), strconv.Itoa(m.Commands), strconv.Itoa(m.Errors),
+			fmt.Sprintf("%.0f", m.PerSec), fmt.Sprintf("%.1f", m.Batching), anchored,
+			fmt.Sprintf("%.2f", m.P50Ms), fmt.Sprintf("%.2f", m.P99Ms), fmt.Sprintf("%.2f", m.MaxMs), fmt.Sprintf("%.2f", m.CPUCores)})
+	}
+	return rows
+}
+
+// Summary is what the table leaves out.
+func (r RaftResult) Summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d nodes on loopback, fsync on every write; one command is %d bytes; disk fsync (4 KiB) p50 %.2f ms, p99 %.2f ms\n",
+		r.Nodes, r.CommandBytes, r.Fsync.P50Ms, r.Fsync.P99Ms)
+	if r.Etcd != "" {
+		fmt.Fprintf(&b, "etcd: %s, 3 members on loopback, puts over its gRPC API\n", r.Etcd)
+	}
+	for _, ch := range r.Checks {
+		fmt.Fprintf(&b, "%s: %d acknowledged, %d lost: %s\n", ch.System, ch.Acknowledged, ch.Lost, ch.Detail)
+	}
+	fmt.Fprintf(&b, "machine: %d CPUs (%s), %s, load average %s at the start, %s at the end\n",
+		r.Machine.CPUs, r.Machine.CPU, r.Machine.GoVersion, r.Machine.LoadStart, r.Machine.LoadEnd)
+	return b.String()
+}
