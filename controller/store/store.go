@@ -33,6 +33,10 @@ const (
 	// maxAppendEntries bounds the commands written (and sent to a
 	// follower) in one batch; Raft's default is 64.
 	maxAppendEntries = 256
+	// logCacheSize is how many of the latest log entries are kept in
+	// memory, so that the leader replicates them, and the state machine
+	// applies them, without reading them back from bolt: several batches.
+	logCacheSize = 4 * maxAppendEntries
 	// logFile is the bolt file that holds the Raft log and stable store.
 	logFile = "raft.db"
 )
@@ -122,7 +126,11 @@ func (s *Store) openRaft(ctx context.Context, cfg Config, hlog hclog.Logger) (er
 	if s.openIndex, err = s.bolt.LastIndex(); err != nil {
 		return fmt.Errorf("read the last log index: %w", err)
 	}
-	if s.raft, err = raft.NewRaft(raftConfig(cfg, hlog), (*fsm)(s), s.bolt, s.bolt, snaps, trans); err != nil {
+	logs, err := raft.NewLogCache(logCacheSize, s.bolt)
+	if err != nil {
+		return fmt.Errorf("log cache: %w", err)
+	}
+	if s.raft, err = raft.NewRaft(raftConfig(cfg, hlog), (*fsm)(s), logs, s.bolt, snaps, trans); err != nil {
 		return fmt.Errorf("start raft: %w", err)
 	}
 	if err = s.bootstrap(cfg.Bootstrap, existing); err != nil {
