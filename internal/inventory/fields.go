@@ -12,7 +12,7 @@ import (
 // fieldTypes each type to the types of the values of its keys.
 var knownFields, fieldTypes = func() (map[string][]string, map[reflect.Type]map[string]reflect.Type) {
 	names, types := map[string][]string{}, map[reflect.Type]map[string]reflect.Type{}
-	for _, v := range []any{Site{}, Hall{}, Row{}, Rack{}, PDU{}, CoolingUnit{}, Server{}, Endpoint{}} {
+	for _, v := range []any{Site{}, Hall{}, Row{}, Rack{}, PDU{}, CoolingUnit{}, Server{}, Endpoint{}, BMC{}} {
 		t := reflect.TypeOf(v)
 		types[t] = map[string]reflect.Type{}
 		for i := range t.NumField() {
@@ -29,6 +29,9 @@ var knownFields, fieldTypes = func() (map[string][]string, map[reflect.Type]map[
 // type it decodes into takes. It says no when it cannot tell (an alias, a
 // merge key), so that the strict decoder decides.
 func knownKeys(n *yaml.Node, t reflect.Type) bool {
+	if t.Kind() == reflect.Pointer { // an optional part, such as a server's bmc
+		t = t.Elem()
+	}
 	switch n.Kind {
 	case yaml.DocumentNode:
 		return len(n.Content) == 1 && knownKeys(n.Content[0], t)

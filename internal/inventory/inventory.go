@@ -86,6 +86,9 @@ type Server struct {
 	GPUs          int     `yaml:"gpus,omitempty" json:"gpus,omitempty"`
 	IdleW         float64 `yaml:"idle_w,omitempty" json:"idle_w,omitempty"`
 	MaxW          float64 `yaml:"max_w,omitempty" json:"max_w,omitempty"`
+	// BMC is where the agent reads the server's power and sensors over
+	// IPMI; nil when it does not.
+	BMC *BMC `yaml:"bmc,omitempty,flow" json:"bmc,omitempty"`
 }
 
 // Endpoint says how to reach a device over SNMP. Credentials names an entry of

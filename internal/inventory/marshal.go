@@ -123,6 +123,9 @@ func (s Server) MarshalYAML() (any, error) {
 	field(n, "gpus", s.GPUs, m.GPUs, s.HeightU != 0)
 	field(n, "idle_w", s.IdleW, m.IdleW, false)
 	field(n, "max_w", s.MaxW, m.MaxW, false)
+	if s.BMC != nil {
+		n.Content = append(n.Content, str("bmc"), s.BMC.node())
+	}
 	return n, nil
 }
 

@@ -51,6 +51,7 @@ func (c *checker) server(path string, k *Rack, s *Server) (fits bool) {
 	c.id(path, s.ID)
 	fits = c.rackUnits(path, s)
 	c.psuFeeds(path+".psu_feeds", k, s.PSUFeeds)
+	c.bmc(path+".bmc", s.BMC)
 	if s.NameplateW != 0 || c.written(path+".nameplate_w") {
 		c.positive(path+".nameplate_w", s.NameplateW, maxNameplateW)
 	}

@@ -179,17 +179,7 @@ func (c *checker) failover(path string, k *Rack) {
 }
 
 func (c *checker) endpoint(path string, e Endpoint) {
-	host, port, err := net.SplitHostPort(e.Address)
-	switch {
-	case e.Address == "":
-		c.add(path+".address", "is required")
-	case err != nil || host == "":
-		c.add(path+".address", "must be host:port, got %q", e.Address)
-	default:
-		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			c.add(path+".address", "port must be 1-65535, got %q", port)
-		}
-	}
+	c.address(path+".address", e.Address)
 	if e.Profile == "" {
 		c.add(path+".profile", "is required")
 	} else if !profiles.Known(e.Profile) {
@@ -197,5 +187,20 @@ func (c *checker) endpoint(path string, e Endpoint) {
 	}
 	if e.Credentials == "" {
 		c.add(path+".credentials", "is required (the name of an entry in the agent's credentials file)")
+	}
+}
+
+// address checks a device's host:port.
+func (c *checker) address(path, addr string) {
+	host, port, err := net.SplitHostPort(addr)
+	switch {
+	case addr == "":
+		c.add(path, "is required")
+	case err != nil || host == "":
+		c.add(path, "must be host:port, got %q", addr)
+	default:
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			c.add(path, "port must be 1-65535, got %q", port)
+		}
 	}
 }
