@@ -66,9 +66,56 @@ func (r *ring) each(fn func(point)) {
 }
 
 // MaxClockSkew is how far in the future (by the controller's clock) a poll
-// may be stamped. A poll beyond it is refused: kept, it would shadow every
-// later poll of its device until the wall clock caught up.
-const MaxClockSkew = time.Minute
+// may be stamped. A poll beyond it is refused with ReasonFuture: kept, it
+// would shadow every later poll of its device until the wall clock caught
+// up. Agents and controllers keep NTP time, which errs by milliseconds; a
+// minute let a forged poll hide the real agent's for that long.
+const MaxClockSkew = 5 * time.Second
+
+// Limits on what one push, and one device, can cost the window. A poll
+// carries a device's readings, one series each: a PDU of 48 outlets
+// reports about 300. Without the series limit, pushes of new reading
+// indexes for one PDU grew the window by millions of series that were
+// never freed.
+const (
+	// MaxPollsPerPush is how many polls one Ingest takes; the rest are
+	// refused with ReasonPushLimit. Agents push 500 at most.
+	MaxPollsPerPush = 4096
+	// MaxSeriesPerDevice is how many series a device may have; readings
+	// that would add more are dropped with ReasonSeriesLimit. A device's
+	// series cost at most MaxSeriesPerDevice × samples × 16 bytes.
+	MaxSeriesPerDevice = 1024
+)
+
+// Reason says why the window refused a poll or dropped a reading. Each is
+// a label value on /metrics.
+type Reason string
+
+// The reasons a poll is refused.
+const (
+	ReasonFuture    Reason = "future"     // stamped more than MaxClockSkew after it arrived
+	ReasonPushLimit Reason = "push-limit" // past MaxPollsPerPush in one push
+)
+
+// The reasons a reading is dropped.
+const (
+	ReasonImplausible Reason = "implausible"  // not finite, or negative where that cannot be
+	ReasonSeriesLimit Reason = "series-limit" // its device has MaxSeriesPerDevice series
+)
+
+// PollReasons and ReadingReasons list every Reason, for metrics that
+// should show each at zero.
+var (
+	PollReasons    = []Reason{ReasonFuture, ReasonPushLimit}
+	ReadingReasons = []Reason{ReasonImplausible, ReasonSeriesLimit}
+)
+
+// Result says what one push did to the window.
+type Result struct {
+	Accepted        int            // polls newer than the device's newest
+	RefusedPolls    map[Reason]int // polls refused, by reason
+	DroppedReadings map[Reason]int // readings of accepted polls dropped, by reason
+}
 
 // device is what the window knows of one device's polls. Poll times are
 // the agent's, and order the polls; freshness is judged by when the
@@ -80,6 +127,7 @@ type device struct {
 	gotOK    time.Time // controller's time when that poll arrived
 	ok       bool      // whether the newest poll was good
 	reason   string    // why the newest poll failed
+	series   int       // how many series the window holds for it
 }
 
 // Window is the in-memory telemetry of all devices. It is safe for concurrent
@@ -90,6 +138,7 @@ type Window struct {
 	staleAfter time.Duration
 	series     map[Key]*ring
 	devices    map[string]*device
+	dropped    map[Reason]uint64 // since New, by reason: polls and readings
 }
 
 // New returns an empty window that keeps samples per series and considers a
@@ -98,20 +147,35 @@ func New(samples int, staleAfter time.Duration) *Window {
 	if samples <= 0 {
 		samples = DefaultSamples
 	}
-	return &Window{samples: samples, staleAfter: staleAfter, series: map[Key]*ring{}, devices: map[string]*device{}}
+	return &Window{samples: samples, staleAfter: staleAfter, series: map[Key]*ring{}, devices: map[string]*device{},
+		dropped: map[Reason]uint64{}}
 }
 
-// Ingest records polls received at now. Polls older than a device's newest
-// are ignored, so a buffered batch delivered late cannot roll a device back;
-// polls stamped more than MaxClockSkew after now are refused. Readings that
-// are not finite numbers, or negative where a quantity cannot be, are
-// dropped: that reading becomes unknown.
+// Ingest records polls received at now and returns how many it accepted;
+// see Take.
 func (w *Window) Ingest(polls []collectors.Status, now time.Time) (accepted int) {
+	return w.Take(polls, now).Accepted
+}
+
+// Take records polls received at now, and says what it refused and why.
+// Polls older than a device's newest are ignored, so a buffered batch
+// delivered late cannot roll a device back; polls stamped more than
+// MaxClockSkew after now, and polls past MaxPollsPerPush, are refused.
+// Readings that are not finite numbers, or negative where a quantity cannot
+// be, are dropped: that reading becomes unknown. So are readings that would
+// give a device more than MaxSeriesPerDevice series.
+func (w *Window) Take(polls []collectors.Status, now time.Time) Result {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	res := Result{RefusedPolls: map[Reason]int{}, DroppedReadings: map[Reason]int{}}
+	if len(polls) > MaxPollsPerPush {
+		res.RefusedPolls[ReasonPushLimit] = len(polls) - MaxPollsPerPush
+		polls = polls[:MaxPollsPerPush]
+	}
 	for i := range polls {
 		p := &polls[i]
 		if p.At.After(now.Add(MaxClockSkew)) {
+			res.RefusedPolls[ReasonFuture]++
 			continue
 		}
 		d := w.devices[p.Device]
@@ -122,26 +186,56 @@ func (w *Window) Ingest(polls []collectors.Status, now time.Time) (accepted int)
 		if !p.At.After(d.lastPoll) {
 			continue
 		}
-		accepted++
+		res.Accepted++
 		d.lastPoll, d.ok, d.reason = p.At, p.OK, p.Reason
 		if !p.OK {
 			continue
 		}
 		d.lastOK, d.gotOK = p.At, now
-		for _, r := range p.Readings {
-			if !plausible(r) {
+		w.record(p, d, res.DroppedReadings)
+	}
+	for r, n := range res.RefusedPolls {
+		w.dropped[r] += uint64(n)
+	}
+	for r, n := range res.DroppedReadings {
+		w.dropped[r] += uint64(n)
+	}
+	return res
+}
+
+// record adds a good poll's readings to their series, counting in dropped
+// those it leaves out.
+func (w *Window) record(p *collectors.Status, d *device, dropped map[Reason]int) {
+	for _, r := range p.Readings {
+		if !plausible(r) {
+			dropped[ReasonImplausible]++
+			continue
+		}
+		k := Key{p.Device, r.Metric, r.Scope, r.Index}
+		s := w.series[k]
+		if s == nil {
+			if d.series >= MaxSeriesPerDevice {
+				dropped[ReasonSeriesLimit]++
 				continue
 			}
-			k := Key{p.Device, r.Metric, r.Scope, r.Index}
-			s := w.series[k]
-			if s == nil {
-				s = &ring{size: w.samples}
-				w.series[k] = s
-			}
-			s.add(point{at: p.At.UnixNano(), value: r.Value})
+			d.series++
+			s = &ring{size: w.samples}
+			w.series[k] = s
 		}
+		s.add(point{at: p.At.UnixNano(), value: r.Value})
 	}
-	return accepted
+}
+
+// Dropped counts, by reason, the polls the window refused and the readings
+// it dropped since New (Reset does not clear it: it is a counter).
+func (w *Window) Dropped() map[Reason]uint64 {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	out := make(map[Reason]uint64, len(w.dropped))
+	for r, n := range w.dropped {
+		out[r] = n
+	}
+	return out
 }
 
 // Freshness says whether a device's readings can be used at now.

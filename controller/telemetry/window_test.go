@@ -3,6 +3,7 @@ package telemetry
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"testing"
 	"time"
 
@@ -163,4 +164,101 @@ func TestIngestCountsAndLastSeen(t *testing.T) {
 			t.Errorf("got %v, want only the good poll's sample", got)
 		}
 	})
+}
+
+// TestPollFromTheFutureIsRefusedWithAReason: a poll stamped ahead of the
+// controller's clock by more than MaxClockSkew is refused and counted, not
+// kept to shadow the real agent's polls.
+func TestPollFromTheFutureIsRefusedWithAReason(t *testing.T) {
+	w := New(4, 30*time.Second)
+	res := w.Take([]collectors.Status{
+		{Device: "P1", At: t0.Add(MaxClockSkew), OK: true, Readings: power(1)},
+		{Device: "P2", At: t0.Add(MaxClockSkew + time.Second), OK: true, Readings: power(2)},
+		{Device: "P3", At: t0.Add(30 * time.Second), OK: true, Readings: power(3)},
+	}, t0)
+	if res.Accepted != 1 || res.RefusedPolls[ReasonFuture] != 2 {
+		t.Errorf("got %+v, want 1 accepted and 2 refused as future", res)
+	}
+	if got := w.Dropped()[ReasonFuture]; got != 2 {
+		t.Errorf("got %d future polls counted, want 2", got)
+	}
+	// The real agent's poll, stamped now, is seen.
+	w.Ingest([]collectors.Status{{Device: "P3", At: t0, OK: true, Readings: power(30)}}, t0)
+	if s, ok := w.Latest(Key{"P3", collectors.PowerWatts, collectors.ScopeDevice, 0}, t0); !ok || s.Value != 30 {
+		t.Errorf("got %v (known %v), want 30", s.Value, ok)
+	}
+}
+
+// TestPushBeyondMaxPollsIsCut: a push of more than MaxPollsPerPush polls
+// has the rest refused and counted.
+func TestPushBeyondMaxPollsIsCut(t *testing.T) {
+	w := New(4, 30*time.Second)
+	polls := make([]collectors.Status, MaxPollsPerPush+10)
+	for i := range polls {
+		polls[i] = collectors.Status{Device: fmt.Sprint("P", i), At: t0, OK: true}
+	}
+	res := w.Take(polls, t0)
+	if res.Accepted != MaxPollsPerPush || res.RefusedPolls[ReasonPushLimit] != 10 {
+		t.Errorf("got %d accepted, %d refused, want %d and 10", res.Accepted, res.RefusedPolls[ReasonPushLimit], MaxPollsPerPush)
+	}
+	if d, _ := w.Stats(); d != MaxPollsPerPush {
+		t.Errorf("got %d devices, want %d", d, MaxPollsPerPush)
+	}
+}
+
+// TestImplausibleReadingsAreCounted: dropped readings are counted by reason.
+func TestImplausibleReadingsAreCounted(t *testing.T) {
+	w := New(4, 30*time.Second)
+	res := w.Take([]collectors.Status{{Device: "P1", At: t0, OK: true,
+		Readings: append(power(math.Inf(1)), power(1.7e308)...)}}, t0)
+	if res.DroppedReadings[ReasonImplausible] != 1 || w.Dropped()[ReasonImplausible] != 1 {
+		t.Errorf("got %+v, counted %v, want 1 implausible", res, w.Dropped())
+	}
+}
+
+// TestSeriesBlowUpIsBounded replays the attack of issue 7: pushes of new
+// reading indexes for one PDU. The device keeps MaxSeriesPerDevice series,
+// the rest are dropped and counted, the heap stays small, and the series it
+// had keep taking samples.
+func TestSeriesBlowUpIsBounded(t *testing.T) {
+	const pushes, perPush = 8, 100_000
+	w := New(DefaultSamples, 30*time.Second)
+	before := heapInUse()
+	for i := range pushes {
+		rs := make([]collectors.Reading, perPush)
+		for j := range rs {
+			rs[j] = collectors.Reading{Metric: collectors.PowerWatts, Scope: collectors.ScopeOutlet, Index: i*perPush + j + 1, Value: 1}
+		}
+		at := t0.Add(time.Duration(i) * time.Second)
+		w.Ingest([]collectors.Status{{Device: "P1", At: at, OK: true, Readings: rs}}, at)
+	}
+	after := heapInUse()
+	if _, s := w.Stats(); s != MaxSeriesPerDevice {
+		t.Errorf("got %d series, want %d", s, MaxSeriesPerDevice)
+	}
+	if got, want := w.Dropped()[ReasonSeriesLimit], uint64(pushes*perPush-MaxSeriesPerDevice); got != want {
+		t.Errorf("got %d readings dropped for the series limit, want %d", got, want)
+	}
+	const bound = 16 << 20
+	if grew := int64(after) - int64(before); grew > bound {
+		t.Errorf("got the heap %d MB larger, want under %d MB", grew>>20, bound>>20)
+	}
+	t.Logf("heap grew by %d KB for %d series", (int64(after)-int64(before))>>10, MaxSeriesPerDevice)
+	// A series the device has still takes samples at the limit.
+	k := Key{"P1", collectors.PowerWatts, collectors.ScopeOutlet, 1}
+	at := t0.Add(time.Minute)
+	w.Ingest([]collectors.Status{{Device: "P1", At: at, OK: true,
+		Readings: []collectors.Reading{{Metric: k.Metric, Scope: k.Scope, Index: 1, Value: 7}}}}, at)
+	if s, ok := w.Latest(k, at); !ok || s.Value != 7 {
+		t.Errorf("got %v (known %v), want 7", s.Value, ok)
+	}
+	runtime.KeepAlive(w)
+}
+
+// heapInUse is the live heap after a collection.
+func heapInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }
