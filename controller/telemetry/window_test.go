@@ -193,13 +193,17 @@ func TestPollFromTheFutureIsRefusedWithAReason(t *testing.T) {
 // has the rest refused and counted.
 func TestPushBeyondMaxPollsIsCut(t *testing.T) {
 	w := New(4, 30*time.Second)
-	polls := make([]collectors.Status, MaxPollsPerPush+10)
+	polls := make([]collectors.Status, MaxPollsPerPush+1)
 	for i := range polls {
 		polls[i] = collectors.Status{Device: fmt.Sprint("P", i), At: t0, OK: true}
 	}
+	if res := w.Take(polls[:MaxPollsPerPush], t0); res.Accepted != MaxPollsPerPush || res.RefusedPolls[ReasonPushLimit] != 0 {
+		t.Errorf("got %+v at the limit, want all %d accepted", res, MaxPollsPerPush)
+	}
+	w.Reset()
 	res := w.Take(polls, t0)
-	if res.Accepted != MaxPollsPerPush || res.RefusedPolls[ReasonPushLimit] != 10 {
-		t.Errorf("got %d accepted, %d refused, want %d and 10", res.Accepted, res.RefusedPolls[ReasonPushLimit], MaxPollsPerPush)
+	if res.Accepted != MaxPollsPerPush || res.RefusedPolls[ReasonPushLimit] != 1 {
+		t.Errorf("got %d accepted, %d refused, want %d and 1", res.Accepted, res.RefusedPolls[ReasonPushLimit], MaxPollsPerPush)
 	}
 	if d, _ := w.Stats(); d != MaxPollsPerPush {
 		t.Errorf("got %d devices, want %d", d, MaxPollsPerPush)
