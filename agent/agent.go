@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -27,10 +28,35 @@ type Pusher interface {
 	Push(ctx context.Context, b *api.Batch) (*api.IngestResult, error)
 }
 
-// Target is one device to poll.
+// Target is one device to poll. A Poller that is also an io.Closer (an
+// IPMI session) is closed when Run returns.
 type Target struct {
 	Device string
 	Poller Poller
+	// Protocol says which workers poll the device: BMCs have their own
+	// (Config.BMCWorkers), so that slow or silent BMCs never hold up the
+	// PDUs. "" means ProtocolSNMP.
+	Protocol Protocol
+}
+
+// Protocol is how a target is polled.
+type Protocol string
+
+// The protocols, each with a pool of workers of its own.
+const (
+	ProtocolSNMP Protocol = "snmp"
+	ProtocolIPMI Protocol = "ipmi"
+)
+
+// protocols lists the pools of workers, by their index.
+var protocols = [...]Protocol{ProtocolSNMP, ProtocolIPMI}
+
+// pool is the index of t's pool of workers in protocols.
+func (t Target) pool() int {
+	if t.Protocol == ProtocolIPMI {
+		return 1
+	}
+	return 0
 }
 
 // Config configures an Agent. Zero durations and sizes take the defaults
@@ -43,7 +69,9 @@ type Config struct {
 	Jitter        float64       // ± share of Interval added at random to each schedule; 0.1
 	Timeout       time.Duration // per poll; 3 s
 	MaxBackoff    time.Duration // longest wait between polls of a failing device; 8 × Interval
-	Workers       int           // polls at once; 32
+	Workers       int           // SNMP polls at once; 32
+	BMCWorkers    int           // BMC polls at once, beside the SNMP ones; 16
+	BMCTimeout    time.Duration // per BMC poll (BMCs can take seconds a reply); 20 s
 	FlushInterval time.Duration // how often results are batched; 1 s
 	MaxBatch      int           // polls a batch holds at most; 500
 	BufferBatches int           // batches kept while the controller does not answer; 1000
@@ -66,12 +94,13 @@ func (c *Config) defaults() error {
 	}
 	def(&c.Interval, 10*time.Second)
 	def(&c.Timeout, 3*time.Second)
+	def(&c.BMCTimeout, 20*time.Second)
 	def(&c.MaxBackoff, 8*c.Interval)
 	def(&c.FlushInterval, time.Second)
 	for _, p := range []struct {
 		v *int
 		d int
-	}{{&c.Workers, 32}, {&c.MaxBatch, 500}, {&c.BufferBatches, 1000}} {
+	}{{&c.Workers, 32}, {&c.BMCWorkers, 16}, {&c.MaxBatch, 500}, {&c.BufferBatches, 1000}} {
 		if *p.v <= 0 {
 			*p.v = p.d
 		}
@@ -119,24 +148,77 @@ func New(cfg Config) (*Agent, error) {
 // Buffered is how many batches wait to be pushed.
 func (a *Agent) Buffered() int { return a.buf.len() }
 
-// Run polls and pushes until ctx is done, then returns ctx's error. Batches
+// Run polls and pushes until ctx is done, then closes the pollers that are
+// io.Closers (ending the BMCs' sessions) and returns ctx's error. Batches
 // still buffered then are lost (readings are disposable; the next run polls
-// again).
+// again). Run once: the closed pollers do not poll again.
 func (a *Agent) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	jobs := make(chan int)
-	results := make(chan result, a.cfg.Workers)
+	pools := a.pools()
+	results := make(chan result, a.cfg.Workers+a.cfg.BMCWorkers)
 	var wg sync.WaitGroup
-	for range a.cfg.Workers {
-		wg.Add(1)
-		go func() { defer wg.Done(); a.work(ctx, jobs, results) }()
+	for _, p := range pools {
+		for range p.workers {
+			wg.Add(1)
+			go func() { defer wg.Done(); a.work(ctx, p, results) }()
+		}
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); a.push(ctx) }()
-	a.schedule(ctx, jobs, results)
+	a.schedule(ctx, pools, results)
 	wg.Wait()
+	a.closePollers()
 	return ctx.Err()
+}
+
+// pool is the workers of one protocol and the queue of its targets.
+type pool struct {
+	protocol Protocol
+	workers  int // none when no target needs the pool
+	timeout  time.Duration
+	jobs     chan int
+	q        queue
+}
+
+// pools returns the pools of workers, indexed as protocols.
+func (a *Agent) pools() []*pool {
+	ps := []*pool{
+		{protocol: ProtocolSNMP, workers: a.cfg.Workers, timeout: a.cfg.Timeout, jobs: make(chan int)},
+		{protocol: ProtocolIPMI, workers: a.cfg.BMCWorkers, timeout: a.cfg.BMCTimeout, jobs: make(chan int)},
+	}
+	var n [len(protocols)]int
+	for _, t := range a.cfg.Targets {
+		n[t.pool()]++
+	}
+	for i, p := range ps {
+		p.workers = min(p.workers, n[i])
+	}
+	return ps
+}
+
+// closePollers closes the pollers that are io.Closers, BMCWorkers at a
+// time: a BMC that does not answer its Close Session costs one request
+// timeout.
+func (a *Agent) closePollers() {
+	sem := make(chan struct{}, a.cfg.BMCWorkers)
+	var wg sync.WaitGroup
+	for _, t := range a.cfg.Targets {
+		c, ok := t.Poller.(io.Closer)
+		if !ok {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := c.Close(); err != nil {
+				a.log.Debug("close failed", "device", t.Device, "err", err)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // result is one finished poll.
@@ -145,19 +227,20 @@ type result struct {
 	status collectors.Status
 }
 
-// work polls the targets it is handed until ctx is done.
-func (a *Agent) work(ctx context.Context, jobs <-chan int, results chan<- result) {
+// work polls the targets of its pool it is handed until ctx is done.
+func (a *Agent) work(ctx context.Context, p *pool, results chan<- result) {
+	duration := a.m.pollDuration.WithLabelValues(string(p.protocol))
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case i := <-jobs:
+		case i := <-p.jobs:
 			t := a.cfg.Targets[i]
-			pctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
+			pctx, cancel := context.WithTimeout(ctx, p.timeout)
 			start := time.Now()
 			st := t.Poller.Poll(pctx)
 			cancel()
-			a.m.pollDuration.Observe(time.Since(start).Seconds())
+			duration.Observe(time.Since(start).Seconds())
 			st.Device = t.Device
 			if st.At.IsZero() {
 				st.At = start
@@ -171,16 +254,20 @@ func (a *Agent) work(ctx context.Context, jobs <-chan int, results chan<- result
 	}
 }
 
-// schedule hands due targets to the workers, reschedules them as their
-// results come back, and batches the results, until ctx is done.
-func (a *Agent) schedule(ctx context.Context, jobs chan<- int, results <-chan result) {
+// schedule hands due targets to their pools' workers, reschedules them as
+// their results come back, and batches the results, until ctx is done.
+// Each pool has its queue: a BMC due while every BMC worker is busy waits
+// without holding up the PDUs due behind it.
+func (a *Agent) schedule(ctx context.Context, pools []*pool, results <-chan result) {
 	n := len(a.cfg.Targets)
-	q := make(queue, 0, n)
 	now := time.Now()
-	for i := range n { // spread the first polls over one interval
-		q = append(q, entry{at: now.Add(a.cfg.Interval * time.Duration(i) / time.Duration(n)), target: i})
+	for i, t := range a.cfg.Targets { // spread the first polls over one interval
+		p := pools[t.pool()]
+		p.q = append(p.q, entry{at: now.Add(a.cfg.Interval * time.Duration(i) / time.Duration(n)), target: i})
 	}
-	heap.Init(&q)
+	for _, p := range pools {
+		heap.Init(&p.q)
+	}
 	fails := make([]int, n)
 	var pending []collectors.Status
 	timer := time.NewTimer(0)
@@ -188,22 +275,33 @@ func (a *Agent) schedule(ctx context.Context, jobs chan<- int, results <-chan re
 	flush := time.NewTicker(a.cfg.FlushInterval)
 	defer flush.Stop()
 	for {
-		var next chan<- int // nil (never ready) unless a target is due
-		due := -1
-		if len(q) > 0 && !q[0].at.After(time.Now()) {
-			next, due = jobs, q[0].target
-		} else if len(q) > 0 {
-			timer.Reset(time.Until(q[0].at))
+		var next [len(protocols)]chan<- int // nil (never ready) unless a target is due
+		var due [len(protocols)]int
+		var wake time.Time
+		for k, p := range pools {
+			switch {
+			case len(p.q) == 0:
+			case !p.q[0].at.After(time.Now()):
+				next[k], due[k] = p.jobs, p.q[0].target
+			case wake.IsZero() || p.q[0].at.Before(wake):
+				wake = p.q[0].at
+			}
+		}
+		if !wake.IsZero() {
+			timer.Reset(time.Until(wake))
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case next <- due:
-			heap.Pop(&q)
+		case next[0] <- due[0]:
+			heap.Pop(&pools[0].q)
+		case next[1] <- due[1]:
+			heap.Pop(&pools[1].q)
 		case <-timer.C:
 		case r := <-results:
 			pending = append(pending, r.status)
-			heap.Push(&q, entry{at: a.nextPoll(r, fails), target: r.target})
+			p := pools[a.cfg.Targets[r.target].pool()]
+			heap.Push(&p.q, entry{at: a.nextPoll(r, fails), target: r.target})
 			if len(pending) >= a.cfg.MaxBatch {
 				pending = a.flush(pending)
 			}

@@ -111,7 +111,7 @@ func TestPollsAndPushes(t *testing.T) {
 	}}
 	p := &fakePusher{}
 	_, reg := start(t, Config{Name: "a1", Pusher: p, Interval: 20 * time.Millisecond, FlushInterval: 10 * time.Millisecond,
-		MaxBackoff: 160 * time.Millisecond, Targets: []Target{{"good", good}, {"bad", bad}}})
+		MaxBackoff: 160 * time.Millisecond, Targets: []Target{{Device: "good", Poller: good}, {Device: "bad", Poller: bad}}})
 	waitFor(t, "10 polls of the good device delivered", 5*time.Second, func() bool { n, _ := p.polls("good"); return n >= 10 })
 	// The failing device backs off: far fewer polls than the good one, but
 	// each failure is still delivered.
@@ -150,7 +150,7 @@ func gauge(t *testing.T, reg *prometheus.Registry, name string) float64 {
 func TestBuffersWhileControllerDown(t *testing.T) {
 	p := &fakePusher{down: true}
 	a, reg := start(t, Config{Name: "a1", Pusher: p, Interval: 10 * time.Millisecond, FlushInterval: 5 * time.Millisecond,
-		BufferBatches: 4, Targets: []Target{{"d1", &fakePoller{poll: okPoll}}}})
+		BufferBatches: 4, Targets: []Target{{Device: "d1", Poller: &fakePoller{poll: okPoll}}}})
 	waitFor(t, "the buffer to fill and drop", 5*time.Second, func() bool {
 		return gauge(t, reg, "dcplane_agent_buffer_dropped_batches_total") >= 1
 	})
@@ -175,7 +175,7 @@ func TestBuffersWhileControllerDown(t *testing.T) {
 func TestRefusedBatchDoesNotBlock(t *testing.T) {
 	p := &fakePusher{refuse: func(b *api.Batch) bool { return b.Seq == 1 }}
 	_, reg := start(t, Config{Name: "a1", Pusher: p, Interval: 10 * time.Millisecond, FlushInterval: 5 * time.Millisecond,
-		Targets: []Target{{"d1", &fakePoller{poll: okPoll}}}})
+		Targets: []Target{{Device: "d1", Poller: &fakePoller{poll: okPoll}}}})
 	waitFor(t, "batches after the refused one delivered", 5*time.Second, func() bool { _, seqs := p.polls("d1"); return len(seqs) >= 3 })
 	if got := gauge(t, reg, "dcplane_agent_controller_reachable"); got != 1 {
 		t.Errorf("got controller_reachable %v, want 1: the controller answered", got)
@@ -198,7 +198,7 @@ func TestOnePollPerDeviceAtATime(t *testing.T) {
 	}}
 	p := &fakePusher{}
 	start(t, Config{Name: "a1", Pusher: p, Interval: time.Millisecond, Timeout: 30 * time.Millisecond, MaxBackoff: time.Millisecond,
-		FlushInterval: 5 * time.Millisecond, Targets: []Target{{"slow", slow}}})
+		FlushInterval: 5 * time.Millisecond, Targets: []Target{{Device: "slow", Poller: slow}}})
 	waitFor(t, "three timed-out polls delivered", 5*time.Second, func() bool { n, _ := p.polls("slow"); return n >= 3 })
 	if got := worst.Load(); got != 1 {
 		t.Errorf("got %d polls of one device at once, want 1", got)

@@ -106,7 +106,7 @@ func TestRejected(t *testing.T) {
 // wait doubles from Interval per failure in a row up to MaxBackoff, and a
 // good poll brings it back to Interval.
 func TestBackoff(t *testing.T) {
-	a, err := New(Config{Name: "a1", Pusher: &fakePusher{}, Targets: []Target{{"d1", &fakePoller{poll: okPoll}}},
+	a, err := New(Config{Name: "a1", Pusher: &fakePusher{}, Targets: []Target{{Device: "d1", Poller: &fakePoller{poll: okPoll}}},
 		Interval: time.Second, MaxBackoff: 6 * time.Second, Jitter: 0.01})
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +133,7 @@ func TestBackoff(t *testing.T) {
 func TestBatchesBySize(t *testing.T) {
 	p := &fakePusher{}
 	start(t, Config{Name: "a1", Pusher: p, Interval: 5 * time.Millisecond, FlushInterval: time.Hour, MaxBatch: 3,
-		Targets: []Target{{"d1", &fakePoller{poll: okPoll}}}})
+		Targets: []Target{{Device: "d1", Poller: &fakePoller{poll: okPoll}}}})
 	waitFor(t, "two batches", 5*time.Second, func() bool { _, seqs := p.polls("d1"); return len(seqs) >= 2 })
 	p.mu.Lock()
 	defer p.mu.Unlock()

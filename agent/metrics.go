@@ -4,9 +4,9 @@ import "github.com/prometheus/client_golang/prometheus"
 
 // metrics are the agent's own Prometheus metrics.
 type metrics struct {
-	pollDuration   prometheus.Histogram
-	polls          *prometheus.CounterVec // by result
-	pollErrors     *prometheus.CounterVec // by reason
+	pollDuration   *prometheus.HistogramVec // by protocol
+	polls          *prometheus.CounterVec   // by result
+	pollErrors     *prometheus.CounterVec   // by reason
 	backoff        prometheus.Gauge
 	targets        prometheus.Gauge
 	bufferDepth    prometheus.Gauge
@@ -18,10 +18,10 @@ type metrics struct {
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
-		pollDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "dcplane_agent_poll_duration_seconds", Help: "Time one poll of one device took.",
-			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
-		}),
+		pollDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "dcplane_agent_poll_duration_seconds", Help: "Time one poll of one device took, by protocol (snmp, ipmi).",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 20},
+		}, []string{"protocol"}),
 		polls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "dcplane_agent_polls_total", Help: "Polls of devices, by result (ok, error).",
 		}, []string{"result"}),

@@ -1,121 +1,16 @@
 package agent
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"os"
+	"log/slog"
 	"sort"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/dcplane/dcplane/collectors"
+	"github.com/dcplane/dcplane/collectors/ipmi"
 	"github.com/dcplane/dcplane/collectors/snmp"
 	"github.com/dcplane/dcplane/internal/inventory"
 )
-
-// credentialEntry is one named entry of a credentials file. Secrets are never
-// written in the file itself: each is read from a file of its own or from an
-// environment variable.
-type credentialEntry struct {
-	Version            string `yaml:"version"` // v2c or v3
-	CommunityFile      string `yaml:"community_file"`
-	CommunityEnv       string `yaml:"community_env"`
-	User               string `yaml:"user"`
-	SecurityLevel      string `yaml:"security_level"` // default authPriv
-	AuthProtocol       string `yaml:"auth_protocol"`  // default SHA256
-	AuthPassphraseFile string `yaml:"auth_passphrase_file"`
-	AuthPassphraseEnv  string `yaml:"auth_passphrase_env"`
-	PrivProtocol       string `yaml:"priv_protocol"` // default AES
-	PrivPassphraseFile string `yaml:"priv_passphrase_file"`
-	PrivPassphraseEnv  string `yaml:"priv_passphrase_env"`
-}
-
-// LoadCredentials reads a credentials file: a map from the names that
-// inventories use in snmp.credentials to how to authenticate, e.g.
-//
-//	snmp-ro:
-//	  version: v2c
-//	  community_file: /etc/dcplane/secrets/snmp-ro
-//	pdu-v3:
-//	  version: v3
-//	  user: dcplane
-//	  auth_protocol: SHA256
-//	  auth_passphrase_file: /etc/dcplane/secrets/pdu-auth
-//	  priv_protocol: AES
-//	  priv_passphrase_env: DCPLANE_PDU_PRIV
-func LoadCredentials(path string) (map[string]snmp.Credentials, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("credentials: %w", err)
-	}
-	var raw map[string]credentialEntry
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&raw); err != nil {
-		return nil, fmt.Errorf("credentials %s: %w", path, err)
-	}
-	out := make(map[string]snmp.Credentials, len(raw))
-	for name, e := range raw {
-		c, err := e.credentials()
-		if err != nil {
-			return nil, fmt.Errorf("credentials %s: %s: %w", path, name, err)
-		}
-		out[name] = c
-	}
-	return out, nil
-}
-
-func (e credentialEntry) credentials() (snmp.Credentials, error) {
-	switch e.Version {
-	case "v2c":
-		s, err := snmp.LoadSecret(e.CommunityFile, e.CommunityEnv)
-		if err != nil {
-			return snmp.Credentials{}, fmt.Errorf("community (community_file or community_env): %w", err)
-		}
-		return snmp.Credentials{Community: s}, nil
-	case "v3":
-		return e.usm()
-	}
-	return snmp.Credentials{}, fmt.Errorf("version %q: want v2c or v3", e.Version)
-}
-
-func (e credentialEntry) usm() (snmp.Credentials, error) {
-	u := &snmp.USM{User: e.User}
-	var err error
-	if u.User == "" {
-		return snmp.Credentials{}, fmt.Errorf("user is required for v3")
-	}
-	if u.Level, err = snmp.ParseSecurityLevel(or(e.SecurityLevel, string(snmp.AuthPriv))); err != nil {
-		return snmp.Credentials{}, err
-	}
-	if u.Level == snmp.NoAuthNoPriv {
-		return snmp.Credentials{USM: u}, nil
-	}
-	if u.AuthProtocol, err = snmp.ParseAuthProtocol(or(e.AuthProtocol, string(snmp.AuthSHA256))); err != nil {
-		return snmp.Credentials{}, err
-	}
-	if u.AuthPassphrase, err = snmp.LoadSecret(e.AuthPassphraseFile, e.AuthPassphraseEnv); err != nil {
-		return snmp.Credentials{}, fmt.Errorf("auth passphrase: %w", err)
-	}
-	if u.Level == snmp.AuthNoPriv {
-		return snmp.Credentials{USM: u}, nil
-	}
-	if u.PrivProtocol, err = snmp.ParsePrivProtocol(or(e.PrivProtocol, string(snmp.PrivAES))); err != nil {
-		return snmp.Credentials{}, err
-	}
-	if u.PrivPassphrase, err = snmp.LoadSecret(e.PrivPassphraseFile, e.PrivPassphraseEnv); err != nil {
-		return snmp.Credentials{}, fmt.Errorf("priv passphrase: %w", err)
-	}
-	return snmp.Credentials{USM: u}, nil
-}
-
-func or(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
 
 // snmpPoller polls one device over SNMP with one profile.
 type snmpPoller struct {
@@ -153,6 +48,17 @@ func Targets(site *inventory.Site, sel Selection, creds map[string]snmp.Credenti
 		}
 		out = append(out, Target{Device: id, Poller: snmpPoller{c, snmp.Target{Address: ep.Address, Name: id, Credentials: cr}, p}})
 	}
+	sel.rows(site, func(r *inventory.Row) {
+		for id, ep := range r.Devices() {
+			add(id, *ep)
+		}
+	})
+	sort.Slice(skipped, func(i, j int) bool { return skipped[i].Device < skipped[j].Device })
+	return out, skipped
+}
+
+// rows calls fn for each selected row of site.
+func (sel Selection) rows(site *inventory.Site, fn func(*inventory.Row)) {
 	for hi := range site.Halls {
 		h := &site.Halls[hi]
 		for ri := range h.Rows {
@@ -160,11 +66,52 @@ func Targets(site *inventory.Site, sel Selection, creds map[string]snmp.Credenti
 			if (sel.Hall != "" && sel.Hall != h.ID) || (sel.Row != "" && sel.Row != r.ID) {
 				continue
 			}
-			for id, ep := range r.Devices() {
-				add(id, *ep)
-			}
+			fn(r)
 		}
 	}
+}
+
+// BMCTargets builds the targets of the BMCs of the selected servers of a
+// site: one ipmi.Collector each, which keeps its session across polls (the
+// agent closes them when it stops). Servers with no BMC are left out;
+// those whose credentials are not in creds, or whose target the collector
+// refuses, are skipped and listed. A BMC's cipher suite is the
+// inventory's, else its credentials', else 17. log receives the
+// collectors' debug logs.
+func BMCTargets(site *inventory.Site, sel Selection, creds map[string]BMCCredentials, log *slog.Logger) ([]Target, []Skipped) {
+	var out []Target
+	var skipped []Skipped
+	sel.rows(site, func(r *inventory.Row) {
+		for ki := range r.Racks {
+			for _, s := range r.Racks[ki].Servers {
+				if s.BMC == nil {
+					continue
+				}
+				t, err := bmcTarget(s.ID, s.BMC, creds, log)
+				if err != nil {
+					skipped = append(skipped, Skipped{s.ID, err.Error()})
+					continue
+				}
+				out = append(out, t)
+			}
+		}
+	})
 	sort.Slice(skipped, func(i, j int) bool { return skipped[i].Device < skipped[j].Device })
 	return out, skipped
+}
+
+func bmcTarget(id string, b *inventory.BMC, creds map[string]BMCCredentials, log *slog.Logger) (Target, error) {
+	cr, ok := creds[b.Credentials]
+	if !ok {
+		return Target{}, fmt.Errorf("credentials %q are not an ipmi entry of the credentials file", b.Credentials)
+	}
+	suite := cr.CipherSuite
+	if b.CipherSuite != 0 {
+		suite = ipmi.CipherSuite(b.CipherSuite)
+	}
+	c, err := ipmi.NewCollector(ipmi.Target{Address: b.Address, Name: id, User: cr.User, Password: cr.Password, CipherSuite: suite}, log)
+	if err != nil {
+		return Target{}, err
+	}
+	return Target{Device: id, Poller: c, Protocol: ProtocolIPMI}, nil
 }

@@ -54,7 +54,7 @@ func TestLoadCredentials(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, err := LoadCredentials(writeFile(t, t.TempDir(), "credentials.yaml", tt.file))
+			c, err := LoadCredentials(writeFile(t, t.TempDir(), "credentials.yaml", tt.file))
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("got %v, want an error containing %q", err, tt.wantErr)
@@ -67,7 +67,7 @@ func TestLoadCredentials(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := tt.check(m); err != nil {
+			if err := tt.check(c.SNMP); err != nil {
 				t.Error(err)
 			}
 		})

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dcplane/dcplane/agent"
+	"github.com/dcplane/dcplane/collectors/ipmi"
 	"github.com/dcplane/dcplane/collectors/snmp"
 	"github.com/dcplane/dcplane/internal/inventory"
 )
@@ -28,6 +29,8 @@ type agentOptions struct {
 	interval    time.Duration
 	timeout     time.Duration
 	workers     int
+	bmcWorkers  int
+	bmcTimeout  time.Duration
 	buffer      int
 	metricsAddr string
 }
@@ -36,9 +39,11 @@ func newAgentCmd(g *globalOptions) *cobra.Command {
 	o := &agentOptions{globalOptions: g}
 	cmd := &cobra.Command{
 		Use:   "agent",
-		Short: "Poll PDUs and cooling units and push their readings to the controller",
-		Long: `Poll the devices of an inventory (or of one hall or row of it) over SNMP and
-push normalised readings to the controller given by --controller. Secrets are
+		Short: "Poll PDUs, cooling units and servers' BMCs and push their readings to the controller",
+		Long: `Poll the devices of an inventory (or of one hall or row of it) over SNMP, and
+the BMCs of its servers that name one over IPMI (RMCP+, with workers of their
+own: --bmc-workers), and push normalised readings to the controller given by
+--controller. Secrets are
 read from the files or environment variables named in --credentials, never
 from the command line. The agent's own metrics are on --metrics-addr.`,
 		Args: cobra.NoArgs,
@@ -53,7 +58,9 @@ from the command line. The agent's own metrics are on --metrics-addr.`,
 	f.StringVar(&o.sel.Row, "row", "", "poll only the devices of this row")
 	f.DurationVar(&o.interval, "interval", 10*time.Second, "time between polls of one device")
 	f.DurationVar(&o.timeout, "timeout", 3*time.Second, "time one poll may take")
-	f.IntVar(&o.workers, "workers", 32, "polls at once")
+	f.IntVar(&o.workers, "workers", 32, "SNMP polls at once")
+	f.IntVar(&o.bmcWorkers, "bmc-workers", 16, "BMC polls at once, beside the SNMP ones (BMCs are slow)")
+	f.DurationVar(&o.bmcTimeout, "bmc-timeout", 20*time.Second, "time one BMC poll may take")
 	f.IntVar(&o.buffer, "buffer", 1000, "batches kept while the controller does not answer")
 	f.StringVar(&o.metricsAddr, "metrics-addr", "127.0.0.1:9310", "listen address of the agent's /metrics")
 	_ = cmd.MarkFlagRequired("inventory")
@@ -78,15 +85,18 @@ func (o *agentOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	targets, skipped := agent.Targets(site, o.sel, creds, snmp.NewCollector(log))
-	logSkipped(log, skipped)
+	targets, skipped := agent.Targets(site, o.sel, creds.SNMP, snmp.NewCollector(log))
+	bmcs, bmcSkipped := agent.BMCTargets(site, o.sel, creds.IPMI, log)
+	targets = append(targets, bmcs...)
+	logSkipped(log, append(skipped, bmcSkipped...))
 	if len(targets) == 0 {
 		return errors.New("agent: no device to poll (check --hall, --row and the credentials file)")
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a, err := agent.New(agent.Config{Name: o.name, Targets: targets, Pusher: client, Interval: o.interval,
-		Timeout: o.timeout, Workers: o.workers, BufferBatches: o.buffer, Reasons: snmp.Reasons(), Registerer: reg, Logger: log})
+		Timeout: o.timeout, Workers: o.workers, BMCWorkers: o.bmcWorkers, BMCTimeout: o.bmcTimeout, BufferBatches: o.buffer,
+		Reasons: append(snmp.Reasons(), ipmi.Reasons()...), Registerer: reg, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -97,7 +107,7 @@ func (o *agentOptions) run(cmd *cobra.Command) error {
 	srv := &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
-	log.Info("agent polling", "devices", len(targets), "controller", client.URL(), "metrics", "http://"+ln.Addr().String()+"/metrics")
+	log.Info("agent polling", "devices", len(targets)-len(bmcs), "bmcs", len(bmcs), "controller", client.URL(), "metrics", "http://"+ln.Addr().String()+"/metrics")
 	err = a.Run(cmd.Context())
 	if cmd.Context().Err() != nil {
 		return nil // interrupted: a clean stop
