@@ -85,6 +85,7 @@ func TestAlertEndpoints(t *testing.T) {
 		{"list firing", call{method: "GET", path: "/v1/alerts?status=firing"}, "", 200, []string{alertID}, []string{"RackPowerWarning"}},
 		{"list by hall", call{method: "GET", path: "/v1/alerts?hall=H2"}, "", 200, []string{"RackPowerWarning"}, []string{alertID}},
 		{"list by rack and rule", call{method: "GET", path: "/v1/alerts?rack=K1&rule=RackOverBudget&severity=critical"}, "", 200, []string{alertID}, []string{"K2"}},
+		{"unknown rule", call{method: "GET", path: "/v1/alerts?rule=Nope"}, "", 422, []string{`"field":"rule"`}, nil},
 		{"bad severity", call{method: "GET", path: "/v1/alerts?severity=page"}, "", 422, []string{`"field":"severity"`}, nil},
 		{"ack", call{method: "POST", path: esc + "/ack", ctype: api.MediaJSON, body: []byte(`{"reason":"moving load"}`)}, "bob", 200,
 			[]string{`"by":"bob"`, `"why":"moving load"`}, nil},
