@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -31,14 +32,18 @@ type SiteConfig struct {
 // every PDU and cooling unit of an inventory, each reading a live power
 // model of its rack (PDUs) or row (cooling units).
 type Site struct {
-	server  *Server
-	log     *slog.Logger
-	racks   map[string]*Rack
-	devices map[string]*Device
-	addrs   map[string]string
-	conns   []net.PacketConn
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	server         *Server
+	log            *slog.Logger
+	racks          map[string]*Rack
+	devices        map[string]*Device
+	addrs          map[string]string
+	conns          []net.PacketConn
+	host           string
+	bmcCredentials string
+	bmcs           map[string]string // server ID → its BMC's address
+	closers        []io.Closer       // the BMCs' servers
+	cancel         context.CancelFunc
+	wg             sync.WaitGroup
 }
 
 // StartSite builds the devices of cfg.Site and serves them until Close or
@@ -58,7 +63,8 @@ func StartSite(ctx context.Context, cfg SiteConfig) (*Site, error) {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	s := &Site{server: NewServer(ServerOptions{Logger: cfg.Logger}), log: cfg.Logger.With("component", "sim"), racks: map[string]*Rack{},
-		devices: map[string]*Device{}, addrs: map[string]string{}, cancel: cancel}
+		devices: map[string]*Device{}, addrs: map[string]string{}, cancel: cancel,
+		host: cfg.Host, bmcs: map[string]string{}}
 	for _, h := range cfg.Site.Halls {
 		for _, r := range h.Rows {
 			if err := s.addRow(ctx, cfg, &r); err != nil {
@@ -132,13 +138,26 @@ func hashID(id string) uint64 {
 	return h.Sum64()
 }
 
-// Rewrite points the SNMP addresses of site's devices at the simulator.
+// Rewrite points the SNMP addresses of site's devices at the simulator,
+// and gives the servers it serves a BMC for (StartBMCs) their BMC's
+// address and credentials.
 func (s *Site) Rewrite(site *inventory.Site) {
 	for id, ep := range site.Devices() {
 		if a, ok := s.addrs[id]; ok {
 			ep.Address = a
 		}
 	}
+	if len(s.bmcs) == 0 {
+		return
+	}
+	site.Racks(func(_ *inventory.Hall, _ *inventory.Row, k *inventory.Rack) bool {
+		for i := range k.Servers {
+			if a, ok := s.bmcs[k.Servers[i].ID]; ok {
+				k.Servers[i].BMC = &inventory.BMC{Address: a, Credentials: s.bmcCredentials}
+			}
+		}
+		return true
+	})
 }
 
 // ErrUnknown is returned for a rack or device the simulated site lacks.
@@ -168,6 +187,9 @@ func (s *Site) Devices() int { return len(s.devices) }
 func (s *Site) Close() {
 	s.cancel()
 	for _, c := range s.conns {
+		c.Close()
+	}
+	for _, c := range s.closers {
 		c.Close()
 	}
 	s.wg.Wait()

@@ -1,0 +1,101 @@
+package sim
+
+import (
+	"math"
+
+	"github.com/dcplane/dcplane/internal/inventory"
+)
+
+// rackServers splits a rack's draw over its servers and their power
+// supplies, so that what the servers' BMCs report follows the same power
+// model (Rack.Load, Rack.Share) as what the rack's PDUs measure.
+//
+// A server's share of the rack's load follows its own power model: at
+// utilisation u it draws idle + u·(max − idle), u being the one level at
+// which the rack's servers together draw the rack's load (clamped to
+// [0, 1], then scaled so that the shares sum to the load exactly). A server
+// on both feeds draws on each the rack's share of that feed; a server on
+// one feed draws all of its power there. So when every server is on both
+// feeds, as in the reference site, a feed's PSUs sum to exactly what that
+// feed's PDU measures: the PSU sensors read input power, the side the PDU
+// measures, and the PSUs' losses are inside both figures.
+type rackServers struct {
+	rack    *Rack
+	idle    []float64
+	maxW    []float64
+	psuFeed [][]Feed // of each server's PSUs, in PSU order
+}
+
+// newRackServers models the servers of k, drawing rack's load.
+func newRackServers(rack *Rack, k *inventory.Rack) *rackServers {
+	rs := &rackServers{rack: rack}
+	for _, s := range k.Servers {
+		rs.idle = append(rs.idle, s.IdleW)
+		rs.maxW = append(rs.maxW, s.MaxW)
+		var feeds []Feed
+		for _, f := range s.PSUFeeds {
+			feeds = append(feeds, feedOf(k, f))
+		}
+		rs.psuFeed = append(rs.psuFeed, feeds)
+	}
+	return rs
+}
+
+// feedOf maps a feed's name to FeedA (the rack's first) or FeedB, as the
+// PDUs are mapped.
+func feedOf(k *inventory.Rack, name string) Feed {
+	if len(k.Feeds) > 0 && name != k.Feeds[0] {
+		return FeedB
+	}
+	return FeedA
+}
+
+// shares returns each server's part of load, summing to load.
+func (rs *rackServers) shares(load float64) []float64 {
+	var idle, span float64
+	for i := range rs.idle {
+		idle += rs.idle[i]
+		span += rs.maxW[i] - rs.idle[i]
+	}
+	u := 0.0
+	if span > 0 {
+		u = min(1, max(0, (load-idle)/span))
+	}
+	w := make([]float64, len(rs.idle))
+	sum := 0.0
+	for i := range w {
+		w[i] = rs.idle[i] + u*(rs.maxW[i]-rs.idle[i])
+		sum += w[i]
+	}
+	for i := range w {
+		if sum > 0 {
+			w[i] = load * w[i] / sum
+		} else {
+			w[i] = load / float64(len(w))
+		}
+	}
+	return w
+}
+
+// psuWatts returns the input power of each of server i's PSUs now.
+func (rs *rackServers) psuWatts(i int) []float64 {
+	p := rs.shares(rs.rack.Load())[i]
+	feeds := rs.psuFeed[i]
+	out := make([]float64, len(feeds))
+	total := 0.0
+	for _, f := range feeds {
+		total += rs.rack.Share(f)
+	}
+	for j, f := range feeds {
+		if total > 0 {
+			out[j] = p * rs.rack.Share(f) / total
+		}
+	}
+	return out
+}
+
+// psuResolution is the watts per count of a PSU input sensor of a server
+// that draws up to maxW: 8-bit raw readings that reach maxW.
+func psuResolution(maxW float64) int {
+	return max(1, int(math.Ceil(maxW/255)))
+}
