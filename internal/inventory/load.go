@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -84,17 +85,45 @@ func LoadFile(path string) (*Site, error) {
 // The site returned keeps no line numbers: should it be changed and
 // validated again, problems are reported by file and field.
 func Parse(name string, data []byte) (*Site, error) {
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
+	return ParseContext(context.Background(), name, data)
+}
+
+// ParseContext is Parse that stops when ctx is done, and returns its error.
+// Like Parse, it refuses a document over MaxNodes, MaxDepth or MaxAliases
+// (with a problem that names the limit), before it builds the site where
+// the document's bytes tell, and before it decodes it where only the tree
+// does.
+func ParseContext(ctx context.Context, name string, data []byte) (*Site, error) {
+	if err := prescan(ctx, data); err != nil {
+		return nil, limited(name, err)
+	}
+	root, err := parseTree(ctx, data)
+	if err != nil {
+		var le *errLimit
+		if ctx.Err() != nil || errors.As(err, &le) {
+			return nil, limited(name, err)
+		}
 		return nil, yamlError(name, err) // not YAML at all
 	}
+	if err := measure(root); err != nil {
+		return nil, limited(name, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, limited(name, err)
+	}
+	return parseSite(name, data, root)
+}
+
+// parseSite decodes and validates a measured tree (and data, to name
+// unknown fields).
+func parseSite(name string, data []byte, root *yaml.Node) (*Site, error) {
 	if len(root.Content) == 0 {
 		return nil, &ValidationError{[]*FieldError{{File: name, Msg: "the file is empty"}}}
 	}
 	s := &Site{file: name, lines: map[string]int{}}
 	indexLines(root.Content[0], "", s.lines)
 	var err error
-	if knownKeys(&root, reflect.TypeFor[Site]()) {
+	if knownKeys(root, reflect.TypeFor[Site]()) {
 		// Decoding the tree costs a fraction of parsing the file again, but
 		// knows nothing of unknown fields: hence the check above.
 		err = root.Decode(s)
