@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fxamacker/cbor/v2"
-
 	"github.com/dcplane/dcplane/controller/power"
 	"github.com/dcplane/dcplane/internal/inventory"
 )
@@ -183,7 +181,7 @@ func (s *Server) putInventory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// JSON is YAML: one parser gives line numbers for both.
-	site, err := inventory.Parse("request body", body)
+	site, err := inventory.ParseContext(r.Context(), "request body", body)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -204,7 +202,7 @@ func (s *Server) telemetry(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var b Batch
-	if err := cbor.Unmarshal(body, &b); err != nil {
+	if err := decodeBatch(body, &b); err != nil {
 		s.problem(w, r, &Problem{Type: ProblemInvalid, Title: "Malformed telemetry batch", Status: http.StatusBadRequest,
 			Detail: err.Error(), Errors: []FieldProblem{{Field: "body", Detail: "not a CBOR-encoded Batch"}}})
 		return
