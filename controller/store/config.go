@@ -1,6 +1,7 @@
 package store
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -37,6 +38,12 @@ type Config struct {
 	// AdvertiseAddr is the host:port the other nodes reach this one at, when
 	// it differs from RaftAddr (e.g. RaftAddr binds 0.0.0.0). Optional.
 	AdvertiseAddr string
+	// TLS, when set, carries Raft over mutual TLS: this node's certificate
+	// and the site CA (see tlsutil.Files.Config). Whatever it says, the
+	// Raft port then takes only TLS 1.3 peers whose certificate carries the
+	// controller role, and a node dialling a peer checks the peer's
+	// certificate names its Raft address. Nil keeps Raft in plaintext.
+	TLS *tls.Config
 	// Bootstrap makes this node the single voter of a new cluster. It is a
 	// no-op on a data directory that already holds Raft state.
 	Bootstrap bool

@@ -148,6 +148,9 @@ func newTransport(cfg Config, hlog hclog.Logger) (*raft.NetworkTransport, error)
 		}
 		advertise = a
 	}
+	if cfg.TLS != nil {
+		return newTLSTransport(cfg, advertise, hlog)
+	}
 	t, err := raft.NewTCPTransportWithLogger(cfg.RaftAddr, advertise, maxPool, transportTimeout, hlog.Named("transport"))
 	if err != nil {
 		return nil, fmt.Errorf("raft transport on %s: %w", cfg.RaftAddr, err)

@@ -57,7 +57,7 @@ func TestHostileInventoriesAreRefusedCheaply(t *testing.T) {
 			"more than 1048576 nodes (the limit)"},
 		{"block list of 2 million nodes", append([]byte("halls:\n"), bytes.Repeat([]byte("- 1\n"), eightMB/4)...),
 			"more than 1048576 nodes (the limit)"},
-		{"mapping of 1.6 million keys", append([]byte("halls:\n- "), bytes.Repeat([]byte("a: 1\n  "), eightMB/7)...),
+		{"mapping of 1.2 million nodes", append([]byte("halls:\n- "), bytes.Repeat([]byte("a: 1\n  "), inventory.MaxNodes/2+1000)...),
 			"more than 1048576 nodes (the limit)"},
 		{"billion laughs", billionLaughs(), "expands to more than 1048576 nodes (the limit)"},
 		{"flow nesting", []byte(strings.Repeat("[", 5000) + strings.Repeat("]", 5000)), "nest more than 64 deep (the limit)"},
