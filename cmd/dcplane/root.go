@@ -56,7 +56,7 @@ Start with: dcplane demo`,
 	root.AddCommand(newRackCmd(g), newPowerCmd(g), newInventoryCmd(g), newProbeCmd(),
 		newControllerCmd(g), newAgentCmd(g), newDemoCmd(g), newSimCmd(g), newBenchCmd(g),
 		newPlaceCmd(g), newReserveCmd(g), newPlacementCmd(g), newWhatIfCmd(g), newClusterCmd(g),
-		newAlertsCmd(g), newForecastCmd(g))
+		newAlertsCmd(g), newForecastCmd(g), newTLSCmd())
 	return root, g
 }
 

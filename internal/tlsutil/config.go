@@ -37,6 +37,9 @@ func WriteCA(dir string, ca *CA) error {
 // WritePair writes a certificate and its key (0600) as dir/name.crt and
 // dir/name.key, refusing to overwrite either.
 func WritePair(dir, name string, certPEM, keyPEM []byte) error {
+	if name == "" || name != filepath.Base(name) || name[0] == '.' {
+		return fmt.Errorf("tlsutil: %q is not a plain file name", name)
+	}
 	if err := writeNew(filepath.Join(dir, name+".key"), keyPEM, 0o600); err != nil {
 		return err
 	}

@@ -61,6 +61,11 @@ func TestKeysAreWrittenPrivatelyAndNeverOverwritten(t *testing.T) {
 	if err := WritePair(dir, "a1", cert, key); err != nil {
 		t.Fatal(err)
 	}
+	for _, bad := range []string{"../a1", "sub/a1", ".."} {
+		if err := WritePair(dir, bad, cert, key); err == nil {
+			t.Errorf("got %q written, want it refused: files stay in the CA's directory", bad)
+		}
+	}
 	for _, f := range []string{CAKeyFile, "a1.key"} {
 		st, err := os.Stat(filepath.Join(dir, f))
 		if err != nil || st.Mode().Perm() != 0o600 {
