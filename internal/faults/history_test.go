@@ -108,6 +108,19 @@ func (r *recorder) acked() []string {
 	return keys
 }
 
+// ackedSystems returns every key acknowledged as placed, with its system.
+func (r *recorder) ackedSystems() map[string]string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	keys := map[string]string{}
+	for _, op := range r.ops {
+		if in := op.Input.(input); in.Place && op.Output.(output).Status == placed {
+			keys[in.Key] = in.System
+		}
+	}
+	return keys
+}
+
 // keySet is the model's state: the placed keys of one system, sorted. Steps
 // never modify a state, they return a new one.
 type keySet []string
