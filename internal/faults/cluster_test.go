@@ -51,6 +51,9 @@ type cluster struct {
 	nodes []*node
 	env   []string // extra environment of every node
 	lab   *netLab  // nil: every node on 127.0.0.1
+	// sameFlags restarts the bootstrap node with --inventory too (see
+	// start and TestRestartBootstrapNodeWithSameFlags).
+	sameFlags bool
 }
 
 // node is one controller process, restartable on the same data directory
@@ -181,7 +184,7 @@ func (c *cluster) start(i int) {
 		}
 	}
 	args := n.args
-	if n.cmd != nil && slices.Contains(args, "--inventory") {
+	if n.cmd != nil && slices.Contains(args, "--inventory") && !c.sameFlags {
 		// A restart leaves the inventory flag out: a node started with
 		// --inventory while another leads exits with "not the leader"
 		// (controller.go applies it through Barrier, which only a leader
@@ -308,6 +311,9 @@ func (c *cluster) waitFor(what string, cond func() error) {
 func (c *cluster) waitReady(n *node) {
 	c.t.Helper()
 	c.waitFor(n.id+" to be ready", func() error {
+		if n.cmd != nil && !n.running() {
+			c.t.Fatalf("%s exited: %s", n.id, tail(filepath.Join(c.dir, n.id+".log"), 1))
+		}
 		st, err := statusOf(context.Background(), n)
 		switch {
 		case err != nil:

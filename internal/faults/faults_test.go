@@ -4,6 +4,7 @@ package faults
 
 import (
 	"fmt"
+	"os"
 	"syscall"
 	"testing"
 	"time"
@@ -178,5 +179,32 @@ func TestRestartAllFromDisk(t *testing.T) {
 		c.leader()
 		s.waitAcks(acksBetween)
 	}
+	s.finish()
+}
+
+// TestRestartBootstrapNodeWithSameFlags restarts the node that bootstrapped
+// the cluster, with its --bootstrap --inventory flags, after another node
+// has taken over: the README says a node may always restart with the same
+// flags, and deploy/systemd's controller.env gives the first node these.
+//
+// Known bug, skipped unless FAULTS_KNOWN_BUGS is set: the restarted node
+// exits with "not the leader" (cmd/dcplane/controller.go applies the
+// inventory with SiteOrPut, whose Barrier only a leader can pass), so under
+// systemd it restarts and exits again for as long as another node leads.
+// The other tests restart it without --inventory.
+func TestRestartBootstrapNodeWithSameFlags(t *testing.T) {
+	if os.Getenv("FAULTS_KNOWN_BUGS") == "" {
+		t.Skip("known bug: a bootstrap node restarted with --inventory while another leads exits (set FAULTS_KNOWN_BUGS=1 to run)")
+	}
+	c := newCluster(t, 3, nil)
+	c.sameFlags = true
+	s := startStorm(t, c)
+	s.waitAcks(acksBetween)
+	c.kill(0)
+	c.leader(c.others(0)...)
+	s.waitAcks(acksBetween)
+	c.start(0)
+	c.waitReady(c.nodes[0])
+	s.waitAcks(acksBetween)
 	s.finish()
 }
