@@ -321,10 +321,20 @@ func (b budgets) RackBudgetWatts(rack string) float64 {
 
 // SiteOrPut applies s unless the node already has an inventory, which it
 // keeps (an inventory changed through the API must survive a restart with
-// the original --inventory flag). It returns the inventory in force.
+// the original --inventory flag). It returns the inventory in force. On a
+// node that is not the leader it applies nothing: the cluster's inventory
+// stands, and it returns what this node has of it (nil while it has none).
 func (n *Node) SiteOrPut(ctx context.Context, s *inventory.Site) (*inventory.Site, error) {
 	// A restarted leader may not have applied its log yet: wait until it has.
-	if err := n.store.Barrier(ctx); err != nil {
+	err := n.store.Barrier(ctx)
+	if errors.Is(err, store.ErrNotLeader) {
+		// Another node leads (this one restarted with the flags it was
+		// first started with, after a failover): the inventory is the
+		// cluster's, and reaches this node through the log.
+		n.log.Info("not the leader: the cluster's inventory stands; --inventory only seeds a cluster that has none, through its leader")
+		return n.store.State().Site(), nil
+	}
+	if err != nil {
 		return nil, fmt.Errorf("controller: %w", n.leaderError(err))
 	}
 	if cur := n.store.State().Site(); cur != nil {
