@@ -138,6 +138,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		engine: placement.New(), peaks: history.New(cfg.PeakHorizon, 0), alerting: al}
 	n.m = newNodeMetrics(n)
 	n.reg.MustRegister(n.m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	n.reg.MustRegister(newTelemetryDrops(n.tel))
 	if err := registerRaftMetrics(n.reg); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("controller: %w", err)
