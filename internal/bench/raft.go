@@ -54,21 +54,19 @@ type RaftResult struct {
 
 // RaftMode is one system at one concurrency.
 type RaftMode struct {
-	System    string  `json:"system"`
-	Clients   int     `json:"clients"`
-	Commands  int     `json:"commands"`
-	Errors    int     `json:"errors"`
-	Seconds   float64 `json:"seconds"`
-	PerSec    float64 `json:"per_second"`
-	P50Ms     float64 `json:"p50_ms"`
-	P99Ms     float64 `json:"p99_ms"`
-	MaxMs     float64 `json:"max_ms"`
-	CPUCores  float64 `json:"cpu_cores"` // of this process (dcplane's 3 nodes; etcd's client only)
-	FirstErr  string  `json:"first_error,omitempty"`
-	Batching  float64 `json:"speedup_over_one_client"`
-	Anchored  float64 `json:"ratio_to_etcd,omitempty"` // dcplane's rate over etcd's at the same clients
-	lat       []time.Duration
-	completed int
+	System   string  `json:"system"`
+	Clients  int     `json:"clients"`
+	Commands int     `json:"commands"`
+	Errors   int     `json:"errors"`
+	Seconds  float64 `json:"seconds"`
+	PerSec   float64 `json:"per_second"`
+	P50Ms    float64 `json:"p50_ms"`
+	P99Ms    float64 `json:"p99_ms"`
+	MaxMs    float64 `json:"max_ms"`
+	CPUCores float64 `json:"cpu_cores"` // of this process (dcplane's 3 nodes; etcd's client only)
+	FirstErr string  `json:"first_error,omitempty"`
+	Batching float64 `json:"speedup_over_one_client"`
+	Anchored float64 `json:"ratio_to_etcd,omitempty"` // dcplane's rate over etcd's at the same clients
 }
 
 // RaftCheck says whether every node ended with every acknowledged command.
@@ -161,7 +159,7 @@ func raftDcplane(ctx context.Context, c RaftConfig, dir string, r *RaftResult) e
 	r.CommandBytes = len(b)
 	var top atomic.Uint64 // highest acknowledged index
 	for _, clients := range c.Clients {
-		m := drive(ctx, "dcplane", clients, c.Commands, func(ctx context.Context, i int) error {
+		m := driveRaft(ctx, "dcplane", clients, c.Commands, func(ctx context.Context, i int) error {
 			v, err := leader.Apply(ctx, cmd(i))
 			if err == nil {
 				for idx := top.Load(); v.Index() > idx && !top.CompareAndSwap(idx, v.Index()); idx = top.Load() {
@@ -230,7 +228,7 @@ func waitUntil(ctx context.Context, what string, cond func() bool) error {
 }
 
 // checkStores waits until every node has applied the highest acknowledged
-// index, then compares their state hashes.
+// index, then compares their states' indexes and hashes.
 func checkStores(ctx context.Context, nodes []*store.Store, top uint64, acked int) RaftCheck {
 	ch := RaftCheck{System: "dcplane", Acknowledged: acked}
 	err := waitUntil(ctx, "follower at the last acknowledged index", func() bool {
@@ -241,32 +239,36 @@ func checkStores(ctx context.Context, nodes []*store.Store, top uint64, acked in
 		}
 		return true
 	})
-	var hashes []string
-	for _, s := range nodes {
-		h, herr := s.State().Hash()
-		err = errors.Join(err, herr)
-		hashes = append(hashes, fmt.Sprintf("%s@%d:%.12s", s.ID(), s.State().Index(), h))
-	}
+	var states []string
+	var firstIndex uint64
+	var firstHash string
 	same := true
-	for _, h := range hashes[1:] {
-		same = same && h[strings.Index(h, "@"):] == hashes[0][strings.Index(hashes[0], "@"):]
+	for i, s := range nodes {
+		v := s.State()
+		h, herr := v.Hash()
+		err = errors.Join(err, herr)
+		states = append(states, fmt.Sprintf("%s@%d:%.12s", s.ID(), v.Index(), h))
+		if i == 0 {
+			firstIndex, firstHash = v.Index(), h
+		}
+		same = same && v.Index() == firstIndex && h == firstHash
 	}
 	switch {
 	case err != nil:
 		ch.Lost, ch.Detail = acked, "not checked: "+err.Error()
 	case !same:
-		ch.Lost, ch.Detail = acked, "states differ: "+strings.Join(hashes, " ")
+		ch.Lost, ch.Detail = acked, "states differ: "+strings.Join(states, " ")
 	default:
-		ch.Detail = fmt.Sprintf("every node applied through the last acknowledged index %d and holds the same state (%s)", top, hashes[0])
+		ch.Detail = fmt.Sprintf("every node applied through the last acknowledged index %d and holds the same state (%s)", top, strings.Join(states, " "))
 	}
 	return ch
 }
 
-// drive runs n calls of do from clients goroutines, each taking the next
-// call as it finishes the last, and times them.
-func drive(ctx context.Context, system string, clients, n int, do func(ctx context.Context, i int) error) RaftMode {
-	m := RaftMode{System: system, Clients: clients, Commands: n, lat: make([]time.Duration, n)}
-	errs := make([]error, n)
+// driveRaft runs n calls of do from clients goroutines, each taking the
+// next call as it finishes the last, and times them.
+func driveRaft(ctx context.Context, system string, clients, n int, do func(ctx context.Context, i int) error) RaftMode {
+	m := RaftMode{System: system, Clients: clients, Commands: n}
+	lat, errs := make([]time.Duration, n), make([]error, n)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	cpu0, start := selfCPU(), time.Now()
@@ -281,7 +283,7 @@ func drive(ctx context.Context, system string, clients, n int, do func(ctx conte
 				}
 				t0 := time.Now()
 				errs[i] = do(ctx, i)
-				m.lat[i] = time.Since(t0)
+				lat[i] = time.Since(t0)
 			}
 		}()
 	}
@@ -296,11 +298,9 @@ func drive(ctx context.Context, system string, clients, n int, do func(ctx conte
 			}
 		}
 	}
-	m.completed = n - m.Errors
-	m.PerSec = float64(m.completed) / m.Seconds
-	all := slices.Clone(m.lat)
-	slices.Sort(all)
-	m.P50Ms, m.P99Ms, m.MaxMs = ms(percentile(all, 0.5)), ms(percentile(all, 0.99)), ms(all[len(all)-1])
+	m.PerSec = float64(n-m.Errors) / m.Seconds
+	slices.Sort(lat)
+	m.P50Ms, m.P99Ms, m.MaxMs = ms(percentile(lat, 0.5)), ms(percentile(lat, 0.99)), ms(lat[len(lat)-1])
 	return m
 }
 

@@ -133,7 +133,7 @@ func raftEtcd(ctx context.Context, c RaftConfig, dir string, r *RaftResult) erro
 	for mode, clients := range c.Clients {
 		key := func(i int) string { return fmt.Sprintf("bench/%d/%08d", mode, i) }
 		value := bytes.Repeat([]byte("w"), max(r.CommandBytes-len(key(0)), 1))
-		m := drive(ctx, "etcd", clients, c.Commands, func(ctx context.Context, i int) error {
+		m := driveRaft(ctx, "etcd", clients, c.Commands, func(ctx context.Context, i int) error {
 			return leader.put(ctx, key(i), value)
 		})
 		acked += m.Commands - m.Errors
