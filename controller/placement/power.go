@@ -27,11 +27,20 @@ func (rackPower) constraint() constraint { return cRackPower }
 
 func (rackPower) room(st *state, k int) float64 {
 	r := &st.c.Racks[k]
+	if r.Stale && !r.PeakKnown {
+		// Its draw is unknown: never measured, or not since the peak
+		// history began. Counting only what was declared would count the
+		// rest as free.
+		return math.Inf(-1)
+	}
 	return r.BudgetWatts - st.declared(k) - r.ReservedWatts
 }
 
 func (rackPower) explain(st *state, k int, w float64) string {
 	r := &st.c.Racks[k]
+	if r.Stale && !r.PeakKnown {
+		return fmt.Sprintf("%s: its draw is unknown (live telemetry stale and no peak recorded), so it takes nothing", r.ID)
+	}
 	d := r.PlacedWatts + st.placedBy(k)
 	peak := kW(r.PeakWatts)
 	if u := st.unmeasured(k); u > 0 {

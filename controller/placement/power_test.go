@@ -59,10 +59,26 @@ func TestRackPower(t *testing.T) {
 		{name: "stale, peak known: it still counts", cluster: budgetRack(7000, true, true),
 			under: 1999, over: 2001, rejected: map[string]int{"rack-power": 2},
 			binding: "K1: the rack would draw 10.001 kW > its budget 10.000 kW (max(24 h peak 7.00 kW, declared 6.00 kW); live telemetry stale + reserved 1.00 kW + replica 2.00 kW)"},
-		{name: "stale, no peak: declared counts, never 0", cluster: budgetRack(9000, false, true),
-			under: 2999, over: 3001, rejected: map[string]int{"rack-power": 2},
-			binding: "K1: the rack would draw 10.001 kW > its budget 10.000 kW (declared 6.00 kW; live telemetry stale and no peak known + reserved 1.00 kW + replica 3.00 kW)"},
 	})
+}
+
+// TestRackPowerUnknownDraw: a stale rack with no peak recorded has an
+// unknown draw; counting only its declared power would count the rest as
+// free, so it takes nothing at all.
+func TestRackPowerUnknownDraw(t *testing.T) {
+	c := budgetRack(9000, false, true)()
+	_, inf := place(t, c, req(1))
+	if inf == nil || inf.Rejected["rack-power"] != 2 {
+		t.Fatalf("1 W: got %v, want refused by rack-power on both servers", inf)
+	}
+	if want := "K1: its draw is unknown (live telemetry stale and no peak recorded), so it takes nothing"; inf.Binding != want {
+		t.Errorf("binding: got %q, want %q", inf.Binding, want)
+	}
+	// Not stale (no telemetry overlay yet, or fresh): declared counts.
+	c = budgetRack(9000, false, false)()
+	if _, inf := place(t, c, req(2999)); inf != nil {
+		t.Errorf("fresh, no peak, 2999 W: got %v, want placed", inf)
+	}
 }
 
 // failoverRack is a 2N rack of 100 kW budget (never binding) fed by the
