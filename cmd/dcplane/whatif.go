@@ -29,7 +29,11 @@ every rack that would go dark, if FEED were switched off now: on the draw
 measured now and on the declared placed and reserved power, with the margin
 of each, worst first. Only problems are listed unless --all is given; a
 phase whose load is unknown (stale telemetry) is a problem, never 0 W.
-Exit code 3 when something would break.`,
+A phase is judged in amps, as its breaker trips, when its current is
+measured; else its watts over its nominal voltage.
+Exit code 3 when something would break or go dark; 4 when nothing would
+as far as is known, but some load is unknown (telemetry stale): do not go
+ahead on 4.`,
 		Args: exactArg("FEED", "A"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := checkedClient(g)
@@ -47,7 +51,13 @@ Exit code 3 when something would break.`,
 	cooling := &cobra.Command{
 		Use:   "cooling-off UNIT",
 		Short: "Whether the unit's row would exceed its remaining cooling (or lose N+1) if UNIT failed now",
-		Args:  exactArg("UNIT", "H1-R01-C1"),
+		Long: `Whether the unit's row would exceed its remaining cooling, or lose N+1, if
+UNIT failed now: on the draw measured now and on the declared power. On the
+measured basis a unit whose telemetry is stale may have failed: a row that
+relies on it is unknown.
+Exit code 3 when something would break; 4 when nothing would as far as is
+known, but some load or capacity is unknown: do not go ahead on 4.`,
+		Args: exactArg("UNIT", "H1-R01-C1"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := checkedClient(g)
 			if err != nil {
@@ -85,8 +95,21 @@ func (o *whatIfOptions) print(w io.Writer, rep *whatif.Report) error {
 	if rep.Counts.Dark+rep.Counts.Exceeded > 0 {
 		return errWouldBreak
 	}
+	if rep.Counts.Unknown > 0 {
+		return unknownLoad(rep.Counts.Unknown)
+	}
 	return nil
 }
+
+// unknownLoad makes the command exit 4 when nothing would break as far as
+// is known but some objects' load is unknown: a script that checks the
+// exit code must not open the breaker on it.
+type unknownLoad int
+
+func (n unknownLoad) Error() string {
+	return fmt.Sprintf("cannot vouch for %d objects: telemetry unknown", int(n))
+}
+func (unknownLoad) ExitCode() int { return 4 }
 
 func whatIfTable(w io.Writer, rep *whatif.Report, all bool) error {
 	c := rep.Counts

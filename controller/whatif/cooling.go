@@ -2,6 +2,7 @@ package whatif
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/dcplane/dcplane/internal/inventory"
@@ -29,14 +30,24 @@ func (in Input) CoolingOff(unit string) (*Report, error) {
 		Kind: ScenarioCoolingOff, Unit: u.ID, Hall: h.ID, Row: r.ID, Bases: in.bases(),
 		Summary: fmt.Sprintf("cooling unit %s (%s) of row %s fails", u.ID, kW(u.CapacityWatts()), r.ID),
 	}, Findings: []Finding{}}
-	c := remaining(r, u)
+	c := remaining(r, u, nil)
+	var stale []string
 	if in.Readings != nil {
+		for i := range r.Cooling {
+			if v := &r.Cooling[i]; v != u && !in.Readings.Fresh(v.ID) {
+				stale = append(stale, v.ID)
+			}
+		}
 		w, why, notes := rowDraw(in.Readings, r)
-		rep.Findings = append(rep.Findings, c.finding(h, r, u, BasisMeasured, w, why, notes))
+		rep.Findings = append(rep.Findings, c.measured(h, r, u, stale, w, why, notes))
 	}
 	if in.Declared != nil {
 		w, why := rowDeclared(in.Declared, r)
-		rep.Findings = append(rep.Findings, c.finding(h, r, u, BasisDeclared, w, why, nil))
+		var notes []string
+		if len(stale) > 0 {
+			notes = []string{fmt.Sprintf("the rated capacity of %s counted, though its telemetry is stale", strings.Join(stale, ", "))}
+		}
+		rep.Findings = append(rep.Findings, c.finding(h, r, u, BasisDeclared, w, why, notes))
 	}
 	return rep.finish(), nil
 }
@@ -101,12 +112,37 @@ type cooling struct {
 	units   []string
 }
 
-// remaining is the cooling of row r without unit failed.
-func remaining(r *inventory.Row, failed *inventory.CoolingUnit) cooling {
+// measured judges the row's measured IT load against the remaining
+// cooling. A unit whose telemetry is stale (one of stale) may be dead: its
+// capacity is unknown. The row is judged with and without it; when the
+// two verdicts differ the row relies on it, and its status is unknown.
+func (c cooling) measured(h *inventory.Hall, r *inventory.Row, u *inventory.CoolingUnit, stale []string, w *float64, why, notes []string) Finding {
+	if len(stale) == 0 {
+		return c.finding(h, r, u, BasisMeasured, w, why, notes)
+	}
+	list := strings.Join(stale, ", ")
+	notes = append(slices.Clone(notes), fmt.Sprintf("the telemetry of %s is stale: its capacity not counted", list))
+	all := c.finding(h, r, u, BasisMeasured, w, why, notes)
+	if w == nil {
+		return all
+	}
+	known := remaining(r, u, stale).finding(h, r, u, BasisMeasured, w, why, notes)
+	if known.Status == all.Status {
+		return known
+	}
+	f := Finding{Kind: KindRow, Basis: BasisMeasured, Status: StatusUnknown, Hall: h.ID, Row: r.ID, LoadWatts: w, Assumptions: notes}
+	f.Detail = fmt.Sprintf("row %s without %s: IT load %s relies on %s, whose telemetry is stale (it may have failed): %s if it works, %s if not",
+		r.ID, u.ID, kW(*w), list, all.Status, known.Status)
+	return f
+}
+
+// remaining is the cooling of row r without unit failed and the units
+// skip lists.
+func remaining(r *inventory.Row, failed *inventory.CoolingUnit, skip []string) cooling {
 	var c cooling
 	for i := range r.Cooling {
 		u := &r.Cooling[i]
-		if u == failed {
+		if u == failed || slices.Contains(skip, u.ID) {
 			continue
 		}
 		c.watts += u.CapacityWatts()

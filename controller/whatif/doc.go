@@ -43,8 +43,16 @@
 // its phases. The last two are estimates, and the findings that rest on
 // them say so in Assumptions.
 //
+// A breaker trips on current, not on watts: measured, each phase is
+// judged in amps, its own current plus the current of the lost phase it
+// takes over against DerateFactor × its breaker, whenever a current is
+// measured; a current not measured is its watts over the nominal voltage
+// (which errs low when the power factor is below 1 or the voltage below
+// nominal), and the finding says so. Its watts are reported too.
+//
 // Declared, the rack's declared power is split evenly over every phase of
-// the PDUs left: the declaration says nothing of phases.
+// the PDUs left: the declaration says nothing of phases. It is judged in
+// watts; its amps are the watts over the nominal voltage.
 //
 // A rack whose PDUs are all on the lost feed goes dark: that is a finding
 // of its own (kind rack, status dark), with the load it loses and no
@@ -65,7 +73,10 @@
 // the largest remaining unit (N+1 is lost: one more failure and the row
 // overheats), ok otherwise. Measured, the row's IT load is the sum of its
 // racks' draw, a rack's draw the sum of its PDUs' input power, unknown when
-// any of them is; declared, the sum of its racks' declared power. Rated
+// any of them is; declared, the sum of its racks' declared power.
+// Measured, a unit whose telemetry is stale may have failed: the row is
+// judged with and without it, and is unknown when the verdicts differ;
+// declared, its rated capacity is counted, and the finding says so. Rated
 // capacities are taken as they are: supply temperature, airflow and
 // neighbouring rows' units are not modelled.
 package whatif

@@ -3,6 +3,7 @@ package whatif
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/dcplane/dcplane/internal/inventory"
@@ -185,7 +186,12 @@ func share(li, ki, lost, kept int) float64 {
 
 // measuredFeedOff is, for each phase of each kept PDU, its own measured
 // load plus what it takes over: the same phase of its paired lost PDU (or,
-// if their phase counts differ, an even share of that PDU's total).
+// if their phase counts differ, an even share of that PDU's total). A
+// breaker trips on current: the phase is judged in amps, its own current
+// plus the current it takes over against the derated breaker, when any of
+// them is measured; a current not measured is estimated as W / V, which
+// errs low when the power factor is below 1 or the voltage below nominal,
+// and the finding says so.
 func (in Input) measuredFeedOff(h *inventory.Hall, r *inventory.Row, k *inventory.Rack, feed string, lost, kept []*inventory.PDU) []Finding {
 	lostLoad := make([]load, len(lost))
 	for i, p := range lost {
@@ -195,11 +201,12 @@ func (in Input) measuredFeedOff(h *inventory.Hall, r *inventory.Row, k *inventor
 	for ki, p := range kept {
 		own := measure(in.Readings, p)
 		sum := slices.Clone(own.phases)
-		var stale, notes []string
+		sumA, measuredA, note := own.phaseAmps(p)
+		var stale, notes, anotes []string
 		if !own.known {
 			stale = append(stale, noReading(p.ID))
-		} else if own.note != "" {
-			notes = append(notes, own.note)
+		} else {
+			notes, anotes = appendNote(notes, own.note), appendNote(anotes, note)
 		}
 		for li, q := range lost {
 			s := share(li, ki, len(lost), len(kept))
@@ -208,10 +215,15 @@ func (in Input) measuredFeedOff(h *inventory.Hall, r *inventory.Row, k *inventor
 			case !l.known:
 				stale = append(stale, noReading(q.ID))
 			default:
-				if l.note != "" {
-					notes = append(notes, l.note)
-				}
+				a, m, anote := l.phaseAmps(q)
+				notes, anotes = appendNote(notes, l.note), appendNote(anotes, anote)
 				notes = append(notes, takeOver(sum, l, s, q, p)...)
+				if a == nil || sumA == nil {
+					sumA = nil
+				} else {
+					addShare(sumA, a, total(a), s)
+					measuredA = measuredA || m
+				}
 			}
 		}
 		for j := range phaseCount(p) {
@@ -222,11 +234,42 @@ func (in Input) measuredFeedOff(h *inventory.Hall, r *inventory.Row, k *inventor
 			}
 			f.judge(w, phaseLimit(p))
 			f.Assumptions = notes
+			if w != nil && sumA != nil {
+				f.amps(sumA[j], phaseLimitAmps(p), measuredA)
+				f.Assumptions = append(slices.Clone(notes), anotes...)
+			}
 			f.Detail = phaseDetail(&f, p, feed, "", stale)
 			out = append(out, f)
 		}
 	}
 	return out
+}
+
+// appendNote appends the notes that are not "" to notes.
+func appendNote(notes []string, add ...string) []string {
+	for _, n := range add {
+		if n != "" {
+			notes = append(notes, n)
+		}
+	}
+	return notes
+}
+
+// phaseAmps is the current of each of p's phases, whose load l is known:
+// as measured (measured true); else its load per phase over its voltage,
+// with a note saying so. Nil when neither is known (a voltage of 0).
+func (l load) phaseAmps(p *inventory.PDU) (a []float64, measured bool, note string) {
+	if l.amps != nil {
+		return slices.Clone(l.amps), true, ""
+	}
+	if l.phases == nil || p.VoltageV <= 0 {
+		return nil, false, ""
+	}
+	a = make([]float64, len(l.phases))
+	for i, w := range l.phases {
+		a[i] = w / p.VoltageV
+	}
+	return a, false, fmt.Sprintf("%s reports no current per phase: A = W / %s V, which errs low when the power factor is below 1 or the voltage below nominal", p.ID, num(p.VoltageV))
 }
 
 // takeOver adds share s of lost PDU q's load l to kept PDU p's phases sum
@@ -239,17 +282,30 @@ func takeOver(sum []float64, l load, s float64, q, p *inventory.PDU) []string {
 	if s != 1 {
 		notes = append(notes, fmt.Sprintf("%s's load shared evenly by the PDUs left", q.ID))
 	}
-	if sum == nil {
-		return notes
-	}
-	for j := range sum {
-		if len(l.phases) == len(sum) {
-			sum[j] += s * l.phases[j]
-		} else {
-			sum[j] += s * l.total / float64(len(sum))
-		}
+	if sum != nil {
+		addShare(sum, l.phases, l.total, s)
 	}
 	return notes
+}
+
+// addShare adds share s of a lost PDU's phases to a kept PDU's sum: phase
+// by phase when they have as many, else its total spread evenly.
+func addShare(sum, phases []float64, total float64, s float64) {
+	for j := range sum {
+		if len(phases) == len(sum) {
+			sum[j] += s * phases[j]
+		} else {
+			sum[j] += s * total / float64(len(sum))
+		}
+	}
+}
+
+func total(vs []float64) float64 {
+	var t float64
+	for _, v := range vs {
+		t += v
+	}
+	return t
 }
 
 // declaredFeedOff is the rack's declared power split evenly over every
@@ -269,6 +325,9 @@ func declaredFeedOff(h *inventory.Hall, r *inventory.Row, k *inventory.Rack, fee
 		for j := range phaseCount(p) {
 			f := phaseFinding(h, r, k, p, j+1, BasisDeclared)
 			f.judge(each, phaseLimit(p))
+			if each != nil && p.VoltageV > 0 {
+				f.amps(*each/p.VoltageV, phaseLimitAmps(p), false)
+			}
 			var stale []string
 			if each == nil {
 				stale = []string{fmt.Sprintf("%s's declared power is not a load (%v)", k.ID, declared)}
@@ -299,6 +358,10 @@ func phaseLimit(p *inventory.PDU) float64 {
 	return p.VoltageV * p.BreakerA * inventory.DerateFactor
 }
 
+// phaseLimitAmps is what one phase of p may carry continuously, in amps:
+// its breaker × the derate factor.
+func phaseLimitAmps(p *inventory.PDU) float64 { return p.BreakerA * inventory.DerateFactor }
+
 // phaseDetail is a phase finding's line for people. split says how a
 // declared load was spread; stale says why the load is unknown.
 func phaseDetail(f *Finding, p *inventory.PDU, feed, split string, stale []string) string {
@@ -310,6 +373,16 @@ func phaseDetail(f *Finding, p *inventory.PDU, feed, split string, stale []strin
 	of := ""
 	if f.Basis == BasisDeclared {
 		of = " of declared power (" + split + ")"
+	} else if f.LoadAmps != nil {
+		// Measured, judged in amps as the breaker is, like the alert.
+		rating := fmt.Sprintf("(%s %% of %s A)", num(inventory.DerateFactor*100), num(p.BreakerA))
+		a, lim := pair(*f.LoadAmps, *f.LimitAmps, 3, " A")
+		wl, wlim := kWPair(*f.LoadWatts, *f.LimitWatts)
+		watts := fmt.Sprintf("%s of %s at %s V", wl, wlim, num(p.VoltageV))
+		if f.Exceeded {
+			return fmt.Sprintf("%s: would carry %s > %s %s if feed %s fails; %s", at, a, lim, rating, feed, watts)
+		}
+		return fmt.Sprintf("%s: would carry %s of %s %s if feed %s fails, %s A to spare; %s", at, a, lim, rating, feed, strconv.FormatFloat(*f.MarginAmps, 'f', 1, 64), watts)
 	}
 	load, limit := kWPair(*f.LoadWatts, *f.LimitWatts)
 	if f.Exceeded {

@@ -69,16 +69,17 @@ func TestFeedOffMeasured(t *testing.T) {
 				"pdu-phase K01-PB L1 measured ok 5300/5888 (588)",
 				"pdu-phase K01-PB L3 measured ok 4840/5888 (1048)",
 			}},
-		{"phase power wins over current and total", oneRow(k01),
+		{"phase power wins over current and total for the watts, a measured current judges", oneRow(k01),
+			// Amps: PB 3000 W / 230 V = 13.04 A + PA's 20 A = 33.04 A > 25.6 A.
 			fakeReadings{
 				phaseW: map[string][]float64{"K01-PA": {1000, 1000, 1000}, "K01-PB": {3000, 3000, 3000}},
 				phaseA: map[string][]float64{"K01-PA": {20, 20, 20}},
 				total:  map[string]float64{"K01-PA": 9000},
 			},
 			[]string{
-				"pdu-phase K01-PB L1 measured ok 4000/5888 (1888)",
-				"pdu-phase K01-PB L2 measured ok 4000/5888 (1888)",
-				"pdu-phase K01-PB L3 measured ok 4000/5888 (1888)",
+				"pdu-phase K01-PB L1 measured exceeded 4000/5888 (1888)",
+				"pdu-phase K01-PB L2 measured exceeded 4000/5888 (1888)",
+				"pdu-phase K01-PB L3 measured exceeded 4000/5888 (1888)",
 			}},
 		{"a stale lost PDU makes the phases unknown, not 0", oneRow(k01),
 			phases(map[string][]float64{"K01-PB": {100, 100, 100}}),
@@ -238,7 +239,7 @@ func TestFeedOffBoth(t *testing.T) {
 	}
 	details := map[string]string{
 		"K03":         "K03 goes dark if feed A fails: all its PDUs (K03-PA) are on feed A; it draws 4.2 kW, 5.0 kW declared",
-		"L3 measured": "K01 K01-PB phase L3: would carry 5.889 kW > 5.888 kW (80 % of 32 A × 230 V) if feed A fails",
+		"L3 measured": "K01 K01-PB phase L3: would carry 25.604 A > 25.600 A (80 % of 32 A) if feed A fails; 5.889 kW of 5.888 kW at 230 V",
 		"L1 declared": "K01 K01-PB phase L1: would carry 5.0 kW of declared power (15.0 kW declared over 3 phases) of 5.9 kW (80 % of 32 A × 230 V) if feed A fails, 0.9 kW to spare",
 	}
 	for _, f := range rep.Findings {
@@ -253,7 +254,8 @@ func TestFeedOffBoth(t *testing.T) {
 			delete(details, key)
 		}
 		if f.Kind == KindPDUPhase && f.Basis == BasisMeasured {
-			if len(f.Assumptions) != 1 || !strings.Contains(f.Assumptions[0], "K01-PA reports only its total power (6.0 kW): split evenly over its 3 phases") {
+			if len(f.Assumptions) != 3 || !strings.Contains(f.Assumptions[0], "K01-PA reports only its total power (6.0 kW): split evenly over its 3 phases") ||
+				!strings.Contains(f.Assumptions[1], "K01-PB reports no current per phase: A = W / 230 V") || !strings.Contains(f.Assumptions[2], "K01-PA reports no current per phase") {
 				t.Errorf("%s: got assumptions %q, want the split of K01-PA's total", key, f.Assumptions)
 			}
 		}

@@ -13,7 +13,10 @@ type fakeReadings struct {
 	total  map[string]float64
 	phaseW map[string][]float64
 	phaseA map[string][]float64
+	stale  map[string]bool // devices (cooling units) whose telemetry is stale
 }
+
+func (f fakeReadings) Fresh(device string) bool { return !f.stale[device] }
 
 func (f fakeReadings) PDUWatts(pdu string) (float64, bool) {
 	v, ok := f.total[pdu]

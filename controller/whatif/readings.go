@@ -21,6 +21,10 @@ type Readings interface {
 	// PhaseAmps returns the current of each of a PDU's phases (index 0 is
 	// L1), only when all of them are known.
 	PhaseAmps(pdu string, phases int) ([]float64, bool)
+	// Fresh says whether a device's telemetry is fresh now. A cooling
+	// unit that is not may have failed: its capacity is not counted on
+	// the measured basis.
+	Fresh(device string) bool
 }
 
 // Telemetry is what WindowReadings reads of the telemetry window;
@@ -59,6 +63,9 @@ func (w WindowReadings) PhaseAmps(pdu string, phases int) ([]float64, bool) {
 	return w.series(pdu, collectors.CurrentAmperes, collectors.ScopePhase, phases)
 }
 
+// Fresh says whether the device's readings are usable at At.
+func (w WindowReadings) Fresh(device string) bool { return w.Window.Fresh(device, w.At).Fresh }
+
 // series reads n series of a metric: index 1 to n, or index 0 for the
 // device scope. All of them or nothing.
 func (w WindowReadings) series(pdu string, m collectors.Metric, s collectors.Scope, n int) ([]float64, bool) {
@@ -84,8 +91,11 @@ func (w WindowReadings) series(pdu string, m collectors.Metric, s collectors.Sco
 type load struct {
 	known  bool
 	phases []float64 // watts per phase, index 0 is L1
-	total  float64   // watts
-	note   string    // how the per-phase load was estimated, "" when measured
+	// amps is the measured current per phase, nil when the PDU does not
+	// report it.
+	amps  []float64
+	total float64 // watts
+	note  string  // how the per-phase load was estimated, "" when measured
 	// totalNote is how the total was estimated, "" when measured.
 	totalNote string
 }
@@ -100,9 +110,13 @@ func phaseCount(p *inventory.PDU) int { return max(p.Phases, 1) }
 func measure(r Readings, p *inventory.PDU) load {
 	n := phaseCount(p)
 	var l load
+	a, aok := r.PhaseAmps(p.ID, n)
+	if aok = aok && plausible(a, n); aok {
+		l.amps = a
+	}
 	if w, ok := r.PhaseWatts(p.ID, n); ok && plausible(w, n) {
 		l.phases = w
-	} else if a, ok := r.PhaseAmps(p.ID, n); ok && plausible(a, n) {
+	} else if aok {
 		l.phases = make([]float64, n)
 		for i := range a {
 			l.phases[i] = a[i] * p.VoltageV

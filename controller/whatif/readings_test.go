@@ -97,9 +97,15 @@ func TestWindowReadingsDirect(t *testing.T) {
 	if v, ok := rd.PDUWatts("Q"); ok {
 		t.Errorf("PDUWatts of a device never seen: got %v, true, want false", v)
 	}
+	if !rd.Fresh("P") || rd.Fresh("Q") {
+		t.Errorf("Fresh: got P %v, Q %v, want true, false (Q never seen)", rd.Fresh("P"), rd.Fresh("Q"))
+	}
 	win.Ingest([]collectors.Status{{Device: "P", At: t0.Add(time.Second), OK: false, Reason: "timeout"}}, t0.Add(time.Second))
 	if v, ok := (WindowReadings{Window: win, At: t0.Add(time.Second)}).PDUWatts("P"); ok {
 		t.Errorf("PDUWatts after a failed poll: got %v, true, want false", v)
+	}
+	if (WindowReadings{Window: win, At: t0.Add(time.Second)}).Fresh("P") {
+		t.Errorf("Fresh after a failed poll: got true, want false")
 	}
 }
 

@@ -91,6 +91,15 @@ type Finding struct {
 	LimitWatts *float64 `json:"limit_watts"`
 	// MarginWatts is LimitWatts − LoadWatts; negative when exceeded.
 	MarginWatts *float64 `json:"margin_watts"`
+	// LoadAmps, LimitAmps and MarginAmps are, for a PDU phase, its load,
+	// its derated breaker and the margin in amps. Measured, the phase is
+	// judged in amps (a breaker trips on current) when any current it
+	// would carry is measured; declared, they are the watts over the
+	// PDU's nominal voltage, and the phase is judged in watts. Null when
+	// they do not apply or are not known.
+	LoadAmps   *float64 `json:"load_amps,omitempty"`
+	LimitAmps  *float64 `json:"limit_amps,omitempty"`
+	MarginAmps *float64 `json:"margin_amps,omitempty"`
 	// NPlus1LimitWatts is, for a row, its remaining cooling minus its
 	// largest remaining unit: the load it may carry and stay N+1.
 	NPlus1LimitWatts *float64 `json:"n_plus_1_limit_watts,omitempty"`
@@ -185,6 +194,21 @@ func (f *Finding) judge(load *float64, limit float64) {
 	f.Exceeded = f.Status == StatusExceeded
 }
 
+// amps sets a finding's load, limit and margin in amps; when judge is
+// true (the current is measured), its status is judged in amps too.
+func (f *Finding) amps(load, limit float64, judge bool) {
+	m := limit - load
+	f.LoadAmps, f.LimitAmps, f.MarginAmps = &load, &limit, &m
+	if !judge {
+		return
+	}
+	f.Status = StatusOK
+	if load > limit {
+		f.Status = StatusExceeded
+	}
+	f.Exceeded = f.Status == StatusExceeded
+}
+
 // hallsOf returns the halls a scenario covers: all of them, or the one
 // named.
 func hallsOf(site *inventory.Site, hall string) ([]*inventory.Hall, error) {
@@ -205,11 +229,15 @@ func hallsOf(site *inventory.Site, hall string) ([]*inventory.Hall, error) {
 
 // kWPair formats a load and its limit in kW with as many decimals (up to
 // watts) as it takes to tell them apart.
-func kWPair(load, limit float64) (string, string) {
+func kWPair(load, limit float64) (string, string) { return pair(load/1000, limit/1000, 3, " kW") }
+
+// pair formats a load and its limit with as many decimals (from 1 up to
+// most) as it takes to tell them apart, then unit.
+func pair(load, limit float64, most int, unit string) (string, string) {
 	for d := 1; ; d++ {
-		a, b := strconv.FormatFloat(load/1000, 'f', d, 64), strconv.FormatFloat(limit/1000, 'f', d, 64)
-		if a != b || d == 3 {
-			return a + " kW", b + " kW"
+		a, b := strconv.FormatFloat(load, 'f', d, 64), strconv.FormatFloat(limit, 'f', d, 64)
+		if a != b || d >= most {
+			return a + unit, b + unit
 		}
 	}
 }
