@@ -62,6 +62,11 @@ type Config struct {
 	// PeakCommitEvery is how often the leader commits rack peaks to the
 	// log; 0 means DefaultPeakCommitEvery.
 	PeakCommitEvery time.Duration
+	// DeclaredOnly makes placement count declared power alone where a
+	// rack's draw is unknown, instead of refusing such racks: for a cluster
+	// no agent feeds (commissioning, tests). Measured draw and peaks still
+	// count where known.
+	DeclaredOnly bool
 	// PeakHorizon is how far back a rack's recent peak looks; 0 means
 	// history.DefaultHorizon (24 h).
 	PeakHorizon time.Duration

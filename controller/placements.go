@@ -243,7 +243,10 @@ func (n *Node) account(now time.Time) {
 	l := &live{stale: map[string]bool{}, peaks: map[string]float64{}}
 	for _, k := range rep.Racks {
 		if k.DrawWatts == nil {
-			l.stale[k.ID] = true
+			// Unknown draw: placement counts it as taking nothing more
+			// (unless a peak is known), except on a cluster that runs
+			// without telemetry by choice.
+			l.stale[k.ID] = !n.cfg.DeclaredOnly
 			continue
 		}
 		n.peaks.Observe(k.ID, now, *k.DrawWatts)

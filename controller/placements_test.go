@@ -301,3 +301,21 @@ func TestOverlay(t *testing.T) {
 		t.Error("a nil overlay changed the cluster")
 	}
 }
+
+func TestAccountMarksUnknownDrawStale(t *testing.T) {
+	for _, declaredOnly := range []bool{false, true} {
+		n, _ := openNode(t, t.TempDir(), inventory.Reference(2))
+		n.cfg.DeclaredOnly = declaredOnly
+		n.account(time.Now()) // no agent: every rack's draw is unknown
+		l := n.live.Load()
+		if l == nil || len(l.stale) != 2 {
+			t.Fatalf("declared-only %v: got %+v, want both racks judged", declaredOnly, l)
+		}
+		for id, stale := range l.stale {
+			if stale == declaredOnly {
+				t.Errorf("declared-only %v: rack %s stale %v, want %v", declaredOnly, id, stale, !declaredOnly)
+			}
+		}
+		n.Close()
+	}
+}

@@ -26,6 +26,7 @@ type controllerOptions struct {
 	join       string
 	inventory  string
 	staleAfter time.Duration
+	declared   bool
 	timeouts   raftTimeouts
 	alertmgrs  []string
 }
@@ -66,6 +67,7 @@ A cluster of 3 controllers survives the loss of one, of 5 the loss of two.`,
 	f.DurationVar(&o.timeouts.commit, "raft-commit-timeout", store.DefaultCommitTimeout, "a leader with nothing to send heartbeats this often")
 	f.StringVar(&o.inventory, "inventory", "", "inventory file to apply once the node leads, if it has none yet")
 	f.DurationVar(&o.staleAfter, "stale-after", 30*time.Second, "a device not read for this long has unknown readings (3 agent poll intervals)")
+	f.BoolVar(&o.declared, "declared-only", false, "place on declared power where a rack's draw is unknown, instead of refusing the rack (a cluster no agent feeds: commissioning, tests)")
 	f.StringArrayVar(&o.alertmgrs, "alertmanager", nil, "Alertmanager base URL the leader delivers alerts to (repeatable: each gets every alert)")
 	return cmd
 }
@@ -95,7 +97,7 @@ func (o *controllerOptions) run(cmd *cobra.Command) error {
 	ctx := cmd.Context()
 	n, err := controller.Open(ctx, controller.Config{NodeID: o.nodeID, DataDir: o.dataDir, RaftAddr: o.raftAddr,
 		RaftAdvertise: o.raftAdv, APIURL: o.apiURL, Join: o.join,
-		Bootstrap: o.bootstrap, StaleAfter: o.staleAfter, Logger: log, Alertmanagers: o.alertmgrs,
+		Bootstrap: o.bootstrap, StaleAfter: o.staleAfter, DeclaredOnly: o.declared, Logger: log, Alertmanagers: o.alertmgrs,
 		HeartbeatTimeout: o.timeouts.heartbeat, ElectionTimeout: o.timeouts.election,
 		LeaderLeaseTimeout: o.timeouts.lease, CommitTimeout: o.timeouts.commit})
 	if err != nil {

@@ -60,11 +60,9 @@ func startController(ctx context.Context, dir string, clients int, site *invento
 	}()
 	a.node, err = controller.Open(ctx, controller.Config{NodeID: "bench", DataDir: filepath.Join(d, "raft"),
 		RaftAddr: "127.0.0.1:0", Bootstrap: true, StaleAfter: time.Minute, Logger: log,
-		// No agent feeds this node: its accounting would find every rack
-		// stale, and a stale rack with no recorded peak takes nothing. The
-		// benchmark measures deciding and committing, so the leader's
-		// accounting pass (which marks stale racks) does not run.
-		AccountEvery: 365 * 24 * time.Hour})
+		// No agent feeds this node: place on declared power rather than
+		// refuse every rack once the leader finds them stale.
+		DeclaredOnly: true})
 	if err != nil {
 		return nil, err
 	}
