@@ -1,9 +1,11 @@
 package controller
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -75,6 +77,10 @@ func (n *Node) decide(ctx context.Context, req placement.Request, key string, dr
 	req.Watts = math.Ceil(req.Watts)
 	for attempt := 1; ; attempt++ {
 		if p, ok := n.replay(key, dryRun); ok {
+			if !sameRequest(p.Request, req) {
+				return nil, nil, &placement.FieldError{Field: "Idempotency-Key", Msg: fmt.Sprintf(
+					"%q was used for another request (placement %s); a retry must send the same body, a new request a new key", key, p.ID)}
+			}
 			return p, nil, nil
 		}
 		cmd, cands, err := n.decideOne(req, key, explain, ttl, dryRun)
@@ -133,6 +139,14 @@ func (n *Node) replay(key string, dryRun bool) (*state.Placement, bool) {
 		return nil, false
 	}
 	return n.store.State().PlacementByKey(key)
+}
+
+// sameRequest says whether two requests are the same as the log records
+// them (JSON: a nil and an empty list or map are alike).
+func sameRequest(a, b placement.Request) bool {
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA == nil && errB == nil && bytes.Equal(ja, jb)
 }
 
 // dryRunPlacement is what a Place command would record.

@@ -319,3 +319,28 @@ func TestAccountMarksUnknownDrawStale(t *testing.T) {
 		n.Close()
 	}
 }
+
+func TestKeyReusedForAnotherRequest(t *testing.T) {
+	n, c := openNode(t, t.TempDir(), inventory.Reference(4))
+	defer n.Close()
+	ctx := context.Background()
+	req := &api.PlacementRequest{Name: "mail", Replicas: 2, CPUMillicores: 1000, MemoryMiB: 1024, Watts: 700}
+	first, err := c.Place(ctx, req, api.PlaceOptions{Key: "k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same body again, watts written differently but equal once
+	// rounded as the log records them: the first answer.
+	same := *req
+	same.Watts = 699.2
+	if p, err := c.Place(ctx, &same, api.PlaceOptions{Key: "k"}); err != nil || p.ID != first.ID {
+		t.Errorf("same request: got %v, %v, want %s", p, err, first.ID)
+	}
+	other := *req
+	other.Replicas = 3
+	_, err = c.Place(ctx, &other, api.PlaceOptions{Key: "k"})
+	var prob *api.Problem
+	if !errors.As(err, &prob) || prob.Status != http.StatusUnprocessableEntity || len(prob.Errors) == 0 || prob.Errors[0].Field != "Idempotency-Key" {
+		t.Errorf("another request with the key: got %v, want a 422 naming Idempotency-Key", err)
+	}
+}
