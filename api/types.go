@@ -3,6 +3,8 @@ package api
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -90,6 +92,13 @@ func (p *Problem) Error() string {
 			fmt.Fprintf(&b, "line %d: ", e.Line)
 		}
 		fmt.Fprintf(&b, "%s: %s", e.Field, e.Detail)
+	}
+	if len(p.Rejected) > 0 {
+		b.WriteString("\n  candidates each limit refused:")
+		for _, k := range slices.Sorted(maps.Keys(p.Rejected)) {
+			fmt.Fprintf(&b, " %s %d,", k, p.Rejected[k])
+		}
+		return strings.TrimSuffix(b.String(), ",")
 	}
 	return b.String()
 }

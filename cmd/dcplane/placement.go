@@ -99,6 +99,14 @@ func (o *placeOptions) run(cmd *cobra.Command, reserve bool) error {
 	} else {
 		p, err = c.Place(cmd.Context(), req, api.PlaceOptions{DryRun: o.dryRun, Explain: o.explain, Key: o.key})
 	}
+	var prob *api.Problem
+	if errors.As(err, &prob) && o.output == "json" {
+		// A script gets the refusal's reasons as JSON too (the exit code
+		// still says it failed).
+		if perr := printJSON(cmd.OutOrStdout(), prob); perr != nil {
+			return perr
+		}
+	}
 	if err != nil {
 		return err
 	}

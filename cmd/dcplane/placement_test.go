@@ -22,7 +22,7 @@ func startController(t *testing.T, site *inventory.Site) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	n, err := controller.Open(ctx, controller.Config{NodeID: "c1", DataDir: t.TempDir(), RaftAddr: "127.0.0.1:0",
-		Bootstrap: true, StaleAfter: 30 * time.Second})
+		Bootstrap: true, StaleAfter: 30 * time.Second, DeclaredOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,17 +94,26 @@ func TestPlacementCommands(t *testing.T) {
 	// 20 kW a replica fits no 15 kW rack: refused with the reason, exit 1.
 	big := writeFile(t, "big.yaml", "name: big\nreplicas: 1\ncpu_millicores: 1000\nmemory_mib: 1024\nwatts: 20000\n")
 	code, _, errs = runCLI(t, "--controller", url, "place", "-f", big)
-	if code != 1 || !strings.Contains(errs, "does not fit") || !strings.Contains(errs, "budget") {
-		t.Errorf("infeasible: got exit %d, stderr %q, want 1 and the binding reason", code, errs)
+	if code != 1 || !strings.Contains(errs, "does not fit") || !strings.Contains(errs, "budget") || !strings.Contains(errs, "rack-power") {
+		t.Errorf("infeasible: got exit %d, stderr %q, want 1, the binding reason and the counts by limit", code, errs)
+	}
+	code, out, _ = runCLI(t, "--controller", url, "-o", "json", "place", "-f", big)
+	var prob struct {
+		Type     string         `json:"type"`
+		Rejected map[string]int `json:"rejected"`
+	}
+	if err := json.Unmarshal([]byte(out), &prob); code != 1 || err != nil || prob.Rejected["rack-power"] == 0 {
+		t.Errorf("infeasible -o json: got exit %d, %v, %q, want 1 and the problem on stdout", code, err, out)
 	}
 	bad := writeFile(t, "bad.yaml", "name: x\nreplicas: 1\nwats: 5\n")
 	if code, _, errs = runCLI(t, "--controller", url, "place", "-f", bad); code != 1 || !strings.Contains(errs, "wats") {
 		t.Errorf("unknown field: got exit %d, stderr %q, want 1 naming wats", code, errs)
 	}
 
-	// No telemetry in this test: the measured basis is unknown, never 0 W.
+	// No telemetry in this test: the measured basis is unknown, never 0 W,
+	// and the command cannot vouch for it (exit 4).
 	code, out, errs = runCLI(t, "--controller", url, "whatif", "feed-off", "A", "--hall", "H1", "--all")
-	if code != 0 || !strings.Contains(out, "unknown  measured") || !strings.Contains(out, "ok       declared") {
+	if code != 4 || !strings.Contains(out, "unknown  measured") || !strings.Contains(out, "ok       declared") {
 		t.Errorf("whatif: got exit %d\n%s%s, want unknown measured findings and declared ones", code, out, errs)
 	}
 	if code, _, errs = runCLI(t, "--controller", url, "whatif", "cooling-off", "nope"); code != 1 || !strings.Contains(errs, "No such cooling unit") {
