@@ -4,7 +4,6 @@ package faults
 
 import (
 	"fmt"
-	"os"
 	"syscall"
 	"testing"
 	"time"
@@ -187,15 +186,10 @@ func TestRestartAllFromDisk(t *testing.T) {
 // has taken over: the README says a node may always restart with the same
 // flags, and deploy/systemd's controller.env gives the first node these.
 //
-// Known bug, skipped unless FAULTS_KNOWN_BUGS is set: the restarted node
-// exits with "not the leader" (cmd/dcplane/controller.go applies the
-// inventory with SiteOrPut, whose Barrier only a leader can pass), so under
-// systemd it restarts and exits again for as long as another node leads.
-// The other tests restart it without --inventory.
+// It used to exit with "not the leader" (SiteOrPut's barrier, which only a
+// leader passes), and so crash-loop under systemd for as long as another
+// node led; a follower now keeps the cluster's inventory.
 func TestRestartBootstrapNodeWithSameFlags(t *testing.T) {
-	if os.Getenv("FAULTS_KNOWN_BUGS") == "" {
-		t.Skip("known bug: a bootstrap node restarted with --inventory while another leads exits (set FAULTS_KNOWN_BUGS=1 to run)")
-	}
 	c := newCluster(t, 3, nil)
 	c.sameFlags = true
 	s := startStorm(t, c)
