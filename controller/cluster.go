@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"time"
 
 	"github.com/dcplane/dcplane/api"
 	"github.com/dcplane/dcplane/controller/state"
+	"github.com/dcplane/dcplane/controller/store"
 )
 
 // Timing of the node's own cluster chores.
@@ -43,8 +45,78 @@ func (n *Node) Leader() (self bool, apiURL string) {
 	return false, u
 }
 
-// Ready is nil once the node may serve its state (see store.Store.Ready).
-func (n *Node) Ready() error { return n.store.Ready() }
+// Ready is nil once the node may serve its state: the store's own check
+// (store.Store.Ready), and, on a follower, once it has applied everything
+// the leader had committed when the node first asked it. The store alone
+// cannot tell: Raft's heartbeats carry neither entries nor the leader's
+// commit index, so a restarted follower hears from its leader (and would
+// look caught up with the log it had) before it learns of the entries
+// committed while it was down.
+func (n *Node) Ready() error {
+	if err := n.store.Ready(); err != nil {
+		return err
+	}
+	if n.caughtUp.Load() {
+		return nil
+	}
+	if n.store.IsLeader() {
+		n.caughtUp.Store(true)
+		return nil
+	}
+	target := n.catchUpTo.Load()
+	if target == 0 {
+		return fmt.Errorf("%w: asking the leader how far its log is committed", store.ErrCatchingUp)
+	}
+	if applied := n.store.Status().AppliedIndex; applied < target {
+		return fmt.Errorf("%w: applied index %d, the leader had committed %d", store.ErrCatchingUp, applied, target)
+	}
+	n.caughtUp.Store(true)
+	return nil
+}
+
+// askLeaderCommit learns the leader's commit index once, for Ready: it
+// asks the leader's API every catchUpPoll until it answers, this node
+// leads, or ctx is done.
+func (n *Node) askLeaderCommit(ctx context.Context) {
+	t := time.NewTicker(catchUpPoll)
+	defer t.Stop()
+	for !n.caughtUp.Load() && n.catchUpTo.Load() == 0 {
+		if self, u := n.Leader(); self {
+			return
+		} else if u != "" {
+			if ci, err := leaderCommit(ctx, u); err == nil && ci > 0 {
+				n.catchUpTo.Store(ci)
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// catchUpPoll is how often a starting follower asks for the leader's
+// commit index until it answers.
+const catchUpPoll = 200 * time.Millisecond
+
+// leaderCommit asks the leader's API for its commit index.
+func leaderCommit(ctx context.Context, leaderAPI string) (uint64, error) {
+	c, err := api.NewClient(leaderAPI, &http.Client{Timeout: 5 * time.Second})
+	if err != nil {
+		return 0, err
+	}
+	defer c.CloseIdleConnections()
+	st, err := c.Cluster(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if st.State != "Leader" {
+		return 0, fmt.Errorf("%s is not the leader (%s)", leaderAPI, st.State)
+	}
+	return st.CommitIndex, nil
+}
 
 // Freshness is the index of the state served and when the node last heard
 // from the leader.
@@ -76,7 +148,7 @@ func (n *Node) ClusterStatus(ctx context.Context) (*api.ClusterStatus, error) {
 	out := &api.ClusterStatus{Node: n.cfg.NodeID, State: st.State, Leader: leader, LeaderAPI: leaderAPI, Term: st.Term,
 		CommitIndex: st.CommitIndex, AppliedIndex: st.AppliedIndex, StateIndex: st.StateIndex, StateHash: hash, Ready: "ok",
 		Members: []api.ClusterMember{}}
-	if err := n.store.Ready(); err != nil {
+	if err := n.Ready(); err != nil {
 		out.Ready = err.Error()
 	}
 	if !st.LastContact.IsZero() {

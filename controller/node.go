@@ -95,7 +95,10 @@ type Node struct {
 	stop    context.CancelFunc        // stops watchLeadership, placementLoop and alertLoop
 	done    sync.WaitGroup            // of watchLeadership, placementLoop and alertLoop
 
-	engine  *placement.Engine
+	engine    *placement.Engine
+	caughtUp  atomic.Bool   // Ready has once found the node caught up
+	catchUpTo atomic.Uint64 // the leader's commit index, as first asked
+
 	placeMu sync.Mutex      // one placement decision at a time; guards sh
 	sh      *shadow         // the leader's working copy of the cluster
 	peaks   *history.Record // rack peaks measured while leading
@@ -163,6 +166,8 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		n.done.Add(1)
 		go func() { defer n.done.Done(); n.joinLoop(wctx) }()
 	}
+	n.done.Add(1)
+	go func() { defer n.done.Done(); n.askLeaderCommit(wctx) }()
 	if am != nil {
 		n.done.Add(1)
 		go func() { defer n.done.Done(); _ = am.Run(wctx) }()
