@@ -37,7 +37,8 @@ type Cluster struct {
 	Racks           []Rack
 	Servers         []Server
 
-	idx *index // servers by rack; see Index
+	idx  *index  // servers by rack; see Index
+	used []usage // by rack: what its servers use, kept by Apply and Remove; see Index
 }
 
 // Hall is a hall and its power budget (0: bounded by its racks only).
@@ -105,11 +106,24 @@ type Server struct {
 	MaxWatts          float64
 }
 
-// index lists the servers of each rack by ID. It depends on the topology
-// only, never on usage, so a Clone shares it.
+// index lists the servers of each rack by ID, and what they have. It
+// depends on the topology only, never on usage, so a Clone shares it.
 type index struct {
 	racks, servers int
 	byRack         [][]int32
+	perUnit        []perUnit // by rack: the share of its servers' resources one unit is
+	gpuless        []bool    // by rack: it holds a server without GPUs
+}
+
+// perUnit is the share of a rack's CPU (a millicore), memory (a MiB) and
+// GPUs (one) that one unit of each is: 1 / capacity, 0 when it has none.
+type perUnit struct{ cpu, mem, gpus float64 }
+
+func inverse(capacity int64) float64 {
+	if capacity <= 0 {
+		return 0
+	}
+	return 1 / float64(capacity)
 }
 
 // valid says whether x still describes c's shape. Its lists are checked
@@ -119,29 +133,48 @@ func (x *index) valid(c *Cluster) bool {
 	return x != nil && x.racks == len(c.Racks) && x.servers == len(c.Servers)
 }
 
-// Index records which servers each rack holds, so that Place visits only
-// the servers of the racks that pass the rack checks. Call it after
-// building a cluster or changing its topology (usage may change freely);
-// Clone builds it for the copy when c has none. Place, Check and Apply work
-// without it, only slower. It fails with ErrTopology for a server whose
-// rack is out of range.
+// Index records which servers each rack holds and what they have, so that
+// Place visits only the servers of the racks that pass the rack checks, and
+// sums what each rack's servers use, for the scores. Apply and Remove keep
+// those sums. Call it after building a cluster, changing its topology or a
+// server's capacity, or setting a server's usage other than by Apply and
+// Remove; Clone builds both for the copy when c has none. Place, Check and
+// Apply work without it, only slower. A stale index can hide a server or
+// misjudge a rack's score, never break a limit. It fails with ErrTopology
+// for a server whose rack is out of range.
 func (c *Cluster) Index() error {
 	x, err := buildIndex(c)
 	if err != nil {
 		return err
 	}
-	c.idx = x
+	c.idx, c.used = x, sumUsage(c)
 	return nil
+}
+
+// sumUsage sums what the servers of each rack use.
+func sumUsage(c *Cluster) []usage {
+	used := make([]usage, len(c.Racks))
+	for i := range c.Servers {
+		s := &c.Servers[i]
+		if k := s.Rack; k >= 0 && k < len(used) {
+			used[k].add(s.UsedCPUMillicores, s.UsedMemoryMiB, s.UsedGPUs)
+		}
+	}
+	return used
 }
 
 func buildIndex(c *Cluster) (*index, error) {
 	counts := make([]int32, len(c.Racks)+1)
+	capacity, gpuless := make([]usage, len(c.Racks)), make([]bool, len(c.Racks))
 	for i := range c.Servers {
-		k := c.Servers[i].Rack
+		s := &c.Servers[i]
+		k := s.Rack
 		if k < 0 || k >= len(c.Racks) {
-			return nil, fmt.Errorf("server %q: rack %d of %d: %w", c.Servers[i].ID, k, len(c.Racks), ErrTopology)
+			return nil, fmt.Errorf("server %q: rack %d of %d: %w", s.ID, k, len(c.Racks), ErrTopology)
 		}
 		counts[k+1]++
+		capacity[k].add(s.CPUMillicores, s.MemoryMiB, s.GPUs)
+		gpuless[k] = gpuless[k] || s.GPUs <= 0
 	}
 	for k := 1; k < len(counts); k++ {
 		counts[k] += counts[k-1]
@@ -154,7 +187,11 @@ func buildIndex(c *Cluster) (*index, error) {
 		flat[next[k]] = int32(i)
 		next[k]++
 	}
-	x := &index{racks: len(c.Racks), servers: len(c.Servers), byRack: make([][]int32, len(c.Racks))}
+	x := &index{racks: len(c.Racks), servers: len(c.Servers), byRack: make([][]int32, len(c.Racks)),
+		perUnit: make([]perUnit, len(c.Racks)), gpuless: gpuless}
+	for k, have := range capacity {
+		x.perUnit[k] = perUnit{inverse(have.cpu), inverse(have.mem), inverse(int64(have.gpus))}
+	}
 	byID := func(a, b int32) int { return strings.Compare(c.Servers[a].ID, c.Servers[b].ID) }
 	for k := range x.byRack {
 		x.byRack[k] = flat[counts[k]:counts[k+1]:counts[k+1]]
@@ -166,7 +203,8 @@ func buildIndex(c *Cluster) (*index, error) {
 }
 
 // Clone returns a deep copy of c. The copy shares c's index (it holds no
-// usage), or gets one of its own when c has none.
+// usage) and copies its racks' usage sums, or gets both of its own when c
+// has no index.
 func (c *Cluster) Clone() *Cluster {
 	n := &Cluster{SiteBudgetWatts: c.SiteBudgetWatts, Halls: append([]Hall(nil), c.Halls...)}
 	n.Rows = make([]Row, len(c.Rows))
@@ -176,9 +214,13 @@ func (c *Cluster) Clone() *Cluster {
 	}
 	n.Racks = cloneRacks(c.Racks)
 	n.Servers = cloneServers(c.Servers)
-	n.idx = c.idx
+	n.idx, n.used = c.idx, slices.Clone(c.used)
 	if !n.idx.valid(n) {
 		n.idx, _ = buildIndex(n) // nil for a broken topology: Place reports it
+		n.used = nil             // c's sums may be as stale as its index
+	}
+	if len(n.used) != len(n.Racks) {
+		n.used = sumUsage(n)
 	}
 	return n
 }
@@ -236,17 +278,17 @@ func cloneServers(servers []Server) []Server {
 	return out
 }
 
-// servers returns the indices of the servers of each rack: the index's
-// lists when it is valid, else lists made now.
-func (c *Cluster) servers() ([][]int32, error) {
-	if c.idx.valid(c) {
-		return c.idx.byRack, nil
+// index returns c's index and its racks' usage sums when they are valid,
+// else ones made now.
+func (c *Cluster) index() (*index, []usage, error) {
+	if c.idx.valid(c) && len(c.used) == len(c.Racks) {
+		return c.idx, c.used, nil
 	}
 	x, err := buildIndex(c)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return x.byRack, nil
+	return x, sumUsage(c), nil
 }
 
 // lookup finds a server by ID, first among the servers of the rack the
@@ -307,11 +349,15 @@ func (c *Cluster) Remove(as []Assignment, req Request) {
 // use adds (sign 1) or removes (sign -1) one replica of w watts on server s.
 func (c *Cluster) use(s int, req *Request, w float64, f *[24]float64, sign int) {
 	srv := &c.Servers[s]
+	cpu, mem, gpus := srv.UsedCPUMillicores, srv.UsedMemoryMiB, srv.UsedGPUs
 	srv.UsedCPUMillicores = max(0, srv.UsedCPUMillicores+int64(sign)*req.CPUMillicores)
 	srv.UsedMemoryMiB = max(0, srv.UsedMemoryMiB+int64(sign)*req.MemoryMiB)
 	srv.UsedGPUs = max(0, srv.UsedGPUs+sign*req.GPUs)
 	if srv.Rack < 0 || srv.Rack >= len(c.Racks) {
 		return
+	}
+	if srv.Rack < len(c.used) { // what the server's usage changed by, never below zero
+		c.used[srv.Rack].add(srv.UsedCPUMillicores-cpu, srv.UsedMemoryMiB-mem, srv.UsedGPUs-gpus)
 	}
 	k := &c.Racks[srv.Rack]
 	sw := float64(sign) * w

@@ -41,10 +41,42 @@ func TestApplyRemove(t *testing.T) {
 	}
 }
 
+func TestUsageSums(t *testing.T) {
+	c := cluster(2, rack2N("K1", 0, 10000), rack2N("K2", 0, 10000))
+	for i := range c.Servers {
+		c.Servers[i].GPUs = 2
+	}
+	c.Servers[0].UsedCPUMillicores = 500
+	if err := c.Index(); err != nil {
+		t.Fatal(err)
+	}
+	if want := []usage{{cpu: 500}, {}}; !reflect.DeepEqual(c.used, want) {
+		t.Fatalf("Index: got %+v, want %+v", c.used, want)
+	}
+	n := c.Clone()
+	r := req(400)
+	r.Replicas, r.GPUs = 2, 1
+	as := []Assignment{at(0, "K1", "s1", 400), at(1, "K2", "s2", 400)}
+	if err := c.Apply(as, r); err != nil {
+		t.Fatal(err)
+	}
+	if want := []usage{{cpu: 1500, mem: 1024, gpus: 1}, {cpu: 1000, mem: 1024, gpus: 1}}; !reflect.DeepEqual(c.used, want) {
+		t.Errorf("Apply: got %+v, want %+v", c.used, want)
+	}
+	if want := []usage{{cpu: 500}, {}}; !reflect.DeepEqual(n.used, want) {
+		t.Errorf("the clone: got %+v, want %+v", n.used, want)
+	}
+	c.Remove(as, r)
+	c.Remove(as, r) // the servers' usage stops at zero, and the sums with it
+	if want := sumUsage(c); !reflect.DeepEqual(c.used, want) || c.used[0].cpu != 0 {
+		t.Errorf("Remove twice: got %+v, want %+v, all zero", c.used, want)
+	}
+}
+
 func TestApplyUnknownServer(t *testing.T) {
 	c := cluster(1, rack2N("K1", 0, 10000))
 	before := c.Clone()
-	before.idx = nil // Clone indexes the copy
+	before.idx, before.used = nil, nil // Clone indexes the copy
 	as := []Assignment{at(0, "K1", "s1", 400), at(1, "K1", "s9", 400)}
 	if err := c.Apply(as, req(400)); !errors.Is(err, ErrUnknownServer) {
 		t.Fatalf("got %v, want ErrUnknownServer", err)

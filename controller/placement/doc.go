@@ -20,19 +20,25 @@
 //     hall budget, site budget), and a replica must fit in all of them;
 //   - server filters, only in racks that passed: PSUs on two feeds, free
 //     CPU, memory and GPUs, and the spread limit by server or feed;
-//   - scorers on what is left: bin packing (or spreading) by rack headroom,
-//     plus a penalty for stacking daily peaks that coincide.
+//   - rack scorers on what is left: the balance of each rack's power and
+//     resources, bin packing (or spreading) by rack headroom, and a
+//     penalty for stacking daily peaks that coincide;
+//   - server scorers, adding to their rack's score: servers without GPUs
+//     first for a replica that needs none.
 //
 // When a request declares its watts, a replica's power is the same on every
 // server, so the power checks reject whole racks before any server is
-// looked at and every server of a rack has the rack's score: the engine
-// visits servers only in racks that could beat the best one so far, and
-// takes the lowest server ID that fits. When the watts are derived from the
-// server's power model (Request.Utilisation), the power checks compare each
-// server's own watts with the rack's room.
+// looked at and the rack scores are the rack's: the engine visits servers
+// only in racks that could beat the best candidate so far with the highest
+// server score their servers can get (a rack of GPU servers only cannot
+// offer a replica asking for no GPU a server without), and takes the
+// server with the best server score, the lowest ID among equals. When the
+// watts are derived from the server's power model (Request.Utilisation),
+// the power checks compare each server's own watts with the rack's room.
 //
-// A Cluster may carry an index of the servers of each rack (see
-// Cluster.Index); without it every decision first walks all servers.
+// A Cluster may carry an index of the servers of each rack and of what
+// they have and use (see Cluster.Index); without it every decision first
+// walks all servers.
 //
 // # The power model
 //
@@ -96,14 +102,26 @@
 // # Scores
 //
 // Every scorer gives a value in [0, 1], higher being better, and the final
-// score is their weighted sum (see New). Bin packing prefers the rack whose
-// headroom after the replica is smallest, so that racks fill up and whole
-// racks stay free; spreading prefers the largest. Both divide by the
-// largest rack budget of the cluster, which keeps the order of absolute
-// headroom. Peak decorrelation uses the racks' hourly declared load
-// ProfileWatts: for a replica of w watts with daily profile f (flat 1 when
-// the request has none), the penalty is
-// (max_h(P[h] + w·f[h]) − max_h P[h]) / w, and the score is 1 − penalty.
+// score is their weighted sum (see New and the weights). Balance keeps
+// each rack's power and resources in step, so that a rack does not end
+// with power left and no room, which strands the power, or room and no
+// power: with the rack's budget B, reservations R, max(P + N, D) as above
+// and the replica's w watts, its power share is
+// (max(P + N, D) + w) / (B − R), the share of what replicas may draw that
+// they draw; its resource share is the largest, over CPU, memory and (when
+// its servers have some) GPUs, of its servers' usage with the replica's
+// added, against their capacity; the score is 1 − |power share − resource
+// share|. It weighs the most (BalanceWeight): what a rack strands is lost
+// for good. Bin packing prefers the rack whose headroom after the replica
+// is smallest, so that racks fill up and whole racks stay free; spreading
+// prefers the largest. Both divide by the largest rack budget of the
+// cluster, which keeps the order of absolute headroom. Peak decorrelation
+// uses the racks' hourly declared load ProfileWatts: for a replica of w
+// watts with daily profile f (flat 1 when the request has none), the
+// penalty is (max_h(P[h] + w·f[h]) − max_h P[h]) / w, and the score is
+// 1 − penalty. The GPU server scorer gives a replica asking for no GPU 1
+// on a server without GPUs and 0 on one with, so that GPU servers keep
+// their CPU and memory for the replicas that need their GPUs.
 //
 // # Overbooking
 //

@@ -13,6 +13,16 @@ const (
 	// that a replica goes to a rack whose peak hours differ from its own
 	// unless that strands much more power.
 	PeakWeight = 0.5
+	// BalanceWeight weighs keeping a rack's power and resources in step:
+	// more than the fit, the peak and the GPU preference together (2.5),
+	// because what a rack strands when one runs out before the other is
+	// lost for good, while the others only choose among racks in step.
+	BalanceWeight = 3.0
+	// GPUWeight weighs keeping GPU servers for the replicas that need
+	// GPUs: as much as the fit, so that a replica asking for none takes a
+	// GPU server when none without GPUs fits, or when that keeps a rack
+	// much better in step.
+	GPUWeight = 1.0
 )
 
 // DefaultTopN is how many candidates an explained decision lists when
@@ -63,6 +73,7 @@ type Engine struct {
 	power         []powerCheck
 	serverFilters []serverFilter
 	scorers       []weighted
+	serverScorers []weightedServer
 	// exhaustive turns pruning off, for tests that check it changes no
 	// decision.
 	exhaustive bool
@@ -111,12 +122,20 @@ func New() *Engine {
 		serverSpread{},
 	}
 	e.scorers = []weighted{
+		// Always: keep each rack's power and scarcest resource in step,
+		// so that neither runs out with the other left. First, as it
+		// weighs the most: a rack far out of step is cut soonest.
+		{balance{}, BalanceWeight},
 		// Best fit by rack headroom (the default strategy)…
 		{binpack{}, FitWeight},
 		// …or the most headroom, for Strategy "spread".
 		{spreadScore{}, FitWeight},
 		// Always: keep coinciding daily peaks off the same rack.
 		{peakDecorrelation{}, PeakWeight},
+	}
+	e.serverScorers = []weightedServer{
+		// A replica asking for no GPU: servers without GPUs first.
+		{gpuKeep{}, GPUWeight},
 	}
 	return e
 }
@@ -167,7 +186,12 @@ func (e *Engine) start(c *Cluster, req *Request) (*state, error) {
 	for _, s := range e.scorers {
 		if s.wants(req) {
 			st.scorers = append(st.scorers, s)
-			st.weights += s.weight
+		}
+	}
+	st.servers = st.serverBuf[:0]
+	for _, s := range e.serverScorers {
+		if s.wants(req) {
+			st.servers = append(st.servers, s)
 		}
 	}
 	return st, nil
@@ -246,19 +270,21 @@ func (e *Engine) serverOK(st *state, s, stage int) bool {
 }
 
 // declared handles a request of declared watts in rack k: the power checks
-// and the score are the rack's, so the rack's candidate is its lowest
-// server ID that passes the server filters (servers lists them by ID). A rack whose score cannot beat
-// best is skipped before its power checks, unless the call lists all racks
-// or counts rejections.
+// and the rack scores are the rack's, so the rack's candidate is its server
+// with the best server score, the lowest ID among equals (servers lists
+// them by ID). A rack that cannot beat best even with the best server score
+// its servers may get is skipped before its power checks, unless the call
+// lists all racks or counts rejections.
 func (e *Engine) declared(st *state, k int, servers []int32, best choice) (choice, bool) {
 	w := st.req.Watts
+	most := e.serverMost(st, k)
 	prune := st.prunes(e) && best.k >= 0
 	floor := math.Inf(-1)
 	if prune {
 		floor = best.score
 	}
-	score, ok := e.scoreAbove(st, k, w, floor)
-	c := choice{k: k, s: -1, w: w, score: score}
+	score, ok := e.scoreAbove(st, k, w, most, floor)
+	c := choice{k: k, s: -1, w: w, score: score + most}
 	if !ok || prune && !st.better(c, best) {
 		return choice{}, false
 	}
@@ -269,21 +295,44 @@ func (e *Engine) declared(st *state, k int, servers []int32, best choice) (choic
 			return choice{}, false
 		}
 	}
-	for _, s := range servers { // by ID: the first that passes is the one
+	s, v, ok := e.server(st, k, servers, most)
+	if !ok {
+		return choice{}, false
+	}
+	c.s, c.score = s, score+v
+	return c, true
+}
+
+// server picks rack k's server for a replica of declared watts: the best
+// server score, the lowest ID among equals. A server that cannot beat the
+// one found is not checked, and the search stops at a server scoring most,
+// the highest any server of the rack can.
+func (e *Engine) server(st *state, k int, servers []int32, most float64) (int, float64, bool) {
+	stage := len(e.rackFilters) + len(e.power)
+	best, bestScore := -1, 0.0
+	for _, s := range servers { // by ID
 		si := int(s)
-		if st.c.Servers[si].Rack == k && e.serverOK(st, si, nf+len(e.power)) {
-			c.s = si
-			return c, true
+		if st.c.Servers[si].Rack != k {
+			continue
+		}
+		v := e.serverScore(st, si)
+		if best >= 0 && !(v > bestScore) || !e.serverOK(st, si, stage) {
+			continue
+		}
+		best, bestScore = si, v
+		if v >= most {
+			break
 		}
 	}
-	return choice{}, false
+	return best, bestScore, best >= 0
 }
 
 // derived handles a request whose watts depend on the server: each server
 // has its own watts, checked against the rack's rooms, and its own score.
 // A server whose score cannot beat best, or the rack's best so far, is
 // skipped before its checks, unless the call lists all racks or counts
-// rejections; servers of one model share their watts and so their score.
+// rejections; servers of one model share their watts and so their rack
+// scores.
 func (e *Engine) derived(st *state, k int, servers []int32, best choice) (choice, bool) {
 	prune := st.prunes(e)
 	var rooms [maxPower]float64
@@ -300,7 +349,7 @@ func (e *Engine) derived(st *state, k int, servers []int32, best choice) (choice
 		if w != lastW {
 			lastW, lastScore = w, e.score(st, k, w)
 		}
-		c := choice{k: k, s: si, w: w, score: lastScore}
+		c := choice{k: k, s: si, w: w, score: lastScore + e.serverScore(st, si)}
 		if prune && (best.k >= 0 && !st.better(c, best) || local.k >= 0 && !st.better(c, local)) {
 			continue
 		}
@@ -326,25 +375,49 @@ func (e *Engine) derived(st *state, k int, servers []int32, best choice) (choice
 // best so far: not when it lists or counts them all.
 func (st *state) prunes(e *Engine) bool { return !st.listAll && !st.diag && !e.exhaustive }
 
-// score is the weighted sum of the call's scorers for rack k.
+// score is the weighted sum of the call's rack scorers for rack k.
 func (e *Engine) score(st *state, k int, w float64) float64 {
-	total, _ := e.scoreAbove(st, k, w, math.Inf(-1))
+	total, _ := e.scoreAbove(st, k, w, 0, math.Inf(-1))
 	return total
 }
 
 // scoreAbove is score, cut short (false) as soon as the scorers left, each
-// at most 1, cannot lift the total to floor.
-func (e *Engine) scoreAbove(st *state, k int, w, floor float64) (float64, bool) {
-	left := st.weights
+// at its most of 1, and then extra cannot lift the total to floor. The
+// bound adds them in the order the total does, so that a candidate at
+// every maximum is never cut: rounding is monotone, and equal sums round
+// alike.
+func (e *Engine) scoreAbove(st *state, k int, w, extra, floor float64) (float64, bool) {
 	var total float64
-	for _, s := range st.scorers {
-		if total+left < floor {
+	for i, s := range st.scorers {
+		bound := total
+		for _, left := range st.scorers[i:] {
+			bound += left.weight
+		}
+		if bound+extra < floor {
 			return total, false
 		}
 		total += s.weight * s.score(st, k, w)
-		left -= s.weight
 	}
 	return total, true
+}
+
+// serverScore is the weighted sum of the call's server scorers for server s.
+func (e *Engine) serverScore(st *state, s int) float64 {
+	var total float64
+	for _, sc := range st.servers {
+		total += sc.weight * sc.score(st, s)
+	}
+	return total
+}
+
+// serverMost is the highest serverScore a server of rack k can get, summed
+// in the same order.
+func (e *Engine) serverMost(st *state, k int) float64 {
+	var total float64
+	for _, sc := range st.servers {
+		total += sc.weight * sc.most(st, k)
+	}
+	return total
 }
 
 // better orders candidates: higher score, then lower rack ID, then lower
@@ -378,9 +451,12 @@ func (e *Engine) candidates(st *state, all []choice, n int) []Candidate {
 	})
 	out := make([]Candidate, 0, n)
 	for _, c := range all[:n] {
-		scores := make(map[string]float64, len(st.scorers))
+		scores := make(map[string]float64, len(st.scorers)+len(st.servers))
 		for _, s := range st.scorers {
 			scores[s.name()] = s.score(st, c.k, c.w)
+		}
+		for _, s := range st.servers {
+			scores[s.name()] = s.score(st, c.s)
 		}
 		out = append(out, Candidate{Rack: st.c.Racks[c.k].ID, Server: st.c.Servers[c.s].ID, Score: c.score, Scores: scores})
 	}

@@ -13,9 +13,16 @@ import (
 
 // peakRacks holds K1 (6.5 kW placed, its hourly peak of 6 kW at noon) and
 // K2 (6 kW placed, its peak of 6 kW at midnight), 2 kW every other hour.
+// Each has one server of 15,000 millicores using as many as the rack's
+// placed watts, so that a replica of as many millicores as watts keeps both
+// racks' power and CPU in step: balance scores them alike.
 func peakRacks() *Cluster {
 	c := cluster(1, rack2N("K1", 0, 15000), rack2N("K2", 0, 15000))
 	c.Racks[0].PlacedWatts, c.Racks[1].PlacedWatts = 6500, 6000
+	for i := range c.Servers {
+		c.Servers[i].CPUMillicores = 15000
+		c.Servers[i].UsedCPUMillicores = int64(c.Racks[i].PlacedWatts)
+	}
 	for h := range 24 {
 		c.Racks[0].ProfileWatts[h], c.Racks[1].ProfileWatts[h] = 2000, 2000
 	}
@@ -50,7 +57,7 @@ func TestScores(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := req(1000)
+			r := req(1000) // 1000 millicores
 			r.Strategy, r.Profile = tc.strategy, tc.profile
 			d, inf := place(t, peakRacks(), r)
 			if inf != nil || d.Assignments[0].Rack != tc.want {
@@ -67,12 +74,13 @@ func TestExplain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// binpack = 1 − (15000 − placed − 1000)/15000.
+	// binpack = 1 − (15000 − placed − 1000)/15000; both racks in step
+	// (balance 1), their servers without GPUs (gpus 1).
 	want := []Candidate{
-		{Rack: "K2", Server: "K2-s1", Score: 1 - 8000.0/15000 + 0.5*0.8,
-			Scores: map[string]float64{"binpack": 1 - 8000.0/15000, "peak": 0.8}},
-		{Rack: "K1", Server: "K1-s1", Score: 1 - 7500.0/15000,
-			Scores: map[string]float64{"binpack": 1 - 7500.0/15000, "peak": 0}},
+		{Rack: "K2", Server: "K2-s1", Score: 3 + 1 - 8000.0/15000 + 0.5*0.8 + 1,
+			Scores: map[string]float64{"balance": 1, "binpack": 1 - 8000.0/15000, "peak": 0.8, "gpus": 1}},
+		{Rack: "K1", Server: "K1-s1", Score: 3 + 1 - 7500.0/15000 + 1,
+			Scores: map[string]float64{"balance": 1, "binpack": 1 - 7500.0/15000, "peak": 0, "gpus": 1}},
 	}
 	if len(d.Candidates) != len(want) {
 		t.Fatalf("got %d candidates, want %d: %+v", len(d.Candidates), len(want), d.Candidates)
@@ -80,7 +88,7 @@ func TestExplain(t *testing.T) {
 	for i, c := range d.Candidates {
 		w := want[i]
 		if c.Rack != w.Rack || c.Server != w.Server || !near(c.Score, w.Score) ||
-			len(c.Scores) != len(w.Scores) || !near(c.Scores["binpack"], w.Scores["binpack"]) || !near(c.Scores["peak"], w.Scores["peak"]) {
+			!maps.EqualFunc(c.Scores, w.Scores, near) {
 			t.Errorf("candidate %d: got %+v, want %+v", i, c, w)
 		}
 	}
@@ -121,7 +129,7 @@ func TestReplicasSeeEachOther(t *testing.T) {
 	// Room for two replicas of 400 W in a 1 kW rack: the third fails.
 	c := cluster(3, rack2N("K1", 0, 1000))
 	before := c.Clone()
-	before.idx = nil // Clone indexes the copy
+	before.idx, before.used = nil, nil // Clone indexes the copy
 	r := req(400)
 	r.Replicas = 3
 	_, inf := place(t, c, r)
@@ -143,6 +151,9 @@ func TestDeterministic(t *testing.T) {
 	r.Replicas, r.Spread, r.Profile = 5, DomainRack, noonProfile()
 	c := spreadCluster()
 	c.Racks[1].PlacedWatts = 3000 // binpack prefers K2, then ties by ID
+	for i := 3; i < 6; i++ {      // K2's servers use a fifth of their CPU, as of its budget: in step
+		c.Servers[i].UsedCPUMillicores = 12800
+	}
 	first, err := New().Place(c, r, Options{Explain: true})
 	if err != nil {
 		t.Fatal(err)

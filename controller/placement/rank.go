@@ -16,6 +16,25 @@ type weighted struct {
 	weight float64
 }
 
+// serverScorer rates a feasible server of a candidate rack for a replica.
+// Scores are in [0, 1], higher being better, and add to the rack's.
+type serverScorer interface {
+	// name is the scorer's key in Candidate.Scores.
+	name() string
+	// wants says whether the scorer rates servers for req.
+	wants(req *Request) bool
+	score(st *state, s int) float64
+	// most is the highest score a server of rack k can get, so that a
+	// rack that cannot beat the best candidate is passed over unvisited.
+	most(st *state, k int) float64
+}
+
+// weightedServer is a server scorer and its weight in the final score.
+type weightedServer struct {
+	serverScorer
+	weight float64
+}
+
 // headroomAfter is the share of the largest rack budget that rack k would
 // have left after a replica of w watts: in [0, 1] for a rack it fits.
 func headroomAfter(st *state, k int, w float64) float64 {
@@ -79,4 +98,58 @@ func (peakDecorrelation) score(st *state, k int, w float64) float64 {
 		}
 	}
 	return 1 - min(max((after-before)/w, 0), 1)
+}
+
+// balance prefers the rack whose power and resources stay in step: the
+// share of its power replicas may draw (budget less reservations) that
+// they draw once the replica is on it, close to the share of its scarcest
+// resource in use (see state.scarcest). A rack that runs out of CPU,
+// memory or GPUs with power left strands that power, and one that runs
+// out of power with resources left strands those; the score is
+// 1 − |power share − resource share|.
+type balance struct{}
+
+func (balance) name() string { return "balance" }
+
+func (balance) wants(*Request) bool { return true }
+
+func (balance) score(st *state, k int, w float64) float64 {
+	r := &st.c.Racks[k]
+	b := r.BudgetWatts - r.ReservedWatts
+	if !(b > 0) {
+		return 0
+	}
+	power := 1 - (rackPower{}.room(st, k)-w)/b // +Inf when the rack takes nothing
+	d := power - st.scarcest(k)
+	if d < 0 {
+		d = -d
+	}
+	if !(d < 1) { // NaN too
+		return 0
+	}
+	return 1 - d
+}
+
+// gpuKeep keeps GPU servers for the replicas that need GPUs: a replica
+// asking for none scores 1 on a server without GPUs and 0 on one with, so
+// that it takes a GPU server's CPU and memory only when no other server
+// fits, or when the rack scores weigh more.
+type gpuKeep struct{}
+
+func (gpuKeep) name() string { return "gpus" }
+
+func (gpuKeep) wants(req *Request) bool { return req.GPUs == 0 }
+
+func (gpuKeep) score(st *state, s int) float64 {
+	if st.c.Servers[s].GPUs > 0 {
+		return 0
+	}
+	return 1
+}
+
+func (gpuKeep) most(st *state, k int) float64 {
+	if st.gpuless[k] {
+		return 1
+	}
+	return 0
 }

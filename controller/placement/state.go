@@ -23,6 +23,12 @@ type state struct {
 	flat   bool        // no profile: every factor is 1
 	byRack [][]int32   // the servers of each rack, by ID
 
+	// By rack, from the index: what its servers use, the share of their
+	// resources a unit is, and whether one of them has no GPU.
+	rackUsed []usage
+	perUnit  []perUnit
+	gpuless  []bool
+
 	pinHall, pinRow int // indices, or noPin, or missingPin
 
 	rowCap    []float64 // N+1 cooling capacity of each row
@@ -34,13 +40,15 @@ type state struct {
 	placed  []float64      // by rack: watts placed by this call
 	profile []*[24]float64 // by rack: hourly load with this call's, or nil
 	used    map[int]usage  // server → usage placed by this call
+	added   []usage        // by rack: usage placed by this call
 	count   map[int]int    // spread domain key → replicas of this call
 	limit   int            // most replicas one spread domain may hold
 	feeds   []string       // feed names, interned for the feed domain
 
-	scorers   []weighted // the engine's scorers this request wants
-	weights   float64    // the sum of their weights
+	scorers   []weighted       // the engine's rack scorers this request wants
+	servers   []weightedServer // and its server scorers
 	scorerBuf [4]weighted
+	serverBuf [2]weightedServer
 
 	listAll bool     // list every feasible rack's candidate in all
 	all     []choice // for explanations
@@ -52,20 +60,26 @@ type state struct {
 	worst rejection         // the most promising rejected candidate
 }
 
-// usage is what a call's replicas use of a server.
+// usage is CPU, memory and GPUs: what a server or a rack's servers use, or
+// have.
 type usage struct {
 	cpu, mem int64
 	gpus     int
 }
 
+func (u *usage) add(cpu, mem int64, gpus int) {
+	u.cpu, u.mem, u.gpus = u.cpu+cpu, u.mem+mem, u.gpus+gpus
+}
+
 // newState prepares a call on c for req: resolves the pins, sums the loads
 // of rows, halls and the site, and sets the spread limit.
 func newState(c *Cluster, req *Request) (*state, error) {
-	byRack, err := c.servers()
+	x, used, err := c.index()
 	if err != nil {
 		return nil, err
 	}
-	st := &state{c: c, req: req, f: req.factors(), flat: req.Profile == nil, byRack: byRack}
+	st := &state{c: c, req: req, f: req.factors(), flat: req.Profile == nil, byRack: x.byRack,
+		rackUsed: used, perUnit: x.perUnit, gpuless: x.gpuless}
 	st.pinHall, st.pinRow = st.resolvePins()
 	if err := st.sumLoads(); err != nil {
 		return nil, err
@@ -187,6 +201,27 @@ func (st *state) free(s int) usage {
 	}
 }
 
+// scarcest is the largest share of a resource of rack k's servers (CPU,
+// memory, or GPUs when they have some) in use once one more replica is
+// on them, this call's replicas included: the resource the rack would run
+// out of first.
+func (st *state) scarcest(k int) float64 {
+	u, per := st.rackUsed[k], &st.perUnit[k]
+	if st.added != nil {
+		a := st.added[k]
+		u.add(a.cpu, a.mem, a.gpus)
+	}
+	u.add(st.req.CPUMillicores, st.req.MemoryMiB, st.req.GPUs)
+	share := float64(u.cpu) * per.cpu
+	if m := float64(u.mem) * per.mem; m > share { // plain compares: this runs for every rack
+		share = m
+	}
+	if g := float64(u.gpus) * per.gpus; g > share {
+		share = g
+	}
+	return share
+}
+
 // rackProfile is the hourly declared load of rack k, this call's included.
 func (st *state) rackProfile(k int) *[24]float64 {
 	if st.profile != nil && st.profile[k] != nil {
@@ -216,10 +251,12 @@ func (st *state) hold(s int, w float64) {
 	if st.used == nil {
 		st.used, st.count = map[int]usage{}, map[int]int{}
 		st.placed, st.profile = make([]float64, len(st.c.Racks)), make([]*[24]float64, len(st.c.Racks))
+		st.added = make([]usage, len(st.c.Racks))
 	}
 	u := st.used[s]
-	u.cpu, u.mem, u.gpus = u.cpu+st.req.CPUMillicores, u.mem+st.req.MemoryMiB, u.gpus+st.req.GPUs
+	u.add(st.req.CPUMillicores, st.req.MemoryMiB, st.req.GPUs)
 	st.used[s] = u
+	st.added[k].add(st.req.CPUMillicores, st.req.MemoryMiB, st.req.GPUs)
 	before := st.rackLoad(k)
 	p := *st.rackProfile(k)
 	for h := range p {
