@@ -133,6 +133,18 @@ func TestGPUServersKeptForGPUs(t *testing.T) {
 				c.Servers[i].Rack = 1 - c.Servers[i].Rack
 			}
 		}, "K1-s2"},
+		// K2, far fuller, is listed first: K1's rack scores fall short of
+		// K2's by more than the peak score left, not by more than the
+		// peak and the server score together.
+		{"a far fuller rack of GPU servers listed first", func(c *Cluster, _ *Request) {
+			c.Racks[0], c.Racks[1] = c.Racks[1], c.Racks[0]
+			c.Racks[0].PlacedWatts = 14000
+			for i := range c.Servers {
+				s := &c.Servers[i]
+				s.Rack = 1 - s.Rack
+				s.UsedCPUMillicores = int64(float64(s.CPUMillicores) * c.Racks[s.Rack].PlacedWatts / 15000)
+			}
+		}, "K1-s2"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -143,6 +155,18 @@ func TestGPUServersKeptForGPUs(t *testing.T) {
 				t.Fatalf("got %v %v, want %s", serversOf(d), inf, tc.want)
 			}
 		})
+	}
+}
+
+func TestGPUServerTiesGoToTheLowerID(t *testing.T) {
+	// K1-s3, the only server without GPUs, is full: s1 and s2 score
+	// alike and s1 takes the replica.
+	c := cluster(3, rack2N("K1", 0, 15000))
+	c.Servers[0].GPUs, c.Servers[1].GPUs = 4, 4
+	c.Servers[2].UsedCPUMillicores = c.Servers[2].CPUMillicores
+	d, inf := place(t, c, req(100))
+	if inf != nil || d.Assignments[0].Server != "K1-s1" {
+		t.Fatalf("got %v %v, want K1-s1", serversOf(d), inf)
 	}
 }
 
