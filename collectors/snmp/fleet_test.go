@@ -81,17 +81,41 @@ var fleet = []fleetCase{
 	{"liebert_weblbds.snmprec", "generic-ups-mib", []c.Reading{rd(c.CurrentAmperes, c.ScopePhase, 1, 42)}}, // 33.1.4.4.1.3.1|2|420 (0.1 A)
 	// Not yet read (issue 8, left to do): each answers, and the probe says
 	// what it is and that no profile matches.
-	{"apc-epdu_epdu1116s.snmprec", "", nil},
-	{"schleifenbauer_dpm27e.snmprec", "", nil},
-	{"chatsworth-pdu.snmprec", "", nil},
+	{"apc-epdu_epdu1116s.snmprec", "apc-epdu", []c.Reading{
+		rd(c.VoltageVolts, c.ScopePhase, 1, 0),   // 318.1.1.30.4.2.1.4.1|2|0: the recorded unit reads 0 V (no MIB sentinel)
+		rd(c.CurrentAmperes, c.ScopePhase, 1, 0), // .4.2.1.5.1|2|0
+		rd(c.PowerWatts, c.ScopePhase, 3, 0)}},   // .4.2.1.6.3|2|0
+	{"schleifenbauer_dpm27e.snmprec", "schleifenbauer", []c.Reading{
+		rd(c.RatedCurrentAmperes, c.ScopePhase, 1, 14),        // 31034.12.1.1.2.6.1.1.11.1.1|2|1400 (CentiAmpere)
+		rd(c.PowerFactorRatio, c.ScopePhase, 2, 1),            // .2.6.1.1.4.1.2|2|10000 (CentiPercent)
+		rd(c.CurrentAmperes, c.ScopeOutlet, 11, 1.94),         // .2.7.2.1.5.1.11|2|194
+		rd(c.VoltageVolts, c.ScopeOutlet, 1, 234.33),          // .2.7.2.1.7.1.1|2|23433 (CentiVolt)
+		rd(c.ApparentPowerVA, c.ScopeOutlet, 11, 450),         // .2.7.2.1.10.1.11|2|450 VA
+		rd(c.PowerFactorRatio, c.ScopeOutlet, 10, 0.0531),     // .2.7.2.1.4.1.10|2|531
+		rd(c.EnergyJoules, c.ScopeOutlet, 4, 532*3_600_000)}}, // .2.7.2.1.2.1.4|2|532 kWh
+	{"chatsworth-pdu.snmprec", "chatsworth", []c.Reading{
+		rd(c.CurrentAmperes, c.ScopeBreaker, 1, 7.13),          // 30932.1.10.1.3.110.1.3.1.12.…|2|713 (1/100 A)
+		rd(c.VoltageLineToLineVolts, c.ScopeBreaker, 2, 205.9), // .110.1.5.2.12.…|2|2059 (1/10 V)
+		rd(c.ApparentPowerVA, c.ScopeBreaker, 3, 1027)}},       // .110.1.6.3.12.…|2|1027 VA
 	{"poweralert_pdu.snmprec", "", nil},
 	{"rittal-cmc-iii-pu_pdu-controller.snmprec", "", nil},
 	{"apc_airfm.snmprec", "", nil},
 	{"stulz_wib8000.snmprec", "", nil},
-	{"cyberpower.snmprec", "", nil},
+	{"cyberpower.snmprec", "cyberpower-ups", []c.Reading{
+		rd(c.BatteryChargePercent, c.ScopeDevice, 0, 100),   // 3808.1.1.1.2.2.1.0|66|100
+		rd(c.BatteryRuntimeSeconds, c.ScopeDevice, 0, 1740), // .2.2.4.0|67|174000 ticks
+		rd(c.VoltageVolts, c.ScopeDevice, 0, 120.2),         // .4.2.1.0|66|1202 (0.1 V)
+		rd(c.CurrentAmperes, c.ScopeDevice, 0, 6.5)}},       // .4.2.4.0|66|65 (0.1 A)
 	{"akcp_serverprobe8.snmprec", "", nil},
 	{"apc_emu.snmprec", "", nil},
-	{"liebert.snmprec", "", nil},
+	{"liebert.snmprec", "liebert-mph", []c.Reading{
+		rd(c.PowerWatts, c.ScopeDevice, 0, 2411),            // 476.1.42.3.8.30.20.1.65.1.1|66|2411 W
+		rd(c.EnergyJoules, c.ScopeDevice, 0, 95937.5*3.6e6), // .30.20.1.50.1.1|66|959375 (0.1 kWh)
+		rd(c.RatedCurrentAmperes, c.ScopeDevice, 0, 30),     // .30.20.1.35.1.1|66|300 (0.1 A)
+		rd(c.VoltageVolts, c.ScopePhase, 1, 119.6),          // .30.40.1.19.1.1.1|66|1196 (0.1 V)
+		rd(c.CurrentAmperes, c.ScopePhase, 1, 20.45),        // .30.40.1.22.1.1.1|66|2045 (0.01 A)
+		rd(c.CurrentAmperes, c.ScopeBreaker, 2, 1.96),       // .40.20.1.130.1.2|66|196 (0.01 A)
+		rd(c.RatedCurrentAmperes, c.ScopeBreaker, 3, 20)}},  // .40.20.1.75.1.3|66|200 (0.1 A)
 	{"rittal-cmc.snmprec", "", nil},
 	{"pcoweb-rittal-lcp-3311_lcp-dx-3311.snmprec", "", nil},
 }
