@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dcplane/dcplane/controller/alerts"
+	"github.com/dcplane/dcplane/controller/wire"
 )
 
 // Limits of alert requests.
@@ -42,16 +43,10 @@ type Alerter interface {
 
 // ErrUnknownRule is returned for an alert ID whose rule dcplane does not
 // have: a silence of it would silence nothing.
-var ErrUnknownRule = errors.New("api: no such alert rule")
+var ErrUnknownRule = wire.ErrUnknownRule
 
 // AlertList is the answer of GET /v1/alerts.
-type AlertList struct {
-	// At is the time of the evaluation the alerts are from; zero when the
-	// leader has not evaluated yet (then the firing alerts of the
-	// replicated state are listed).
-	At     time.Time      `json:"at"`
-	Alerts []alerts.Alert `json:"alerts"`
-}
+type AlertList = wire.AlertList
 
 // AckRequest is the body of POST /v1/alerts/{id}/ack.
 type AckRequest struct {

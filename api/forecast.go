@@ -3,7 +3,8 @@ package api
 import (
 	"context"
 	"net/http"
-	"time"
+
+	"github.com/dcplane/dcplane/controller/wire"
 )
 
 // Forecaster is what the HTTP layer needs for capacity forecasts. A
@@ -16,41 +17,16 @@ type Forecaster interface {
 
 // ForecastReport is the answer of GET /v1/forecast: when each rack, row and
 // hall reaches its budget at the trend of its daily peaks.
-type ForecastReport struct {
-	// At is when the forecasts were made (the leader makes them every few
-	// minutes); HistorySince when the leader began keeping the history
-	// they are made from (a new leader starts afresh).
-	At           time.Time `json:"at"`
-	HistorySince time.Time `json:"history_since"`
-	HorizonDays  int       `json:"horizon_days"`
-	// Objects are the halls, then the rows, then the racks, each by ID.
-	Objects []ForecastObject `json:"objects"`
-}
+type ForecastReport = wire.ForecastReport
 
 // ForecastObject is the forecast of one rack, row or hall.
-type ForecastObject struct {
-	Kind string `json:"kind"` // rack, row or hall
-	ID   string `json:"id"`
-	Hall string `json:"hall,omitempty"`
-	Row  string `json:"row,omitempty"`
-	// Status is "within" (DaysToFull says when), "beyond" (not within the
-	// horizon) or "unknown" (Why says why: too little history, say).
-	Status      string  `json:"status"`
-	DaysToFull  *int    `json:"days_to_full,omitempty"`
-	BudgetWatts float64 `json:"budget_watts"`
-	// PeakWatts is the forecast daily peak of the day it reaches the
-	// budget, or of the horizon's last day; absent when unknown.
-	PeakWatts *float64 `json:"peak_watts,omitempty"`
-	// HistoryDays is how many days of the history have a daily peak.
-	HistoryDays int    `json:"history_days"`
-	Why         string `json:"why,omitempty"`
-}
+type ForecastObject = wire.ForecastObject
 
 // Forecast statuses.
 const (
-	ForecastWithin  = "within"
-	ForecastBeyond  = "beyond"
-	ForecastUnknown = "unknown"
+	ForecastWithin  = wire.ForecastWithin
+	ForecastBeyond  = wire.ForecastBeyond
+	ForecastUnknown = wire.ForecastUnknown
 )
 
 // ForecastFilter narrows GET /v1/forecast; empty fields match everything.

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dcplane/dcplane/collectors"
 	"github.com/dcplane/dcplane/controller/power"
+	"github.com/dcplane/dcplane/controller/wire"
 )
 
 // Media types of the API.
@@ -21,11 +21,7 @@ const (
 )
 
 // Batch is what an agent pushes to POST /v1/telemetry, encoded as CBOR.
-type Batch struct {
-	Agent string              `cbor:"1,keyasint" json:"agent"`
-	Seq   uint64              `cbor:"2,keyasint" json:"seq"` // increases by one a batch, per agent run
-	Polls []collectors.Status `cbor:"3,keyasint" json:"polls"`
-}
+type Batch = wire.Batch
 
 // IngestResult answers a pushed batch.
 type IngestResult struct {
@@ -121,52 +117,25 @@ const (
 )
 
 // ClusterStatus answers GET /v1/cluster: what the answering node knows.
-type ClusterStatus struct {
-	Node         string          `json:"node"`
-	State        string          `json:"state"` // Leader, Follower, Candidate, Shutdown
-	Leader       string          `json:"leader,omitempty"`
-	LeaderAPI    string          `json:"leader_api,omitempty"`
-	Term         uint64          `json:"term"`
-	CommitIndex  uint64          `json:"commit_index"`
-	AppliedIndex uint64          `json:"applied_index"`
-	StateIndex   uint64          `json:"state_index"` // index of the state served
-	StateHash    string          `json:"state_hash"`  // SHA-256 of the state's snapshot
-	Ready        string          `json:"ready"`       // "ok", or why the node cannot serve its state
-	StaleSeconds *float64        `json:"stale_seconds,omitempty"`
-	Members      []ClusterMember `json:"members"`
-}
+type ClusterStatus = wire.ClusterStatus
 
 // ClusterMember is one node of the cluster's configuration.
-type ClusterMember struct {
-	ID       string `json:"id"`
-	RaftAddr string `json:"raft_addr"`
-	API      string `json:"api,omitempty"`
-	Voter    bool   `json:"voter"`
-	Leader   bool   `json:"leader"`
-}
+type ClusterMember = wire.ClusterMember
 
 // JoinRequest is POST /v1/cluster/join: add a node to the cluster.
-type JoinRequest struct {
-	ID       string `json:"id"`
-	RaftAddr string `json:"raft_addr"`
-	API      string `json:"api,omitempty"` // the node's API URL, for forwarding
-}
+type JoinRequest = wire.JoinRequest
 
-// Errors a Controller returns for the server to map onto problems.
+// Errors a Controller returns for the server to map onto problems. Those a
+// controller node returns are package wire's, under the same names.
 var (
 	// ErrNotLeader means the node cannot accept the write; NotLeaderError
 	// carries where the leader is.
-	ErrNotLeader = errors.New("api: this controller is not the leader")
+	ErrNotLeader = wire.ErrNotLeader
 	// ErrNoInventory means no site inventory has been loaded yet.
-	ErrNoInventory = errors.New("api: no site inventory is loaded")
+	ErrNoInventory = wire.ErrNoInventory
 	// ErrNotFound means the named object does not exist.
 	ErrNotFound = errors.New("api: not found")
 )
 
 // NotLeaderError is ErrNotLeader with the leader's API address, when known.
-type NotLeaderError struct{ LeaderAPI string }
-
-func (e *NotLeaderError) Error() string { return ErrNotLeader.Error() + "; leader: " + e.LeaderAPI }
-
-// Unwrap makes errors.Is(err, ErrNotLeader) hold.
-func (e *NotLeaderError) Unwrap() error { return ErrNotLeader }
+type NotLeaderError = wire.NotLeaderError
