@@ -32,6 +32,7 @@ type Device struct {
 	view     *View
 	silenced atomic.Bool
 	garbage  atomic.Bool
+	delay    atomic.Int64 // nanoseconds before each answer
 }
 
 // NewDevice returns a device answering from v.
@@ -46,6 +47,14 @@ func (d *Device) Silence(on bool) { d.silenced.Store(on) }
 
 // Silenced reports whether the device is silenced.
 func (d *Device) Silenced() bool { return d.silenced.Load() }
+
+// SetDelay makes the device answer each request d late (0: at once), as a
+// device whose management card is slow or far away does. The server goes on
+// reading requests meanwhile.
+func (d *Device) SetDelay(delay time.Duration) { d.delay.Store(int64(delay)) }
+
+// Delay returns how late the device answers.
+func (d *Device) Delay() time.Duration { return time.Duration(d.delay.Load()) }
 
 // SetGarbage makes the device answer every numeric object with an OCTET
 // STRING (on), to test how collectors handle a value of the wrong type.
@@ -121,42 +130,53 @@ func (s *Server) Serve(ctx context.Context, conn net.PacketConn, devices map[str
 			s.log.Debug("request too large; dropped", "from", addr, "limit", maxRequestBytes)
 			continue
 		}
-		resp := s.handle(codec, buf[:n], devs)
-		if resp == nil {
-			continue
+		resp, delay := s.handle(codec, buf[:n], devs)
+		switch {
+		case resp == nil:
+		case delay > 0:
+			// The timer's function returns once it has written (or the
+			// socket is closed): nothing outlives it.
+			time.AfterFunc(delay, func() { s.write(conn, resp, addr) })
+		default:
+			s.write(conn, resp, addr)
 		}
-		if _, err := conn.WriteTo(resp, addr); err != nil {
-			s.log.Debug("write response", "to", addr, "err", err)
-			continue
-		}
-		s.served.Add(1)
 	}
 }
 
-// handle returns the encoded response to one datagram, or nil for none.
-func (s *Server) handle(codec *gosnmp.GoSNMP, raw []byte, devs map[string]*Device) []byte {
+// write sends resp to addr and counts it.
+func (s *Server) write(conn net.PacketConn, resp []byte, addr net.Addr) {
+	if _, err := conn.WriteTo(resp, addr); err != nil {
+		s.log.Debug("write response", "to", addr, "err", err)
+		return
+	}
+	s.served.Add(1)
+}
+
+// handle returns the encoded response to one datagram, or nil for none,
+// and how late the device sends it.
+func (s *Server) handle(codec *gosnmp.GoSNMP, raw []byte, devs map[string]*Device) ([]byte, time.Duration) {
 	req, err := codec.SnmpDecodePacket(raw)
 	if err != nil {
 		s.log.Debug("undecodable request", "err", err)
-		return nil
+		return nil, 0
 	}
 	if req.Version != gosnmp.Version1 && req.Version != gosnmp.Version2c {
-		return nil
+		return nil, 0
 	}
 	dev, ok := devs[req.Community]
 	if !ok || dev.Silenced() {
-		return nil
+		return nil, 0
 	}
 	resp := s.respond(req, dev)
 	if resp == nil {
-		return nil
+		return nil, 0
 	}
 	out, err := s.marshal(req, resp, dev.Garbage())
 	if err != nil {
 		s.log.Warn("encode response", "err", err) // never the community: it is the secret
-		return nil
+		return nil, 0
 	}
-	return out
+	return out, dev.Delay()
 }
 
 // response is what a PDU handler decides, before encoding.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"time"
 
@@ -22,10 +23,21 @@ type benchResult interface {
 	Row() []string    // the result's cells, in the same order
 }
 
-// printBench writes r as -o asks: JSON, or else a one-row table.
+// benchJSON is every bench's JSON: the machine it ran on, and its result.
+type benchJSON struct {
+	Machine bench.Machine `json:"machine"`
+	Result  any           `json:"result"`
+}
+
+// printBench writes r as -o asks: JSON, or else the machine and a one-row
+// table.
 func (g *globalOptions) printBench(w io.Writer, r benchResult) error {
+	m := bench.ThisMachine()
 	if g.output == "json" {
-		return printJSON(w, r)
+		return printJSON(w, benchJSON{m, r})
+	}
+	if _, err := fmt.Fprintln(w, m); err != nil {
+		return err
 	}
 	return table(w, r.Header(), [][]string{r.Row()})
 }
@@ -38,10 +50,15 @@ type benchTable interface {
 	Summary() string // lines printed under the table
 }
 
-// printBenchTable writes r as -o asks: JSON, or else its table and summary.
+// printBenchTable writes r as -o asks: JSON, or else the machine, its table
+// and its summary (which says over how many runs each figure's spread is).
 func (g *globalOptions) printBenchTable(w io.Writer, r benchTable) error {
+	m := bench.ThisMachine()
 	if g.output == "json" {
-		return printJSON(w, r)
+		return printJSON(w, benchJSON{m, r})
+	}
+	if _, err := fmt.Fprintln(w, m); err != nil {
+		return err
 	}
 	if err := table(w, r.Header(), r.Rows()); err != nil {
 		return err
@@ -54,7 +71,9 @@ type benchPollOptions struct {
 	*globalOptions
 	racks    int
 	interval time.Duration
+	timeout  time.Duration
 	duration time.Duration
+	runs     int
 	workers  int
 }
 
@@ -64,26 +83,34 @@ func newBenchPollCmd(g *globalOptions) *cobra.Command {
 		Use:   "poll",
 		Short: "Device polls per second one agent sustains against the simulator, and the CPU it uses",
 		Long: `Start the simulated site in a child process ('dcplane sim'), poll every
-device of it with one agent in this process for --duration, and report the
-polls per second achieved against those asked for (devices / --interval), the
-failures, and the CPU each process used. Batches are encoded as for the
-controller and then dropped, so the controller is not measured.`,
+device of it with one agent in this process for --runs windows of --duration,
+and report the polls per second achieved against those asked for (devices /
+--interval), the failed polls and the devices that failed them, and the CPU
+each process used, each figure as min / median / max over the runs. Each poll
+may take up to --timeout, however short the interval, so that a failure
+counted is the device's and not the bench's own. Batches are encoded as for
+the controller and then dropped, so the controller is not measured.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
 	f := cmd.Flags()
 	f.IntVar(&o.racks, "racks", inventory.ReferenceRacks, "racks of the simulated site (two PDUs each, and their rows' cooling units)")
 	f.DurationVar(&o.interval, "interval", time.Second, "poll interval of each device")
-	f.DurationVar(&o.duration, "duration", 30*time.Second, "how long to measure, after one interval of warm-up")
+	f.DurationVar(&o.timeout, "timeout", bench.DefaultPollTimeout, "time each poll may take, whatever the interval")
+	f.DurationVar(&o.duration, "duration", 10*time.Second, "how long each run measures, after one interval of warm-up")
+	f.IntVar(&o.runs, "runs", 3, "runs, one after the other; each figure is given as min / median / max over them")
 	f.IntVar(&o.workers, "workers", 64, "agent polls at once")
 	return cmd
 }
 
 func (o *benchPollOptions) run(cmd *cobra.Command) error {
-	r, err := bench.Poll(cmd.Context(), bench.PollConfig{Racks: o.racks, Interval: o.interval, Duration: o.duration,
-		Workers: o.workers, SimStderr: cmd.ErrOrStderr()})
+	if o.runs < 1 || o.timeout <= 0 || o.interval <= 0 {
+		return usageError{fmt.Errorf("--runs %d, --timeout %v, --interval %v: want at least 1 run and positive durations", o.runs, o.timeout, o.interval)}
+	}
+	r, err := bench.Poll(cmd.Context(), bench.PollConfig{Racks: o.racks, Interval: o.interval, Timeout: o.timeout, Duration: o.duration,
+		Runs: o.runs, Workers: o.workers, SimStderr: cmd.ErrOrStderr()})
 	if err != nil {
 		return err
 	}
-	return o.printBench(cmd.OutOrStdout(), r)
+	return o.printBenchTable(cmd.OutOrStdout(), r)
 }

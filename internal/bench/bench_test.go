@@ -16,20 +16,17 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// TestPollResultFill checks the rates Poll derives from two samples.
-func TestPollResultFill(t *testing.T) {
-	r := PollResult{Devices: 100, Interval: "500ms", Seconds: 10}
-	a := sample{ok: 1000, failed: 10, selfCPU: time.Second, sim: 2 * time.Second}
-	b := sample{ok: 2990, failed: 20, selfCPU: 3 * time.Second, sim: 7 * time.Second}
-	r.fill(a, b, 57)
-	want := PollResult{Devices: 100, Interval: "500ms", Seconds: 10, AskedPerSec: 200, PollsPerSec: 199, FailedPerSec: 1,
-		AgentCores: 0.2, SimCores: 0.5, AgentCPUPerKPoll: 1, BytesPerPoll: 57}
-	if r != want {
-		t.Errorf("got %+v, want %+v", r, want)
+// TestPollRunOf checks the figures of a run between two samples.
+func TestPollRunOf(t *testing.T) {
+	at := time.Unix(1000, 0)
+	a := sample{wall: at, ok: 1000, failed: 10, selfCPU: time.Second, sim: 2 * time.Second, polls: 100, bytes: 1000}
+	b := sample{wall: at.Add(10 * time.Second), ok: 2990, failed: 20, selfCPU: 3 * time.Second, sim: 7 * time.Second, polls: 300, bytes: 12400}
+	want := pollRun{pollsPerSec: 199, failedPerSec: 1, agentCores: 0.2, simCores: 0.5, cpuPerKPoll: 1, bytesPerPoll: 57}
+	if got := runOf(a, b); got != want {
+		t.Errorf("got %+v, want %+v", got, want)
 	}
-	r = PollResult{Devices: 1, Interval: "1s", Seconds: 1}
-	if r.fill(a, a, 0); r.AgentCPUPerKPoll != 0 {
-		t.Errorf("got %v CPU s per 1000 polls with no polls, want 0", r.AgentCPUPerKPoll)
+	if got := runOf(b, sample{wall: b.wall.Add(time.Second), ok: b.ok, failed: b.failed, polls: b.polls}); got.cpuPerKPoll != 0 || got.bytesPerPoll != 0 {
+		t.Errorf("got %+v with no polls, want 0 CPU s per 1000 polls and 0 bytes per poll", got)
 	}
 }
 
@@ -39,9 +36,14 @@ func TestRows(t *testing.T) {
 		Header() []string
 		Row() []string
 	}
-	for _, r := range []result{PollResult{}, DemoResult{}} {
+	for _, r := range []result{DemoResult{}} {
 		if h, c := r.Header(), r.Row(); len(h) != len(c) {
 			t.Errorf("%T: got %d cells under %d columns, want as many", r, len(c), len(h))
+		}
+	}
+	for _, row := range (PollResult{}).Rows() {
+		if h := (PollResult{}).Header(); len(h) != len(row) {
+			t.Errorf("PollResult: got %d cells under %d columns, want as many", len(row), len(h))
 		}
 	}
 }
