@@ -39,7 +39,7 @@ type Probe struct {
 type RackPDUConfig struct {
 	Name            string           // sysName and rPDU2 device name; required
 	Location        string           // sysLocation and rPDU2IdentLocation
-	Model           string           // rPDU2IdentModelNumber; "AP8886"
+	Model           string           // rPDU2IdentModelNumber; the one of Phases and BreakerAmps (rpdu2ModelFor)
 	Serial          string           // rPDU2IdentSerialNumber; derived from Name
 	SysObjectID     string           // "1.3.6.1.4.1.318.1.3.4.6", as the recorded AP8853
 	Phases          int              // input phases, 1 or 3; 1
@@ -57,7 +57,6 @@ type RackPDUConfig struct {
 }
 
 func (c *RackPDUConfig) defaults() error {
-	setDefault(&c.Model, "AP8886")
 	setDefault(&c.Serial, fmt.Sprintf("ZA%010d", uint32(spread(c.Name, 0, 0, 1e9))))
 	setDefault(&c.SysObjectID, "1.3.6.1.4.1.318.1.3.4.6")
 	setDefault(&c.Phases, 1)
@@ -66,6 +65,7 @@ func (c *RackPDUConfig) defaults() error {
 	setDefault(&c.BreakerAmps, 32)
 	setDefault(&c.BankBreakerAmps, 16)
 	setDefault(&c.Refresh, time.Second)
+	setDefault(&c.Model, rpdu2ModelFor(c.Phases, c.BreakerAmps)) // after the rating's defaults
 	if c.Now == nil {
 		c.Now = time.Now
 	}
