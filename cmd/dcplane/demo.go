@@ -48,7 +48,7 @@ Nothing else needs to be installed. Stop it with Ctrl-C.`,
 	f.StringSliceVar(&o.overload, "overload", nil, "racks to push over budget (scenario)")
 	f.StringSliceVar(&o.silence, "silence", nil, "devices that stop answering (scenario)")
 	f.DurationVar(&o.every, "summary-every", 5*time.Second, "how often to print the live summary")
-	f.BoolVar(&o.noWork, "no-workloads", false, "do not place the city's workloads on start")
+	f.BoolVar(&o.noWork, "no-workloads", false, "do not place the city's workloads on start (scenario)")
 	f.StringArrayVar(&o.alertmgr, "alertmanager", nil, "Alertmanager base URL to deliver the demo's alerts to (repeatable)")
 	return cmd
 }

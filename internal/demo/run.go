@@ -20,7 +20,11 @@ func Run(ctx context.Context, c Config, out io.Writer) error {
 		return err
 	}
 	defer d.Close()
-	d.banner(out)
+	dir := c.Dir
+	if dir == "" {
+		dir = d.tmpDir // Start made it, and wrote the community there
+	}
+	d.banner(out, CommunityFile(dir))
 	if len(c.Workloads) > 0 {
 		if _, err := d.PlaceWorkloads(ctx, c.Workloads, out); err != nil {
 			if ctx.Err() != nil {
@@ -33,7 +37,9 @@ func Run(ctx context.Context, c Config, out io.Writer) error {
 	return d.summaries(ctx, out, c.SummaryEvery)
 }
 
-func (d *Demo) banner(w io.Writer) {
+// banner says what runs, where it listens, how to try it, how to probe one
+// of its devices (with the file holding their community) and its scenarios.
+func (d *Demo) banner(w io.Writer, communityFile string) {
 	c := d.site.Count()
 	fmt.Fprintf(w, `dcplane demo: site %s, %d halls, %d rows, %d racks (budget %.2f MW), %d PDUs, %d cooling units
   simulator  %d SNMP agents on 127.0.0.1 (UDP, one port each)
@@ -44,10 +50,10 @@ func (d *Demo) banner(w io.Writer) {
              go run ./cmd/dcplane power
              go run ./cmd/dcplane placement ls
              go run ./cmd/dcplane alerts ls
-Ctrl-C stops it.
-
 `, d.site.Name, c.Halls, c.Rows, c.Racks, c.BudgetWatts/1e6, c.PDUs, c.CoolingUnits, d.sim.Devices(),
 		d.apiURL, d.apiURL, d.apiURL, d.apiURL)
+	probeHint(w, d.site, communityFile)
+	fmt.Fprint(w, "Ctrl-C stops it.\n\n")
 }
 
 // summaries prints a line of live figures every period until ctx is done

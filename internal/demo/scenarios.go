@@ -1,0 +1,70 @@
+package demo
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/dcplane/dcplane/internal/inventory"
+)
+
+// communityFileName is the name, in the demo's directory, of the file
+// holding the SNMP community every simulated device answers to.
+const communityFileName = "snmp-community"
+
+// CommunityFile is the file in dir (Config.Dir, or the temporary directory
+// Start made) that holds the community the demo's devices answer to: what
+// 'dcplane probe snmp --community-file' reads.
+func CommunityFile(dir string) string { return filepath.Join(dir, communityFileName) }
+
+// Scenario is a flag of 'dcplane demo' that changes what the simulated site
+// does, to show what the control plane is for.
+type Scenario struct {
+	Flag string // the flag's name, without the dashes
+	Arg  string // its argument as the banner shows it; "" for a switch
+	Help string // what it does, one line
+}
+
+// Scenarios are the demo's scenario flags, in the order its banner and the
+// README list them. A new scenario flag of 'dcplane demo' is added here.
+var Scenarios = []Scenario{
+	{"overload", "RACK[,RACK]", "drives racks 10 % over their budget: an alert fires within a minute (dcplane alerts ls)"},
+	{"silence", "DEVICE[,DEVICE]", "makes devices stop answering: their racks turn STALE (unknown, never 0 W) and placement skips them"},
+	{"no-workloads", "", "starts with nothing placed (the city's workloads are placed otherwise)"},
+}
+
+// Usage is the scenario as it is written on a command line: "--flag ARG".
+func (s Scenario) Usage() string {
+	if s.Arg == "" {
+		return "--" + s.Flag
+	}
+	return "--" + s.Flag + " " + s.Arg
+}
+
+// probeHint writes how to probe one simulated device of site (its devices
+// at the simulator's addresses) with the community kept in communityFile,
+// and the scenarios, naming a real rack and device of the site. It writes
+// nothing about probing if the site has no PDU.
+func probeHint(w io.Writer, site *inventory.Site, communityFile string) {
+	var rack, pdu, addr string
+	site.Racks(func(_ *inventory.Hall, _ *inventory.Row, k *inventory.Rack) bool {
+		for _, p := range k.PDUs {
+			if p.SNMP.Address != "" {
+				rack, pdu, addr = k.ID, p.ID, p.SNMP.Address
+				return false
+			}
+		}
+		return true
+	})
+	if addr != "" {
+		fmt.Fprintf(w, "  probe      go run ./cmd/dcplane probe snmp %s --community-file %s\n", addr, communityFile)
+		fmt.Fprintf(w, "             (PDU %s of rack %s; every device answers to that community)\n", pdu, rack)
+	}
+	fmt.Fprintln(w, "  scenarios  restart the demo with one (Ctrl-C first):")
+	for _, s := range Scenarios {
+		fmt.Fprintf(w, "             %-26s %s\n", s.Usage(), s.Help)
+	}
+	if rack != "" {
+		fmt.Fprintf(w, "             e.g. --overload %s --silence %s\n", rack, pdu)
+	}
+}
