@@ -130,6 +130,7 @@ func (r *ForecastResult) Summary() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s, scaled onto a %.0f W rack: MAPE of the forecast daily peaks over the test days,\n", r.Trace, r.BudgetWatts)
 	b.WriteString("against the naive seasonal forecast (each 5 minutes as one week before).\n")
+	b.WriteString(deterministic)
 	if len(r.PDUs) > 0 {
 		best := slices.MinFunc(r.PDUs, func(a, b ForecastPDU) int { return cmp.Compare(a.MAPE-a.NaiveMAPE, b.MAPE-b.NaiveMAPE) })
 		fmt.Fprintf(&b, "Largest gain over naive: %s, %.2f %% against %.2f %%.\n", best.PDU, best.MAPE, best.NaiveMAPE)

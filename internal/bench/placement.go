@@ -272,7 +272,7 @@ func loadAverage() string {
 
 // Header names the columns of Rows.
 func (PlacementResult) Header() []string {
-	return []string{"MODE", "REQUESTS", "PLACED", "REFUSED", "ERRORS", "PER SECOND", "ROUNDS MIN-MAX", "REPLICAS/S", "P50 ms", "P99 ms", "MAX ms", "CPU"}
+	return []string{"MODE", "REQUESTS", "PLACED", "REFUSED", "ERRORS", "PER SECOND", "ROUNDS MIN / MEDIAN / MAX", "REPLICAS/S", "P50 ms", "P99 ms", "MAX ms", "CPU"}
 }
 
 // Rows are the modes as table cells, for people.
@@ -286,19 +286,19 @@ func (r PlacementResult) Rows() [][]string {
 	return out
 }
 
-// spanOf is "min-max" of rates, "-" for fewer than two.
+// spanOf is "min / median / max" of rates, "-" for fewer than two.
 func spanOf(rates []float64) string {
 	if len(rates) < 2 {
 		return "-"
 	}
-	return fmt.Sprintf("%.0f-%.0f", slices.Min(rates), slices.Max(rates))
+	return SpreadOf(rates).Cell(0)
 }
 
 // Summary is what the table leaves out: the site, its fill, the load of
 // the machine and the audit of the committed placements.
 func (r PlacementResult) Summary() string {
 	return fmt.Sprintf("site: %d racks, %d servers, %.2f MW of rack budgets; filled %.1f%% -> %.1f%% (%d pre-fill requests)\n"+
-		"%d rounds of %d requests of %d replicas; clients: %d; CPUs: %d; load average before: %s, after: %s; %.0f s in all\n"+
+		"%d rounds of %d requests of %d replicas (rates per round: min / median / max; latencies over every request); clients: %d; CPUs: %d; load average before: %s, after: %s; %.0f s in all\n"+
 		"committed: %d placements (expected %d); %d keys replayed, %d placed twice\n"+
 		"audit of the committed replicas after each round (%d at the end): %d racks over budget, %d breaking on a feed loss, %d rows over N+1 cooling, %d halls/site over budget, %d servers over capacity\n",
 		r.Racks, r.Servers, r.SiteBudgetWatts/1e6, 100*r.FillBefore, 100*r.FillAfter, r.PrefillRequests,

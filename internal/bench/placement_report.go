@@ -137,6 +137,8 @@ func ratio(a, b float64) string {
 // Summary says what each trace was replayed onto.
 func (rs QualityResults) Summary() string {
 	var b strings.Builder
+	// The replay decides the same on every run; only its timing varies.
+	b.WriteString("figures: what is placed, stranded and refused is deterministic (the same on every run: no spread); decision times are this run's\n")
 	for _, r := range rs {
 		fmt.Fprintf(&b, "%s: %s\n  cluster: %d racks in %d rows, %d servers (%d threads, %d GiB, %.0f GPUs), %.2f MW of rack budgets, %.2f MW idle\n"+
 			"  %d requests (%d replicas), at most %.2f MW declared at once; %d samples; medians: %s\n",

@@ -97,3 +97,7 @@ func (s Spread) Cell(decimals int) string {
 func SpreadHeader(runs int, of string) string {
 	return fmt.Sprintf("figures: min / median / max over %d %s", runs, of)
 }
+
+// deterministic is the line a bench whose figures do not vary prints where
+// others give their spread: a replay of the same input decides the same.
+const deterministic = "figures: deterministic (the same input gives the same figures on every run: no spread to give)\n"
