@@ -14,8 +14,9 @@
 //   - [Demo.PlaceWorkloads] places workloads through the API once every rack
 //     is measured, as a platform team would, and says what did not fit.
 //   - [Run] is the command: Start, a banner saying where the API listens,
-//     the workloads of [Config.Workloads] placed, a live summary line every
-//     [Config.SummaryEvery] until ctx is done.
+//     how to probe one simulated PDU (its address and [CommunityFile]) and
+//     the [Scenarios], the workloads of [Config.Workloads] placed, a live
+//     summary line every [Config.SummaryEvery] until ctx is done.
 //   - [RunSim] serves only the simulated site and writes the inventory with
 //     the simulator's addresses, for 'dcplane agent --inventory'; given a
 //     controller, it follows that controller's placements too.
