@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,6 +28,51 @@ import (
 // ErrUnreachable is returned when no answer came from the controller at
 // all: nothing listens there, the network is down, or the call timed out.
 var ErrUnreachable = errors.New("api: cannot reach the controller")
+
+// SchemeError reports a controller URL whose scheme the controller does not
+// speak: https:// where it answers plain HTTP, or http:// where it answers
+// only HTTPS. Another controller of the list would not answer better.
+type SchemeError struct {
+	URL    string // the URL as given, any password redacted
+	Want   string // the same URL with the other scheme
+	Answer string // what answered: AnswerPlainHTTP, AnswerHTTPSOnly or AnswerNotTLS
+}
+
+// What a SchemeError's controller answered.
+const (
+	AnswerPlainHTTP = "plain HTTP"
+	AnswerHTTPSOnly = "only HTTPS"
+	AnswerNotTLS    = "not TLS" // some other protocol, or HTTP in a way Go does not recognise
+)
+
+func (e *SchemeError) Error() string {
+	if e.Answer == AnswerNotTLS {
+		return fmt.Sprintf("api: the controller at %s does not answer TLS: if it serves plain HTTP, use %s", e.URL, e.Want)
+	}
+	return fmt.Sprintf("api: the controller at %s answers %s: use %s", e.URL, e.Answer, e.Want)
+}
+
+// schemeError returns the SchemeError of base if the request's error, or
+// the answer's status and body, show that its scheme is the wrong one;
+// else nil.
+func schemeError(base *url.URL, err error, status int, body []byte) error {
+	var answer string
+	var rec tls.RecordHeaderError
+	switch {
+	case base.Scheme == "https" && errors.Is(err, http.ErrSchemeMismatch):
+		answer = AnswerPlainHTTP
+	case base.Scheme == "https" && errors.As(err, &rec):
+		answer = AnswerNotTLS // "first record does not look like a TLS handshake"
+	case base.Scheme == "http" && err == nil && status == http.StatusBadRequest &&
+		bytes.Contains(body, []byte("HTTP request to an HTTPS server")):
+		answer = AnswerHTTPSOnly // what Go's TLS server answers plain HTTP
+	default:
+		return nil
+	}
+	want := *base
+	want.Scheme = map[string]string{"https": "http", "http": "https"}[base.Scheme]
+	return &SchemeError{URL: base.Redacted(), Want: want.Redacted(), Answer: answer}
+}
 
 // Client talks to a controller cluster's API. It sends each request to one
 // controller and moves on to the next of its list when that one does not
@@ -214,6 +260,9 @@ func (c *Client) send(ctx context.Context, base *url.URL, method, path, ctype st
 		req.Header.Set(headers[i], headers[i+1])
 	}
 	resp, err := c.http.Do(req)
+	if se := schemeError(base, err, 0, nil); se != nil {
+		return se
+	}
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) && ctx.Err() == nil {
@@ -227,6 +276,9 @@ func (c *Client) send(ctx context.Context, base *url.URL, method, path, ctype st
 		return fmt.Errorf("api: %s %s: read answer: %w", method, path, err)
 	}
 	if resp.StatusCode >= 300 {
+		if se := schemeError(base, nil, resp.StatusCode, data); se != nil {
+			return se
+		}
 		return problemOf(resp, data)
 	}
 	if out == nil {

@@ -219,3 +219,65 @@ func TestFollowerRouting(t *testing.T) {
 		})
 	}
 }
+
+// TestClientWrongScheme checks that a controller URL whose scheme the
+// controller does not speak is named with the one that would work, and is
+// not taken for a controller that does not answer.
+func TestClientWrongScheme(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, `{"racks":[]}`) })
+	plain := httptest.NewServer(h)
+	defer plain.Close()
+	secure := httptest.NewTLSServer(h)
+	defer secure.Close()
+	other, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	go func() { // answers like an SSH server: not TLS, not HTTP
+		for {
+			conn, err := other.Accept()
+			if err != nil {
+				return
+			}
+			fmt.Fprint(conn, "SSH-2.0-OpenSSH_9.6\r\n")
+			conn.Close()
+		}
+	}()
+	otherHost := other.Addr().String()
+	tests := []struct {
+		name, url, want, answer string
+	}{
+		{"https to plain HTTP", strings.Replace(plain.URL, "http:", "https:", 1), plain.URL, api.AnswerPlainHTTP},
+		{"http to HTTPS", strings.Replace(secure.URL, "https:", "http:", 1), secure.URL, api.AnswerHTTPSOnly},
+		{"https to something else", "https://" + otherHost, "http://" + otherHost, api.AnswerNotTLS},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := api.NewClient(tt.url, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.Racks(context.Background(), api.RackFilter{})
+			var se *api.SchemeError
+			if !errors.As(err, &se) {
+				t.Fatalf("got %v, want a *api.SchemeError", err)
+			}
+			if se.URL != tt.url || se.Want != tt.want || se.Answer != tt.answer {
+				t.Errorf("got URL %s, want %s, answer %q; want URL %s, want %s, answer %q", se.URL, se.Want, se.Answer, tt.url, tt.want, tt.answer)
+			}
+			if errors.Is(err, api.ErrUnreachable) {
+				t.Errorf("got %v, want it not to be ErrUnreachable: something answered", err)
+			}
+			if !strings.Contains(err.Error(), "use "+tt.want) {
+				t.Errorf("got %q, want it to say: use %s", err, tt.want)
+			}
+		})
+	}
+	t.Run("right scheme", func(t *testing.T) {
+		c, _ := api.NewClient(plain.URL, nil)
+		if _, err := c.Racks(context.Background(), api.RackFilter{}); err != nil {
+			t.Errorf("got %v, want the plain server's answer", err)
+		}
+	})
+}
