@@ -58,8 +58,8 @@ func (o *alertsLsOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	if o.output == "json" {
-		return printJSON(cmd.OutOrStdout(), list)
+	if o.data() {
+		return o.print(cmd.OutOrStdout(), list)
 	}
 	if len(list.Alerts) == 0 {
 		_, err := fmt.Fprintln(cmd.OutOrStdout(), "no alerts")
@@ -121,8 +121,11 @@ func newAlertsAckCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ack ID",
 		Short: "Acknowledge a firing alert: you are on it (kept until it resolves, through failovers)",
-		Args:  cobra.ExactArgs(1),
+		Args:  oneArg("ID", "an alert ID from 'dcplane alerts ls'", "'RackOverBudget{site=dc,hall=H1,row=H1-R01,rack=H1-R01-K01}'"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.checkOutput(); err != nil {
+				return err
+			}
 			by, err := o.who()
 			if err != nil {
 				return err
@@ -135,8 +138,8 @@ func newAlertsAckCmd(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if o.output == "json" {
-				return printJSON(cmd.OutOrStdout(), a)
+			if o.data() {
+				return o.print(cmd.OutOrStdout(), a)
 			}
 			_, err = fmt.Fprintf(cmd.OutOrStdout(), "acknowledged %s by %s\n", a.ID, a.Ack.By)
 			return err
@@ -151,8 +154,11 @@ func newAlertsSilenceCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "silence ID --for 2h",
 		Short: "Stop notifications of an alert for a while (it still shows in 'alerts ls')",
-		Args:  cobra.ExactArgs(1),
+		Args:  oneArg("ID", "an alert ID from 'dcplane alerts ls'", "'RackOverBudget{site=dc,hall=H1,row=H1-R01,rack=H1-R01-K01}'"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.checkOutput(); err != nil {
+				return err
+			}
 			by, err := o.who()
 			if err != nil {
 				return err
@@ -168,8 +174,8 @@ func newAlertsSilenceCmd(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if o.output == "json" {
-				return printJSON(cmd.OutOrStdout(), s)
+			if o.data() {
+				return o.print(cmd.OutOrStdout(), s)
 			}
 			_, err = fmt.Fprintf(cmd.OutOrStdout(), "silenced %s until %s by %s\n", args[0], s.Until.Local().Format(time.RFC3339), s.By)
 			return err

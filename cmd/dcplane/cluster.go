@@ -42,8 +42,8 @@ index and hash of the state it serves, and whether it has caught up.`,
 			if err != nil {
 				return err
 			}
-			if g.output == "json" {
-				return printJSON(cmd.OutOrStdout(), st)
+			if g.data() {
+				return g.print(cmd.OutOrStdout(), st)
 			}
 			return printMembers(cmd.OutOrStdout(), st)
 		},
@@ -85,7 +85,7 @@ func newClusterRemoveCmd(g *globalOptions) *cobra.Command {
 		Short: "Take a controller out of the cluster",
 		Long: `Take a controller out of the cluster; the others go on with a quorum of the
 smaller cluster. The leader cannot remove itself: transfer leadership first.`,
-		Args: cobra.ExactArgs(1),
+		Args: oneArg("NODE", "a node ID from 'dcplane cluster members'", "node2"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := g.client()
 			if err != nil {
@@ -131,7 +131,7 @@ func newClusterSnapshotCmd(g *globalOptions) *cobra.Command {
 	cmd.AddCommand(&cobra.Command{
 		Use:   "save FILE",
 		Short: "Save the cluster's state, as of every committed write, to FILE",
-		Args:  cobra.ExactArgs(1),
+		Args:  oneArg("FILE", "the file to write", "dcplane.snap"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := g.client()
 			if err != nil {
@@ -153,7 +153,7 @@ func newClusterSnapshotCmd(g *globalOptions) *cobra.Command {
 		Long: `Replace the replicated state on every controller with the snapshot in FILE.
 What was committed after the snapshot was saved is lost. Check with
 "dcplane cluster members" on each controller that the state hashes agree.`,
-		Args: cobra.ExactArgs(1),
+		Args: oneArg("FILE", "a snapshot saved by 'dcplane cluster snapshot save'", "dcplane.snap"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			b, err := os.ReadFile(args[0])
 			if err != nil {

@@ -44,8 +44,8 @@ func (o *forecastOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	if o.output == "json" {
-		return printJSON(cmd.OutOrStdout(), rep)
+	if o.data() {
+		return o.print(cmd.OutOrStdout(), rep)
 	}
 	rows := make([][]string, len(rep.Objects))
 	for i, f := range rep.Objects {

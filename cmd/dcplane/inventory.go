@@ -16,7 +16,7 @@ func newInventoryCmd(g *globalOptions) *cobra.Command {
 		&cobra.Command{
 			Use:   "validate FILE",
 			Short: "Check an inventory file; every problem is named by file, line and field",
-			Args:  cobra.ExactArgs(1),
+			Args:  oneArg("FILE", "an inventory file (dcplane inventory example writes one)", "site.yaml"),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				s, err := inventory.LoadFile(args[0])
 				if err != nil {
@@ -31,7 +31,7 @@ func newInventoryCmd(g *globalOptions) *cobra.Command {
 		&cobra.Command{
 			Use:   "apply FILE",
 			Short: "Validate an inventory and make it the controller's (replicated through Raft)",
-			Args:  cobra.ExactArgs(1),
+			Args:  oneArg("FILE", "an inventory file (dcplane inventory example writes one)", "site.yaml"),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				if _, err := inventory.LoadFile(args[0]); err != nil {
 					return err

@@ -9,7 +9,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+
+	"github.com/spf13/cobra"
 
 	"github.com/dcplane/dcplane/api"
 	"github.com/dcplane/dcplane/internal/inventory"
@@ -42,6 +45,21 @@ func exitCode(err error, started bool, stderr io.Writer) int {
 	if errors.Is(err, api.ErrUnreachable) {
 		fmt.Fprintln(stderr, "Start a controller (dcplane demo, or dcplane controller --bootstrap), or point --controller or $DCPLANE_CONTROLLER at one.")
 	}
+	var se *api.SchemeError
+	if errors.As(err, &se) {
+		// The URL was given by --controller or $DCPLANE_CONTROLLER: a
+		// mistake on the command line.
+		fmt.Fprintln(stderr, "Correct --controller or $DCPLANE_CONTROLLER.")
+		return 2
+	}
+	var ue usageLineError
+	if errors.As(err, &ue) {
+		line := ue.cmd.UseLine()
+		if ue.cmd.HasAvailableSubCommands() {
+			line = ue.cmd.CommandPath() + " COMMAND"
+		}
+		fmt.Fprintf(stderr, "Usage: %s\nRun '%s --help' for more.\n", line, ue.cmd.CommandPath())
+	}
 	var ec exitCoder
 	if errors.As(err, &ec) {
 		return ec.ExitCode()
@@ -62,3 +80,47 @@ type exitCoder interface{ ExitCode() int }
 type usageError struct{ error }
 
 func (usageError) ExitCode() int { return 2 }
+
+// usageLineError is a mistake in how a command was called, an unknown
+// flag or a missing argument, reported with the command's usage line: exit
+// code 2.
+type usageLineError struct {
+	error
+	cmd *cobra.Command
+}
+
+func (usageLineError) ExitCode() int { return 2 }
+
+// commandName is a command's path without the program's name: "rack show".
+func commandName(cmd *cobra.Command) string {
+	if !cmd.HasParent() {
+		return cmd.Name()
+	}
+	return strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
+}
+
+// flagError is the FlagErrorFunc of every command: the error names the
+// command, and the usage line follows it.
+func flagError(cmd *cobra.Command, err error) error {
+	if cmd.HasParent() {
+		err = fmt.Errorf("%s: %w", commandName(cmd), err)
+	}
+	return usageLineError{err, cmd}
+}
+
+// oneArg wants exactly one positional argument, the one named name in the
+// command's Use. When it is missing (or more are given) the error says
+// which, what it is and an example: "rack show RACK: give a rack ID, e.g.
+// H1-R01-K01". Every command that takes an argument uses it.
+func oneArg(name, what, example string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		switch len(args) {
+		case 1:
+			return nil
+		case 0:
+			return usageLineError{fmt.Errorf("%s %s: give %s, e.g. %s", commandName(cmd), name, what, example), cmd}
+		}
+		return usageLineError{fmt.Errorf("%s %s: give one argument, got %d: %s", commandName(cmd), name,
+			len(args), strings.Join(args, " ")), cmd}
+	}
+}

@@ -1,19 +1,89 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
 )
+
+// Output formats of -o.
+const (
+	formatTable = "table"
+	formatJSON  = "json"
+	formatYAML  = "yaml"
+)
+
+// outputHelp is the help of every -o flag.
+const outputHelp = "output format: table, json or yaml (json and yaml carry watts, tables kW)"
+
+// checkFormat rejects an -o value that is not a format.
+func checkFormat(format string) error {
+	switch format {
+	case formatTable, formatJSON, formatYAML:
+		return nil
+	}
+	return usageError{fmt.Errorf("-o %q: want table, json or yaml", format)}
+}
+
+// printData writes v as -o json or -o yaml asks. Both carry the same
+// fields, named as in the API's JSON.
+func printData(w io.Writer, format string, v any) error {
+	switch format {
+	case formatJSON:
+		return printJSON(w, v)
+	case formatYAML:
+		return printYAML(w, v)
+	}
+	return fmt.Errorf("-o %q: not a data format", format)
+}
 
 // printJSON writes v as indented JSON.
 func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// printYAML writes v as block YAML with its JSON field names and order:
+// v is encoded as JSON, which YAML reads as it is, then written again in
+// block style. Numbers keep their JSON spelling; strings that would read
+// as something else (a number, null, a date) stay quoted.
+func printYAML(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return fmt.Errorf("-o yaml: %w", err)
+	}
+	blockStyle(&doc)
+	var out bytes.Buffer
+	enc := yaml.NewEncoder(&out)
+	enc.SetIndent(2)
+	if err := enc.Encode(&doc); err != nil {
+		return fmt.Errorf("-o yaml: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return fmt.Errorf("-o yaml: %w", err)
+	}
+	_, err = w.Write(out.Bytes())
+	return err
+}
+
+// blockStyle drops the flow style and quotes JSON gave every node, so that
+// the encoder chooses: block collections, quotes only where needed.
+func blockStyle(n *yaml.Node) {
+	n.Style = 0
+	for _, c := range n.Content {
+		blockStyle(c)
+	}
 }
 
 // table writes rows under a header in aligned columns, numbers (and "-")

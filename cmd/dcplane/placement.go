@@ -100,18 +100,18 @@ func (o *placeOptions) run(cmd *cobra.Command, reserve bool) error {
 		p, err = c.Place(cmd.Context(), req, api.PlaceOptions{DryRun: o.dryRun, Explain: o.explain, Key: o.key})
 	}
 	var prob *api.Problem
-	if errors.As(err, &prob) && o.output == "json" {
-		// A script gets the refusal's reasons as JSON too (the exit code
+	if errors.As(err, &prob) && o.data() {
+		// A script gets the refusal's reasons as JSON or YAML too (the exit code
 		// still says it failed).
-		if perr := printJSON(cmd.OutOrStdout(), prob); perr != nil {
+		if perr := o.print(cmd.OutOrStdout(), prob); perr != nil {
 			return perr
 		}
 	}
 	if err != nil {
 		return err
 	}
-	if o.output == "json" {
-		return printJSON(cmd.OutOrStdout(), p)
+	if o.data() {
+		return o.print(cmd.OutOrStdout(), p)
 	}
 	return printPlacement(cmd.OutOrStdout(), p)
 }
@@ -207,8 +207,8 @@ func newPlacementCmd(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.output == "json" {
-				return printJSON(cmd.OutOrStdout(), list.Placements)
+			if g.data() {
+				return g.print(cmd.OutOrStdout(), list.Placements)
 			}
 			rows := make([][]string, len(list.Placements))
 			for i, p := range list.Placements {
@@ -219,7 +219,7 @@ func newPlacementCmd(g *globalOptions) *cobra.Command {
 	}
 	ls.Flags().StringVar(&system, "system", "", "only the placements of this owning system")
 	show := &cobra.Command{
-		Use: "show ID", Short: "Show one placement with the server of each replica", Args: exactArg("ID", "pl-0123456789abcdef"),
+		Use: "show ID", Short: "Show one placement with the server of each replica", Args: oneArg("ID", "a placement ID from 'dcplane placement ls'", "pl-0123456789abcdef"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := checkedClient(g)
 			if err != nil {
@@ -229,14 +229,14 @@ func newPlacementCmd(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.output == "json" {
-				return printJSON(cmd.OutOrStdout(), p)
+			if g.data() {
+				return g.print(cmd.OutOrStdout(), p)
 			}
 			return printPlacement(cmd.OutOrStdout(), p)
 		},
 	}
 	rm := &cobra.Command{
-		Use: "rm ID", Short: "Remove a placement or reservation and free its room", Args: exactArg("ID", "pl-0123456789abcdef"),
+		Use: "rm ID", Short: "Remove a placement or reservation and free its room", Args: oneArg("ID", "a placement ID from 'dcplane placement ls'", "pl-0123456789abcdef"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := checkedClient(g)
 			if err != nil {
@@ -250,7 +250,7 @@ func newPlacementCmd(g *globalOptions) *cobra.Command {
 		},
 	}
 	confirm := &cobra.Command{
-		Use: "confirm ID", Short: "Turn a reservation into a placement", Args: exactArg("ID", "pl-0123456789abcdef"),
+		Use: "confirm ID", Short: "Turn a reservation into a placement", Args: oneArg("ID", "a placement ID from 'dcplane placement ls'", "pl-0123456789abcdef"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := checkedClient(g)
 			if err != nil {
@@ -260,8 +260,8 @@ func newPlacementCmd(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.output == "json" {
-				return printJSON(cmd.OutOrStdout(), p)
+			if g.data() {
+				return g.print(cmd.OutOrStdout(), p)
 			}
 			return printPlacement(cmd.OutOrStdout(), p)
 		},
@@ -276,14 +276,4 @@ func checkedClient(g *globalOptions) (*api.Client, error) {
 		return nil, err
 	}
 	return g.client()
-}
-
-// exactArg wants exactly one argument, and says which when it is missing.
-func exactArg(name, example string) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if len(args) != 1 {
-			return usageError{fmt.Errorf("%s: give one %s, e.g. %s", cmd.CommandPath(), name, example)}
-		}
-		return nil
-	}
 }

@@ -28,8 +28,8 @@ headroom: what it cannot see might use it.`,
 			if err != nil {
 				return err
 			}
-			if g.output == "json" {
-				return printJSON(cmd.OutOrStdout(), sum)
+			if g.data() {
+				return g.print(cmd.OutOrStdout(), sum)
 			}
 			rows := [][]string{rollupRow("site", sum.Site)}
 			for _, h := range sum.Halls {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -54,8 +53,6 @@ func newProbeCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "probe",
 		Short: "Poll one device once and print its normalised readings",
-		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(newProbeSNMPCmd(&probeOptions{}), newProbeIPMICmd(&probeIPMIOptions{}))
 	return cmd
@@ -79,7 +76,7 @@ Exits non-zero when the device does not answer or its answer cannot be used.`,
   dcplane probe snmp pdu-a07:161 --community-file /etc/dcplane/community -o json
   dcplane probe snmp pdu-a07:161 --v3-user dcplane --auth-proto SHA256 --priv-proto AES \
     --auth-passphrase-file auth.txt --priv-passphrase-file priv.txt`,
-		Args: cobra.ExactArgs(1),
+		Args: oneArg("HOST:PORT", "the device's address", "10.20.1.7:161"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.run(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0])
 		},
@@ -101,13 +98,13 @@ func (o *probeOptions) addFlags(f *pflag.FlagSet) {
 	f.IntVar(&o.module, "module", 0, "unit of a daisy-chained group behind the address (0: the host)")
 	f.DurationVar(&o.timeout, "timeout", snmp.DefaultTimeout, "time to wait for each answer")
 	f.IntVar(&o.retries, "retries", 1, "times to resend a request that got no answer")
-	f.StringVarP(&o.output, "output", "o", "table", "output format: table or json")
+	f.StringVarP(&o.output, "output", "o", formatTable, outputHelp)
 }
 
 // run polls addr once and prints the readings to out.
 func (o *probeOptions) run(ctx context.Context, out, errOut io.Writer, addr string) error {
-	if o.output != "table" && o.output != "json" {
-		return fmt.Errorf("unknown output format %q (want table or json)", o.output)
+	if err := checkFormat(o.output); err != nil {
+		return err
 	}
 	target, profile, err := o.target(addr)
 	if err != nil {
@@ -150,8 +147,8 @@ func (o *probeOptions) run(ctx context.Context, out, errOut io.Writer, addr stri
 	if len(st.Readings) == 0 {
 		fmt.Fprintf(errOut, "%s answered, but reports none of the values of profile %s\n", addr, profile.Name())
 	}
-	if o.output == "json" {
-		return printProbeJSON(out, st.Readings)
+	if o.output != formatTable {
+		return printProbeData(out, o.output, st.Readings)
 	}
 	return printProbeTable(out, st.Readings)
 }
@@ -239,14 +236,12 @@ func (o *probeOptions) usm() (*snmp.USM, error) {
 	return u, nil
 }
 
-// printProbeJSON writes the readings as a JSON array (never null).
-func printProbeJSON(w io.Writer, rs []collectors.Reading) error {
+// printProbeData writes the readings as a JSON or YAML list (never null).
+func printProbeData(w io.Writer, format string, rs []collectors.Reading) error {
 	if rs == nil {
 		rs = []collectors.Reading{}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(rs)
+	return printData(w, format, rs)
 }
 
 // printProbeTable writes one line per reading: scope, index, metric, value

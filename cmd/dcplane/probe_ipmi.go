@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -53,7 +52,7 @@ only what is refused.`,
 		Example: `  DCPLANE_IPMI_PASSWORD=... dcplane probe ipmi 10.30.4.17 --user monitor
   dcplane probe ipmi bmc-r07-u12:623 --user monitor --password-file /etc/dcplane/bmc-pw -o json
   dcplane probe ipmi old-bmc --user ADMIN --password-file pw --cipher-suite 3 --timeout 10s`,
-		Args: cobra.ExactArgs(1),
+		Args: oneArg("HOST[:PORT]", "the BMC's address", "bmc-r07-u12:623"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.run(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0])
 		},
@@ -68,13 +67,13 @@ func (o *probeIPMIOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.cipherSuite, "cipher-suite", "17", "RMCP+ cipher suite: 17, or 3 for BMCs without SHA-256")
 	f.DurationVar(&o.timeout, "timeout", ipmi.DefaultTimeout, "time to wait for each answer (some BMCs take over 5 s)")
 	f.IntVar(&o.retries, "retries", ipmi.DefaultRetries, "times to resend a request that got no answer")
-	f.StringVarP(&o.output, "output", "o", "table", "output format: table or json")
+	f.StringVarP(&o.output, "output", "o", formatTable, outputHelp)
 }
 
 // target builds the ipmi.Target from the flags and the password's source.
 func (o *probeIPMIOptions) target(addr string) (ipmi.Target, error) {
-	if o.output != "table" && o.output != "json" {
-		return ipmi.Target{}, fmt.Errorf("unknown output format %q (want table or json)", o.output)
+	if err := checkFormat(o.output); err != nil {
+		return ipmi.Target{}, err
 	}
 	if o.user == "" {
 		return ipmi.Target{}, errors.New("--user is required")
@@ -119,13 +118,11 @@ func (o *probeIPMIOptions) run(ctx context.Context, out, errOut io.Writer, addr 
 		reason := ipmi.Reason(err)
 		return fmt.Errorf("%w (reason: %s)%s", err, reason, probeIPMIHint(reason))
 	}
-	if o.output == "json" {
+	if o.output != formatTable {
 		if r.Readings == nil {
 			r.Readings = []ipmi.Found{}
 		}
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return printData(out, o.output, r)
 	}
 	printIPMIHeader(errOut, addr, r)
 	if err := printIPMITable(out, r.Readings); err != nil {

@@ -142,7 +142,7 @@ func TestProbeIPMIRefuses(t *testing.T) {
 		{"no password flag", []string{"bmc", "--user", "u", "--password", "pw"}, "unknown flag: --password"},
 		{"no password", []string{"bmc", "--user", "u"}, "$" + probeEnvIPMIPassword + " is empty"},
 		{"no user", []string{"bmc", "--password-file", pw}, "--user is required"},
-		{"output", []string{"bmc", "--user", "u", "--password-file", pw, "-o", "yaml"}, "unknown output format"},
+		{"output", []string{"bmc", "--user", "u", "--password-file", pw, "-o", "xml"}, "want table, json or yaml"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

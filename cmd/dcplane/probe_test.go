@@ -141,7 +141,7 @@ func TestProbeCredentials(t *testing.T) {
 		{name: "v3 without priv passphrase", args: []string{"--v3-user", "ops", "--auth-passphrase-file", authFile}, wantErr: probeEnvPrivPass},
 		{name: "bad auth protocol", args: []string{"--v3-user", "ops", "--auth-proto", "sha3"}, wantErr: "sha3"},
 		{name: "unknown profile", args: []string{"--community", "x", "--profile", "nope"}, wantErr: "apc-rpdu2"},
-		{name: "bad output", args: []string{"--community", "x", "-o", "yaml"}, wantErr: "yaml"},
+		{name: "bad output", args: []string{"--community", "x", "-o", "xml"}, wantErr: "want table, json or yaml"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

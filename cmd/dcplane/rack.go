@@ -1,8 +1,16 @@
 package main
 
 import (
+	"cmp"
+	"context"
+	"errors"
 	"fmt"
+	"net/http"
+	"slices"
 	"sort"
+	"strings"
+	"time"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -52,8 +60,8 @@ func (o *rackLsOptions) run(cmd *cobra.Command) error {
 	}
 	racks := list.Racks
 	sortByUse(racks)
-	if o.output == "json" {
-		return printJSON(cmd.OutOrStdout(), racks)
+	if o.data() {
+		return o.print(cmd.OutOrStdout(), racks)
 	}
 	rows := make([][]string, len(racks))
 	for i, k := range racks {
@@ -95,7 +103,14 @@ func newRackShowCmd(g *globalOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "show RACK",
 		Short: "Show one rack and its PDUs",
-		Args:  cobra.ExactArgs(1),
+		Args:  oneArg("RACK", "a rack ID", "H1-R01-K01"),
+		// The shell completes rack IDs from the controller's list.
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, prefix string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			if len(args) > 0 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return rackIDs(cmd.Context(), g, prefix), cobra.ShellCompDirectiveNoFileComp
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := g.checkOutput(); err != nil {
 				return err
@@ -106,10 +121,10 @@ func newRackShowCmd(g *globalOptions) *cobra.Command {
 			}
 			k, err := c.Rack(cmd.Context(), args[0])
 			if err != nil {
-				return err
+				return noSuchRack(cmd.Context(), c, args[0], err)
 			}
-			if g.output == "json" {
-				return printJSON(cmd.OutOrStdout(), k)
+			if g.data() {
+				return g.print(cmd.OutOrStdout(), k)
 			}
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "rack %s  row %s  hall %s\n", k.ID, k.Row, k.Hall)
@@ -130,4 +145,141 @@ func newRackShowCmd(g *globalOptions) *cobra.Command {
 			return table(w, []string{"PDU", "FEED", "POWER kW", "CAPACITY kW", "LAST SEEN", "STALE"}, rows)
 		},
 	}
+}
+
+// noSuchRack adds to a rack's 404 the rack IDs nearest the one asked for,
+// from the controller's list; other errors it returns as they are.
+func noSuchRack(ctx context.Context, c *api.Client, id string, err error) error {
+	var p *api.Problem
+	if !errors.As(err, &p) || p.Status != http.StatusNotFound || p.Type != api.ProblemNotFound {
+		return err
+	}
+	list, lerr := c.Racks(ctx, api.RackFilter{})
+	if lerr != nil {
+		return err
+	}
+	ids := make([]string, len(list.Racks))
+	for i, k := range list.Racks {
+		ids[i] = k.ID
+	}
+	if near := nearest(id, ids, 3); len(near) > 0 {
+		return fmt.Errorf("%w\nDid you mean %s?", err, orList(near))
+	}
+	return fmt.Errorf("%w\n'dcplane rack ls' lists the %d racks", err, len(ids))
+}
+
+// orList joins names as a sentence does: "a", "a or b", "a, b or c".
+func orList(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
+// nearest returns up to n of the names in have nearest to want, ignoring
+// case and the leading zeros of numbers (h1-r1-k1 is H1-R01-K01): the
+// fewest edits away first, then the fewest edits as typed, then the
+// longest common prefix, then in name order. Names that differ from want
+// only in case and zeros are the only suggestions when there are some;
+// a name more than a third of want's length away (or 2 edits for a short
+// one) is never one.
+func nearest(want string, have []string, n int) []string {
+	type cand struct {
+		name                string
+		dist, typed, prefix int
+	}
+	w, wl := nameKey(want), []rune(strings.ToLower(want))
+	limit := max(2, len(w)/3)
+	var cs []cand
+	for _, h := range have {
+		if d := editDistance(w, nameKey(h)); d <= limit {
+			hl := []rune(strings.ToLower(h))
+			cs = append(cs, cand{h, d, editDistance(wl, hl), commonPrefix(wl, hl)})
+		}
+	}
+	slices.SortFunc(cs, func(a, b cand) int {
+		return cmp.Or(cmp.Compare(a.dist, b.dist), cmp.Compare(a.typed, b.typed),
+			cmp.Compare(b.prefix, a.prefix), cmp.Compare(a.name, b.name))
+	})
+	if len(cs) > 0 && cs[0].dist == 0 {
+		// Names that differ only in case or zeros are what was meant.
+		cs = slices.DeleteFunc(cs, func(c cand) bool { return c.dist > 0 })
+	}
+	out := make([]string, 0, n)
+	for _, c := range cs[:min(n, len(cs))] {
+		out = append(out, c.name)
+	}
+	return out
+}
+
+// nameKey is a name as nearest compares it: lower case, numbers without
+// their leading zeros.
+func nameKey(s string) []rune {
+	rs := []rune(strings.ToLower(s))
+	var out []rune
+	for i, r := range rs {
+		if r == '0' && (len(out) == 0 || !unicode.IsDigit(out[len(out)-1])) &&
+			i+1 < len(rs) && unicode.IsDigit(rs[i+1]) {
+			continue // a leading zero of a number that goes on
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// editDistance is the Levenshtein distance: the fewest insertions,
+// deletions and substitutions that turn a into b.
+func editDistance(a, b []rune) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			sub := prev[j-1]
+			if a[i-1] != b[j-1] {
+				sub++
+			}
+			cur[j] = min(sub, prev[j]+1, cur[j-1]+1)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+func commonPrefix(a, b []rune) int {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	return i
+}
+
+// rackIDs lists the controller's rack IDs that start with prefix, ignoring
+// case, for shell completion; nothing when the controller does not answer
+// within a moment.
+func rackIDs(ctx context.Context, g *globalOptions, prefix string) []string {
+	c, err := g.client()
+	if err != nil {
+		return nil
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	list, err := c.Racks(ctx, api.RackFilter{})
+	if err != nil {
+		return nil
+	}
+	var ids []string
+	for _, k := range list.Racks {
+		if strings.HasPrefix(strings.ToLower(k.ID), strings.ToLower(prefix)) {
+			ids = append(ids, k.ID)
+		}
+	}
+	sort.Strings(ids)
+	return ids
 }

@@ -50,14 +50,83 @@ Start with: dcplane demo`,
 	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.controller, "controller", def, "controller API URLs, comma-separated: any member of the cluster; the next is tried when one does not answer (env DCPLANE_CONTROLLER)")
-	pf.StringVarP(&g.output, "output", "o", "table", "output format: table or json")
+	pf.StringVarP(&g.output, "output", "o", formatTable, outputHelp)
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(newRackCmd(g), newPowerCmd(g), newInventoryCmd(g), newProbeCmd(),
 		newControllerCmd(g), newAgentCmd(g), newDemoCmd(g), newSimCmd(g), newBenchCmd(g),
 		newPlaceCmd(g), newReserveCmd(g), newPlacementCmd(g), newWhatIfCmd(g), newClusterCmd(g),
-		newAlertsCmd(g), newForecastCmd(g), newTLSCmd())
+		newAlertsCmd(g), newForecastCmd(g), newTLSCmd(), newCompletionCmd())
+	refuseUnknownSubcommands(root)
 	return root, g
+}
+
+// newCompletionCmd returns `dcplane completion SHELL`, which prints the
+// script that completes dcplane's commands, flags and rack IDs. It stands
+// in for cobra's default command, whose help does not say how to load the
+// script and which writes to os.Stdout whatever the command's output.
+func newCompletionCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "completion",
+		Short: "Print the shell completion script for bash, zsh or fish",
+		Long: `Print the script that completes dcplane's commands, flags and rack IDs
+(asked of --controller) in your shell. Load it in this shell, or install it
+where your shell finds completions, then open a new shell:
+
+  bash (needs the bash-completion package):
+    source <(dcplane completion bash)
+    dcplane completion bash > ~/.local/share/bash-completion/completions/dcplane
+  zsh (compinit loaded):
+    source <(dcplane completion zsh)
+    dcplane completion zsh > "${fpath[1]}/_dcplane"
+  fish:
+    dcplane completion fish | source
+    dcplane completion fish > ~/.config/fish/completions/dcplane.fish
+  powershell:
+    dcplane completion powershell | Out-String | Invoke-Expression`,
+	}
+	gen := map[string]func(root *cobra.Command, w io.Writer) error{
+		"bash":       func(r *cobra.Command, w io.Writer) error { return r.GenBashCompletionV2(w, true) },
+		"zsh":        func(r *cobra.Command, w io.Writer) error { return r.GenZshCompletion(w) },
+		"fish":       func(r *cobra.Command, w io.Writer) error { return r.GenFishCompletion(w, true) },
+		"powershell": func(r *cobra.Command, w io.Writer) error { return r.GenPowerShellCompletionWithDesc(w) },
+	}
+	for _, shell := range []string{"bash", "zsh", "fish", "powershell"} {
+		cmd.AddCommand(&cobra.Command{
+			Use:               shell,
+			Short:             "Print the completion script for " + shell,
+			Args:              cobra.NoArgs,
+			ValidArgsFunction: cobra.NoFileCompletions,
+			RunE: func(c *cobra.Command, _ []string) error {
+				return gen[shell](c.Root(), c.OutOrStdout())
+			},
+		})
+	}
+	return cmd
+}
+
+// refuseUnknownSubcommands makes every command that only groups others
+// (rack, cluster…) refuse an unknown subcommand with exit code 2, as the
+// root does. Cobra would print its help and exit 0, and a script would go
+// on as if the command had run.
+func refuseUnknownSubcommands(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		refuseUnknownSubcommands(c)
+	}
+	if !cmd.HasSubCommands() || cmd.Runnable() || !cmd.HasParent() {
+		return
+	}
+	cmd.Args = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		err := fmt.Errorf("%s: unknown command %q", commandName(c), args[0])
+		if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+			err = fmt.Errorf("%w; did you mean %s?", err, strings.Join(s, " or "))
+		}
+		return usageLineError{err, c}
+	}
+	cmd.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
 }
 
 // client returns an API client of the --controller URLs.
@@ -70,13 +139,13 @@ func (g *globalOptions) client() (*api.Client, error) {
 }
 
 // checkOutput rejects an unknown -o value.
-func (g *globalOptions) checkOutput() error {
-	switch g.output {
-	case "table", "json":
-		return nil
-	}
-	return usageError{fmt.Errorf("-o %q: want table or json", g.output)}
-}
+func (g *globalOptions) checkOutput() error { return checkFormat(g.output) }
+
+// data says whether -o asks for data (json or yaml) rather than a table.
+func (g *globalOptions) data() bool { return g.output != formatTable }
+
+// print writes v as -o json or yaml asks.
+func (g *globalOptions) print(w io.Writer, v any) error { return printData(w, g.output, v) }
 
 // logger returns a text logger on w at --log-level.
 func (g *globalOptions) logger(w io.Writer) (*slog.Logger, error) {

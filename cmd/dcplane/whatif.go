@@ -34,7 +34,7 @@ measured; else its watts over its nominal voltage.
 Exit code 3 when something would break or go dark; 4 when nothing would
 as far as is known, but some load is unknown (telemetry stale): do not go
 ahead on 4.`,
-		Args: exactArg("FEED", "A"),
+		Args: oneArg("FEED", "a feed", "A"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := checkedClient(g)
 			if err != nil {
@@ -44,7 +44,7 @@ ahead on 4.`,
 			if err != nil {
 				return err
 			}
-			return o.print(cmd.OutOrStdout(), rep)
+			return o.report(cmd.OutOrStdout(), rep)
 		},
 	}
 	feed.Flags().StringVar(&o.hall, "hall", "", "only this hall")
@@ -57,7 +57,7 @@ measured basis a unit whose telemetry is stale may have failed: a row that
 relies on it is unknown.
 Exit code 3 when something would break; 4 when nothing would as far as is
 known, but some load or capacity is unknown: do not go ahead on 4.`,
-		Args: exactArg("UNIT", "H1-R01-C1"),
+		Args: oneArg("UNIT", "a cooling unit ID", "H1-R01-C1"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := checkedClient(g)
 			if err != nil {
@@ -67,7 +67,7 @@ known, but some load or capacity is unknown: do not go ahead on 4.`,
 			if err != nil {
 				return err
 			}
-			return o.print(cmd.OutOrStdout(), rep)
+			return o.report(cmd.OutOrStdout(), rep)
 		},
 	}
 	cmd.PersistentFlags().BoolVar(&o.all, "all", false, "list every object checked, not only the problems")
@@ -84,9 +84,11 @@ type wouldBreak struct{}
 func (wouldBreak) Error() string { return "some limit would break or some rack go dark: see above" }
 func (wouldBreak) ExitCode() int { return 3 }
 
-func (o *whatIfOptions) print(w io.Writer, rep *whatif.Report) error {
-	if o.output == "json" {
-		if err := printJSON(w, rep); err != nil {
+// report prints rep and answers, by its error, whether it is safe to go
+// ahead: errWouldBreak (exit 3), unknownLoad (exit 4) or nil.
+func (o *whatIfOptions) report(w io.Writer, rep *whatif.Report) error {
+	if o.data() {
+		if err := o.globalOptions.print(w, rep); err != nil {
 			return err
 		}
 	} else if err := whatIfTable(w, rep, o.all); err != nil {
