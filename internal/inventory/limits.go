@@ -118,12 +118,17 @@ func skipQuoted(data []byte, i int) int {
 }
 
 // parseTree parses the first document of data into a tree, reading through
-// ctx so that the parse stops when ctx is done.
+// ctx so that the parse stops when ctx is done. It refuses a second document
+// that holds anything (see restDocuments).
 func parseTree(ctx context.Context, data []byte) (*yaml.Node, error) {
 	var root yaml.Node
-	err := yaml.NewDecoder(&ctxReader{ctx: ctx, r: bytes.NewReader(data)}).Decode(&root)
-	if errors.Is(err, io.EOF) {
+	dec := yaml.NewDecoder(&ctxReader{ctx: ctx, r: bytes.NewReader(data)})
+	err := dec.Decode(&root)
+	switch {
+	case errors.Is(err, io.EOF):
 		err = nil // no document: the caller reports an empty file
+	case err == nil:
+		err = restDocuments(dec)
 	}
 	if cerr := ctx.Err(); cerr != nil {
 		return nil, cerr

@@ -100,10 +100,14 @@ func ParseContext(ctx context.Context, name string, data []byte) (*Site, error) 
 	root, err := parseTree(ctx, data)
 	if err != nil {
 		var le *errLimit
-		if ctx.Err() != nil || errors.As(err, &le) {
+		var md *errManyDocuments
+		switch {
+		case ctx.Err() != nil || errors.As(err, &le):
 			return nil, limited(name, err)
+		case errors.As(err, &md):
+			return nil, &ValidationError{[]*FieldError{md.problem(name)}}
 		}
-		return nil, yamlError(name, err) // not YAML at all
+		return nil, syntaxError(ctx, name, data, err) // not YAML at all
 	}
 	if err := measure(root); err != nil {
 		return nil, limited(name, err)
@@ -133,9 +137,8 @@ func parseSite(name string, data []byte, root *yaml.Node) (*Site, error) {
 		err = dec.Decode(s)
 	}
 	if err == nil {
-		s.applyDefaults()
-		if err := s.Validate(); err != nil {
-			return nil, err
+		if p := s.rules(name, root); len(p) > 0 {
+			return nil, &ValidationError{Problems: capped(name, p)}
 		}
 		// The lines served the messages above. Kept, a site of 18,000
 		// servers would hold 15 MB of them for nothing.
@@ -143,19 +146,50 @@ func parseSite(name string, data []byte, root *yaml.Node) (*Site, error) {
 		return s, nil
 	}
 	ve := yamlError(name, err).(*ValidationError)
+	ve.Problems = explainTypes(name, root, ve.Problems)
 	for _, fe := range ve.Problems {
 		s.explainUnknown(fe)
 	}
 	// If unknown fields were all that was wrong, the rest can be checked
 	// (decoding the tree ignores unknown fields).
 	if root.Decode(s) == nil {
-		s.applyDefaults()
-		ve.Problems = append(ve.Problems, s.problems()...)
+		ve.Problems = append(ve.Problems, s.rules(name, root)...)
 	}
 	slices.SortStableFunc(ve.Problems, func(a, b *FieldError) int { return a.Line - b.Line })
 	ve.Problems = capped(name, ve.Problems)
 	return nil, ve
 }
+
+// rules lists what is wrong with a site decoded from root: the fractions
+// written where whole numbers are wanted, or else, its defaults applied,
+// every rule it breaks. The rules are not checked on numbers the decoder
+// truncated: they would only mislead.
+func (s *Site) rules(name string, root *yaml.Node) []*FieldError {
+	if p := fractions(name, root); len(p) > 0 {
+		return p
+	}
+	s.applyDefaults()
+	return s.problems()
+}
+
+// explainTypes replaces the YAML library's "cannot unmarshal" problems with
+// typeProblems' account of them, which names the field and what it wants.
+// A problem that account misses (at a line it does not name) stays as the
+// library wrote it.
+func explainTypes(name string, root *yaml.Node, probs []*FieldError) []*FieldError {
+	if !slices.ContainsFunc(probs, isTypeProblem) {
+		return probs
+	}
+	typed := typeProblems(name, root)
+	explained := map[int]bool{}
+	for _, fe := range typed {
+		explained[fe.Line] = true
+	}
+	probs = slices.DeleteFunc(probs, func(fe *FieldError) bool { return isTypeProblem(fe) && explained[fe.Line] })
+	return append(probs, typed...)
+}
+
+func isTypeProblem(fe *FieldError) bool { return strings.HasPrefix(fe.Msg, "cannot unmarshal ") }
 
 var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 

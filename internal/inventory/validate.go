@@ -46,10 +46,11 @@ const (
 	maxCoolingKW = 5000
 )
 
-// positive checks that v is a number in (0, max].
-func (c *checker) positive(path string, v, max float64) {
+// positive checks that v is a number in (0, max], and says whether it is.
+func (c *checker) positive(path string, v, max float64) bool {
 	switch {
 	case v > 0 && v <= max:
+		return true
 	case v == 0 && c.s.lines != nil && c.s.lines[path] == 0:
 		c.add(path, "is required") // left out of the file, not written as 0
 	case v > max:
@@ -57,6 +58,7 @@ func (c *checker) positive(path string, v, max float64) {
 	default: // 0, negative or NaN
 		c.add(path, "must be greater than 0, got %v", v)
 	}
+	return false
 }
 
 // Validate checks the site against the format's rules and the domain's: IDs
@@ -117,32 +119,42 @@ func (c *checker) row(path string, r *Row) {
 
 func (c *checker) rack(path string, k *Rack) {
 	c.id(path, k.ID)
-	c.positive(path+".budget_kw", k.BudgetKW, maxRackKW)
+	sized := c.positive(path+".budget_kw", k.BudgetKW, maxRackKW)
 	c.feeds(path+".feeds", k.Feeds)
 	c.labels(path+".labels", k.Labels)
 	if len(k.PDUs) == 0 {
 		c.add(path+".pdus", "a rack needs at least one PDU")
 	}
 	for i := range k.PDUs {
-		c.pdu(fmt.Sprintf("%s.pdus[%d]", path, i), k, &k.PDUs[i])
+		sized = c.pdu(fmt.Sprintf("%s.pdus[%d]", path, i), k, &k.PDUs[i]) && sized
 	}
 	c.servers(path, k)
-	c.failover(path, k)
+	// A budget or a PDU out of bounds has been named: the failover sums
+	// made of it would only repeat it, as a cascade of other messages.
+	if sized {
+		c.failover(path, k)
+	}
 }
 
-func (c *checker) pdu(path string, k *Rack, p *PDU) {
+// pdu checks a PDU, and says whether its phases, voltage and breaker, of
+// which its capacity is made, are in bounds.
+func (c *checker) pdu(path string, k *Rack, p *PDU) (sized bool) {
 	c.id(path, p.ID)
 	if !slices.Contains(k.Feeds, p.Feed) {
 		c.add(path+".feed", "%q is not one of the rack's feeds %v", p.Feed, k.Feeds)
 	}
+	sized = true
 	if p.Phases != 1 && p.Phases != 3 {
 		c.add(path+".phases", "must be 1 or 3, got %d", p.Phases)
+		sized = false
 	}
 	if !(p.VoltageV >= 100 && p.VoltageV <= 480) {
 		c.add(path+".voltage_v", "must be between 100 and 480 V, got %v", p.VoltageV)
+		sized = false
 	}
-	c.positive(path+".breaker_a", p.BreakerA, maxBreakerA)
+	sized = c.positive(path+".breaker_a", p.BreakerA, maxBreakerA) && sized
 	c.endpoint(path+".snmp", p.SNMP)
+	return sized
 }
 
 // feeds checks that a rack's feeds are named, each once.
@@ -183,7 +195,7 @@ func (c *checker) endpoint(path string, e Endpoint) {
 	if e.Profile == "" {
 		c.add(path+".profile", "is required")
 	} else if !profiles.Known(e.Profile) {
-		c.add(path+".profile", "unknown profile %q (known: %s)", e.Profile, strings.Join(profiles.Names(), ", "))
+		c.add(path+".profile", "%s", unknownProfile(e.Profile))
 	}
 	if e.Credentials == "" {
 		c.add(path+".credentials", "is required (the name of an entry in the agent's credentials file)")
@@ -203,4 +215,13 @@ func (c *checker) address(path, addr string) {
 			c.add(path, "port must be 1-65535, got %q", port)
 		}
 	}
+}
+
+// unknownProfile names a profile that no collector has, with the one meant
+// when one is close (names are lower case: case is forgiven in guessing).
+func unknownProfile(name string) string {
+	if best := closest(strings.ToLower(strings.TrimSpace(name)), profiles.Names()); best != "" {
+		return fmt.Sprintf("unknown profile %q; did you mean %s?", name, best)
+	}
+	return fmt.Sprintf("unknown profile %q (known: %s)", name, strings.Join(profiles.Names(), ", "))
 }
