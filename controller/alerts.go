@@ -12,13 +12,13 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/dcplane/dcplane/api"
 	"github.com/dcplane/dcplane/controller/alerts"
 	"github.com/dcplane/dcplane/controller/forecast"
 	"github.com/dcplane/dcplane/controller/notify"
 	"github.com/dcplane/dcplane/controller/power"
 	"github.com/dcplane/dcplane/controller/state"
 	"github.com/dcplane/dcplane/controller/store"
+	"github.com/dcplane/dcplane/controller/wire"
 )
 
 // maxAgents bounds how many agents' last-seen times the leader keeps: an
@@ -59,7 +59,7 @@ type alerting struct {
 	agentsMu sync.Mutex
 	agents   map[string]time.Time // agent name → last push, while leading
 
-	active atomic.Pointer[api.AlertList] // of the last evaluation
+	active atomic.Pointer[wire.AlertList] // of the last evaluation
 }
 
 func newAlerting(cfg alerts.Config, notifier Notifier) (*alerting, error) {
@@ -164,7 +164,7 @@ func (n *Node) evaluate(ctx context.Context, now time.Time) {
 	if len(res.Transitions) > 0 {
 		n.commitAlerts(ctx, res.Transitions, now)
 	}
-	a.active.Store(&api.AlertList{At: now, Alerts: res.Active})
+	a.active.Store(&wire.AlertList{At: now, Alerts: res.Active})
 	if a.notifier != nil {
 		a.notifier.Send(res.Active, now)
 	}
@@ -265,14 +265,14 @@ func firingList(st alerts.State) []alerts.Alert {
 // shows at once, not at the next evaluation). Until this leader has
 // evaluated, it lists the replicated firing alerts. Only the leader
 // evaluates.
-func (n *Node) Alerts(context.Context) (*api.AlertList, error) {
+func (n *Node) Alerts(context.Context) (*wire.AlertList, error) {
 	if !n.store.IsLeader() {
 		return nil, n.leaderError(store.ErrNotLeader)
 	}
 	st := n.store.State().Alerts()
-	out := &api.AlertList{Alerts: firingList(st)}
+	out := &wire.AlertList{Alerts: firingList(st)}
 	if l := n.alerting.active.Load(); l != nil {
-		out = &api.AlertList{At: l.At, Alerts: slices.Clone(l.Alerts)}
+		out = &wire.AlertList{At: l.At, Alerts: slices.Clone(l.Alerts)}
 	}
 	for i := range out.Alerts {
 		a := &out.Alerts[i]
@@ -306,7 +306,7 @@ func (n *Node) AckAlert(ctx context.Context, id, by, why string) (*alerts.Alert,
 func (n *Node) SilenceAlert(ctx context.Context, id, by, why string, d time.Duration) (*alerts.Silence, error) {
 	rule, _, _ := strings.Cut(id, "{")
 	if !knownRule(alerts.Rule(rule)) || !strings.HasSuffix(id, "}") {
-		return nil, fmt.Errorf("alert ID %q: want RULE{label=value,…} as dcplane alerts ls shows it: %w", id, api.ErrUnknownRule)
+		return nil, fmt.Errorf("alert ID %q: want RULE{label=value,…} as dcplane alerts ls shows it: %w", id, wire.ErrUnknownRule)
 	}
 	now := n.cfg.Now()
 	t := alerts.Transition{Kind: alerts.Silenced, ID: id, At: now, By: by, Why: why, Until: now.Add(d)}

@@ -4,12 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"time"
 
-	"github.com/dcplane/dcplane/api"
 	"github.com/dcplane/dcplane/controller/state"
 	"github.com/dcplane/dcplane/controller/store"
+	"github.com/dcplane/dcplane/controller/wire"
 )
 
 // Timing of the node's own cluster chores.
@@ -18,7 +17,27 @@ const (
 	advertiseTimeout = 10 * time.Second
 	// joinRetry is how long a node waits between two attempts to join.
 	joinRetry = time.Second
+	// joinTimeout bounds one request of an attempt to join.
+	joinTimeout = 30 * time.Second
+	// leaderCommitTimeout bounds the question of the leader's commit index.
+	leaderCommitTimeout = 5 * time.Second
 )
+
+// Peer is a client of other controllers' HTTP API, as a node uses it to
+// join their cluster and to learn how far the leader's log is committed.
+// *api.Client is one; Config.Peers makes them.
+type Peer interface {
+	// Join asks the controllers to add the node req describes to their
+	// cluster, trying each in turn; joining again is harmless.
+	Join(ctx context.Context, req wire.JoinRequest) error
+	// Cluster returns what the controller in use knows of its cluster.
+	Cluster(ctx context.Context) (*wire.ClusterStatus, error)
+	// URL is the base URL of the controller in use, any password in it
+	// redacted.
+	URL() string
+	// CloseIdleConnections closes the connections the client keeps.
+	CloseIdleConnections()
+}
 
 // Where each node's API is: nodes share their API URL through the Raft log
 // (state.SetNodeAPI), so that every node, even one that has just restarted,
@@ -84,7 +103,7 @@ func (n *Node) askLeaderCommit(ctx context.Context) {
 		if self, u := n.Leader(); self {
 			return
 		} else if u != "" {
-			if ci, err := leaderCommit(ctx, u); err == nil && ci > 0 {
+			if ci, err := n.leaderCommit(ctx, u); err == nil && ci > 0 {
 				n.catchUpTo.Store(ci)
 				return
 			}
@@ -102,8 +121,8 @@ func (n *Node) askLeaderCommit(ctx context.Context) {
 const catchUpPoll = 200 * time.Millisecond
 
 // leaderCommit asks the leader's API for its commit index.
-func leaderCommit(ctx context.Context, leaderAPI string) (uint64, error) {
-	c, err := api.NewClient(leaderAPI, &http.Client{Timeout: 5 * time.Second})
+func (n *Node) leaderCommit(ctx context.Context, leaderAPI string) (uint64, error) {
+	c, err := n.cfg.Peers(leaderAPI, leaderCommitTimeout)
 	if err != nil {
 		return 0, err
 	}
@@ -136,7 +155,7 @@ func (n *Node) Consistent(ctx context.Context) error {
 
 // ClusterStatus describes this node and the members it knows. It answers
 // even while the node catches up or is halted: it is how one learns why.
-func (n *Node) ClusterStatus(ctx context.Context) (*api.ClusterStatus, error) {
+func (n *Node) ClusterStatus(ctx context.Context) (*wire.ClusterStatus, error) {
 	st := n.store.Status()
 	v := n.store.State()
 	hash, err := v.Hash()
@@ -145,9 +164,9 @@ func (n *Node) ClusterStatus(ctx context.Context) (*api.ClusterStatus, error) {
 	}
 	leader, _ := n.store.Leader()
 	_, leaderAPI := n.Leader()
-	out := &api.ClusterStatus{Node: n.cfg.NodeID, State: st.State, Leader: leader, LeaderAPI: leaderAPI, Term: st.Term,
+	out := &wire.ClusterStatus{Node: n.cfg.NodeID, State: st.State, Leader: leader, LeaderAPI: leaderAPI, Term: st.Term,
 		CommitIndex: st.CommitIndex, AppliedIndex: st.AppliedIndex, StateIndex: st.StateIndex, StateHash: hash, Ready: "ok",
-		Members: []api.ClusterMember{}}
+		Members: []wire.ClusterMember{}}
 	if err := n.Ready(); err != nil {
 		out.Ready = err.Error()
 	}
@@ -161,14 +180,14 @@ func (n *Node) ClusterStatus(ctx context.Context) (*api.ClusterStatus, error) {
 	}
 	for _, m := range ms {
 		u, _ := v.NodeAPI(m.ID)
-		out.Members = append(out.Members, api.ClusterMember{ID: m.ID, RaftAddr: m.Addr, API: u, Voter: m.Voter, Leader: m.Leader})
+		out.Members = append(out.Members, wire.ClusterMember{ID: m.ID, RaftAddr: m.Addr, API: u, Voter: m.Voter, Leader: m.Leader})
 	}
 	return out, nil
 }
 
 // JoinNode adds a node to the cluster as a voter and records its API URL.
 // Joining again is harmless, and updates the URL.
-func (n *Node) JoinNode(ctx context.Context, req api.JoinRequest) error {
+func (n *Node) JoinNode(ctx context.Context, req wire.JoinRequest) error {
 	if err := n.store.Join(ctx, req.ID, req.RaftAddr); err != nil {
 		return n.leaderError(err)
 	}
@@ -247,13 +266,13 @@ func (n *Node) advertise(ctx context.Context) {
 // their cluster, until one has or ctx is done. It runs at every start:
 // joining again is harmless, and records a changed API URL.
 func (n *Node) joinLoop(ctx context.Context) {
-	c, err := api.NewClient(n.cfg.Join, nil)
+	c, err := n.cfg.Peers(n.cfg.Join, joinTimeout)
 	if err != nil {
 		n.log.Error("cannot join", "err", err)
 		return
 	}
 	defer c.CloseIdleConnections()
-	req := api.JoinRequest{ID: n.cfg.NodeID, RaftAddr: n.store.Addr(), API: n.cfg.APIURL}
+	req := wire.JoinRequest{ID: n.cfg.NodeID, RaftAddr: n.store.Addr(), API: n.cfg.APIURL}
 	for {
 		err := c.Join(ctx, req)
 		if err == nil {
@@ -274,16 +293,10 @@ func (n *Node) joinLoop(ctx context.Context) {
 func (n *Node) errNotLeader() error {
 	id, addr := n.store.Leader()
 	if id == "" {
-		return fmt.Errorf("%w, and no leader is known yet: retry shortly", api.ErrNotLeader)
+		return fmt.Errorf("%w, and no leader is known yet: retry shortly", wire.ErrNotLeader)
 	}
 	if u, ok := n.store.State().NodeAPI(id); ok {
-		return &api.NotLeaderError{LeaderAPI: u}
+		return &wire.NotLeaderError{LeaderAPI: u}
 	}
-	return fmt.Errorf("%w: the leader is node %s (Raft address %s), whose API URL is not known yet", api.ErrNotLeader, id, addr)
+	return fmt.Errorf("%w: the leader is node %s (Raft address %s), whose API URL is not known yet", wire.ErrNotLeader, id, addr)
 }
-
-var _ interface {
-	api.Router
-	api.Membership
-	api.Snapshotter
-} = (*Node)(nil)

@@ -15,6 +15,7 @@ import (
 	"github.com/dcplane/dcplane/collectors"
 	"github.com/dcplane/dcplane/controller"
 	"github.com/dcplane/dcplane/internal/inventory"
+	"github.com/dcplane/dcplane/internal/serve"
 )
 
 // clusterTimeout bounds every wait of the cluster tests.
@@ -24,7 +25,7 @@ const clusterTimeout = 20 * time.Second
 // real loopback socket.
 type member struct {
 	id, url, raftAddr, dir string
-	n                      *controller.Node
+	n                      *serve.Node
 	srv                    *httptest.Server
 	c                      *api.Client
 }
@@ -42,7 +43,7 @@ func startMember(t *testing.T, id, dir, raftAddr, join string) *member {
 		t.Fatal(err)
 	}
 	url := "http://" + ln.Addr().String()
-	n, err := controller.Open(context.Background(), controller.Config{NodeID: id, DataDir: dir, RaftAddr: raftAddr,
+	n, err := serve.Open(context.Background(), controller.Config{NodeID: id, DataDir: dir, RaftAddr: raftAddr,
 		Bootstrap: join == "", Join: join, APIURL: url, StaleAfter: staleAfter, DeclaredOnly: true,
 		// Short enough for quick elections, long enough that a loaded
 		// machine (race detector, shared cores) does not depose leaders.

@@ -8,12 +8,12 @@ import (
 	"slices"
 	"time"
 
-	"github.com/dcplane/dcplane/api"
 	"github.com/dcplane/dcplane/controller/alerts"
 	"github.com/dcplane/dcplane/controller/forecast"
 	"github.com/dcplane/dcplane/controller/power"
 	"github.com/dcplane/dcplane/controller/state"
 	"github.com/dcplane/dcplane/controller/store"
+	"github.com/dcplane/dcplane/controller/wire"
 	"github.com/dcplane/dcplane/internal/inventory"
 )
 
@@ -91,7 +91,7 @@ func (fs *forecastSet) alertInput() []alerts.Forecast {
 
 // Forecast returns the days-to-full of every rack, row and hall, as the
 // leader last forecast them. Only the leader keeps the history.
-func (n *Node) Forecast(context.Context) (*api.ForecastReport, error) {
+func (n *Node) Forecast(context.Context) (*wire.ForecastReport, error) {
 	if !n.store.IsLeader() {
 		return nil, n.leaderError(store.ErrNotLeader)
 	}
@@ -103,26 +103,26 @@ func (n *Node) Forecast(context.Context) (*api.ForecastReport, error) {
 	fs := a.forecast
 	a.mu.Unlock()
 	if fs == nil {
-		return nil, fmt.Errorf("%w: this controller has just become leader and has not forecast yet: retry in a few seconds", api.ErrNotLeader)
+		return nil, fmt.Errorf("%w: this controller has just become leader and has not forecast yet: retry in a few seconds", wire.ErrNotLeader)
 	}
-	out := &api.ForecastReport{At: fs.at, HistorySince: fs.since, HorizonDays: forecast.DefaultHorizonDays, Objects: []api.ForecastObject{}}
+	out := &wire.ForecastReport{At: fs.at, HistorySince: fs.since, HorizonDays: forecast.DefaultHorizonDays, Objects: []wire.ForecastObject{}}
 	for k, r := range fs.results {
 		out.Objects = append(out.Objects, forecastObject(k, r, fs))
 	}
 	rank := map[string]int{forecast.KindHall: 0, forecast.KindRow: 1, forecast.KindRack: 2}
-	slices.SortFunc(out.Objects, func(x, y api.ForecastObject) int {
+	slices.SortFunc(out.Objects, func(x, y wire.ForecastObject) int {
 		return cmp.Or(cmp.Compare(rank[x.Kind], rank[y.Kind]), cmp.Compare(x.ID, y.ID))
 	})
 	return out, nil
 }
 
 // forecastObject is one forecast as the API answers it.
-func forecastObject(k forecast.Key, r forecast.Result, fs *forecastSet) api.ForecastObject {
+func forecastObject(k forecast.Key, r forecast.Result, fs *forecastSet) wire.ForecastObject {
 	w := fs.where[k]
-	o := api.ForecastObject{Kind: k.Kind, ID: k.ID, Hall: w[0], Row: w[1], BudgetWatts: r.Budget, HistoryDays: fs.days[k]}
+	o := wire.ForecastObject{Kind: k.Kind, ID: k.ID, Hall: w[0], Row: w[1], BudgetWatts: r.Budget, HistoryDays: fs.days[k]}
 	switch {
 	case !r.Known:
-		o.Status = api.ForecastUnknown
+		o.Status = wire.ForecastUnknown
 		o.Why = fmt.Sprintf("%d day(s) of history with a peak, %d needed: the leader keeps it since %s",
 			o.HistoryDays, forecast.MinFitDays, fs.since.UTC().Format(time.RFC3339))
 		if o.HistoryDays == 0 {
@@ -131,10 +131,10 @@ func forecastObject(k forecast.Key, r forecast.Result, fs *forecastSet) api.Fore
 		}
 	case r.Within:
 		days, peak := r.Days, r.Peak
-		o.Status, o.DaysToFull, o.PeakWatts = api.ForecastWithin, &days, &peak
+		o.Status, o.DaysToFull, o.PeakWatts = wire.ForecastWithin, &days, &peak
 	default:
 		peak := r.Peak
-		o.Status, o.PeakWatts = api.ForecastBeyond, &peak
+		o.Status, o.PeakWatts = wire.ForecastBeyond, &peak
 	}
 	return o
 }

@@ -1,4 +1,4 @@
-package controller
+package controller_test
 
 import (
 	"context"
@@ -17,25 +17,22 @@ import (
 // history, is unknown and says why, and the rollups of incomplete racks
 // have no history at all.
 func TestForecastEndpoint(t *testing.T) {
-	n, c := openNode(t, t.TempDir(), inventory.Reference(2))
+	n, c := openSite(t, t.TempDir(), inventory.Reference(2))
 	defer n.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	now := time.Now()
-	a := n.alerting
-	a.mu.Lock()
 	for d := 10; d >= 1; d-- {
 		day := now.Add(-time.Duration(d) * 24 * time.Hour)
 		for m := 0; m < 24*60; m += 5 {
 			at := day.Truncate(24 * time.Hour).Add(time.Duration(m) * time.Minute)
-			a.hist.Observe(forecast.Key{Kind: forecast.KindRack, ID: "H1-R01-K01"}, at, 12000+200*float64(10-d))
+			n.ObserveHistory(forecast.Key{Kind: forecast.KindRack, ID: "H1-R01-K01"}, at, 12000+200*float64(10-d))
 			if d == 1 {
-				a.hist.Observe(forecast.Key{Kind: forecast.KindRack, ID: "H2-R01-K01"}, at, 9000)
+				n.ObserveHistory(forecast.Key{Kind: forecast.KindRack, ID: "H2-R01-K01"}, at, 9000)
 			}
 		}
 	}
-	a.mu.Unlock()
-	n.evaluate(ctx, now)
+	n.Evaluate(ctx, now)
 	rep, err := c.Forecast(ctx, api.ForecastFilter{})
 	if err != nil {
 		t.Fatal(err)
@@ -58,38 +55,5 @@ func TestForecastEndpoint(t *testing.T) {
 	}
 	if r, err := c.Forecast(ctx, api.ForecastFilter{Row: "H1-R01"}); err != nil || len(r.Objects) != 2 {
 		t.Errorf("forecast of row H1-R01: got %+v, %v, want the row and its rack", r, err)
-	}
-}
-
-// TestDeclared checks the declared power the DeclaredPowerExceeded rule
-// judges: only racks with placements, their servers without placements
-// at their maximum draw.
-func TestDeclared(t *testing.T) {
-	n, c := openNode(t, t.TempDir(), inventory.Reference(2))
-	defer n.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if got := declared(n.store.State()); len(got) != 0 {
-		t.Fatalf("no placements: got %v, want no rack judged", got)
-	}
-	p, err := c.Place(ctx, &api.PlacementRequest{Name: "mail", Replicas: 1, CPUMillicores: 1000, MemoryMiB: 1024, Watts: 700}, api.PlaceOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rack, server := p.Replicas[0].Rack, p.Replicas[0].Server
-	got := declared(n.store.State())
-	var want float64 = 700
-	n.store.State().Site().Racks(func(_ *inventory.Hall, _ *inventory.Row, k *inventory.Rack) bool {
-		if k.ID == rack {
-			for _, s := range k.Servers {
-				if s.ID != server {
-					want += s.MaxW
-				}
-			}
-		}
-		return true
-	})
-	if d, ok := got[rack]; len(got) != 1 || !ok || d.Watts != want || len(d.Placements) != 1 || d.Placements[0] != p.ID {
-		t.Errorf("got %+v, want only %s at %v W (700 placed + the other servers' max), naming %s", got, rack, want, p.ID)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -15,7 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/dcplane/dcplane/api"
 	"github.com/dcplane/dcplane/controller/alerts"
 	"github.com/dcplane/dcplane/controller/history"
 	"github.com/dcplane/dcplane/controller/placement"
@@ -23,6 +21,7 @@ import (
 	"github.com/dcplane/dcplane/controller/state"
 	"github.com/dcplane/dcplane/controller/store"
 	"github.com/dcplane/dcplane/controller/telemetry"
+	"github.com/dcplane/dcplane/controller/wire"
 	"github.com/dcplane/dcplane/internal/inventory"
 )
 
@@ -80,6 +79,12 @@ type Config struct {
 	// Notifier, if set, is handed the leader's alerts after each
 	// evaluation instead of the Alertmanagers' notifier: for tests.
 	Notifier Notifier
+	// Peers makes a client of the controllers at urls (a comma-separated
+	// list of API URLs) whose requests give up after timeout: the node
+	// joins the cluster of Join through one, and asks the leader how far
+	// its log is committed through another (see Ready). Required; package
+	// serve gives one built on api.Client.
+	Peers func(urls string, timeout time.Duration) (Peer, error)
 }
 
 // Node is one controller.
@@ -90,7 +95,7 @@ type Node struct {
 	tel     *telemetry.Window
 	reg     *prometheus.Registry
 	m       *nodeMetrics
-	api     *api.Server
+	metrics http.Handler              // of reg and cfg.Gatherer
 	devices atomic.Pointer[deviceSet] // of the applied inventory
 	stop    context.CancelFunc        // stops watchLeadership, placementLoop and alertLoop
 	done    sync.WaitGroup            // of watchLeadership, placementLoop and alertLoop
@@ -124,6 +129,9 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.StaleAfter <= 0 {
 		return nil, errors.New("controller: StaleAfter must be positive")
 	}
+	if cfg.Peers == nil {
+		return nil, errors.New("controller: Peers is required: the node reaches the other controllers' APIs through it")
+	}
 	if cfg.AccountEvery <= 0 {
 		cfg.AccountEvery = DefaultAccountEvery
 	}
@@ -155,7 +163,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.Gatherer != nil {
 		gatherers = append(gatherers, cfg.Gatherer)
 	}
-	n.api = api.NewServer(n, promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{Registry: n.reg}), cfg.Logger)
+	n.metrics = promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{Registry: n.reg})
 	wctx, stop := context.WithCancel(context.Background())
 	n.stop = stop
 	n.done.Add(3)
@@ -192,8 +200,9 @@ func (n *Node) watchLeadership(ctx context.Context) {
 	}
 }
 
-// Handler is the node's HTTP API, /metrics included.
-func (n *Node) Handler() http.Handler { return n.api }
+// Metrics serves the node's metrics, and Config.Gatherer's, to Prometheus:
+// the handler of /metrics.
+func (n *Node) Metrics() http.Handler { return n.metrics }
 
 // RaftAddr is the address Raft listens on.
 func (n *Node) RaftAddr() string { return n.store.Addr() }
@@ -201,28 +210,10 @@ func (n *Node) RaftAddr() string { return n.store.Addr() }
 // WaitForLeader waits until the cluster has a leader.
 func (n *Node) WaitForLeader(ctx context.Context) error { return n.store.WaitForLeader(ctx) }
 
-// Serve serves the API on ln until ctx is done, then shuts the server down.
-func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{Handler: n.api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("controller: serve: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := srv.Shutdown(sctx)
-	<-errc
-	return err
-}
-
 // Close stops Raft and closes the store.
 func (n *Node) Close() error {
 	n.stop()
 	n.done.Wait()
-	n.api.CloseIdleConnections()
 	return n.store.Close()
 }
 
@@ -250,7 +241,7 @@ func (n *Node) Site(context.Context) (*inventory.Site, error) {
 	if s := n.store.State().Site(); s != nil {
 		return s, nil
 	}
-	return nil, api.ErrNoInventory
+	return nil, errNoInventory
 }
 
 // PutSite replicates a new inventory through the Raft log.
@@ -265,7 +256,7 @@ func (n *Node) PutSite(ctx context.Context, s *inventory.Site) (uint64, error) {
 
 // Ingest takes an agent's polls into the telemetry window. Only the leader
 // keeps telemetry.
-func (n *Node) Ingest(_ context.Context, b *api.Batch) (int, error) {
+func (n *Node) Ingest(_ context.Context, b *wire.Batch) (int, error) {
 	if !n.store.IsLeader() {
 		return 0, n.leaderError(store.ErrNotLeader)
 	}
@@ -317,7 +308,7 @@ func (n *Node) leaderError(err error) error {
 }
 
 // errNoInventory is the API's answer while no inventory is loaded.
-var errNoInventory = api.ErrNoInventory
+var errNoInventory = wire.ErrNoInventory
 
 // budgets adapts a state view to power.Budgets.
 type budgets struct{ v *state.View }

@@ -18,6 +18,7 @@ import (
 	"github.com/dcplane/dcplane/controller"
 	"github.com/dcplane/dcplane/controller/power"
 	"github.com/dcplane/dcplane/internal/inventory"
+	"github.com/dcplane/dcplane/internal/serve"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -36,9 +37,9 @@ func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.
 
 // open starts a node on 127.0.0.1:0 in a temporary directory and serves its
 // API on a real socket; both stop when the test ends.
-func open(t *testing.T, id string, bootstrap bool, now func() time.Time) (*controller.Node, *api.Client, string) {
+func open(t *testing.T, id string, bootstrap bool, now func() time.Time) (*serve.Node, *api.Client, string) {
 	t.Helper()
-	n, err := controller.Open(context.Background(), controller.Config{NodeID: id, DataDir: t.TempDir(), RaftAddr: "127.0.0.1:0",
+	n, err := serve.Open(context.Background(), controller.Config{NodeID: id, DataDir: t.TempDir(), RaftAddr: "127.0.0.1:0",
 		Bootstrap: bootstrap, StaleAfter: staleAfter, Now: now})
 	if err != nil {
 		t.Fatal(err)

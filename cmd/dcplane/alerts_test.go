@@ -12,6 +12,7 @@ import (
 	"github.com/dcplane/dcplane/controller"
 	"github.com/dcplane/dcplane/controller/alerts"
 	"github.com/dcplane/dcplane/internal/inventory"
+	"github.com/dcplane/dcplane/internal/serve"
 )
 
 const overID = "RackOverBudget{site=city-dpc,hall=H1,row=H1-R01,rack=H1-R01-K01}"
@@ -23,7 +24,7 @@ func startAlertingController(t *testing.T) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cfg := alerts.DemoConfig()
-	n, err := controller.Open(ctx, controller.Config{NodeID: "c1", DataDir: t.TempDir(), RaftAddr: "127.0.0.1:0",
+	n, err := serve.Open(ctx, controller.Config{NodeID: "c1", DataDir: t.TempDir(), RaftAddr: "127.0.0.1:0",
 		Bootstrap: true, StaleAfter: 30 * time.Second, AccountEvery: 50 * time.Millisecond, Alerts: &cfg})
 	if err != nil {
 		t.Fatal(err)

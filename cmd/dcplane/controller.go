@@ -12,6 +12,7 @@ import (
 	"github.com/dcplane/dcplane/controller"
 	"github.com/dcplane/dcplane/controller/store"
 	"github.com/dcplane/dcplane/internal/inventory"
+	"github.com/dcplane/dcplane/internal/serve"
 )
 
 type controllerOptions struct {
@@ -95,7 +96,7 @@ func (o *controllerOptions) run(cmd *cobra.Command) error {
 		o.apiURL = "http://" + ln.Addr().String()
 	}
 	ctx := cmd.Context()
-	n, err := controller.Open(ctx, controller.Config{NodeID: o.nodeID, DataDir: o.dataDir, RaftAddr: o.raftAddr,
+	n, err := serve.Open(ctx, controller.Config{NodeID: o.nodeID, DataDir: o.dataDir, RaftAddr: o.raftAddr,
 		RaftAdvertise: o.raftAdv, APIURL: o.apiURL, Join: o.join,
 		Bootstrap: o.bootstrap, StaleAfter: o.staleAfter, DeclaredOnly: o.declared, Logger: log, Alertmanagers: o.alertmgrs,
 		HeartbeatTimeout: o.timeouts.heartbeat, ElectionTimeout: o.timeouts.election,

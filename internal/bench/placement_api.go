@@ -19,6 +19,7 @@ import (
 	"github.com/dcplane/dcplane/controller"
 	"github.com/dcplane/dcplane/controller/placement"
 	"github.com/dcplane/dcplane/internal/inventory"
+	"github.com/dcplane/dcplane/internal/serve"
 )
 
 // keysReplayed bounds how many measured requests are sent again with their
@@ -31,7 +32,7 @@ const fsyncFor = time.Second
 // apiRun is a single-node controller serving its API on 127.0.0.1, and
 // clients of it.
 type apiRun struct {
-	node    *controller.Node
+	node    *serve.Node
 	client  *api.Client
 	http    *http.Client
 	url     string
@@ -58,7 +59,7 @@ func startController(ctx context.Context, dir string, clients int, site *invento
 			a.close()
 		}
 	}()
-	a.node, err = controller.Open(ctx, controller.Config{NodeID: "bench", DataDir: filepath.Join(d, "raft"),
+	a.node, err = serve.Open(ctx, controller.Config{NodeID: "bench", DataDir: filepath.Join(d, "raft"),
 		RaftAddr: "127.0.0.1:0", Bootstrap: true, StaleAfter: time.Minute, Logger: log,
 		// No agent feeds this node: place on declared power rather than
 		// refuse every rack once the leader finds them stale.

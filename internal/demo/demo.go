@@ -19,6 +19,7 @@ import (
 	"github.com/dcplane/dcplane/controller"
 	"github.com/dcplane/dcplane/controller/alerts"
 	"github.com/dcplane/dcplane/internal/inventory"
+	"github.com/dcplane/dcplane/internal/serve"
 	"github.com/dcplane/dcplane/sim"
 )
 
@@ -54,7 +55,7 @@ type Demo struct {
 	tmpDir string             // removed by Close; empty if Config.Dir was given
 	site   *inventory.Site
 	sim    *sim.Site
-	node   *controller.Node
+	node   *serve.Node
 	client *api.Client
 	agent  *agent.Agent
 	// agentReg holds the agent's metrics, served on the controller's
@@ -132,7 +133,7 @@ func (d *Demo) startController(ctx context.Context, c Config) error {
 		ac = &dc
 	}
 	d.apiURL = "http://" + ln.Addr().String()
-	d.node, err = controller.Open(ctx, controller.Config{NodeID: "demo", DataDir: filepath.Join(c.Dir, "raft"), RaftAddr: "127.0.0.1:0",
+	d.node, err = serve.Open(ctx, controller.Config{NodeID: "demo", DataDir: filepath.Join(c.Dir, "raft"), RaftAddr: "127.0.0.1:0",
 		Bootstrap: true, StaleAfter: 3 * c.Interval, Logger: c.Logger, Gatherer: d.agentReg, APIURL: d.apiURL,
 		// Peaks and alerts as fresh as the telemetry: PlaceWorkloads waits
 		// one of these, and an alert at once shows within one.
