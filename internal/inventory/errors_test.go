@@ -114,8 +114,12 @@ func TestErrorsPointAtTheFault(t *testing.T) {
 			[]string{"site.yaml:11: halls[0].rows[0].racks[0].pdus[0].breaker_a: must be greater than 0, got 0"}},
 		{"a billion phases", insertAfter("                feed: A\n", "                phases: 1000000000\n"),
 			[]string{"site.yaml:11: halls[0].rows[0].racks[0].pdus[0].phases: must be 1 or 3, got 1000000000"}},
+		{"no phases", insertAfter("                feed: A\n", "                phases: 0\n"),
+			[]string{"site.yaml:11: halls[0].rows[0].racks[0].pdus[0].phases: must be 1 or 3, got 0"}},
 		{"absurd voltage", insertAfter("                feed: A\n", "                voltage_v: 230000\n"),
 			[]string{"site.yaml:11: halls[0].rows[0].racks[0].pdus[0].voltage_v: must be between 100 and 480 V, got 230000"}},
+		{"no voltage", insertAfter("                feed: A\n", "                voltage_v: 0\n"),
+			[]string{"site.yaml:11: halls[0].rows[0].racks[0].pdus[0].voltage_v: must be between 100 and 480 V, got 0"}},
 
 		// Profiles: refused by validation, with the one meant.
 		{"misspelt profile", strings.NewReplacer("profile: apc-inrow", "profile: apc-inorw").Replace,
