@@ -33,8 +33,8 @@ type benchJSON struct {
 // table.
 func (g *globalOptions) printBench(w io.Writer, r benchResult) error {
 	m := bench.ThisMachine()
-	if g.output == "json" {
-		return printJSON(w, benchJSON{m, r})
+	if g.data() {
+		return g.print(w, benchJSON{m, r})
 	}
 	if _, err := fmt.Fprintln(w, m); err != nil {
 		return err
@@ -54,8 +54,8 @@ type benchTable interface {
 // and its summary (which says over how many runs each figure's spread is).
 func (g *globalOptions) printBenchTable(w io.Writer, r benchTable) error {
 	m := bench.ThisMachine()
-	if g.output == "json" {
-		return printJSON(w, benchJSON{m, r})
+	if g.data() {
+		return g.print(w, benchJSON{m, r})
 	}
 	if _, err := fmt.Fprintln(w, m); err != nil {
 		return err
