@@ -79,7 +79,7 @@ func TestAlertsCLI(t *testing.T) {
 		{[]string{"alerts", "ls", "-o", "json", "--rule", "RackOverBudget"}, 0, []string{`"by": "ann"`, `"why": "moving batch jobs"`, `"until"`}, nil},
 		{[]string{"alerts", "ack", "TelemetryStale{x=y}", "--by", "ann"}, 1, []string{"not firing"}, nil},
 		{[]string{"alerts", "silence", overID, "--by", "ann"}, 2, []string{`"for" not set`}, nil},
-		{[]string{"alerts", "ack"}, 2, []string{"accepts 1 arg"}, nil},
+		{[]string{"alerts", "ack"}, 2, []string{"give an alert ID", "Usage: dcplane alerts ack ID"}, nil},
 		{[]string{"alerts", "ls", "--status", "asleep"}, 1, []string{"status"}, nil},
 		{[]string{"forecast"}, 0, []string{"KIND", "hall", "H1-R01-K01", "unknown", "no history"}, nil},
 		{[]string{"forecast", "--row", "H1-R01", "-o", "json"}, 0, []string{`"kind": "row"`, `"status": "unknown"`}, []string{`"kind": "hall"`}},

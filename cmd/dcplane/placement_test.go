@@ -127,7 +127,7 @@ func TestPlacementCommands(t *testing.T) {
 	if code, _, errs = runCLI(t, "--controller", url, "placement", "show", p.ID); code != 1 || !strings.Contains(errs, "No such placement") {
 		t.Errorf("show after rm: got exit %d, stderr %q", code, errs)
 	}
-	if code, _, errs = runCLI(t, "placement", "show"); code != 2 || !strings.Contains(errs, "give one ID") {
+	if code, _, errs = runCLI(t, "placement", "show"); code != 2 || !strings.Contains(errs, "give a placement ID") {
 		t.Errorf("show without ID: got exit %d, stderr %q", code, errs)
 	}
 }
