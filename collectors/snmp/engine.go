@@ -74,6 +74,7 @@ type column struct {
 // describe is a compiled describeDef.
 type describe struct {
 	col, value, unitsCol, scaleCol int
+	signed                         bool // the scale column is signed (see signedScale), not a divisor
 	mul, div                       float64
 	rules                          []rule
 }
@@ -84,6 +85,7 @@ type rule struct {
 	metric      collectors.Metric
 	scope       collectors.Scope
 	firstNumber bool
+	number      *regexp.Regexp // its one group is the Index ("l([0-9]+)" of "phase l2 voltage")
 }
 
 // Name returns the profile's name.
@@ -141,6 +143,7 @@ const (
 	RejectImpossible = "impossible"   // a saturated integer (2^31-1, 2^32-1) or beyond any real device
 	RejectType       = "wrong_type"   // not a number of the types the column takes
 	RejectUnits      = "units"        // units the quantity cannot be in
+	RejectScale      = "scale"        // a scale column holding no usable scale
 )
 
 // row is one table row: its index and its varbinds by column.
@@ -696,17 +699,13 @@ func (d *Def) describedReadings(t *table, r *row, rejected map[string]int) ([]ke
 			return nil, err
 		}
 	}
-	v := float64(raw) * ds.mul / ds.div
-	if ds.scaleCol > 0 {
-		sp, ok := r.cols[ds.scaleCol]
-		if !ok {
-			return nil, fmt.Errorf("%w: %s entry %s has a value and no scale", ErrDecode, t.name, r.index)
-		}
-		s, ok := intValue(sp)
-		if !ok || s < 1 {
-			return nil, fmt.Errorf("%w: %s entry %s: scale is %s %v, want a positive Integer", ErrDecode, t.name, r.index, sp.Type, sp.Value)
-		}
-		v /= float64(s)
+	v, reason, err := ds.scaled(t, r, float64(raw)*ds.mul/ds.div)
+	if err != nil {
+		return nil, err
+	}
+	if reason != "" {
+		rejected[reason]++
+		return nil, nil
 	}
 	converted := false
 	if ds.unitsCol > 0 {
@@ -722,11 +721,69 @@ func (d *Def) describedReadings(t *table, r *row, rejected map[string]int) ([]ke
 		rejected[reason]++
 		return nil, nil
 	}
-	idx := 0
-	if ru.firstNumber {
-		idx = firstNumber(words)
+	return []keyed{{collectors.Reading{Metric: ru.metric, Scope: ru.scope, Index: indexFor(ru.scope, ru.index(words)), Value: v}, converted}}, nil
+}
+
+// scaled applies the row's scale column to v. A divisor column must hold a
+// positive Integer, else the table cannot be trusted (ErrDecode); a signed
+// one that holds no usable scale makes this one reading unknown (the reason
+// is RejectScale), since the table describes each row apart.
+func (ds *describe) scaled(t *table, r *row, v float64) (float64, string, error) {
+	if ds.scaleCol == 0 {
+		return v, "", nil
 	}
-	return []keyed{{collectors.Reading{Metric: ru.metric, Scope: ru.scope, Index: indexFor(ru.scope, idx), Value: v}, converted}}, nil
+	sp, ok := r.cols[ds.scaleCol]
+	if !ok && !ds.signed {
+		return 0, "", fmt.Errorf("%w: %s entry %s has a value and no scale", ErrDecode, t.name, r.index)
+	}
+	s, isInt := intValue(sp)
+	if ds.signed {
+		if v, ok = signedScale(v, s); !isInt || !ok {
+			return 0, RejectScale, nil
+		}
+		return v, "", nil
+	}
+	if !isInt || s < 1 {
+		return 0, "", fmt.Errorf("%w: %s entry %s: scale is %s %v, want a positive Integer", ErrDecode, t.name, r.index, sp.Type, sp.Value)
+	}
+	return v / float64(s), "", nil
+}
+
+// signedScale applies a signed scale as Rittal's CMC-III MIB defines
+// cmcIIIVarScale: -n means divide by n, +n multiply by n. Zero (which the
+// MIB does not define) and magnitudes beyond 10^9 are no scale: false.
+func signedScale(v float64, s int64) (float64, bool) {
+	switch {
+	case s == 0 || s < -1e9 || s > 1e9:
+		return 0, false
+	case s < 0:
+		return v / float64(-s), true
+	}
+	return v * float64(s), true
+}
+
+// index returns the Index a rule gives a row described by words: the first
+// number among them (first_number) or the group of its number pattern, 1
+// when that finds none (the only one); 0 for a rule that numbers nothing.
+func (ru rule) index(words []string) int {
+	switch {
+	case ru.firstNumber:
+		return firstNumber(words)
+	case ru.number != nil:
+		m := ru.number.FindStringSubmatch(strings.Join(words, " "))
+		if n, err := strconv.Atoi(safeGroup(m)); err == nil && n > 0 {
+			return n
+		}
+		return 1
+	}
+	return 0
+}
+
+func safeGroup(m []string) string {
+	if len(m) < 2 {
+		return ""
+	}
+	return m[1]
 }
 
 // describedString returns column col of r, which must be an OCTET STRING.

@@ -79,8 +79,6 @@ var fleet = []fleetCase{
 	{"eaton-mgeups_93ps.snmprec", "generic-ups-mib", []c.Reading{rd(c.PowerWatts, c.ScopePhase, 3, 1600)}}, // 33.1.4.4.1.4.3|2|1600
 	{"netvision-rfc.snmprec", "generic-ups-mib", []c.Reading{rd(c.PowerWatts, c.ScopePhase, 1, 200)}},      // 33.1.4.4.1.4.1|2|200; runtime 65535 absent
 	{"liebert_weblbds.snmprec", "generic-ups-mib", []c.Reading{rd(c.CurrentAmperes, c.ScopePhase, 1, 42)}}, // 33.1.4.4.1.3.1|2|420 (0.1 A)
-	// Not yet read (issue 8, left to do): each answers, and the probe says
-	// what it is and that no profile matches.
 	{"apc-epdu_epdu1116s.snmprec", "apc-epdu", []c.Reading{
 		rd(c.VoltageVolts, c.ScopePhase, 1, 0),   // 318.1.1.30.4.2.1.4.1|2|0: the recorded unit reads 0 V (no MIB sentinel)
 		rd(c.CurrentAmperes, c.ScopePhase, 1, 0), // .4.2.1.5.1|2|0
@@ -97,17 +95,44 @@ var fleet = []fleetCase{
 		rd(c.CurrentAmperes, c.ScopeBreaker, 1, 7.13),          // 30932.1.10.1.3.110.1.3.1.12.…|2|713 (1/100 A)
 		rd(c.VoltageLineToLineVolts, c.ScopeBreaker, 2, 205.9), // .110.1.5.2.12.…|2|2059 (1/10 V)
 		rd(c.ApparentPowerVA, c.ScopeBreaker, 3, 1027)}},       // .110.1.6.3.12.…|2|1027 VA
-	{"poweralert_pdu.snmprec", "", nil},
-	{"rittal-cmc-iii-pu_pdu-controller.snmprec", "", nil},
-	{"apc_airfm.snmprec", "", nil},
-	{"stulz_wib8000.snmprec", "", nil},
+	{"poweralert_pdu.snmprec", "tripplite-pdu", []c.Reading{
+		rd(c.VoltageVolts, c.ScopePhase, 1, 207),     // 850.1.1.3.2.3.1.2.1.4.1.1|66|2070 (0.1 V), line 221
+		rd(c.CurrentAmperes, c.ScopePhase, 1, 1),     // .3.2.3.2.1.1.5.1.1|66|100 (0.01 A), line 226
+		rd(c.PowerWatts, c.ScopePhase, 1, 207),       // .3.2.3.2.1.1.8.1.1|66|207 W, line 229
+		rd(c.CurrentAmperes, c.ScopeBreaker, 2, 1)}}, // .3.2.3.4.1.1.4.1.2|2|100 (0.01 A), line 574
+	{"rittal-cmc-iii-pu_pdu-controller.snmprec", "rittal-cmc-iii", []c.Reading{
+		rd(c.PowerWatts, c.ScopeDevice, 0, 2742),           // 2606.7.4.2.2.1.11.2.12|2|2742, scale 1 "W" (line 4284)
+		rd(c.EnergyJoules, c.ScopeDevice, 0, 2641.8*3.6e6), // .11.2.20|2|26418, scale -10 "kWh" (line 4292)
+		rd(c.VoltageVolts, c.ScopePhase, 1, 229.2),         // .11.2.26|2|2292, scale -10 "V" (line 4298)
+		rd(c.CurrentAmperes, c.ScopePhase, 1, 4.73),        // .11.2.36|2|473, scale -100 "A" (line 4308)
+		rd(c.CurrentAmperes, c.ScopePhase, 2, 5.56),        // .11.2.79|2|556, scale -100 (line 4351)
+		rd(c.PowerWatts, c.ScopePhase, 1, 1041),            // .11.2.47|2|1041, scale 1 (line 4319)
+		rd(c.ApparentPowerVA, c.ScopePhase, 1, 1085)}},     // .11.2.56|2|1085, scale 1 "VA" (line 4328)
+	{"apc_airfm.snmprec", "apc-airfm", []c.Reading{
+		rd(c.SupplyAirCelsius, c.ScopeUnit, 1, 14.8),  // 318.1.1.13.1.5.2.2.1.2.1|2|148 (0.1 °C), line 216
+		rd(c.ReturnAirCelsius, c.ScopeUnit, 1, 22.5),  // .5.2.2.1.5.1|2|225, line 218
+		rd(c.HumidityPercent, c.ScopeUnit, 1, 43.6)}}, // .5.2.2.1.7.1|2|436 (0.1 %RH), line 219
+	{"stulz_wib8000.snmprec", "stulz-wib8000", []c.Reading{ // unit CA1, address 1 (module 0: the lowest)
+		rd(c.SupplyAirCelsius, c.ScopeDevice, 0, 20),   // 29462.10.2.1.1.1.1.1.1.1.1193.1.1.1|2|200 (0.1 °C), line 257
+		rd(c.ReturnAirCelsius, c.ScopeDevice, 0, 26.5), // .1192.1.1.1|2|265, line 249
+		rd(c.HumidityPercent, c.ScopeDevice, 0, 40.6),  // .1.1.1.1.2.1.1.1194.1.1.1|66|406 (0.1 %RH), line 289
+		rd(c.FanSpeedPercent, c.ScopeDevice, 0, 85),    // .1.1.2.4.1.1.6932.1.1.1|66|85 %, line 407
+		rd(c.UnitRunning, c.ScopeDevice, 0, 1)}},       // .4.1.1.1.1013.1.1.1|66|1 (on), line 432
 	{"cyberpower.snmprec", "cyberpower-ups", []c.Reading{
 		rd(c.BatteryChargePercent, c.ScopeDevice, 0, 100),   // 3808.1.1.1.2.2.1.0|66|100
 		rd(c.BatteryRuntimeSeconds, c.ScopeDevice, 0, 1740), // .2.2.4.0|67|174000 ticks
 		rd(c.VoltageVolts, c.ScopeDevice, 0, 120.2),         // .4.2.1.0|66|1202 (0.1 V)
 		rd(c.CurrentAmperes, c.ScopeDevice, 0, 6.5)}},       // .4.2.4.0|66|65 (0.1 A)
-	{"akcp_serverprobe8.snmprec", "", nil},
-	{"apc_emu.snmprec", "", nil},
+	{"akcp_serverprobe8.snmprec", "akcp-sensorprobe", []c.Reading{
+		rd(c.TemperatureCelsius, c.ScopeSensor, 1, 19.9), // 3854.1.2.2.1.16.1.14.0|2|199 (0.1 °C), port 0, line 127
+		rd(c.TemperatureCelsius, c.ScopeSensor, 8, 22.1), // .16.1.14.7|2|221, port 7, line 134
+		rd(c.HumidityPercent, c.ScopeSensor, 1, 42),      // .17.1.3.0|2|42 %, line 272
+		rd(c.HumidityPercent, c.ScopeSensor, 7, 41)}},    // .17.1.3.6|2|41 %, line 278
+	{"apc_emu.snmprec", "apc-mem", []c.Reading{
+		rd(c.TemperatureCelsius, c.ScopeSensor, 1, 18), // 318.1.1.10.4.2.3.1.5.0.1|2|18 °C, line 270
+		rd(c.HumidityPercent, c.ScopeSensor, 1, 30),    // .4.2.3.1.6.0.1|2|30 %, line 275
+		rd(c.TemperatureCelsius, c.ScopeSensor, 6, 21), // .4.2.3.1.5.0.6|2|21, line 274
+		rd(c.HumidityPercent, c.ScopeSensor, 6, 38)}},  // .4.2.3.1.6.0.6|2|38, line 279; sensors 2, 3, 5 read -1: absent
 	{"liebert.snmprec", "liebert-mph", []c.Reading{
 		rd(c.PowerWatts, c.ScopeDevice, 0, 2411),            // 476.1.42.3.8.30.20.1.65.1.1|66|2411 W
 		rd(c.EnergyJoules, c.ScopeDevice, 0, 95937.5*3.6e6), // .30.20.1.50.1.1|66|959375 (0.1 kWh)
@@ -116,8 +141,15 @@ var fleet = []fleetCase{
 		rd(c.CurrentAmperes, c.ScopePhase, 1, 20.45),        // .30.40.1.22.1.1.1|66|2045 (0.01 A)
 		rd(c.CurrentAmperes, c.ScopeBreaker, 2, 1.96),       // .40.20.1.130.1.2|66|196 (0.01 A)
 		rd(c.RatedCurrentAmperes, c.ScopeBreaker, 3, 20)}},  // .40.20.1.75.1.3|66|200 (0.1 A)
-	{"rittal-cmc.snmprec", "", nil},
-	{"pcoweb-rittal-lcp-3311_lcp-dx-3311.snmprec", "", nil},
+	{"rittal-cmc.snmprec", "rittal-cmc-tc", []c.Reading{
+		rd(c.SupplyAirCelsius, c.ScopeDevice, 0, 16),     // 2606.4.2.4.5.2.1.5.1|2|16, type 56 temp1LCP, line 381
+		rd(c.ReturnAirCelsius, c.ScopeDevice, 0, 25),     // .5.2.1.5.22|2|25, type 57 temp2LCP, line 402
+		rd(c.CoolingOutputWatts, c.ScopeDevice, 0, 8830), // .5.2.1.5.2|2|8830, type 27 heatflow, line 382
+		rd(c.FanSpeedPercent, c.ScopeDevice, 0, 63)}},    // .5.2.1.5.26|2|63, type 61 fanSpeed, line 406
+	{"pcoweb-rittal-lcp-3311_lcp-dx-3311.snmprec", "carel-rittal-lcp-dx", []c.Reading{
+		rd(c.SupplyAirCelsius, c.ScopeDevice, 0, 28.3), // 9839.2606.2.1.2.22.0|2|283 (DivBy10), line 197
+		rd(c.ReturnAirCelsius, c.ScopeDevice, 0, 31.3), // .2.1.2.21.0|2|313, line 196
+		rd(c.UnitRunning, c.ScopeDevice, 0, 1)}},       // .2.1.3.13.0|2|1 (on), line 206
 }
 
 // TestFleetRecordings serves every recording of ../shared/snmprec with

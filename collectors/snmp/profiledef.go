@@ -110,7 +110,8 @@ type describeDef struct {
 	Col         int       `yaml:"col"`   // the description (OCTET STRING)
 	Value       int       `yaml:"value"` // the value column
 	UnitsColumn int       `yaml:"units_column"`
-	ScaleColumn int       `yaml:"scale_column"` // a divisor column
+	ScaleColumn int       `yaml:"scale_column"` // a divisor column, or signed (scale_kind)
+	ScaleKind   string    `yaml:"scale_kind"`   // divisor (the default) or signed: -n divides by n, +n multiplies
 	Scale       string    `yaml:"scale"`
 	Rules       []ruleDef `yaml:"rules"`
 }
@@ -123,7 +124,10 @@ type ruleDef struct {
 	Skip   bool     `yaml:"skip"` // a match maps to no reading
 	Metric string   `yaml:"metric"`
 	Scope  string   `yaml:"scope"`
-	Number string   `yaml:"number"` // "first_number": Index is the first number among the words, or 1
+	// Number is "first_number" (Index is the first number among the
+	// words, or 1) or a regexp with one group that captures the Index
+	// ('\bl([0-9]+)\b' for "phase l2 voltage value").
+	Number string `yaml:"number"`
 	all    []*regexp.Regexp
 	none   []*regexp.Regexp
 }
@@ -476,6 +480,13 @@ func compileDescribe(d describeDef) (*describe, error) {
 		return nil, err
 	}
 	ds := &describe{col: d.Col, value: d.Value, unitsCol: d.UnitsColumn, scaleCol: d.ScaleColumn, mul: mul, div: div}
+	switch d.ScaleKind {
+	case "", "divisor":
+	case "signed":
+		ds.signed = true
+	default:
+		return nil, fmt.Errorf("scale_kind %q: want divisor or signed", d.ScaleKind)
+	}
 	for i, r := range d.Rules {
 		if r.Skip == (r.Metric != "") {
 			return nil, fmt.Errorf("rule %d: want either skip or a metric", i+1)
@@ -483,8 +494,9 @@ func compileDescribe(d describeDef) (*describe, error) {
 		if r.Metric != "" && !knownMetric(r.Metric) {
 			return nil, fmt.Errorf("rule %d: unknown metric %q", i+1, r.Metric)
 		}
-		if r.Number != "" && r.Number != "first_number" {
-			return nil, fmt.Errorf("rule %d: number %q: want first_number", i+1, r.Number)
+		number, err := compileNumber(r.Number)
+		if err != nil {
+			return nil, fmt.Errorf("rule %d: %w", i+1, err)
 		}
 		for _, s := range r.All {
 			re, err := regexp.Compile(s)
@@ -505,9 +517,22 @@ func compileDescribe(d describeDef) (*describe, error) {
 			return nil, fmt.Errorf("rule %d: %w", i+1, err)
 		}
 		ds.rules = append(ds.rules, rule{all: r.all, none: r.none, skip: r.Skip,
-			metric: collectors.Metric(r.Metric), scope: scope, firstNumber: r.Number == "first_number"})
+			metric: collectors.Metric(r.Metric), scope: scope, firstNumber: r.Number == "first_number", number: number})
 	}
 	return ds, nil
+}
+
+// compileNumber compiles a rule's number: "" and "first_number" need no
+// pattern; anything else must be a regexp with exactly one group.
+func compileNumber(s string) (*regexp.Regexp, error) {
+	if s == "" || s == "first_number" {
+		return nil, nil
+	}
+	re, err := regexp.Compile(s)
+	if err != nil || re.NumSubexp() != 1 {
+		return nil, fmt.Errorf("number %q: want first_number or a regexp with one group", s)
+	}
+	return re, nil
 }
 
 func knownMetric(m string) bool { return slices.Contains(collectors.Metrics(), collectors.Metric(m)) }
