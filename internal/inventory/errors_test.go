@@ -93,6 +93,8 @@ func TestErrorsPointAtTheFault(t *testing.T) {
 			"breaker_a: 32\n                snmp: {address: \"127.0.0.1:16101\"", "breaker_a: *b\n                snmp: {address: \"127.0.0.1:16101\"").Replace,
 			[]string{`site.yaml:11: halls[0].rows[0].racks[0].pdus[0].breaker_a: want a number in A, got "thirty-two"`,
 				`site.yaml:15: halls[0].rows[0].racks[0].pdus[1].breaker_a: want a number in A, got "thirty-two"`}},
+		{"an alias of a good name to a number", strings.NewReplacer("id: H1-R01-K01-PA", "id: &pa H1-R01-K01-PA", "breaker_a: 32\n                snmp: {address: \"127.0.0.1:16101\"", "breaker_a: *pa\n                snmp: {address: \"127.0.0.1:16101\"").Replace,
+			[]string{`site.yaml:15: halls[0].rows[0].racks[0].pdus[1].breaker_a: want a number in A, got "H1-R01-K01-PA"`}},
 		{"a wrong type beside an unknown field", strings.NewReplacer("capacity_kw: 60", "capacity_kw: sixty\n            colour: red").Replace,
 			[]string{`site.yaml:19: halls[0].rows[0].cooling[0].capacity_kw: want a number in kW, got "sixty"`,
 				"site.yaml:20: halls[0].rows[0].cooling[0].colour: unknown field; known here: id, capacity_kw, snmp"}},

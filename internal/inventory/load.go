@@ -80,6 +80,7 @@ func LoadFile(path string) (*Site, error) {
 }
 
 // Parse parses and validates an inventory; name is used in error messages.
+// An inventory is one YAML document: a second is refused, not dropped.
 // Fields left out get their defaults. Every problem found is reported at
 // once: unknown fields do not hide the rules the rest of the file breaks.
 // The site returned keeps no line numbers: should it be changed and
@@ -174,17 +175,13 @@ func (s *Site) rules(name string, root *yaml.Node) []*FieldError {
 
 // explainTypes replaces the YAML library's "cannot unmarshal" problems with
 // typeProblems' account of them, which names the field and what it wants.
-// A problem that account misses (at a line it does not name) stays as the
-// library wrote it.
+// A problem that account misses (at a line where it finds no value at
+// fault) stays as the library wrote it.
 func explainTypes(name string, root *yaml.Node, probs []*FieldError) []*FieldError {
 	if !slices.ContainsFunc(probs, isTypeProblem) {
 		return probs
 	}
-	typed := typeProblems(name, root)
-	explained := map[int]bool{}
-	for _, fe := range typed {
-		explained[fe.Line] = true
-	}
+	typed, explained := typeProblems(name, root)
 	probs = slices.DeleteFunc(probs, func(fe *FieldError) bool { return isTypeProblem(fe) && explained[fe.Line] })
 	return append(probs, typed...)
 }

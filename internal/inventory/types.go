@@ -17,10 +17,12 @@ import (
 // into float64") names neither. The library decides what decodes, value by
 // value, so that the two never disagree. Fields that the types lack are
 // left to the unknown-field check. It also finds what fractions finds.
-func typeProblems(name string, root *yaml.Node) []*FieldError {
-	w := &typeWalk{name: name, decode: true}
+// It returns as well the lines at which the library reports the values it
+// finds: those of the nodes an alias refers to, not the alias's own.
+func typeProblems(name string, root *yaml.Node) ([]*FieldError, map[int]bool) {
+	w := &typeWalk{name: name, decode: true, valueLines: map[int]bool{}}
 	w.walk(root, reflect.TypeFor[Site](), "")
-	return w.errs
+	return w.errs, w.valueLines
 }
 
 // fractions finds the numbers with a fraction written where a whole number
@@ -40,6 +42,9 @@ type typeWalk struct {
 	decode bool      // ask the library about every value, not only fractions
 	path   []segment // to the node walked: written out only for a problem
 	errs   []*FieldError
+	// valueLines are the lines of the values found at fault, aliases
+	// followed, with decode.
+	valueLines map[int]bool
 }
 
 // segment is a step of a path: a key, or an index when key is "".
@@ -90,6 +95,7 @@ func (w *typeWalk) walk(n *yaml.Node, t reflect.Type, key string) {
 	case w.decode && n.Decode(reflect.New(t).Interface()) != nil:
 		// A scalar, or a collection where the field wants another kind.
 		w.add(line, "want "+wanted(t, key)+", got "+got(n, t))
+		w.valueLines[n.Line] = true
 	}
 }
 
