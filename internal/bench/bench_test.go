@@ -3,8 +3,10 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -34,38 +36,49 @@ func TestPollRunOf(t *testing.T) {
 func TestRows(t *testing.T) {
 	type result interface {
 		Header() []string
-		Row() []string
+		Rows() [][]string
 	}
-	for _, r := range []result{DemoResult{}} {
-		if h, c := r.Header(), r.Row(); len(h) != len(c) {
-			t.Errorf("%T: got %d cells under %d columns, want as many", r, len(c), len(h))
-		}
-	}
-	for _, row := range (PollResult{}).Rows() {
-		if h := (PollResult{}).Header(); len(h) != len(row) {
-			t.Errorf("PollResult: got %d cells under %d columns, want as many", len(row), len(h))
+	for _, r := range []result{PollResult{}, DemoResult{}, RaftResult{Modes: []RaftMode{{}}}} {
+		for _, row := range r.Rows() {
+			if h := r.Header(); len(h) != len(row) {
+				t.Errorf("%T: got %d cells under %d columns, want as many", r, len(row), len(h))
+			}
 		}
 	}
 }
 
-// TestDemo runs the demo harness on a 2-rack site for a moment.
+// TestDemo runs the demo harness twice on a 2-rack site for a moment: each
+// figure is a spread over the two runs, in the table and in the JSON.
 func TestDemo(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	prof := filepath.Join(t.TempDir(), "heap.pprof")
-	r, err := Demo(ctx, DemoConfig{Site: inventory.Reference(2), Interval: 500 * time.Millisecond, Duration: 100 * time.Millisecond, HeapProfile: prof})
+	r, err := Demo(ctx, DemoConfig{Site: inventory.Reference(2), Interval: 500 * time.Millisecond, Duration: 100 * time.Millisecond, Runs: 2, HeapProfile: prof})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Racks != 2 || r.Devices == 0 || r.Interval != "500ms" || r.StaleRacks != 0 {
-		t.Errorf("got %+v, want 2 racks, some devices, interval 500ms, none stale", r)
+	if r.Racks != 2 || r.Devices == 0 || r.Interval != "500ms" || r.StaleRacks.Max != 0 || r.Runs != 2 {
+		t.Errorf("got %+v, want 2 racks, some devices, interval 500ms, none stale, 2 runs", r)
 	}
-	if r.RSSMiB <= 0 || r.PeakRSSMiB < r.RSSMiB || r.HeapMiB <= 0 || r.Goroutines == 0 || r.Seconds < 0.1 {
+	if r.RSSMiB.Min <= 0 || r.PeakRSSMiB.Min < r.RSSMiB.Min || r.HeapMiB.Min <= 0 || r.Goroutines.Min == 0 || r.Seconds.Min < 0.1 {
 		t.Errorf("got %+v, want positive memory (peak ≥ now), goroutines, at least 0.1 s", r)
 	}
+	for name, s := range map[string]Spread{"seconds": r.Seconds, "ready": r.StartSeconds, "rss": r.RSSMiB, "peak": r.PeakRSSMiB,
+		"heap": r.HeapMiB, "goroutines": r.Goroutines, "cpu": r.CPUCores, "stale": r.StaleRacks} {
+		if s.Runs != 2 || s.Min > s.Median || s.Median > s.Max {
+			t.Errorf("%s: got %+v, want 2 runs with min <= median <= max", name, s)
+		}
+	}
+	rows := r.Rows()
+	if want := []string{"RSS MiB", fmt.Sprintf("%.0f", r.RSSMiB.Min), fmt.Sprintf("%.0f", r.RSSMiB.Median), fmt.Sprintf("%.0f", r.RSSMiB.Max)}; !slices.Equal(rows[1], want) {
+		t.Errorf("RSS row: got %q, want %q", rows[1], want)
+	}
+	if got, want := r.Summary(), SpreadHeader(2, "runs"); !strings.Contains(got, want) {
+		t.Errorf("summary: got %q, want it to say %q", got, want)
+	}
 	b, err := json.Marshal(r)
-	if err != nil || !strings.Contains(string(b), `"seconds_until_all_racks_known":`) {
-		t.Errorf("got %s (%v), want the JSON field names of docs/benchmarks.md", b, err)
+	if err != nil || !strings.Contains(string(b), `"seconds_until_all_racks_known":{"min":`) || !strings.Contains(string(b), `"rss_mib":{"min":`) {
+		t.Errorf("got %s (%v), want the JSON field names of docs/benchmarks.md, each a spread", b, err)
 	}
 	if fi, err := os.Stat(prof); err != nil || fi.Size() == 0 {
 		t.Errorf("got heap profile %v (%v), want a non-empty file", fi, err)

@@ -37,7 +37,11 @@ type RaftConfig struct {
 	// must be on the disk to measure, not a tmpfs.
 	Dir string
 	// Etcd is the etcd server binary of the anchor; "" leaves etcd out.
-	Etcd   string
+	Etcd string
+	// Runs is how many times the whole is measured, one after the other,
+	// each with new stores and a new etcd cluster in new directories; each
+	// figure is given over them. 1 if 0.
+	Runs   int
 	Logger *slog.Logger // the nodes'; nil: discard
 }
 
@@ -45,32 +49,48 @@ type RaftConfig struct {
 type RaftResult struct {
 	Nodes        int          `json:"nodes"`
 	CommandBytes int          `json:"command_bytes"` // one encoded command (etcd: key and value)
+	Runs         int          `json:"runs"`
 	Modes        []RaftMode   `json:"modes"`
-	Fsync        ModeResult   `json:"fsync"`
+	Fsync        ModeResult   `json:"fsync"` // every run's fsyncs together
 	Etcd         string       `json:"etcd_version,omitempty"`
-	Checks       []RaftCheck  `json:"checks"`
+	Checks       []RaftCheck  `json:"checks"` // each run's, one a system
 	Machine      MachineFacts `json:"machine"`
 }
 
-// RaftMode is one system at one concurrency.
+// RaftMode is one system at one concurrency: each figure over the runs,
+// as a spread.
 type RaftMode struct {
-	System   string  `json:"system"`
-	Clients  int     `json:"clients"`
-	Commands int     `json:"commands"`
-	Errors   int     `json:"errors"`
-	Seconds  float64 `json:"seconds"`
-	PerSec   float64 `json:"per_second"`
-	P50Ms    float64 `json:"p50_ms"`
-	P99Ms    float64 `json:"p99_ms"`
-	MaxMs    float64 `json:"max_ms"`
-	CPUCores float64 `json:"cpu_cores"` // of this process (dcplane's 3 nodes; etcd's client only)
-	FirstErr string  `json:"first_error,omitempty"`
-	Batching float64 `json:"speedup_over_one_client"`
-	Anchored float64 `json:"ratio_to_etcd,omitempty"` // dcplane's rate over etcd's at the same clients
+	System   string `json:"system"`
+	Clients  int    `json:"clients"`
+	Commands int    `json:"commands"` // in each run
+	Errors   int    `json:"errors"`   // over every run
+	Seconds  Spread `json:"seconds"`
+	PerSec   Spread `json:"per_second"`
+	P50Ms    Spread `json:"p50_ms"`
+	P99Ms    Spread `json:"p99_ms"`
+	MaxMs    Spread `json:"max_ms"`
+	CPUCores Spread `json:"cpu_cores"` // of this process (dcplane's 3 nodes; etcd's client only)
+	FirstErr string `json:"first_error,omitempty"`
+	// Batching is the rate over the same system's one-client rate of the
+	// same run.
+	Batching Spread `json:"speedup_over_one_client"`
+	// Anchored is dcplane's rate over etcd's at the same clients in the
+	// same run; zero (and left out of the JSON) for etcd, or without it.
+	Anchored Spread `json:"ratio_to_etcd,omitzero"`
+}
+
+// modeRun is one system at one concurrency in one run.
+type modeRun struct {
+	system                              string
+	clients, commands, errors           int
+	firstErr                            string
+	seconds, perSec, p50, p99, max, cpu float64
+	batching, anchored                  float64
 }
 
 // RaftCheck says whether every node ended with every acknowledged command.
 type RaftCheck struct {
+	Run          int    `json:"run"` // from 1
 	System       string `json:"system"`
 	Acknowledged int    `json:"acknowledged"`
 	// Lost counts acknowledged commands missing from some node at the end.
@@ -108,33 +128,64 @@ func machineFacts() MachineFacts {
 // same number of puts of the same size from the same number of clients.
 // dcplane's command is a RecordRackPeaks of one rack, applied through
 // store.Apply, so the figure is the replicated log's, not the HTTP API's.
-// At the end every node must hold every acknowledged command.
+// At the end of each run every node must hold every acknowledged command.
+// Each of c.Runs runs measures both systems, with new nodes and members;
+// each figure, the ratio to etcd included, is given over the runs.
 func Raft(ctx context.Context, c RaftConfig) (RaftResult, error) {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
-	r := RaftResult{Nodes: 3, Machine: machineFacts()}
+	c.Runs = max(c.Runs, 1)
+	r := RaftResult{Nodes: 3, Runs: c.Runs, Machine: machineFacts()}
 	dir, err := os.MkdirTemp(c.Dir, "dcplane-bench-raft-")
 	if err != nil {
 		return r, fmt.Errorf("bench: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	r.Fsync = modeOf("disk fsync (4 KiB)", []timing{fsyncTiming(dir)})
-	if err := raftDcplane(ctx, c, filepath.Join(dir, "dcplane"), &r); err != nil {
-		return r, err
-	}
-	if c.Etcd != "" {
-		if err := raftEtcd(ctx, c, filepath.Join(dir, "etcd"), &r); err != nil {
-			return r, err
+	var runs [][]modeRun
+	var fsyncs []timing
+	for i := range c.Runs {
+		run := &raftRun{n: i + 1}
+		if err := raftOnce(ctx, c, filepath.Join(dir, fmt.Sprintf("run%d", i+1)), &r, run); err != nil {
+			return r, fmt.Errorf("bench: raft run %d of %d: %w", i+1, c.Runs, err)
 		}
+		anchor(run.modes)
+		runs, fsyncs = append(runs, run.modes), append(fsyncs, run.fsync)
+		r.Checks = append(r.Checks, run.checks...)
 	}
-	r.anchor()
+	r.Fsync = modeOf("disk fsync (4 KiB)", fsyncs)
+	r.Modes = modesOf(runs)
 	r.Machine.LoadEnd = loadAverage()
 	return r, nil
 }
 
+// raftRun is what one run of Raft measured.
+type raftRun struct {
+	n      int // from 1
+	modes  []modeRun
+	checks []RaftCheck
+	fsync  timing
+}
+
+// raftOnce is one run of Raft, with its data under dir (removed at the
+// end): the disk's fsync, dcplane's store, then etcd's.
+func raftOnce(ctx context.Context, c RaftConfig, dir string, r *RaftResult, run *raftRun) error {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	run.fsync = fsyncTiming(dir)
+	if err := raftDcplane(ctx, c, filepath.Join(dir, "dcplane"), r, run); err != nil {
+		return err
+	}
+	if c.Etcd == "" {
+		return nil
+	}
+	return raftEtcd(ctx, c, filepath.Join(dir, "etcd"), r, run)
+}
+
 // raftDcplane measures dcplane's store.
-func raftDcplane(ctx context.Context, c RaftConfig, dir string, r *RaftResult) error {
+func raftDcplane(ctx context.Context, c RaftConfig, dir string, r *RaftResult, run *raftRun) error {
 	nodes, err := openStores(ctx, dir, 3, c.Logger)
 	defer func() {
 		for _, s := range nodes {
@@ -167,18 +218,20 @@ func raftDcplane(ctx context.Context, c RaftConfig, dir string, r *RaftResult) e
 			}
 			return err
 		})
-		r.Modes = append(r.Modes, m)
+		run.modes = append(run.modes, m)
 	}
-	r.Checks = append(r.Checks, checkStores(ctx, nodes, top.Load(), ackedOf(r.Modes, "dcplane")))
+	ch := checkStores(ctx, nodes, top.Load(), ackedOf(run.modes, "dcplane"))
+	ch.Run = run.n
+	run.checks = append(run.checks, ch)
 	return nil
 }
 
 // ackedOf counts the commands of system's modes that were acknowledged.
-func ackedOf(ms []RaftMode, system string) int {
+func ackedOf(ms []modeRun, system string) int {
 	n := 0
 	for _, m := range ms {
-		if m.System == system {
-			n += m.Commands - m.Errors
+		if m.system == system {
+			n += m.commands - m.errors
 		}
 	}
 	return n
@@ -266,8 +319,8 @@ func checkStores(ctx context.Context, nodes []*store.Store, top uint64, acked in
 
 // driveRaft runs n calls of do from clients goroutines, each taking the
 // next call as it finishes the last, and times them.
-func driveRaft(ctx context.Context, system string, clients, n int, do func(ctx context.Context, i int) error) RaftMode {
-	m := RaftMode{System: system, Clients: clients, Commands: n}
+func driveRaft(ctx context.Context, system string, clients, n int, do func(ctx context.Context, i int) error) modeRun {
+	m := modeRun{system: system, clients: clients, commands: n}
 	lat, errs := make([]time.Duration, n), make([]error, n)
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -289,43 +342,90 @@ func driveRaft(ctx context.Context, system string, clients, n int, do func(ctx c
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	m.Seconds, m.CPUCores = elapsed.Seconds(), (selfCPU()-cpu0).Seconds()/elapsed.Seconds()
+	m.seconds, m.cpu = elapsed.Seconds(), (selfCPU()-cpu0).Seconds()/elapsed.Seconds()
 	for _, err := range errs {
 		if err != nil {
-			m.Errors++
-			if m.FirstErr == "" {
-				m.FirstErr = err.Error()
+			m.errors++
+			if m.firstErr == "" {
+				m.firstErr = err.Error()
 			}
 		}
 	}
-	m.PerSec = float64(n-m.Errors) / m.Seconds
+	m.perSec = float64(n-m.errors) / m.seconds
 	slices.Sort(lat)
-	m.P50Ms, m.P99Ms, m.MaxMs = ms(percentile(lat, 0.5)), ms(percentile(lat, 0.99)), ms(lat[len(lat)-1])
+	m.p50, m.p99, m.max = ms(percentile(lat, 0.5)), ms(percentile(lat, 0.99)), ms(lat[len(lat)-1])
 	return m
 }
 
-// anchor fills each mode's speed-up over its system's one-client mode, and
-// dcplane's ratio to etcd at the same number of clients.
-func (r *RaftResult) anchor() {
+// anchor fills, within one run's modes, each mode's speed-up over its
+// system's one-client mode, and dcplane's ratio to etcd at the same number
+// of clients.
+func anchor(modes []modeRun) {
 	base := map[string]float64{}
 	etcd := map[int]float64{}
-	for _, m := range r.Modes {
-		if m.Clients == 1 {
-			base[m.System] = m.PerSec
+	for _, m := range modes {
+		if m.clients == 1 {
+			base[m.system] = m.perSec
 		}
-		if m.System == "etcd" {
-			etcd[m.Clients] = m.PerSec
-		}
-	}
-	for i := range r.Modes {
-		m := &r.Modes[i]
-		if b := base[m.System]; b > 0 {
-			m.Batching = m.PerSec / b
-		}
-		if e := etcd[m.Clients]; e > 0 && m.System == "dcplane" {
-			m.Anchored = m.PerSec / e
+		if m.system == "etcd" {
+			etcd[m.clients] = m.perSec
 		}
 	}
+	for i := range modes {
+		m := &modes[i]
+		if b := base[m.system]; b > 0 {
+			m.batching = m.perSec / b
+		}
+		if e := etcd[m.clients]; e > 0 && m.system == "dcplane" {
+			m.anchored = m.perSec / e
+		}
+	}
+}
+
+// modesOf is each mode's figures over the runs, which measured the same
+// modes in the same order: runs[run][mode].
+func modesOf(runs [][]modeRun) []RaftMode {
+	if len(runs) == 0 {
+		return nil
+	}
+	out := make([]RaftMode, len(runs[0]))
+	for i, first := range runs[0] {
+		ms := make([]modeRun, len(runs))
+		for j, run := range runs {
+			ms[j] = run[i]
+		}
+		out[i] = modeOfRuns(first.system, first.clients, first.commands, ms)
+	}
+	return out
+}
+
+// modeOfRuns is one mode's figures over its runs ms.
+func modeOfRuns(system string, clients, commands int, ms []modeRun) RaftMode {
+	m := RaftMode{System: system, Clients: clients, Commands: commands}
+	of := func(f func(modeRun) float64) Spread {
+		xs := make([]float64, len(ms))
+		for i, run := range ms {
+			xs[i] = f(run)
+		}
+		return SpreadOf(xs)
+	}
+	for _, run := range ms {
+		m.Errors += run.errors
+		if m.FirstErr == "" {
+			m.FirstErr = run.firstErr
+		}
+	}
+	m.Seconds = of(func(r modeRun) float64 { return r.seconds })
+	m.PerSec = of(func(r modeRun) float64 { return r.perSec })
+	m.P50Ms = of(func(r modeRun) float64 { return r.p50 })
+	m.P99Ms = of(func(r modeRun) float64 { return r.p99 })
+	m.MaxMs = of(func(r modeRun) float64 { return r.max })
+	m.CPUCores = of(func(r modeRun) float64 { return r.cpu })
+	m.Batching = of(func(r modeRun) float64 { return r.batching })
+	if slices.ContainsFunc(ms, func(r modeRun) bool { return r.anchored > 0 }) {
+		m.Anchored = of(func(r modeRun) float64 { return r.anchored })
+	}
+	return m
 }
 
 // Header names the columns of Rows.
@@ -338,12 +438,11 @@ func (r RaftResult) Rows() [][]string {
 	var rows [][]string
 	for _, m := range r.Modes {
 		anchored := "-"
-		if m.Anchored > 0 {
-			anchored = fmt.Sprintf("%.2f", m.Anchored)
+		if m.Anchored.Runs > 0 {
+			anchored = m.Anchored.Cell(2)
 		}
 		rows = append(rows, []string{m.System, strconv.Itoa(m.Clients), strconv.Itoa(m.Commands), strconv.Itoa(m.Errors),
-			fmt.Sprintf("%.0f", m.PerSec), fmt.Sprintf("%.1f", m.Batching), anchored,
-			fmt.Sprintf("%.2f", m.P50Ms), fmt.Sprintf("%.2f", m.P99Ms), fmt.Sprintf("%.2f", m.MaxMs), fmt.Sprintf("%.2f", m.CPUCores)})
+			m.PerSec.Cell(0), m.Batching.Cell(1), anchored, m.P50Ms.Cell(2), m.P99Ms.Cell(2), m.MaxMs.Cell(2), m.CPUCores.Cell(2)})
 	}
 	return rows
 }
@@ -351,13 +450,20 @@ func (r RaftResult) Rows() [][]string {
 // Summary is what the table leaves out.
 func (r RaftResult) Summary() string {
 	var b strings.Builder
+	fmt.Fprintf(&b, "%s, each with new nodes (and new etcd members); COMMANDS is each run's, ERRORS their sum over the runs\n",
+		SpreadHeader(r.Runs, "runs"))
 	fmt.Fprintf(&b, "%d nodes on loopback, fsync on every write; one command is %d bytes; disk fsync (4 KiB) p50 %.2f ms, p99 %.2f ms\n",
 		r.Nodes, r.CommandBytes, r.Fsync.P50Ms, r.Fsync.P99Ms)
 	if r.Etcd != "" {
-		fmt.Fprintf(&b, "etcd: %s, 3 members on loopback, puts over its gRPC API\n", r.Etcd)
+		fmt.Fprintf(&b, "etcd: %s, 3 members on loopback, puts over its gRPC API; × ETCD is dcplane's rate over etcd's in the same run\n", r.Etcd)
+	}
+	for _, m := range r.Modes {
+		if m.Errors > 0 {
+			fmt.Fprintf(&b, "%s with %d clients: %d errors over the runs, the first: %s\n", m.System, m.Clients, m.Errors, m.FirstErr)
+		}
 	}
 	for _, ch := range r.Checks {
-		fmt.Fprintf(&b, "%s: %d acknowledged, %d lost: %s\n", ch.System, ch.Acknowledged, ch.Lost, ch.Detail)
+		fmt.Fprintf(&b, "run %d, %s: %d acknowledged, %d lost: %s\n", ch.Run, ch.System, ch.Acknowledged, ch.Lost, ch.Detail)
 	}
 	fmt.Fprintf(&b, "machine: %d CPUs (%s), %s, load average %s at the start, %s at the end\n",
 		r.Machine.CPUs, r.Machine.CPU, r.Machine.GoVersion, r.Machine.LoadStart, r.Machine.LoadEnd)

@@ -2,38 +2,68 @@ package bench
 
 import (
 	"bytes"
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/dcplane/dcplane/internal/peer"
 )
 
-// TestRaft runs a small Raft bench against etcd: every command committed,
-// none lost on any node or member, the rates and ratios filled in.
+// TestRaft runs a small Raft bench against etcd twice: every command
+// committed, none lost on any node or member in either run, and each
+// figure, the ratio to etcd included, a spread over the two runs in the
+// result and in its table.
 func TestRaft(t *testing.T) {
 	etcd := peer.Require(t, "etcd", "etcd-server")
-	r, err := Raft(t.Context(), RaftConfig{Commands: 300, Clients: []int{1, 32}, Dir: t.TempDir(), Etcd: etcd})
+	r, err := Raft(t.Context(), RaftConfig{Commands: 200, Clients: []int{1, 32}, Dir: t.TempDir(), Etcd: etcd, Runs: 2})
 	if err != nil {
 		t.Fatalf("Raft: got %v, want nil", err)
 	}
-	if len(r.Modes) != 4 {
-		t.Fatalf("modes: got %d, want 4 (2 systems × 2 client counts)", len(r.Modes))
+	if len(r.Modes) != 4 || r.Runs != 2 {
+		t.Fatalf("modes: got %d over %d runs, want 4 (2 systems × 2 client counts) over 2", len(r.Modes), r.Runs)
 	}
 	for _, m := range r.Modes {
-		if m.Errors != 0 || m.PerSec <= 0 || m.Batching <= 0 || m.P99Ms < m.P50Ms {
-			t.Errorf("%s with %d clients: got %d errors (%s), %.0f/s, ×%.1f, p50 %.2f p99 %.2f ms, want no errors and rates",
+		if m.Errors != 0 || m.PerSec.Min <= 0 || m.Batching.Min <= 0 || m.P99Ms.Min < m.P50Ms.Min {
+			t.Errorf("%s with %d clients: got %d errors (%s), %+v/s, ×%+v, p50 %+v p99 %+v ms, want no errors and rates",
 				m.System, m.Clients, m.Errors, m.FirstErr, m.PerSec, m.Batching, m.P50Ms, m.P99Ms)
 		}
-		if (m.System == "dcplane") != (m.Anchored > 0) {
-			t.Errorf("%s with %d clients: ratio to etcd %.2f, want one for dcplane only", m.System, m.Clients, m.Anchored)
+		spreads := map[string]Spread{"seconds": m.Seconds, "per second": m.PerSec, "p50": m.P50Ms, "p99": m.P99Ms, "max": m.MaxMs,
+			"× 1 client": m.Batching}
+		if m.System == "dcplane" {
+			spreads["× etcd"] = m.Anchored
+		} else if m.Anchored != (Spread{}) {
+			t.Errorf("etcd with %d clients: got a ratio to etcd %+v, want none", m.Clients, m.Anchored)
+		}
+		for name, s := range spreads {
+			if s.Runs != 2 || s.Min <= 0 || s.Min > s.Median || s.Median > s.Max {
+				t.Errorf("%s with %d clients, %s: got %+v, want 2 runs with 0 < min <= median <= max", m.System, m.Clients, name, s)
+			}
+		}
+		if c := m.CPUCores; c.Runs != 2 || c.Min > c.Median || c.Median > c.Max {
+			t.Errorf("%s with %d clients, CPU: got %+v, want 2 runs with min <= median <= max", m.System, m.Clients, c)
 		}
 	}
-	if len(r.Checks) != 2 {
-		t.Fatalf("checks: got %d, want one per system", len(r.Checks))
+	if len(r.Checks) != 4 {
+		t.Fatalf("checks: got %d, want one per system and run", len(r.Checks))
 	}
 	for _, ch := range r.Checks {
-		if ch.Acknowledged != 600 || ch.Lost != 0 {
-			t.Errorf("%s: got %d acknowledged, %d lost (%s), want 600, 0", ch.System, ch.Acknowledged, ch.Lost, ch.Detail)
+		if ch.Acknowledged != 400 || ch.Lost != 0 || ch.Run < 1 || ch.Run > 2 {
+			t.Errorf("run %d, %s: got %d acknowledged, %d lost (%s), want 400, 0", ch.Run, ch.System, ch.Acknowledged, ch.Lost, ch.Detail)
 		}
+	}
+	row := r.Rows()[1] // dcplane, 32 clients
+	if got, want := row[4], r.Modes[1].PerSec.Cell(0); got != want || strings.Count(got, " / ") != 2 {
+		t.Errorf("per second cell: got %q, want %q (min / median / max)", got, want)
+	}
+	if got, want := row[6], r.Modes[1].Anchored.Cell(2); got != want {
+		t.Errorf("× etcd cell: got %q, want %q", got, want)
+	}
+	if got, want := r.Summary(), SpreadHeader(2, "runs"); !strings.Contains(got, want) || !strings.Contains(got, "run 2, etcd:") {
+		t.Errorf("summary: got %q, want it to say %q and give run 2's etcd check", got, want)
+	}
+	b, err := json.Marshal(r)
+	if err != nil || !strings.Contains(string(b), `"per_second":{"min":`) || !strings.Contains(string(b), `"ratio_to_etcd":{"min":`) {
+		t.Errorf("got %s (%v), want per_second and ratio_to_etcd as spreads", b, err)
 	}
 }
 
