@@ -92,6 +92,7 @@ func TestCMCIIIScales(t *testing.T) {
 	integer := func(s int) gosnmp.SnmpPDU { return gosnmp.SnmpPDU{Type: gosnmp.Integer, Value: s} }
 	noValue := cmc3Row(40, "Phase L3.Current.Value", "A", integer(-100), 0)
 	noValue[5].Value = 22 // okNoValue
+	noScale := slices.Delete(cmc3Row(41, "Phase L3.Voltage.Value", "V", integer(-10), 2303), 3, 4)
 	pdus := slices.Concat(
 		cmc3Row(12, "Total.Power.Active.Value", "kW", integer(-1000), 2742), // 2.742 kW
 		cmc3Row(26, "Phase L1.Voltage.Value", "V", integer(-10), 2292),      // 229.2 V
@@ -99,7 +100,7 @@ func TestCMCIIIScales(t *testing.T) {
 		cmc3Row(47, "Phase L2.Power.Active.Value", "W", integer(10), 104),   // ×10: 1040 W
 		cmc3Row(79, "Phase L2.Current.Value", "A", gosnmp.SnmpPDU{Type: gosnmp.OctetString, Value: []byte("-100")}, 556),
 		cmc3Row(90, "Phase L2.Voltage.Value", "V", gosnmp.SnmpPDU{Type: gosnmp.NoSuchInstance}, 2291),
-		noValue,
+		noValue, noScale,
 	)
 	res, err := lookupDef("rittal-cmc-iii").parse(pdus, 0)
 	if err != nil {
@@ -119,8 +120,37 @@ func TestCMCIIIScales(t *testing.T) {
 			t.Errorf("reading %d: got %v, want %v", i, res.readings[i], want[i])
 		}
 	}
-	if got := res.rejected[RejectScale]; got != 3 {
-		t.Errorf("rejected for scale: got %d, want 3 (%v)", got, res.rejected)
+	if got := res.rejected[RejectScale]; got != 4 {
+		t.Errorf("rejected for scale: got %d, want 4 (%v)", got, res.rejected)
+	}
+}
+
+// TestAKCPPorts: a port is read only when online, not in sensorError and
+// in Celsius; .14 (tenths) is preferred to .3 (whole degrees); ports are
+// numbered from 1 by their place.
+func TestAKCPPorts(t *testing.T) {
+	port := func(i, raw, degree, online, status, celsius int) []gosnmp.SnmpPDU {
+		col := func(n int) string { return fmt.Sprintf(".1.3.6.1.4.1.3854.1.2.2.1.16.1.%d.%d", n, i) }
+		ps := []gosnmp.SnmpPDU{vInt(col(3), degree), vInt(col(4), status), vInt(col(5), online), vInt(col(12), celsius)}
+		if raw >= 0 {
+			ps = append(ps, vInt(col(14), raw))
+		}
+		return ps
+	}
+	pdus := slices.Concat(
+		port(0, 221, 22, 1, 2, 1), // sensor 1: 22.1 °C
+		port(1, 0, 0, 2, 1, 1),    // offline
+		port(2, 250, 25, 1, 7, 1), // sensorError
+		port(3, 700, 70, 1, 2, 0), // Fahrenheit
+		port(4, -1, 19, 1, 2, 1),  // no .14: 19 °C from .3
+	)
+	rs, err := lookupDef("akcp-sensorprobe").Parse(pdus, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []c.Reading{rd(c.TemperatureCelsius, c.ScopeSensor, 1, 22.1), rd(c.TemperatureCelsius, c.ScopeSensor, 5, 19)}
+	if !slices.Equal(rs, want) {
+		t.Errorf("got %v, want %v", rs, want)
 	}
 }
 
