@@ -68,8 +68,8 @@ func newInventoryExampleCmd() *cobra.Command {
 				_, err := cmd.OutOrStdout().Write(deploy.ReferenceSite)
 				return err
 			}
-			if racks < 1 {
-				return usageError{fmt.Errorf("--racks %d: want at least 1", racks)}
+			if err := inventory.CheckReferenceRacks(racks); err != nil {
+				return usageError{fmt.Errorf("--racks: %w", err)}
 			}
 			b, err := inventory.Marshal(inventory.Reference(racks))
 			if err != nil {

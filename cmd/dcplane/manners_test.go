@@ -384,3 +384,14 @@ func shape(v any) []string {
 	sort.Strings(paths)
 	return slices.Compact(paths)
 }
+
+// TestExampleRacksBounded checks that an absurd --racks is one clear error
+// (exit 2), not a site built until the machine runs out of memory.
+func TestExampleRacksBounded(t *testing.T) {
+	for _, n := range []string{"0", "1601", "1000000000"} {
+		code, out, errs := cli(t, "inventory", "example", "--racks", n)
+		if code != 2 || out != "" || !strings.Contains(errs, "--racks: "+n+" racks: want 1 to 1600") {
+			t.Errorf("--racks %s: got exit %d, stdout %d bytes, stderr %q; want exit 2 naming the range", n, code, len(out), errs)
+		}
+	}
+}

@@ -20,8 +20,8 @@ import (
 // file for inventory.ReferenceRacks, else a generated one. n must be at
 // least 1.
 func Site(n int) (*inventory.Site, error) {
-	if n < 1 {
-		return nil, fmt.Errorf("demo: %d racks: want at least 1", n)
+	if err := inventory.CheckReferenceRacks(n); err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
 	}
 	if n == inventory.ReferenceRacks {
 		return inventory.Parse(deploy.ReferenceSiteName, deploy.ReferenceSite)

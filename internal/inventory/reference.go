@@ -25,6 +25,21 @@ const (
 // ReferenceRacks is the number of racks of the bundled reference site.
 const ReferenceRacks = referenceRacks
 
+// MaxReferenceRacks is the most racks a generated reference site may have:
+// about 3.5 times the bundled site, and still within what Parse accepts
+// (a larger one is refused by the document's node limit).
+const MaxReferenceRacks = 1600
+
+// CheckReferenceRacks says whether Reference(n) builds a site that can be
+// used: n from 1 to MaxReferenceRacks. Ask it before building one from a
+// number a person gave: Reference itself would try to build any size.
+func CheckReferenceRacks(n int) error {
+	if n < 1 || n > MaxReferenceRacks {
+		return fmt.Errorf("%d racks: want 1 to %d (the bundled site has %d)", n, MaxReferenceRacks, ReferenceRacks)
+	}
+	return nil
+}
+
 // Reference builds the reference DPC with the given number of racks (460 makes
 // the 7 MW site of the bundled example): two halls, rows of up to 23 racks,
 // PDUs on feeds A and B, N+1 in-row cooling in every row, and servers from the
