@@ -47,6 +47,34 @@ func TestRows(t *testing.T) {
 	}
 }
 
+// TestDemoSpread checks that each figure of the demo is spread over the
+// runs from its own field of each run.
+func TestDemoSpread(t *testing.T) {
+	var r DemoResult
+	r.spread([]demoRun{
+		{seconds: 60, start: 3, rss: 180, peakRSS: 190, heap: 120, goroutines: 1100, cpu: 0.5, stale: 0},
+		{seconds: 61, start: 5, rss: 150, peakRSS: 160, heap: 100, goroutines: 1110, cpu: 0.7, stale: 2},
+		{seconds: 62, start: 4, rss: 170, peakRSS: 200, heap: 110, goroutines: 1105, cpu: 0.6, stale: 1},
+	})
+	for _, c := range []struct {
+		name      string
+		got, want Spread
+	}{
+		{"seconds", r.Seconds, Spread{60, 61, 62, 3}},
+		{"ready", r.StartSeconds, Spread{3, 4, 5, 3}},
+		{"RSS", r.RSSMiB, Spread{150, 170, 180, 3}},
+		{"peak RSS", r.PeakRSSMiB, Spread{160, 190, 200, 3}},
+		{"heap", r.HeapMiB, Spread{100, 110, 120, 3}},
+		{"goroutines", r.Goroutines, Spread{1100, 1105, 1110, 3}},
+		{"CPU", r.CPUCores, Spread{0.5, 0.6, 0.7, 3}},
+		{"stale", r.StaleRacks, Spread{0, 1, 2, 3}},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: got %+v, want %+v", c.name, c.got, c.want)
+		}
+	}
+}
+
 // TestDemo runs the demo harness twice on a 2-rack site for a moment: each
 // figure is a spread over the two runs, in the table and in the JSON.
 func TestDemo(t *testing.T) {

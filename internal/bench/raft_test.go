@@ -67,6 +67,44 @@ func TestRaft(t *testing.T) {
 	}
 }
 
+// TestRaftModesOf checks the figures of two runs: the speed-up and the
+// ratio to etcd are taken within each run, then every figure is spread
+// over the runs and the errors are summed.
+func TestRaftModesOf(t *testing.T) {
+	run := func(d1, d16, e1, e16 float64, errs int) []modeRun {
+		return []modeRun{
+			{system: "dcplane", clients: 1, commands: 10, errors: errs, perSec: d1, p50: d1 / 100},
+			{system: "dcplane", clients: 16, commands: 10, perSec: d16},
+			{system: "etcd", clients: 1, commands: 10, perSec: e1},
+			{system: "etcd", clients: 16, commands: 10, perSec: e16},
+		}
+	}
+	runs := [][]modeRun{run(100, 1000, 200, 500, 1), run(300, 1500, 100, 3000, 2)}
+	for _, r := range runs {
+		anchor(r)
+	}
+	got := modesOf(runs)
+	want := []struct {
+		perSec, p50, batching, anchored Spread
+		errors                          int
+	}{
+		{Spread{100, 200, 300, 2}, Spread{1, 2, 3, 2}, Spread{1, 1, 1, 2}, Spread{0.5, 1.75, 3, 2}, 3},
+		{Spread{1000, 1250, 1500, 2}, Spread{0, 0, 0, 2}, Spread{5, 7.5, 10, 2}, Spread{0.5, 1.25, 2, 2}, 0},
+		{Spread{100, 150, 200, 2}, Spread{0, 0, 0, 2}, Spread{1, 1, 1, 2}, Spread{}, 0},
+		{Spread{500, 1750, 3000, 2}, Spread{0, 0, 0, 2}, Spread{2.5, 16.25, 30, 2}, Spread{}, 0},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d modes, want %d", len(got), len(want))
+	}
+	for i, w := range want {
+		g := got[i]
+		if g.PerSec != w.perSec || g.P50Ms != w.p50 || g.Batching != w.batching || g.Anchored != w.anchored || g.Errors != w.errors || g.Commands != 10 {
+			t.Errorf("%s with %d clients: got %+v, want per second %+v, p50 %+v, × 1 client %+v, × etcd %+v, %d errors, 10 commands",
+				g.System, g.Clients, g, w.perSec, w.p50, w.batching, w.anchored, w.errors)
+		}
+	}
+}
+
 // TestProtobuf checks the hand-made protobuf fields against bytes protoc
 // would write, and reads them back.
 func TestProtobuf(t *testing.T) {
