@@ -17,29 +17,10 @@ func newBenchCmd(g *globalOptions) *cobra.Command {
 	return cmd
 }
 
-// benchResult is what a bench reports: JSON-tagged, and one table row.
-type benchResult interface {
-	Header() []string // the table's column names
-	Row() []string    // the result's cells, in the same order
-}
-
 // benchJSON is every bench's JSON: the machine it ran on, and its result.
 type benchJSON struct {
 	Machine bench.Machine `json:"machine"`
 	Result  any           `json:"result"`
-}
-
-// printBench writes r as -o asks: JSON, or else the machine and a one-row
-// table.
-func (g *globalOptions) printBench(w io.Writer, r benchResult) error {
-	m := bench.ThisMachine()
-	if g.data() {
-		return g.print(w, benchJSON{m, r})
-	}
-	if _, err := fmt.Fprintln(w, m); err != nil {
-		return err
-	}
-	return table(w, r.Header(), [][]string{r.Row()})
 }
 
 // benchTable is what a bench of several rows reports: JSON-tagged, a table,
