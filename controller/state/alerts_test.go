@@ -130,7 +130,7 @@ func TestSnapshotKeepsAlerts(t *testing.T) {
 		wantFormat int
 	}{
 		{"no alert state: the format before alerts", history()[:1], formatBeforeAlerts},
-		{"alert state", alertHistory(), snapshotFormat},
+		{"alert state", alertHistory(), formatBeforeAccess},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

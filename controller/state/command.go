@@ -43,6 +43,9 @@ const (
 	RecordRackPeaksType    MessageType = 7
 	SetNodeAPIType         MessageType = 8
 	RecordAlertsType       MessageType = 9
+	CreateTokenType        MessageType = 10
+	RevokeTokenType        MessageType = 11
+	RecordAuditType        MessageType = 12
 )
 
 // IgnoreUnknown is the high bit of the type byte. A node that does not know
@@ -78,6 +81,11 @@ var commands = map[MessageType]spec{
 	// Not ignorable: every replica must hold the alert state (acks,
 	// silences) to answer reads of it alike and to hand it to a new leader.
 	RecordAlertsType: {name: "RecordAlerts", decode: decodeAs[RecordAlerts], version: 1},
+	// Not ignorable: a node that skipped a revocation would go on taking
+	// the token, and one that skipped the audit would lose records.
+	CreateTokenType: {name: "CreateToken", decode: decodeAs[CreateToken], version: 1},
+	RevokeTokenType: {name: "RevokeToken", decode: decodeAs[RevokeToken], version: 1},
+	RecordAuditType: {name: "RecordAudit", decode: decodeAs[RecordAudit], version: 1},
 }
 
 // String names the type, for logs and errors.

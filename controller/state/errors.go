@@ -55,6 +55,16 @@ var (
 	// still holding placements: remove those first.
 	ErrInUse = errors.New("state: servers in use")
 
+	// ErrInvalidToken is returned by CreateToken for a role no token may
+	// have.
+	ErrInvalidToken = errors.New("state: invalid token")
+
+	// ErrDuplicateToken is returned by CreateToken for an ID already taken.
+	ErrDuplicateToken = errors.New("state: token ID already used")
+
+	// ErrUnknownToken is returned by RevokeToken for an ID no token has.
+	ErrUnknownToken = errors.New("state: unknown token")
+
 	// ErrSnapshotFormat is returned by Restore for a snapshot that is not JSON
 	// or whose format version this build cannot read.
 	ErrSnapshotFormat = errors.New("state: unsupported snapshot format")

@@ -77,6 +77,12 @@ func (v *View) next(cmd Command) (*View, error) {
 		return v.setNodeAPI(c)
 	case RecordAlerts:
 		return v.recordAlerts(c)
+	case CreateToken:
+		return v.createToken(c)
+	case RevokeToken:
+		return v.revokeToken(c)
+	case RecordAudit:
+		return v.recordAudit(c)
 	case Ignored:
 		n := *v
 		return &n, nil

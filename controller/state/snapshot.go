@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dcplane/dcplane/controller/alerts"
+	"github.com/dcplane/dcplane/controller/wire"
 	"github.com/dcplane/dcplane/internal/inventory"
 )
 
@@ -22,7 +23,15 @@ import (
 // written as format 3 only when it holds alert state, else as format 2: a
 // node older than alerts refuses the first, as it refuses the RecordAlerts
 // command that made it, and still reads the second during a rolling upgrade.
-const snapshotFormat = 3
+//
+// Format 4 adds the API tokens and the audit trail, for the same reason: a
+// format-3 reader would drop revocations. It is written only when there
+// are tokens or audit records.
+const snapshotFormat = 4
+
+// formatBeforeAccess is the format of a snapshot with alert state but
+// neither tokens nor audit records.
+const formatBeforeAccess = 3
 
 // formatBeforeAlerts is the format of a snapshot without alert state.
 const formatBeforeAlerts = 2
@@ -45,6 +54,16 @@ type snapshot struct {
 	Nodes map[string]string `json:"node_apis,omitempty"`
 	// Since format 3: written only when not empty.
 	Alerts *alerts.State `json:"alerts,omitempty"`
+	// Since format 4: written only when not empty.
+	Tokens   []snapshotToken    `json:"tokens,omitempty"`
+	Audit    []wire.AuditRecord `json:"audit,omitempty"`
+	AuditSeq uint64             `json:"audit_seq,omitempty"`
+}
+
+// snapshotToken is a token with its hash, which wire.Token never encodes.
+type snapshotToken struct {
+	wire.Token
+	Hash string `json:"hash"`
 }
 
 // WriteTo writes the view as a snapshot that Machine.Restore reads back. The
@@ -56,7 +75,13 @@ func (v *View) WriteTo(w io.Writer) (int64, error) {
 		Placements: v.Placements(), Keys: v.keys.toMap(), Peaks: v.peaks, PeakAt: v.peakAt, PeakSpan: v.peakSpan, Nodes: v.nodes,
 	}
 	if !alertsEmpty(v.alerts) {
-		snap.Format, snap.Alerts = snapshotFormat, &v.alerts
+		snap.Format, snap.Alerts = formatBeforeAccess, &v.alerts
+	}
+	if !accessEmpty(v.access) {
+		snap.Format, snap.Audit, snap.AuditSeq = snapshotFormat, v.access.audit, v.access.lastSeq
+		for _, t := range v.Tokens() {
+			snap.Tokens = append(snap.Tokens, snapshotToken{Token: t, Hash: t.Hash})
+		}
 	}
 	b, err := json.Marshal(snap)
 	if err != nil {
@@ -100,6 +125,14 @@ func readSnapshot(r io.Reader) (*View, error) {
 	v := &View{budgets: s.Budgets, keys: cowOf(s.Keys), peaks: s.Peaks, peakAt: s.PeakAt, peakSpan: s.PeakSpan, placements: cowOf(ps), nodes: s.Nodes}
 	if s.Alerts != nil {
 		v.alerts = s.Alerts.Clone()
+	}
+	v.access = access{audit: s.Audit, lastSeq: s.AuditSeq}
+	for _, t := range s.Tokens {
+		if v.access.tokens == nil {
+			v.access.tokens = map[string]wire.Token{}
+		}
+		t.Token.Hash = t.Hash
+		v.access.tokens[t.ID] = t.Token
 	}
 	if s.Site != nil {
 		var err error

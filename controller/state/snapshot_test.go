@@ -64,7 +64,7 @@ func TestRestoreRejects(t *testing.T) {
 	}{
 		{"not JSON", "PK\x03\x04"},
 		{"truncated", `{"format":1,"index":3,"site":{"site":"x","halls":[`},
-		{"future format", `{"format":4,"index":3}`},
+		{"future format", `{"format":5,"index":3}`},
 		{"no format", `{"index":3}`},
 	}
 	for _, tt := range tests {

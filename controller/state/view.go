@@ -27,6 +27,7 @@ type View struct {
 	peakSpan   time.Duration        // the horizon of the last peaks committed
 	nodes      map[string]string    // node ID → API URL; copied on write
 	alerts     alerts.State         // firing alerts, acks, silences; copied on write
+	access     access               // API tokens and the audit trail; copied on write
 	usage      []rackUsage          // by rack index; copied on write
 	rackIdx    map[string]int       // rack ID → index in cluster.Racks; shared while site is
 	serverIdx  map[string]int       // server ID → index in cluster.Servers; shared while site is
@@ -83,7 +84,7 @@ func (v *View) BudgetOverrides() map[string]float64 {
 // fails with ErrInUse when site lacks a server that holds a placement.
 func (v *View) withSite(site *inventory.Site) (*View, error) {
 	n := &View{site: site, racks: map[string]*inventory.Rack{}, updated: v.updated,
-		placements: v.placements, keys: v.keys, epoch: v.epoch, nodes: v.nodes, alerts: v.alerts}
+		placements: v.placements, keys: v.keys, epoch: v.epoch, nodes: v.nodes, alerts: v.alerts, access: v.access}
 	site.Racks(func(_ *inventory.Hall, _ *inventory.Row, k *inventory.Rack) bool {
 		n.racks[k.ID] = k
 		return true

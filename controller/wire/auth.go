@@ -1,0 +1,93 @@
+package wire
+
+import "time"
+
+// Role is what a token or a client certificate may do through the API.
+type Role string
+
+// The roles of tokens. Each names what it adds; the API's access table
+// (api/auth.go) says which roles may call each route.
+const (
+	// RoleViewer reads: racks, power, inventory, placements, alerts.
+	RoleViewer Role = "viewer"
+	// RoleOperator reads, acknowledges and silences alerts, asks what-if.
+	RoleOperator Role = "operator"
+	// RolePlatform reads, places workloads and holds reservations.
+	RolePlatform Role = "platform"
+	// RoleAdmin does everything people do: inventory, budgets, cluster
+	// membership, tokens, the audit trail.
+	RoleAdmin Role = "admin"
+	// RoleAgent pushes telemetry and nothing else: the token of an agent
+	// run without a client certificate.
+	RoleAgent Role = "agent"
+	// RoleController is the role of a controller's certificate (never of
+	// a token): the routes between nodes (join, cluster status).
+	RoleController Role = "controller"
+)
+
+// TokenRoles are the roles a token may have, in the order of their power.
+var TokenRoles = []Role{RoleViewer, RoleOperator, RolePlatform, RoleAdmin, RoleAgent}
+
+// ValidTokenRole says whether r is a role a token may have.
+func ValidTokenRole(r Role) bool {
+	for _, t := range TokenRoles {
+		if t == r {
+			return true
+		}
+	}
+	return false
+}
+
+// Token describes an API token. Its secret is shown once, when it is
+// created, and never stored: the state keeps its SHA-256 (Hash), which no
+// answer of the API carries.
+type Token struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Role      Role      `json:"role"`
+	CreatedBy string    `json:"created_by"`
+	CreatedAt time.Time `json:"created_at"`
+	Revoked   bool      `json:"revoked,omitempty"`
+	RevokedBy string    `json:"revoked_by,omitempty"`
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
+	// Hash is the hex SHA-256 of the secret; never sent.
+	Hash string `json:"-"`
+}
+
+// TokenRequest is POST /v1/tokens: a new token's name and role.
+type TokenRequest struct {
+	Name string `json:"name"`
+	Role Role   `json:"role"`
+}
+
+// NewToken answers POST /v1/tokens: the token and, this once, its secret
+// (the bearer credential: "dcp_" ID "_" secret).
+type NewToken struct {
+	Token
+	Secret string `json:"secret"`
+}
+
+// AuditRecord is one entry of the audit trail: a call that changed, or
+// tried to change, the state, with who made it, when, what it asked and
+// what it got.
+type AuditRecord struct {
+	Seq    uint64    `json:"seq"` // assigned by the state: increases by one a record
+	At     time.Time `json:"at"`
+	Who    string    `json:"who"`  // "token:ID (name)", "cert:CN" or "anonymous" (auth off)
+	Role   Role      `json:"role"` // the role it acted as
+	Node   string    `json:"node"` // the node that served the call
+	Method string    `json:"method"`
+	Path   string    `json:"path"`
+	Input  string    `json:"input,omitempty"` // the request body, cut at a few KiB; secrets never
+	Status int       `json:"status"`
+	Result string    `json:"result,omitempty"` // the answer's body, cut likewise
+}
+
+// AuditFilter narrows the audit trail; zero fields match everything.
+type AuditFilter struct {
+	Who    string    // substring of Who
+	Path   string    // prefix of Path
+	Method string    // exact
+	Since  time.Time // At at or after
+	Limit  int       // the newest Limit records; 0: all kept
+}
