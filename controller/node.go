@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -85,6 +86,12 @@ type Config struct {
 	// its log is committed through another (see Ready). Required; package
 	// serve gives one built on api.Client.
 	Peers func(urls string, timeout time.Duration) (Peer, error)
+	// TLS, when set, is this node's mutual TLS: its certificate and the
+	// site CA (tlsutil.Files.Config). Raft then runs over it, taking only
+	// controller certificates and checking the name of the peer dialled
+	// (store.Config.TLS); package serve serves the API over it and makes
+	// Peers that dial over it. Nil: plaintext everywhere.
+	TLS *tls.Config
 }
 
 // Node is one controller.
@@ -144,7 +151,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("controller: %w", err)
 	}
 	st, err := store.Open(ctx, store.Config{NodeID: cfg.NodeID, DataDir: cfg.DataDir, RaftAddr: cfg.RaftAddr,
-		AdvertiseAddr: cfg.RaftAdvertise, Bootstrap: cfg.Bootstrap, Logger: cfg.Logger, HeartbeatTimeout: cfg.HeartbeatTimeout, ElectionTimeout: cfg.ElectionTimeout,
+		AdvertiseAddr: cfg.RaftAdvertise, TLS: cfg.TLS, Bootstrap: cfg.Bootstrap, Logger: cfg.Logger, HeartbeatTimeout: cfg.HeartbeatTimeout, ElectionTimeout: cfg.ElectionTimeout,
 		LeaderLeaseTimeout: cfg.LeaderLeaseTimeout, CommitTimeout: cfg.CommitTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("controller: %w", err)

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/dcplane/dcplane/api"
 	"github.com/dcplane/dcplane/controller"
+	"github.com/dcplane/dcplane/internal/tlsutil"
 )
 
 // Timeouts of the API's HTTP server, and how long a shutdown waits for the
@@ -40,44 +42,115 @@ var _ interface {
 type Node struct {
 	*controller.Node
 	api *api.Server
+	tls *tls.Config // of the API's port; nil: plain HTTP
+	log *slog.Logger
+}
+
+// forwardTLS is what api.Server offers for the requests it forwards to
+// the leader to go over mutual TLS.
+type forwardTLS interface {
+	// SetForwardTLS makes the forwarded requests dial over conf.
+	SetForwardTLS(conf *tls.Config)
 }
 
 // Open opens a controller node as controller.Open does, with cfg.Peers
 // (unless set) clients of the API, and puts the API, /metrics included, in
-// front of it.
+// front of it. With cfg.TLS, Raft, the API (see Serve), the Peers and the
+// requests forwarded to the leader all go over mutual TLS, and every
+// controller dialled must show a controller certificate naming the host
+// dialled.
 func Open(ctx context.Context, cfg controller.Config) (*Node, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	var client *tls.Config
+	if cfg.TLS != nil {
+		client = dialTLS(cfg.TLS)
+	}
 	if cfg.Peers == nil {
-		cfg.Peers = Peers
+		cfg.Peers = PeersOver(client)
 	}
 	n, err := controller.Open(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &Node{Node: n, api: api.NewServer(n, n.Metrics(), cfg.Logger)}, nil
+	node := &Node{Node: n, api: api.NewServer(n, n.Metrics(), cfg.Logger), log: cfg.Logger}
+	if cfg.TLS != nil {
+		node.tls = apiTLS(cfg.TLS)
+		if f, ok := any(node.api).(forwardTLS); ok {
+			f.SetForwardTLS(client)
+		} else {
+			cfg.Logger.Warn("this API cannot forward requests to the leader over TLS: a follower answers writes with not-leader, naming the leader")
+		}
+	}
+	return node, nil
+}
+
+// dialTLS is conf for dialling another controller: its certificate must
+// carry the controller role (and name the host dialled: the dialler sets
+// ServerName).
+func dialTLS(conf *tls.Config) *tls.Config {
+	c := conf.Clone()
+	c.MinVersion = tls.VersionTLS13
+	c.VerifyConnection = tlsutil.RequireRole(tlsutil.RoleController)
+	return c
+}
+
+// apiTLS is conf for the API's port: a client certificate of the CA is
+// required, and any of the roles of tlsutil.APIRoles admitted; the API
+// decides what each may call (tlsutil.PeerRole of r.TLS).
+func apiTLS(conf *tls.Config) *tls.Config {
+	c := conf.Clone()
+	c.MinVersion = tls.VersionTLS13
+	c.ClientAuth = tls.RequireAndVerifyClientCert
+	c.VerifyConnection = tlsutil.RequireRole(tlsutil.APIRoles...)
+	return c
 }
 
 // Peers makes clients of other controllers' APIs for a node
-// (controller.Config.Peers): api.Client with the given timeout.
+// (controller.Config.Peers) over plain HTTP: api.Client with the given
+// timeout.
 func Peers(urls string, timeout time.Duration) (controller.Peer, error) {
-	c, err := api.NewClient(urls, &http.Client{Timeout: timeout})
-	if err != nil {
-		return nil, err
+	return PeersOver(nil)(urls, timeout)
+}
+
+// PeersOver is Peers over mutual TLS with conf, a client's config of this
+// node's certificate (nil: plain HTTP): each controller dialled must show
+// a controller certificate of the CA naming the host of its URL.
+func PeersOver(conf *tls.Config) func(urls string, timeout time.Duration) (controller.Peer, error) {
+	return func(urls string, timeout time.Duration) (controller.Peer, error) {
+		hc := &http.Client{Timeout: timeout}
+		if conf != nil {
+			hc = tlsutil.HTTPClient(conf, timeout)
+		}
+		c, err := api.NewClient(urls, hc)
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
 	}
-	return c, nil
 }
 
 // Handler is the node's HTTP API, /metrics included.
 func (n *Node) Handler() http.Handler { return n.api }
 
 // Serve serves the API on ln until ctx is done, then shuts the server down,
-// waiting up to shutdownTimeout for the requests in flight.
+// waiting up to shutdownTimeout for the requests in flight. A node opened
+// with TLS serves HTTPS only, to clients with a certificate of the CA.
 func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{Handler: n.api, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, IdleTimeout: idleTimeout}
+	srv := &http.Server{Handler: n.api, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, IdleTimeout: idleTimeout,
+		TLSConfig: n.tls,
+		// Refused handshakes (plaintext, no certificate, another CA) are
+		// worth a warning, in the node's log rather than on stderr.
+		ErrorLog: slog.NewLogLogger(n.log.With("component", "http").Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if n.tls != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("controller: serve: %w", err)

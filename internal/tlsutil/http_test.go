@@ -1,0 +1,117 @@
+package tlsutil
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var loopback = []net.IP{net.IPv4(127, 0, 0, 1)}
+
+func pair(t *testing.T, ca *CA, r Request) tls.Certificate {
+	t.Helper()
+	cert, key, err := ca.Issue(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := tls.X509KeyPair(cert, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestHandlerReadsTheVerifiedRole: behind a server of APIRoles, a handler
+// reads each client's role from r.TLS with PeerRole; a request that is not
+// mutual TLS has none (ErrNoTLS).
+func TestHandlerReadsTheVerifiedRole(t *testing.T) {
+	ca, err := NewCA("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(ca.Cert)
+	role := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, err := PeerRole(r.TLS)
+		if err != nil {
+			got = Role(err.Error())
+		}
+		_, _ = io.WriteString(w, string(got))
+	})
+	ts := httptest.NewUnstartedServer(role)
+	ts.TLS = NewConfig(pair(t, ca, Request{Role: RoleController, Name: "n1", IPs: loopback}), pool, APIRoles...)
+	ts.Config.ErrorLog = log.New(io.Discard, "", 0)
+	ts.StartTLS()
+	defer ts.Close()
+	for _, r := range APIRoles {
+		hc := HTTPClient(NewConfig(pair(t, ca, Request{Role: r, Name: "c"}), pool, RoleController), 5*time.Second)
+		if got := body(t, hc, ts.URL); got != string(r) {
+			t.Errorf("got role %q, want %q", got, r)
+		}
+		hc.CloseIdleConnections()
+	}
+	plain := httptest.NewServer(role)
+	defer plain.Close()
+	if got := body(t, plain.Client(), plain.URL); got != ErrNoTLS.Error() {
+		t.Errorf("plain HTTP: got %q, want %q", got, ErrNoTLS)
+	}
+}
+
+func body(t *testing.T, hc *http.Client, url string) string {
+	t.Helper()
+	res, err := hc.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return string(b)
+}
+
+// TestConfigAsRefusesAnotherRoleOrAMissingFile: a holder started with a
+// certificate of another role, or without one of the three files, is
+// told which.
+func TestConfigAsRefusesAnotherRoleOrAMissingFile(t *testing.T) {
+	dir := t.TempDir()
+	ca, err := NewCA("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteCA(dir, ca); err != nil {
+		t.Fatal(err)
+	}
+	cert, key, err := ca.Issue(Request{Role: RoleAgent, Name: "a1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WritePair(dir, "a1", cert, key); err != nil {
+		t.Fatal(err)
+	}
+	f := Files{CA: filepath.Join(dir, CACertFile), Cert: filepath.Join(dir, "a1.crt"), Key: filepath.Join(dir, "a1.key")}
+	if _, err := f.ConfigAs(RoleAgent, RoleController); err != nil {
+		t.Errorf("agent certificate as an agent: got %v, want nil", err)
+	}
+	if _, err := f.ConfigAs(RoleController, RoleController); err == nil || !strings.Contains(err.Error(), `role "agent", want one of role controller`) {
+		t.Errorf("agent certificate as a controller: got %v, want it refused naming both roles", err)
+	}
+	noKey := f
+	noKey.Key = ""
+	if _, err := noKey.ConfigAs(RoleAgent, RoleController); err == nil || !strings.Contains(err.Error(), "the key file is not given") {
+		t.Errorf("no key file: got %v, want it named", err)
+	}
+	if !noKey.Given() || (Files{}).Given() {
+		t.Error("Given: got wrong, want true for some files and false for none")
+	}
+	if _, err := PeerRole(nil); !errors.Is(err, ErrNoTLS) {
+		t.Errorf("PeerRole(nil): got %v, want ErrNoTLS", err)
+	}
+}
