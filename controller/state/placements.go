@@ -99,7 +99,8 @@ func (v *View) RackUsage(rack string) (placed, reserved float64) {
 	if !ok {
 		return 0, 0
 	}
-	return v.usage[i].placed, v.usage[i].reserved
+	u := v.usage.at(i)
+	return u.placed, u.reserved
 }
 
 // Cluster returns the latest view and a copy of the placement engine's
@@ -117,13 +118,14 @@ func (m *Machine) Cluster() (*View, *placement.Cluster) {
 }
 
 // syncUsage copies the usage of the racks of as from the cluster into n's
-// own usage, which it copies first.
+// own usage, which it copies (the chunks of those racks) first.
 func (n *View) syncUsage(as []placement.Assignment) {
-	n.usage = slices.Clone(n.usage)
-	for _, a := range as {
-		i := n.cluster.Servers[n.serverIdx[a.Server]].Rack
-		n.usage[i] = rackUsage{n.cluster.Racks[i].PlacedWatts, n.cluster.Racks[i].ReservedWatts}
-	}
+	n.usage = n.usage.with(func(put func(int, rackUsage)) {
+		for _, a := range as {
+			i := n.cluster.Servers[n.serverIdx[a.Server]].Rack
+			put(i, rackUsage{n.cluster.Racks[i].PlacedWatts, n.cluster.Racks[i].ReservedWatts})
+		}
+	})
 }
 
 // place applies a Place: it checks the request and every hard limit against

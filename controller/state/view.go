@@ -28,7 +28,7 @@ type View struct {
 	nodes      map[string]string    // node ID → API URL; copied on write
 	alerts     alerts.State         // firing alerts, acks, silences; copied on write
 	access     access               // API tokens and the audit trail; copied on write
-	usage      []rackUsage          // by rack index; copied on write
+	usage      usageTable           // by rack index; copied on write
 	rackIdx    map[string]int       // rack ID → index in cluster.Racks; shared while site is
 	serverIdx  map[string]int       // server ID → index in cluster.Servers; shared while site is
 	// epoch counts the commands applied that changed the state other than
@@ -141,10 +141,11 @@ func (n *View) rebuildCluster() error {
 		}
 	}
 	n.recountPending(nil)
-	n.usage = make([]rackUsage, len(n.cluster.Racks))
-	for i := range n.usage {
-		n.usage[i] = rackUsage{n.cluster.Racks[i].PlacedWatts, n.cluster.Racks[i].ReservedWatts}
-	}
+	n.usage = newUsageTable(len(n.cluster.Racks)).with(func(put func(int, rackUsage)) {
+		for i := range n.cluster.Racks {
+			put(i, rackUsage{n.cluster.Racks[i].PlacedWatts, n.cluster.Racks[i].ReservedWatts})
+		}
+	})
 	return nil
 }
 
