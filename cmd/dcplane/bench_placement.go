@@ -20,6 +20,7 @@ type benchPlacementOptions struct {
 	replicas int
 	clients  int
 	dir      string
+	cpuProf  string
 }
 
 func newBenchPlacementCmd(g *globalOptions) *cobra.Command {
@@ -50,13 +51,14 @@ capacity) from the committed placements.
 	f.IntVar(&o.replicas, "replicas", 1, "replicas of each measured request")
 	f.IntVar(&o.clients, "clients", 64, "concurrent API clients")
 	f.StringVar(&o.dir, "dir", os.TempDir(), "where the controller's Raft data goes (a new directory, removed at the end)")
+	f.StringVar(&o.cpuProf, "cpuprofile", "", "write a Go CPU profile of the last round's placements through the API here (for go tool pprof)")
 	cmd.AddCommand(newBenchQualityCmd(g))
 	return cmd
 }
 
 func (o *benchPlacementOptions) run(cmd *cobra.Command) error {
 	r, err := bench.Placement(cmd.Context(), bench.PlacementConfig{Racks: o.racks, Fill: o.fill, Requests: o.requests, Rounds: o.rounds,
-		Replicas: o.replicas, Clients: o.clients, Dir: o.dir})
+		Replicas: o.replicas, Clients: o.clients, Dir: o.dir, CPUProfile: o.cpuProf})
 	if err != nil {
 		return err
 	}

@@ -30,6 +30,10 @@ type PlacementConfig struct {
 	// made in it and removed at the end); "" is the system's temp dir.
 	Dir    string
 	Logger *slog.Logger // the controller's; nil: discard
+	// CPUProfile, if set, is where a Go CPU profile (for go tool pprof) of
+	// the last round's placements through the API goes: the clients, the
+	// HTTP server and the controller, as they share this process.
+	CPUProfile string
 }
 
 // PlacementResult is what Placement reports. The modes are measured in

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -25,6 +26,11 @@ import (
 // keysReplayed bounds how many measured requests are sent again with their
 // idempotency key, to check that none places twice.
 const keysReplayed = 100
+
+// clientLabels mark the clients' goroutines in a CPU profile: see them
+// with go tool pprof -tagfocus side=client, the controller's with
+// -tagignore side=client.
+var clientLabels = pprof.Labels("side", "client")
 
 // fsyncFor is how long the disk's fsync is timed.
 const fsyncFor = time.Second
@@ -116,7 +122,9 @@ func (a *apiRun) drive(ctx context.Context, n int, do func(ctx context.Context, 
 	cpu0, start := selfCPU(), time.Now()
 	for range a.clients {
 		wg.Add(1)
-		go func() {
+		// Labelled, with the goroutines their connections start, so that a
+		// CPU profile tells the clients' share from the controller's.
+		go pprof.Do(ctx, clientLabels, func(ctx context.Context) {
 			defer wg.Done()
 			for {
 				i := int(next.Add(1) - 1)
@@ -127,7 +135,7 @@ func (a *apiRun) drive(ctx context.Context, n int, do func(ctx context.Context, 
 				t.errs[i] = do(ctx, i)
 				t.lat[i] = time.Since(t0)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	t.elapsed = time.Since(start)
@@ -176,7 +184,11 @@ func placeThroughAPI(ctx context.Context, c PlacementConfig, site *inventory.Sit
 	var m apiModes
 	for round, reqs := range rounds {
 		last := round == len(rounds)-1
-		ids, err := a.round(ctx, round, reqs, &m)
+		prof := ""
+		if last {
+			prof = c.CPUProfile
+		}
+		ids, err := a.round(ctx, round, reqs, &m, prof)
 		if err != nil {
 			return err
 		}
@@ -223,8 +235,9 @@ func (a *apiRun) prefill(ctx context.Context, prefill []placement.Request, r *Pl
 }
 
 // round times one round of each API mode, and returns the IDs of the
-// placements it made ("" where refused).
-func (a *apiRun) round(ctx context.Context, round int, reqs []placement.Request, m *apiModes) ([]string, error) {
+// placements it made ("" where refused). With prof, a CPU profile of its
+// placements is written there.
+func (a *apiRun) round(ctx context.Context, round int, reqs []placement.Request, m *apiModes, prof string) ([]string, error) {
 	m.healthz = append(m.healthz, a.drive(ctx, len(reqs), func(ctx context.Context, _ int) error { return a.healthz(ctx) }))
 	t := a.drive(ctx, len(reqs), func(ctx context.Context, i int) error {
 		_, err := a.client.Place(ctx, apiRequest(&reqs[i]), api.PlaceOptions{DryRun: true})
@@ -233,6 +246,10 @@ func (a *apiRun) round(ctx context.Context, round int, reqs []placement.Request,
 	t.replicas = replicasOf(reqs)
 	m.dryRun = append(m.dryRun, t)
 	ids := make([]string, len(reqs))
+	stop, err := startCPUProfile(prof)
+	if err != nil {
+		return nil, err
+	}
 	t = a.drive(ctx, len(reqs), func(ctx context.Context, i int) error {
 		p, err := a.client.Place(ctx, apiRequest(&reqs[i]), api.PlaceOptions{Key: measuredKey(round, i)})
 		if err == nil {
@@ -240,6 +257,9 @@ func (a *apiRun) round(ctx context.Context, round int, reqs []placement.Request,
 		}
 		return err
 	})
+	if err := stop(); err != nil {
+		return nil, err
+	}
 	t.replicas = replicasOf(reqs)
 	m.place = append(m.place, t)
 	return ids, nil
@@ -309,6 +329,29 @@ func (a *apiRun) auditCommitted(ctx context.Context, topo *placement.Cluster, r 
 	r.Committed.Placements = len(list.Placements)
 	r.FillAfter = total / r.SiteBudgetWatts
 	return nil
+}
+
+// startCPUProfile starts a CPU profile written to path ("" : none) and
+// returns what stops it and closes the file.
+func startCPUProfile(path string) (stop func() error, err error) {
+	if path == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("bench: CPU profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("bench: CPU profile %s: %w", path, err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("bench: CPU profile %s: %w", path, err)
+		}
+		return nil
+	}, nil
 }
 
 // fsyncTiming times 4 KiB appends each followed by fsync, in dir, for
