@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,9 +16,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dcplane/dcplane/agent"
+	"github.com/dcplane/dcplane/api"
 	"github.com/dcplane/dcplane/collectors/ipmi"
 	"github.com/dcplane/dcplane/collectors/snmp"
 	"github.com/dcplane/dcplane/internal/inventory"
+	"github.com/dcplane/dcplane/internal/tlsutil"
 )
 
 type agentOptions struct {
@@ -33,6 +36,7 @@ type agentOptions struct {
 	bmcTimeout  time.Duration
 	buffer      int
 	metricsAddr string
+	tls         tlsFlags
 }
 
 func newAgentCmd(g *globalOptions) *cobra.Command {
@@ -45,7 +49,13 @@ the BMCs of its servers that name one over IPMI (RMCP+, with workers of their
 own: --bmc-workers), and push normalised readings to the controller given by
 --controller. Secrets are
 read from the files or environment variables named in --credentials, never
-from the command line. The agent's own metrics are on --metrics-addr.`,
+from the command line. The agent's own metrics are on --metrics-addr.
+
+The agent pushes over mutual TLS: --ca-file, --cert-file and --key-file name
+the site CA and its agent certificate (dcplane tls issue --role agent), and
+each controller must show a controller certificate of that CA naming the
+host of its https:// URL. Without them the agent refuses to start, unless
+--insecure is given.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
@@ -63,6 +73,7 @@ from the command line. The agent's own metrics are on --metrics-addr.`,
 	f.DurationVar(&o.bmcTimeout, "bmc-timeout", 20*time.Second, "time one BMC poll may take")
 	f.IntVar(&o.buffer, "buffer", 1000, "batches kept while the controller does not answer")
 	f.StringVar(&o.metricsAddr, "metrics-addr", "127.0.0.1:9310", "listen address of the agent's /metrics")
+	o.tls.add(f, tlsutil.RoleAgent)
 	_ = cmd.MarkFlagRequired("inventory")
 	_ = cmd.MarkFlagRequired("credentials")
 	return cmd
@@ -73,15 +84,15 @@ func (o *agentOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
+	client, err := o.pushClient(log)
+	if err != nil {
+		return err
+	}
 	site, err := inventory.LoadFile(o.inventory)
 	if err != nil {
 		return err
 	}
 	creds, err := agent.LoadCredentials(o.credentials)
-	if err != nil {
-		return err
-	}
-	client, err := o.client()
 	if err != nil {
 		return err
 	}
@@ -113,6 +124,32 @@ func (o *agentOptions) run(cmd *cobra.Command) error {
 		return nil // interrupted: a clean stop
 	}
 	return err
+}
+
+// pushTimeout bounds one push to the controller.
+const pushTimeout = 30 * time.Second
+
+// pushClient is the agent's client of the controllers: over mutual TLS as
+// an agent, to https:// URLs only, unless --insecure.
+func (o *agentOptions) pushClient(log *slog.Logger) (*api.Client, error) {
+	conf, err := o.tls.config(log, "dcplane agent", tlsutil.RoleAgent, tlsutil.RoleController)
+	if err != nil {
+		return nil, err
+	}
+	hc := &http.Client{Timeout: pushTimeout}
+	if conf != nil {
+		for _, u := range strings.Split(o.controller, ",") {
+			if !strings.HasPrefix(strings.TrimSpace(u), "https://") {
+				return nil, usageError{fmt.Errorf("--controller %q: with TLS, give the controllers' https:// URLs", u)}
+			}
+		}
+		hc = tlsutil.HTTPClient(conf, pushTimeout)
+	}
+	c, err := api.NewClient(o.controller, hc)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return c, nil
 }
 
 // logSkipped warns about devices the agent cannot poll, one line a device for

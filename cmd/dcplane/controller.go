@@ -13,6 +13,7 @@ import (
 	"github.com/dcplane/dcplane/controller/store"
 	"github.com/dcplane/dcplane/internal/inventory"
 	"github.com/dcplane/dcplane/internal/serve"
+	"github.com/dcplane/dcplane/internal/tlsutil"
 )
 
 type controllerOptions struct {
@@ -30,6 +31,7 @@ type controllerOptions struct {
 	declared   bool
 	timeouts   raftTimeouts
 	alertmgrs  []string
+	tls        tlsFlags
 }
 
 // raftTimeouts are Raft's timing flags.
@@ -48,6 +50,14 @@ and snapshots; a restart on the same directory keeps the state and the
 membership. The API and /metrics are served on --http-addr; --api-url is
 where the other controllers reach it, to forward writes to the leader.
 
+Every port is mutual TLS: --ca-file, --cert-file and --key-file name the
+site CA and this node's controller certificate (dcplane tls init, then
+dcplane tls issue --role controller with the --ip and --dns the others dial
+it at). Raft takes only controller certificates, and a node dialling
+another checks that its certificate names the address dialled; the API
+takes controller, agent and operator certificates of the CA. Without them
+the node refuses to start, unless --insecure is given.
+
 A cluster of 3 controllers survives the loss of one, of 5 the loss of two.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
@@ -59,7 +69,7 @@ A cluster of 3 controllers survives the loss of one, of 5 the loss of two.`,
 	f.StringVar(&o.httpAddr, "http-addr", "127.0.0.1:8080", "API and /metrics listen address")
 	f.StringVar(&o.raftAddr, "raft-addr", "127.0.0.1:8300", "Raft listen address")
 	f.StringVar(&o.raftAdv, "raft-advertise", "", "Raft address the other controllers reach this one at (default: --raft-addr)")
-	f.StringVar(&o.apiURL, "api-url", "", "API URL the other controllers reach this one at (default: http:// and --http-addr)")
+	f.StringVar(&o.apiURL, "api-url", "", "API URL the other controllers reach this one at (default: https:// and --http-addr; http:// with --insecure)")
 	f.BoolVar(&o.bootstrap, "bootstrap", false, "start a new single-node cluster (no-op when the data dir has state)")
 	f.StringVar(&o.join, "join", "", "join the cluster of these controllers' API URLs, comma-separated")
 	f.DurationVar(&o.timeouts.heartbeat, "raft-heartbeat-timeout", store.DefaultHeartbeatTimeout, "a follower that hears nothing from the leader this long stands for election")
@@ -70,11 +80,16 @@ A cluster of 3 controllers survives the loss of one, of 5 the loss of two.`,
 	f.DurationVar(&o.staleAfter, "stale-after", 30*time.Second, "a device not read for this long has unknown readings (3 agent poll intervals)")
 	f.BoolVar(&o.declared, "declared-only", false, "place on declared power where a rack's draw is unknown, instead of refusing the rack (a cluster no agent feeds: commissioning, tests)")
 	f.StringArrayVar(&o.alertmgrs, "alertmanager", nil, "Alertmanager base URL the leader delivers alerts to (repeatable: each gets every alert)")
+	o.tls.add(f, tlsutil.RoleController)
 	return cmd
 }
 
 func (o *controllerOptions) run(cmd *cobra.Command) error {
 	log, err := o.logger(cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	conf, err := o.tls.config(log, "dcplane controller", tlsutil.RoleController, tlsutil.RoleController)
 	if err != nil {
 		return err
 	}
@@ -93,14 +108,17 @@ func (o *controllerOptions) run(cmd *cobra.Command) error {
 		return usageError{errors.New("--bootstrap and --join: give one, for the first node or for the others")}
 	}
 	if o.apiURL == "" {
-		o.apiURL = "http://" + ln.Addr().String()
+		o.apiURL = "https://" + ln.Addr().String()
+		if conf == nil {
+			o.apiURL = "http://" + ln.Addr().String()
+		}
 	}
 	ctx := cmd.Context()
 	n, err := serve.Open(ctx, controller.Config{NodeID: o.nodeID, DataDir: o.dataDir, RaftAddr: o.raftAddr,
 		RaftAdvertise: o.raftAdv, APIURL: o.apiURL, Join: o.join,
 		Bootstrap: o.bootstrap, StaleAfter: o.staleAfter, DeclaredOnly: o.declared, Logger: log, Alertmanagers: o.alertmgrs,
 		HeartbeatTimeout: o.timeouts.heartbeat, ElectionTimeout: o.timeouts.election,
-		LeaderLeaseTimeout: o.timeouts.lease, CommitTimeout: o.timeouts.commit})
+		LeaderLeaseTimeout: o.timeouts.lease, CommitTimeout: o.timeouts.commit, TLS: conf})
 	if err != nil {
 		return err
 	}
@@ -113,6 +131,6 @@ func (o *controllerOptions) run(cmd *cobra.Command) error {
 			return err
 		}
 	}
-	log.Info("controller serving", "api", o.apiURL, "raft", n.RaftAddr(), "data_dir", o.dataDir)
+	log.Info("controller serving", "api", o.apiURL, "raft", n.RaftAddr(), "data_dir", o.dataDir, "tls", conf != nil)
 	return n.Serve(ctx, ln)
 }

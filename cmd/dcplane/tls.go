@@ -1,10 +1,17 @@
 package main
 
 import (
+	"crypto/tls"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net"
+	"net/http"
+	"os"
+	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/dcplane/dcplane/internal/tlsutil"
 )
@@ -79,4 +86,78 @@ func (o *tlsIssueOptions) run(cmd *cobra.Command) error {
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "%s certificate for %s written to %s/%s.crt (key: %s/%s.key)\n", o.role, o.name, o.dir, o.name, o.dir, o.name)
 	return nil
+}
+
+// tlsFlags are the mutual TLS flags of a command that runs a controller or
+// an agent: the files of its certificate, or --insecure.
+type tlsFlags struct {
+	files    tlsutil.Files
+	insecure bool
+}
+
+// add declares the flags on f; role names the certificate in their help.
+func (t *tlsFlags) add(f *pflag.FlagSet, role tlsutil.Role) {
+	f.StringVar(&t.files.CA, "ca-file", "", "the site CA's certificate (dcplane tls init): the only CA whose certificates are trusted")
+	f.StringVar(&t.files.Cert, "cert-file", "", "this "+string(role)+"'s certificate (dcplane tls issue --role "+string(role)+")")
+	f.StringVar(&t.files.Key, "key-file", "", "this "+string(role)+"'s private key (a file, never a value)")
+	f.BoolVar(&t.insecure, "insecure", false, "run without TLS: anyone who reaches the ports can do anything (tests, a lab)")
+}
+
+// errNoTLS is the refusal of a command given neither TLS files nor
+// --insecure.
+var errNoTLS = errors.New("no TLS: give --ca-file, --cert-file and --key-file, or --insecure to run in plaintext")
+
+// config returns the tls.Config of a holder of role own that admits peers
+// of the allowed roles, or nil with --insecure, said loudly on log. With
+// neither files nor --insecure it refuses, saying how to make the files.
+func (t *tlsFlags) config(log *slog.Logger, cmd string, own tlsutil.Role, allowed ...tlsutil.Role) (*tls.Config, error) {
+	switch {
+	case t.insecure && t.files.Given():
+		return nil, usageError{errors.New("--insecure and --ca-file, --cert-file or --key-file: give the files for TLS, or --insecure for none")}
+	case t.insecure:
+		log.Warn("running WITHOUT TLS (--insecure): anyone who reaches this " + string(own) + "'s ports can read and change what it holds")
+		return nil, nil
+	case !t.files.Given():
+		return nil, usageError{fmt.Errorf("%s: %w. Make them with:\n"+
+			"  dcplane tls init --dir DIR --site SITE           # once per site: DIR/ca.crt, DIR/ca.key (keep it offline)\n"+
+			"  dcplane tls issue --dir DIR --role %s --name NAME%s\n"+
+			"and give --ca-file DIR/ca.crt --cert-file DIR/NAME.crt --key-file DIR/NAME.key", cmd, errNoTLS, own, ipHint(own))}
+	}
+	conf, err := t.files.ConfigAs(own, allowed...)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return conf, nil
+}
+
+func ipHint(r tlsutil.Role) string {
+	if r == tlsutil.RoleController {
+		return " --ip ADDR --dns NAME   # every address and name the others dial it at"
+	}
+	return ""
+}
+
+// The environment variables that name an operator's TLS files, for the
+// commands that are clients of the controllers (as Consul's
+// CONSUL_CACERT, CONSUL_CLIENT_CERT and CONSUL_CLIENT_KEY do).
+const (
+	envCAFile   = "DCPLANE_CA_FILE"
+	envCertFile = "DCPLANE_CERT_FILE"
+	envKeyFile  = "DCPLANE_KEY_FILE"
+)
+
+// operatorHTTPClient is the HTTP client of a command that talks to the
+// controllers as an operator: over mutual TLS with the files named by
+// DCPLANE_CA_FILE, DCPLANE_CERT_FILE and DCPLANE_KEY_FILE (an operator
+// certificate), or nil, for api.NewClient's plain one, when none is set.
+func operatorHTTPClient(timeout time.Duration) (*http.Client, error) {
+	f := tlsutil.Files{CA: os.Getenv(envCAFile), Cert: os.Getenv(envCertFile), Key: os.Getenv(envKeyFile)}
+	if !f.Given() {
+		return nil, nil
+	}
+	conf, err := f.ConfigAs(tlsutil.RoleOperator, tlsutil.RoleController)
+	if err != nil {
+		return nil, fmt.Errorf("$%s, $%s, $%s: %w", envCAFile, envCertFile, envKeyFile, err)
+	}
+	return tlsutil.HTTPClient(conf, timeout), nil
 }

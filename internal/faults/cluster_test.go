@@ -111,7 +111,10 @@ func newCluster(t *testing.T, size int, lab *netLab, env ...string) *cluster {
 			"--raft-leader-lease-timeout", lease.String(), "--raft-commit-timeout", commit.String(),
 			// No agent feeds these nodes: place on declared power rather
 			// than refuse every rack once the leader finds them stale.
-			"--declared-only"}
+			"--declared-only",
+			// Faults of the cluster, not of TLS, are what these tests
+			// inject: plaintext keeps their clients and probes simple.
+			"--insecure"}
 		if i == 0 {
 			n.args = append(n.args, "--bootstrap", "--inventory", site)
 		} else {
