@@ -71,7 +71,7 @@ func (f *fakeAlerter) Forecast(context.Context) (*api.ForecastReport, error) {
 func TestAlertEndpoints(t *testing.T) {
 	router := specRouter(t)
 	fa := &fakeAlerter{fakeController: fakeController{report: func() (*power.Report, error) { return sampleReport(), nil }}}
-	srv := api.NewServer(fa, nil, slog.New(slog.DiscardHandler))
+	srv := api.NewServer(fa, nil, slog.New(slog.DiscardHandler), api.WithoutAuth())
 	esc := "/v1/alerts/RackOverBudget%7Bsite=s,hall=H1,row=R1,rack=K1%7D"
 	tests := []struct {
 		name       string
@@ -146,7 +146,7 @@ func withHeader(h http.Handler, k, v string) http.Handler {
 // the user and escapes the ID.
 func TestAlertClient(t *testing.T) {
 	fa := &fakeAlerter{fakeController: fakeController{report: func() (*power.Report, error) { return sampleReport(), nil }}}
-	ts := httptest.NewServer(api.NewServer(fa, nil, slog.New(slog.DiscardHandler)))
+	ts := httptest.NewServer(api.NewServer(fa, nil, slog.New(slog.DiscardHandler), api.WithoutAuth()))
 	defer ts.Close()
 	c, err := api.NewClient(ts.URL, nil)
 	if err != nil {

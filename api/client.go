@@ -82,7 +82,13 @@ type Client struct {
 	bases []*url.URL
 	cur   atomic.Int32 // index in bases of the controller in use
 	http  *http.Client
+	token atomic.Pointer[string] // the bearer token sent, if any
 }
+
+// UseToken makes the client send secret as its bearer token on every
+// request ("" sends none). The client never logs it, nor puts it in an
+// error.
+func (c *Client) UseToken(secret string) { c.token.Store(&secret) }
 
 // NewClient returns a client of the controllers at baseURLs, a
 // comma-separated list of http://host:port. A nil httpClient means one with
@@ -256,6 +262,9 @@ func (c *Client) send(ctx context.Context, base *url.URL, method, path, ctype st
 		req.Header.Set("Content-Type", ctype)
 	}
 	req.Header.Set("Accept", MediaJSON+", "+MediaProblem)
+	if t := c.token.Load(); t != nil && *t != "" {
+		req.Header.Set("Authorization", "Bearer "+*t)
+	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}

@@ -48,7 +48,7 @@ func TestClientProblems(t *testing.T) {
 	t.Run("problem", func(t *testing.T) {
 		var leader string
 		fc := &fakeController{report: func() (*power.Report, error) { return nil, &api.NotLeaderError{LeaderAPI: leader} }}
-		ts := httptest.NewServer(api.NewServer(fc, nil, slog.New(slog.DiscardHandler)))
+		ts := httptest.NewServer(api.NewServer(fc, nil, slog.New(slog.DiscardHandler), api.WithoutAuth()))
 		defer ts.Close()
 		leader = ts.URL // names itself: nowhere else to go
 		c, _ := api.NewClient(ts.URL, nil)
@@ -92,11 +92,11 @@ func TestClientProblems(t *testing.T) {
 func TestClientFailover(t *testing.T) {
 	leader := httptest.NewServer(api.NewServer(&fakeController{report: func() (*power.Report, error) { return sampleReport(), nil },
 		ingest: func(b *api.Batch) (int, error) { return len(b.Polls), nil }},
-		nil, slog.New(slog.DiscardHandler)))
+		nil, slog.New(slog.DiscardHandler), api.WithoutAuth()))
 	defer leader.Close()
 	follower := httptest.NewServer(api.NewServer(&fakeController{report: func() (*power.Report, error) {
 		return nil, &api.NotLeaderError{LeaderAPI: leader.URL}
-	}}, nil, slog.New(slog.DiscardHandler)))
+	}}, nil, slog.New(slog.DiscardHandler), api.WithoutAuth()))
 	defer follower.Close()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -165,7 +165,7 @@ func (f *fakeRouter) Site(context.Context) (*inventory.Site, error) {
 // says why; local reads carry their staleness.
 func TestFollowerRouting(t *testing.T) {
 	f := &fakeRouter{}
-	srv := api.NewServer(f, nil, slog.New(slog.DiscardHandler))
+	srv := api.NewServer(f, nil, slog.New(slog.DiscardHandler), api.WithoutAuth())
 	var hits atomic.Int64
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)

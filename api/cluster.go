@@ -170,7 +170,7 @@ func (s *Server) routeSnapshot(sn Snapshotter) {
 func (s *Server) leader(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if s.router == nil {
-			h(w, r)
+			s.serveAudited(h, w, r)
 			return
 		}
 		self, leaderURL := s.router.Leader()
@@ -183,8 +183,17 @@ func (s *Server) leader(h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		s.fresh(w, true)
-		h(w, r)
+		s.serveAudited(h, w, r)
 	}
+}
+
+// serveAudited serves h, through the audit trail when the call is one it
+// records and the Controller keeps one.
+func (s *Server) serveAudited(h http.HandlerFunc, w http.ResponseWriter, r *http.Request) {
+	if s.auditor != nil && audits(r) {
+		h = s.audited(h)
+	}
+	h(w, r)
 }
 
 // local wraps a read of the replicated state that any node may serve from
@@ -255,6 +264,13 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, leaderURL strin
 			pr.SetURL(target)
 			pr.SetXForwarded()
 			pr.Out.Header.Set(HeaderForwarded, s.router.NodeID())
+			// The leader judges the call by who made it: the bearer token
+			// travels as it came; a caller known by its certificate is
+			// vouched for by this node's (which the leader checks).
+			pr.Out.Header.Del(HeaderPrincipal)
+			if p, ok := PrincipalOf(r.Context()); ok && r.Header.Get("Authorization") == "" {
+				pr.Out.Header.Set(HeaderPrincipal, p.Who+"|"+string(p.Role))
+			}
 		},
 		Transport: s.transport,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {

@@ -22,7 +22,7 @@ func TestOutcomeUnknown(t *testing.T) {
 	lost := func(placement.Request, string, bool, bool) (*state.Placement, []placement.Candidate, error) {
 		return nil, nil, fmt.Errorf("apply Place: %w: leadership lost while committing log", store.ErrOutcomeUnknown)
 	}
-	srv := api.NewServer(&fakePlacer{place: lost}, nil, slog.New(slog.DiscardHandler))
+	srv := api.NewServer(&fakePlacer{place: lost}, nil, slog.New(slog.DiscardHandler), api.WithoutAuth())
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
 	body := `{"name":"portal","replicas":1,"cpu_millicores":100,"memory_mib":64,"watts":10}`

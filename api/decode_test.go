@@ -53,7 +53,7 @@ func mustCBOR(t *testing.T, v any) []byte {
 func TestTelemetryBatchesAreDecodedWithinBounds(t *testing.T) {
 	ingested := 0
 	fc := &fakeController{ingest: func(b *api.Batch) (int, error) { ingested++; return len(b.Polls), nil }}
-	srv := httptest.NewServer(api.NewServer(fc, nil, slog.New(slog.DiscardHandler)))
+	srv := httptest.NewServer(api.NewServer(fc, nil, slog.New(slog.DiscardHandler), api.WithoutAuth()))
 	defer srv.Close()
 	polls := func(n, readings int) *api.Batch {
 		b := &api.Batch{Agent: "a1", Seq: 1, Polls: make([]collectors.Status, n)}
@@ -96,7 +96,7 @@ func TestTelemetryBatchesAreDecodedWithinBounds(t *testing.T) {
 // issue 7 answers 422 naming the node limit, for a bounded allocation.
 func TestHostileInventoryIsRefusedOverHTTP(t *testing.T) {
 	fc := &fakeController{putSite: func(*inventory.Site) (uint64, error) { t.Error("got the site applied"); return 0, nil }}
-	srv := httptest.NewServer(api.NewServer(fc, nil, slog.New(slog.DiscardHandler)))
+	srv := httptest.NewServer(api.NewServer(fc, nil, slog.New(slog.DiscardHandler), api.WithoutAuth()))
 	defer srv.Close()
 	body := append([]byte("halls: [1"), append(bytes.Repeat([]byte(",1"), 4<<20), ']')...)
 	runtime.GC()
@@ -120,7 +120,7 @@ func TestHostileInventoryIsRefusedOverHTTP(t *testing.T) {
 // request's context.
 func TestInventoryOfAClientThatLeftIsNotApplied(t *testing.T) {
 	fc := &fakeController{putSite: func(*inventory.Site) (uint64, error) { t.Error("got the site applied"); return 0, nil }}
-	srv := api.NewServer(fc, nil, slog.New(slog.DiscardHandler))
+	srv := api.NewServer(fc, nil, slog.New(slog.DiscardHandler), api.WithoutAuth())
 	small, err := os.ReadFile("../internal/inventory/testdata/small.yaml")
 	if err != nil {
 		t.Fatal(err)

@@ -133,7 +133,7 @@ func TestPlacements(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fp := &fakePlacer{place: tt.place}
-			srv := api.NewServer(fp, nil, slog.New(slog.DiscardHandler))
+			srv := api.NewServer(fp, nil, slog.New(slog.DiscardHandler), api.WithoutAuth())
 			c := tt.call
 			status, body, _ := doWith(t, router, srv, c, "Idempotency-Key", tt.key)
 			if status != tt.wantStatus {
@@ -153,7 +153,7 @@ func TestPlacements(t *testing.T) {
 
 func TestPlacementRequestReachesTheEngine(t *testing.T) {
 	fp := &fakePlacer{place: placed}
-	srv := api.NewServer(fp, nil, slog.New(slog.DiscardHandler))
+	srv := api.NewServer(fp, nil, slog.New(slog.DiscardHandler), api.WithoutAuth())
 	body := `{"name":"pacs","system":"medical","replicas":3,"cpu_millicores":8000,"memory_mib":32768,"gpus":1,
 		"utilisation":0.6,"spread":"row","strategy":"spread","both_feeds":true,"hall":"H2","row":"H2-R01",
 		"labels":{"tier":"gpu"},"priority":7,"profile":[0,0,0,0,0,0,0.2,0.5,1,1,1,1,1,1,1,1,1,0.5,0.2,0,0,0,0,0]}`

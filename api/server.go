@@ -3,6 +3,7 @@ package api
 import (
 	"compress/gzip"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -45,15 +47,59 @@ type Server struct {
 	transport *http.Transport
 	log       *slog.Logger
 	metrics   http.Handler
-	mux       *http.ServeMux
+	mux       *routes
+	auth      Authenticator // nil unless c implements it: then no one is served
+	noAuth    bool          // every call is served, as admin: WithoutAuth, or c says so
+	auditor   Auditor       // nil unless c implements it
 }
 
+// ServerOption changes how NewServer builds the Server.
+type ServerOption func(*Server)
+
+// WithoutAuth serves every call unauthenticated, as admin: for tests of
+// Controllers that do not authenticate, never in production.
+func WithoutAuth() ServerOption { return func(s *Server) { s.noAuth = true } }
+
+// routes is the server's ServeMux, which remembers the patterns it was
+// given, so that a test can check each against the access table.
+type routes struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func (m *routes) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.HandleFunc(pattern, h)
+}
+
+func (m *routes) Handle(pattern string, h http.Handler) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.Handle(pattern, h)
+}
+
+// Patterns returns the pattern of every route the server serves.
+func (s *Server) Patterns() []string { return slices.Clone(s.mux.patterns) }
+
 // NewServer returns the API handler. metrics, if not nil, is served at
-// /metrics.
-func NewServer(c Controller, metrics http.Handler, log *slog.Logger) *Server {
-	s := &Server{c: c, log: log.With("component", "api"), metrics: metrics, mux: http.NewServeMux(),
+// /metrics. Calls are authenticated when c implements Authenticator (and
+// refused when it does not), unless WithoutAuth.
+func NewServer(c Controller, metrics http.Handler, log *slog.Logger, opts ...ServerOption) *Server {
+	s := &Server{c: c, log: log.With("component", "api"), metrics: metrics, mux: &routes{ServeMux: http.NewServeMux()},
 		transport: forwardTransport()}
 	s.router, _ = c.(Router)
+	if a, ok := c.(Authenticator); ok {
+		s.auth, s.noAuth = a, !a.AuthEnabled()
+	}
+	s.auditor, _ = c.(Auditor)
+	for _, o := range opts {
+		o(s)
+	}
+	if s.auditor != nil {
+		s.routeAudit(s.auditor)
+	}
+	if m, ok := c.(TokenManager); ok {
+		s.routeTokens(m)
+	}
 	// Telemetry lives on the leader only: what reads it is forwarded there,
 	// like every write. Reads of the replicated state are served locally.
 	s.mux.HandleFunc("GET /v1/racks", s.leader(s.racks))
@@ -86,12 +132,25 @@ func NewServer(c Controller, metrics http.Handler, log *slog.Logger) *Server {
 	return s
 }
 
-// ServeHTTP serves the API; on a cluster node every answer names the node.
+// ServeHTTP serves the API to the callers the access table lets call
+// each route; on a cluster node every answer names the node.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.router != nil {
 		w.Header().Set(HeaderNode, s.router.NodeID())
 	}
+	_, pattern := s.mux.Handler(r)
+	if r = s.authorize(w, r, pattern); r == nil {
+		return
+	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// SetForwardTLS makes the requests forwarded to the leader dial over
+// conf: mutual TLS with this node's certificate.
+func (s *Server) SetForwardTLS(conf *tls.Config) {
+	t := forwardTransport()
+	t.TLSClientConfig = conf
+	s.transport = t
 }
 
 // healthz says ok, or 503 with the reason while the node cannot serve its
@@ -296,7 +355,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, ErrNoInventory):
 		s.problem(w, r, &Problem{Type: ProblemNoInventory, Title: "No inventory loaded", Status: http.StatusConflict,
 			Detail: "load a site inventory first: dcplane inventory apply FILE"})
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, ErrNotFound) || errors.Is(err, ErrUnknownToken):
 		s.problem(w, r, &Problem{Type: ProblemNotFound, Title: "Not found", Status: http.StatusNotFound, Detail: err.Error()})
 	default:
 		// The cause stays in the log: it may tell an outsider more than it

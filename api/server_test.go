@@ -122,7 +122,7 @@ func TestServer(t *testing.T) {
 		putSite: func(s *inventory.Site) (uint64, error) { return 7, nil },
 		ingest:  func(b *api.Batch) (int, error) { return len(b.Polls), nil },
 	}
-	srv := api.NewServer(fc, nil, slog.New(slog.DiscardHandler))
+	srv := api.NewServer(fc, nil, slog.New(slog.DiscardHandler), api.WithoutAuth())
 	tests := []struct {
 		name       string
 		call       call
@@ -205,7 +205,7 @@ func TestErrorsMapToProblems(t *testing.T) {
 			putSite: func(*inventory.Site) (uint64, error) { return 0, tt.err },
 			ingest:  func(*api.Batch) (int, error) { return 0, tt.err },
 		}
-		srv := api.NewServer(fc, nil, slog.New(slog.DiscardHandler))
+		srv := api.NewServer(fc, nil, slog.New(slog.DiscardHandler), api.WithoutAuth())
 		for _, c := range calls {
 			t.Run(tt.name+"/"+c.method+" "+c.path, func(t *testing.T) {
 				status, body, ctype := do(t, router, srv, c)
@@ -231,7 +231,7 @@ func TestErrorsMapToProblems(t *testing.T) {
 // match, not only that it keeps those it does.
 func TestRackFilters(t *testing.T) {
 	fc := &fakeController{report: func() (*power.Report, error) { return sampleReport(), nil }}
-	srv := api.NewServer(fc, nil, slog.New(slog.DiscardHandler))
+	srv := api.NewServer(fc, nil, slog.New(slog.DiscardHandler), api.WithoutAuth())
 	router := specRouter(t)
 	tests := []struct {
 		query string
@@ -271,7 +271,7 @@ func TestTelemetryNeedsAgent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	status, got, _ := do(t, specRouter(t), api.NewServer(fc, nil, slog.New(slog.DiscardHandler)),
+	status, got, _ := do(t, specRouter(t), api.NewServer(fc, nil, slog.New(slog.DiscardHandler), api.WithoutAuth()),
 		call{method: "POST", path: "/v1/telemetry", ctype: api.MediaCBOR, encoding: "gzip", body: body})
 	if status != 400 || !strings.Contains(string(got), `"field":"agent"`) || called {
 		t.Errorf("got %d %s (ingested %v), want 400 naming the agent field, nothing ingested", status, got, called)
@@ -286,7 +286,7 @@ func TestClientRoundTrip(t *testing.T) {
 		report: func() (*power.Report, error) { return nil, api.ErrNoInventory },
 		ingest: func(b *api.Batch) (int, error) { got = b; return len(b.Polls), nil },
 	}
-	ts := httptest.NewServer(api.NewServer(fc, nil, slog.New(slog.DiscardHandler)))
+	ts := httptest.NewServer(api.NewServer(fc, nil, slog.New(slog.DiscardHandler), api.WithoutAuth()))
 	defer ts.Close()
 	c, err := api.NewClient(ts.URL, nil)
 	if err != nil {
@@ -322,7 +322,7 @@ func TestUnencodableAnswer(t *testing.T) {
 		return r, nil
 	}}
 	rec := httptest.NewRecorder()
-	api.NewServer(fc, nil, slog.New(slog.DiscardHandler)).ServeHTTP(rec, httptest.NewRequest("GET", "/v1/racks", nil))
+	api.NewServer(fc, nil, slog.New(slog.DiscardHandler), api.WithoutAuth()).ServeHTTP(rec, httptest.NewRequest("GET", "/v1/racks", nil))
 	if rec.Code != 500 || rec.Header().Get("Content-Type") != api.MediaProblem {
 		t.Errorf("got %d %q %s, want a 500 problem", rec.Code, rec.Header().Get("Content-Type"), rec.Body)
 	}
@@ -331,7 +331,7 @@ func TestUnencodableAnswer(t *testing.T) {
 func TestTelemetryEncodings(t *testing.T) {
 	var got *api.Batch
 	fc := &fakeController{ingest: func(b *api.Batch) (int, error) { got = b; return len(b.Polls), nil }}
-	srv := api.NewServer(fc, nil, slog.New(slog.DiscardHandler))
+	srv := api.NewServer(fc, nil, slog.New(slog.DiscardHandler), api.WithoutAuth())
 	batch := &api.Batch{Agent: "a1", Seq: 1, Polls: []collectors.Status{{Device: "P1", At: at, OK: true,
 		Readings: []collectors.Reading{{Metric: collectors.PowerWatts, Scope: collectors.ScopeDevice, Value: 42}}}}}
 	gz, err := api.EncodeBatch(batch)

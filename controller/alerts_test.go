@@ -95,7 +95,7 @@ func startAlertMember(t *testing.T, id, join string) (*member, *fakeNotifier) {
 	}
 	url := "http://" + ln.Addr().String()
 	fn := &fakeNotifier{}
-	n, err := serve.Open(context.Background(), controller.Config{NodeID: id, DataDir: t.TempDir(), RaftAddr: "127.0.0.1:0",
+	n, err := serve.Open(context.Background(), controller.Config{NoAuth: true, NodeID: id, DataDir: t.TempDir(), RaftAddr: "127.0.0.1:0",
 		Bootstrap: join == "", Join: join, APIURL: url, StaleAfter: staleAfter,
 		HeartbeatTimeout: 600 * time.Millisecond, ElectionTimeout: 600 * time.Millisecond,
 		LeaderLeaseTimeout: 300 * time.Millisecond, CommitTimeout: 5 * time.Millisecond,
@@ -407,7 +407,7 @@ func TestAgentDown(t *testing.T) {
 	}
 	cfg := testAlertConfig()
 	cfg.Telemetry.AgentDownAfter = alerts.Duration(300 * time.Millisecond)
-	n, err := serve.Open(context.Background(), controller.Config{NodeID: "c1", DataDir: t.TempDir(), RaftAddr: "127.0.0.1:0",
+	n, err := serve.Open(context.Background(), controller.Config{NoAuth: true, NodeID: "c1", DataDir: t.TempDir(), RaftAddr: "127.0.0.1:0",
 		Bootstrap: true, StaleAfter: staleAfter, AccountEvery: alertEvery, Alerts: cfg})
 	if err != nil {
 		t.Fatal(err)

@@ -37,6 +37,8 @@ type Peer interface {
 	URL() string
 	// CloseIdleConnections closes the connections the client keeps.
 	CloseIdleConnections()
+	// UseToken makes the client send secret as its bearer token.
+	UseToken(secret string)
 }
 
 // Where each node's API is: nodes share their API URL through the Raft log
@@ -122,7 +124,7 @@ const catchUpPoll = 200 * time.Millisecond
 
 // leaderCommit asks the leader's API for its commit index.
 func (n *Node) leaderCommit(ctx context.Context, leaderAPI string) (uint64, error) {
-	c, err := n.cfg.Peers(leaderAPI, leaderCommitTimeout)
+	c, err := n.peers(leaderAPI, leaderCommitTimeout)
 	if err != nil {
 		return 0, err
 	}
@@ -266,7 +268,7 @@ func (n *Node) advertise(ctx context.Context) {
 // their cluster, until one has or ctx is done. It runs at every start:
 // joining again is harmless, and records a changed API URL.
 func (n *Node) joinLoop(ctx context.Context) {
-	c, err := n.cfg.Peers(n.cfg.Join, joinTimeout)
+	c, err := n.peers(n.cfg.Join, joinTimeout)
 	if err != nil {
 		n.log.Error("cannot join", "err", err)
 		return
@@ -286,6 +288,18 @@ func (n *Node) joinLoop(ctx context.Context) {
 		case <-time.After(joinRetry):
 		}
 	}
+}
+
+// peers is Config.Peers, with Config.Token as the clients' bearer token.
+func (n *Node) peers(urls string, timeout time.Duration) (Peer, error) {
+	c, err := n.cfg.Peers(urls, timeout)
+	if err != nil {
+		return nil, err
+	}
+	if n.cfg.Token != "" {
+		c.UseToken(n.cfg.Token)
+	}
+	return c, nil
 }
 
 // errNotLeader builds the not-leader error the API answers with, naming the

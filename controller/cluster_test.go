@@ -43,7 +43,7 @@ func startMember(t *testing.T, id, dir, raftAddr, join string) *member {
 		t.Fatal(err)
 	}
 	url := "http://" + ln.Addr().String()
-	n, err := serve.Open(context.Background(), controller.Config{NodeID: id, DataDir: dir, RaftAddr: raftAddr,
+	n, err := serve.Open(context.Background(), controller.Config{NoAuth: true, NodeID: id, DataDir: dir, RaftAddr: raftAddr,
 		Bootstrap: join == "", Join: join, APIURL: url, StaleAfter: staleAfter, DeclaredOnly: true,
 		// Short enough for quick elections, long enough that a loaded
 		// machine (race detector, shared cores) does not depose leaders.

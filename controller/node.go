@@ -92,6 +92,16 @@ type Config struct {
 	// (store.Config.TLS); package serve serves the API over it and makes
 	// Peers that dial over it. Nil: plaintext everywhere.
 	TLS *tls.Config
+	// NoAuth serves the API to anyone, as admin, with no token: for tests
+	// that are not about authentication, never in production. By default
+	// every call needs a token or a client certificate, and the node that
+	// bootstraps a cluster writes its first admin token to AdminTokenFile
+	// in DataDir.
+	NoAuth bool
+	// Token is the bearer token this node shows other controllers (to
+	// join, and to ask the leader how far its log is committed) where no
+	// controller certificate does: without TLS. An admin's token.
+	Token string
 }
 
 // Node is one controller.
@@ -203,6 +213,7 @@ func (n *Node) watchLeadership(ctx context.Context) {
 		n.log.Info("leadership changed; telemetry window emptied", "leader", leader)
 		if leader {
 			n.advertise(ctx)
+			n.bootstrapAdminToken(ctx)
 		}
 	}
 }

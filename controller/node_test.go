@@ -39,7 +39,7 @@ func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.
 // API on a real socket; both stop when the test ends.
 func open(t *testing.T, id string, bootstrap bool, now func() time.Time) (*serve.Node, *api.Client, string) {
 	t.Helper()
-	n, err := serve.Open(context.Background(), controller.Config{NodeID: id, DataDir: t.TempDir(), RaftAddr: "127.0.0.1:0",
+	n, err := serve.Open(context.Background(), controller.Config{NoAuth: true, NodeID: id, DataDir: t.TempDir(), RaftAddr: "127.0.0.1:0",
 		Bootstrap: bootstrap, StaleAfter: staleAfter, Now: now})
 	if err != nil {
 		t.Fatal(err)

@@ -26,7 +26,7 @@ func openSite(t *testing.T, dir string, site *inventory.Site) (*serve.Node, *api
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	n, err := serve.Open(ctx, controller.Config{NodeID: "c1", DataDir: dir, RaftAddr: "127.0.0.1:0", Bootstrap: true,
+	n, err := serve.Open(ctx, controller.Config{NoAuth: true, NodeID: "c1", DataDir: dir, RaftAddr: "127.0.0.1:0", Bootstrap: true,
 		StaleAfter: 30 * time.Second, AccountEvery: time.Hour})
 	if err != nil {
 		t.Fatal(err)

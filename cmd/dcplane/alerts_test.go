@@ -24,7 +24,7 @@ func startAlertingController(t *testing.T) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cfg := alerts.DemoConfig()
-	n, err := serve.Open(ctx, controller.Config{NodeID: "c1", DataDir: t.TempDir(), RaftAddr: "127.0.0.1:0",
+	n, err := serve.Open(ctx, controller.Config{NoAuth: true, NodeID: "c1", DataDir: t.TempDir(), RaftAddr: "127.0.0.1:0",
 		Bootstrap: true, StaleAfter: 30 * time.Second, AccountEvery: 50 * time.Millisecond, Alerts: &cfg})
 	if err != nil {
 		t.Fatal(err)

@@ -33,7 +33,7 @@ func (f *fakeCluster) TransferLeadership(context.Context) error { return nil }
 // what it printed.
 func runCluster(t *testing.T, f *fakeCluster, args ...string) string {
 	t.Helper()
-	ts := httptest.NewServer(api.NewServer(f, nil, slog.New(slog.DiscardHandler)))
+	ts := httptest.NewServer(api.NewServer(f, nil, slog.New(slog.DiscardHandler), api.WithoutAuth()))
 	defer ts.Close()
 	root, _ := newRootCmd()
 	var out bytes.Buffer

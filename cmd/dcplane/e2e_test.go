@@ -190,7 +190,7 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("a restarted controller still has its inventory", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		n, err := serve.Open(ctx, controller.Config{NodeID: "demo", DataDir: filepath.Join(dir, "raft"),
+		n, err := serve.Open(ctx, controller.Config{NoAuth: true, NodeID: "demo", DataDir: filepath.Join(dir, "raft"),
 			RaftAddr: "127.0.0.1:0", StaleAfter: time.Minute})
 		if err != nil {
 			t.Fatal(err)

@@ -39,7 +39,7 @@ func cli(t *testing.T, args ...string) (code int, stdout, stderr string) {
 func serveReport(t *testing.T, rep *power.Report) string {
 	t.Helper()
 	fc := &fakeController{report: func() (*power.Report, error) { return rep, nil }}
-	ts := httptest.NewServer(api.NewServer(fc, nil, slog.New(slog.DiscardHandler)))
+	ts := httptest.NewServer(api.NewServer(fc, nil, slog.New(slog.DiscardHandler), api.WithoutAuth()))
 	t.Cleanup(ts.Close)
 	return ts.URL
 }

@@ -22,7 +22,7 @@ func startController(t *testing.T, site *inventory.Site) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	n, err := serve.Open(ctx, controller.Config{NodeID: "c1", DataDir: t.TempDir(), RaftAddr: "127.0.0.1:0",
+	n, err := serve.Open(ctx, controller.Config{NoAuth: true, NodeID: "c1", DataDir: t.TempDir(), RaftAddr: "127.0.0.1:0",
 		Bootstrap: true, StaleAfter: 30 * time.Second, DeclaredOnly: true})
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 // globalOptions are the flags every command has.
 type globalOptions struct {
 	controller string
+	tokenFile  string // where the API token is, when not in DCPLANE_TOKEN
 	output     string
 	logLevel   string
 	started    bool // a command's RunE was reached: arguments and flags were fine
@@ -50,13 +51,14 @@ Start with: dcplane demo`,
 	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.controller, "controller", def, "controller API URLs, comma-separated: any member of the cluster; the next is tried when one does not answer (env DCPLANE_CONTROLLER)")
+	pf.StringVar(&g.tokenFile, "token-file", "", "file holding the API token (default: the token in env DCPLANE_TOKEN); never give the token itself on the command line")
 	pf.StringVarP(&g.output, "output", "o", formatTable, outputHelp)
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(newRackCmd(g), newPowerCmd(g), newInventoryCmd(g), newProbeCmd(),
 		newControllerCmd(g), newAgentCmd(g), newDemoCmd(g), newSimCmd(g), newBenchCmd(g),
 		newPlaceCmd(g), newReserveCmd(g), newPlacementCmd(g), newWhatIfCmd(g), newClusterCmd(g),
-		newAlertsCmd(g), newForecastCmd(g), newTLSCmd(), newCompletionCmd())
+		newAlertsCmd(g), newForecastCmd(g), newTLSCmd(), newTokenCmd(g), newAuditCmd(g), newCompletionCmd())
 	refuseUnknownSubcommands(root)
 	return root, g
 }
@@ -129,13 +131,41 @@ func refuseUnknownSubcommands(cmd *cobra.Command) {
 	cmd.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
 }
 
-// client returns an API client of the --controller URLs.
+// client returns an API client of the --controller URLs that sends the
+// token of token.
 func (g *globalOptions) client() (*api.Client, error) {
 	c, err := api.NewClient(g.controller, nil)
 	if err != nil {
 		return nil, usageError{err}
 	}
+	tok, err := g.token()
+	if err != nil {
+		return nil, err
+	}
+	c.UseToken(tok)
 	return c, nil
+}
+
+// envToken names the environment variable that holds the API token.
+const envToken = "DCPLANE_TOKEN"
+
+// token is the API token: the content of --token-file if given, else
+// $DCPLANE_TOKEN, else "" (the controller will say one is needed). A token
+// never comes from a flag's value: it would show in ps and the shell's
+// history.
+func (g *globalOptions) token() (string, error) {
+	if g.tokenFile == "" {
+		return strings.TrimSpace(os.Getenv(envToken)), nil
+	}
+	b, err := os.ReadFile(g.tokenFile)
+	if err != nil {
+		return "", usageError{fmt.Errorf("--token-file: %w", err)}
+	}
+	tok := strings.TrimSpace(string(b))
+	if tok == "" {
+		return "", usageError{fmt.Errorf("--token-file %s: the file is empty", g.tokenFile)}
+	}
+	return tok, nil
 }
 
 // checkOutput rejects an unknown -o value.

@@ -71,7 +71,7 @@ func tablesReport() *power.Report {
 func run(t *testing.T, rep *power.Report, args ...string) string {
 	t.Helper()
 	fc := &fakeController{report: func() (*power.Report, error) { return rep, nil }}
-	ts := httptest.NewServer(api.NewServer(fc, nil, slog.New(slog.DiscardHandler)))
+	ts := httptest.NewServer(api.NewServer(fc, nil, slog.New(slog.DiscardHandler), api.WithoutAuth()))
 	defer ts.Close()
 	root, _ := newRootCmd()
 	var out bytes.Buffer

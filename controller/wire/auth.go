@@ -1,6 +1,11 @@
 package wire
 
-import "time"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"time"
+)
 
 // Role is what a token or a client certificate may do through the API.
 type Role string
@@ -90,4 +95,27 @@ type AuditFilter struct {
 	Method string    // exact
 	Since  time.Time // At at or after
 	Limit  int       // the newest Limit records; 0: all kept
+}
+
+// TokenPrefix starts every token's secret: "dcp_" ID "_" random. The ID
+// in it lets the API find the token's hash without comparing it to all.
+const TokenPrefix = "dcp_"
+
+// HashToken is the hex SHA-256 of a token's secret, as the state keeps it.
+func HashToken(secret string) string {
+	h := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(h[:])
+}
+
+// TokenID is the ID a secret names, or "" if it is not one of TokenPrefix.
+func TokenID(secret string) string {
+	rest, ok := strings.CutPrefix(secret, TokenPrefix)
+	if !ok {
+		return ""
+	}
+	id, _, ok := strings.Cut(rest, "_")
+	if !ok {
+		return ""
+	}
+	return id
 }

@@ -15,6 +15,11 @@ var (
 	// ErrUnknownRule is returned for an alert ID whose rule dcplane does not
 	// have: a silence of it would silence nothing.
 	ErrUnknownRule = errors.New("api: no such alert rule")
+	// ErrUnknownToken is returned for a token ID no token has.
+	ErrUnknownToken = errors.New("api: no such token")
+	// ErrAuditUnavailable is returned when the audit record of a call
+	// cannot be written: the call is refused rather than done unrecorded.
+	ErrAuditUnavailable = errors.New("api: the audit record cannot be written")
 )
 
 // NotLeaderError is ErrNotLeader with the leader's API address, when known.

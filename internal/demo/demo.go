@@ -56,7 +56,9 @@ type Demo struct {
 	site   *inventory.Site
 	sim    *sim.Site
 	node   *serve.Node
-	client *api.Client
+	client *api.Client // with the admin token
+	pusher *api.Client // with the agent's token: telemetry only
+	token  string      // the cluster's first admin token
 	agent  *agent.Agent
 	// agentReg holds the agent's metrics, served on the controller's
 	// /metrics so that the demo has one scrape target.
@@ -105,7 +107,7 @@ func Start(ctx context.Context, c Config) (_ *Demo, err error) {
 		return nil, err
 	}
 	targets, _ := Targets(c.Site, community, c.Logger)
-	d.agent, err = agent.New(agent.Config{Name: "demo-agent", Targets: targets, Pusher: d.client, Interval: c.Interval,
+	d.agent, err = agent.New(agent.Config{Name: "demo-agent", Targets: targets, Pusher: d.pusher, Interval: c.Interval,
 		Timeout: c.Interval, FlushInterval: min(time.Second, c.Interval/4), Reasons: snmp.Reasons(), Registerer: d.agentReg, Logger: c.Logger})
 	if err != nil {
 		return nil, err
@@ -151,9 +153,36 @@ func (d *Demo) startController(ctx context.Context, c Config) error {
 	if err := d.node.WaitForLeader(wctx); err != nil {
 		return err
 	}
+	if err := d.tokens(wctx); err != nil {
+		return err
+	}
 	_, err = d.node.PutSite(ctx, c.Site)
 	return err
 }
+
+// tokens reads the admin token the controller wrote when it bootstrapped,
+// as its operator would, and makes the agent's with it.
+func (d *Demo) tokens(ctx context.Context) error {
+	var err error
+	if d.token, err = d.node.BootstrapToken(ctx); err != nil {
+		return err
+	}
+	d.client.UseToken(d.token)
+	at, err := d.client.CreateToken(ctx, api.TokenRequest{Name: "demo-agent", Role: api.RoleAgent})
+	if err != nil {
+		return fmt.Errorf("the demo agent's token: %w", err)
+	}
+	if d.pusher, err = api.NewClient(d.apiURL, nil); err != nil {
+		return err
+	}
+	d.pusher.UseToken(at.Secret)
+	return nil
+}
+
+// Token is the cluster's first admin token, which the controller wrote to
+// admin-token in its data directory: what the demo's user exports as
+// DCPLANE_TOKEN.
+func (d *Demo) Token() string { return d.token }
 
 // goRun runs fn until it returns; Close waits for it. Its failure, other
 // than being cancelled, goes to d.errs (buffered for every caller of goRun:

@@ -46,13 +46,15 @@ func (d *Demo) banner(w io.Writer, communityFile string) {
   API        %s/v1/racks   %s/v1/power
   metrics    %s/metrics
   try        export DCPLANE_CONTROLLER=%s
+             export DCPLANE_TOKEN=%s
              go run ./cmd/dcplane rack ls | head
              go run ./cmd/dcplane power
              go run ./cmd/dcplane placement ls
              go run ./cmd/dcplane alerts ls
 `, d.site.Name, c.Halls, c.Rows, c.Racks, c.BudgetWatts/1e6, c.PDUs, c.CoolingUnits, d.sim.Devices(),
-		d.apiURL, d.apiURL, d.apiURL, d.apiURL)
+		d.apiURL, d.apiURL, d.apiURL, d.apiURL, d.token)
 	probeHint(w, d.site, communityFile)
+	fmt.Fprint(w, "  The token is the cluster's first admin token (also in raft/admin-token of the demo's directory);\n  dcplane token create --role viewer --name NAME makes others.\n")
 	fmt.Fprint(w, "Ctrl-C stops it.\n\n")
 }
 

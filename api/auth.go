@@ -1,0 +1,227 @@
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/dcplane/dcplane/controller/wire"
+	"github.com/dcplane/dcplane/internal/tlsutil"
+)
+
+// Role is what a token or a client certificate may do through the API.
+type Role = wire.Role
+
+// Token roles, and the role of a controller's certificate.
+const (
+	RoleViewer     = wire.RoleViewer
+	RoleOperator   = wire.RoleOperator
+	RolePlatform   = wire.RolePlatform
+	RoleAdmin      = wire.RoleAdmin
+	RoleAgent      = wire.RoleAgent
+	RoleController = wire.RoleController
+)
+
+// Token describes an API token (never its secret).
+type Token = wire.Token
+
+// TokenRequest is the body of POST /v1/tokens.
+type TokenRequest = wire.TokenRequest
+
+// NewToken answers POST /v1/tokens: the token and its secret, shown once.
+type NewToken = wire.NewToken
+
+// Authenticator is what the HTTP layer needs to tell who calls. A
+// Controller that does not implement it is served to no one but
+// NewServer's WithoutAuth.
+type Authenticator interface {
+	// AuthEnabled says whether every call must be authenticated (false
+	// only for nodes configured so, in tests).
+	AuthEnabled() bool
+	// Token returns the token of an ID, revoked or not, with its Hash.
+	Token(id string) (wire.Token, bool)
+}
+
+// HeaderPrincipal carries, on a request a follower forwards to the
+// leader, who the follower authenticated by certificate ("who|role"). The
+// leader believes it only of a controller's certificate.
+const HeaderPrincipal = "X-Dcplane-Principal"
+
+// Problem types of authentication.
+const (
+	ProblemUnauthenticated = "urn:dcplane:problem:unauthenticated"
+	ProblemForbidden       = "urn:dcplane:problem:forbidden"
+)
+
+// roleSet is the roles that may call a route.
+type roleSet []Role
+
+// Who may call what.
+var (
+	public    = roleSet{"*"} // no credentials needed
+	readers   = roleSet{RoleViewer, RoleOperator, RolePlatform, RoleAdmin}
+	operators = roleSet{RoleOperator, RoleAdmin}
+	platform  = roleSet{RolePlatform, RoleAdmin}
+	admins    = roleSet{RoleAdmin}
+)
+
+// access is THE table of who may call each route, by the pattern it is
+// registered with. A route it lacks is refused to everyone (TestAccessTable
+// fails for one). A controller's certificate reaches the routes between
+// nodes; requests a follower forwards are judged by who sent them.
+var access = map[string]roleSet{
+	"GET /healthz": public,
+	// Operational metrics, no secrets (issue 7.5): what Prometheus scrapes.
+	"GET /metrics": public,
+
+	"GET /v1/racks":           readers,
+	"GET /v1/racks/{id}":      readers,
+	"GET /v1/power":           readers,
+	"GET /v1/inventory":       readers,
+	"GET /v1/placements":      readers,
+	"GET /v1/placements/{id}": readers,
+	"GET /v1/alerts":          readers,
+	"GET /v1/forecast":        readers,
+	"GET /v1/cluster":         append(readers, RoleController),
+
+	"POST /v1/alerts/{id}/ack":     operators,
+	"POST /v1/alerts/{id}/silence": operators,
+	"GET /v1/whatif/feed-off":      operators,
+	"GET /v1/whatif/cooling-off":   operators,
+
+	"POST /v1/placements":                platform,
+	"DELETE /v1/placements/{id}":         platform,
+	"POST /v1/reservations":              platform,
+	"POST /v1/reservations/{id}/confirm": platform,
+	"DELETE /v1/reservations/{id}":       platform,
+
+	"PUT /v1/inventory":                    admins,
+	"POST /v1/cluster/join":                {RoleAdmin, RoleController},
+	"DELETE /v1/cluster/members/{id}":      admins,
+	"POST /v1/cluster/transfer-leadership": admins,
+	"GET /v1/cluster/snapshot":             admins,
+	"PUT /v1/cluster/snapshot":             admins,
+	"GET /v1/tokens":                       admins,
+	"POST /v1/tokens":                      admins,
+	"DELETE /v1/tokens/{id}":               admins,
+	"GET /v1/audit":                        admins,
+
+	"POST /v1/telemetry": {RoleAgent},
+
+	// No route matched: the mux answers 404 or 405, to anyone
+	// authenticated.
+	"/": append(slices.Clone(readers), RoleAgent, RoleController),
+	"":  append(slices.Clone(readers), RoleAgent, RoleController),
+}
+
+// Principal is who a request was authenticated as.
+type Principal struct {
+	Who  string // "token:ID (name)", "cert:CN" or "anonymous"
+	Role Role
+}
+
+type principalKey struct{}
+
+// PrincipalOf returns who the request's call was authenticated as.
+func PrincipalOf(ctx context.Context) (Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(Principal)
+	return p, ok
+}
+
+// authorize authenticates r and checks that its role may call pattern. It
+// returns the request to serve, with its Principal, or answers 401 or 403
+// and returns nil.
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request, pattern string) *http.Request {
+	allowed, known := access[pattern]
+	if known && slices.Equal(allowed, public) {
+		return r
+	}
+	var p Principal
+	switch {
+	case s.noAuth:
+		p = Principal{Who: "anonymous", Role: RoleAdmin}
+	case s.auth == nil:
+		s.problem(w, r, &Problem{Type: ProblemUnauthenticated, Title: "Unauthenticated", Status: http.StatusUnauthorized,
+			Detail: "this server has no way to authenticate callers, and serves no one"})
+		return nil
+	default:
+		var why string
+		if p, why = s.authenticate(r); why != "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="dcplane"`)
+			s.problem(w, r, &Problem{Type: ProblemUnauthenticated, Title: "Unauthenticated", Status: http.StatusUnauthorized, Detail: why})
+			return nil
+		}
+		if !slices.Contains(allowed, p.Role) {
+			s.problem(w, r, &Problem{Type: ProblemForbidden, Title: "Forbidden", Status: http.StatusForbidden,
+				Detail: forbidden(pattern, p, allowed, known)})
+			return nil
+		}
+	}
+	return r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
+}
+
+// forbidden says why p may not call pattern, naming the roles that may.
+func forbidden(pattern string, p Principal, allowed roleSet, known bool) string {
+	if !known {
+		return fmt.Sprintf("%s is in no role's reach (the API's access table lacks it)", pattern)
+	}
+	names := make([]string, len(allowed))
+	for i, r := range allowed {
+		names[i] = string(r)
+	}
+	return fmt.Sprintf("%s needs the role %s; %s has the role %s", pattern, strings.Join(names, " or "), p.Who, p.Role)
+}
+
+// authenticate finds who r comes from: a bearer token if it carries one,
+// else a verified client certificate (through a follower that forwards,
+// the one the follower vouches for). why says what is wrong when none.
+func (s *Server) authenticate(r *http.Request) (p Principal, why string) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		secret, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok {
+			return p, "the Authorization header is not a bearer token"
+		}
+		return s.tokenPrincipal(strings.TrimSpace(secret))
+	}
+	role, err := tlsutil.PeerRole(r.TLS)
+	if err != nil {
+		return p, "no credentials: send Authorization: Bearer TOKEN (dcplane reads DCPLANE_TOKEN or --token-file), or a client certificate of the site CA"
+	}
+	cn := r.TLS.VerifiedChains[0][0].Subject.CommonName
+	switch Role(role) {
+	case RoleAgent:
+		return Principal{Who: "cert:" + cn, Role: RoleAgent}, ""
+	case Role(tlsutil.RoleOperator):
+		// A person's certificate acts as the operator role; what more
+		// they may do takes a token of a role that may.
+		return Principal{Who: "cert:" + cn, Role: RoleOperator}, ""
+	case RoleController:
+		if fwd := r.Header.Get(HeaderPrincipal); fwd != "" && r.Header.Get(HeaderForwarded) != "" {
+			who, role, _ := strings.Cut(fwd, "|")
+			return Principal{Who: who + " via " + cn, Role: Role(role)}, ""
+		}
+		return Principal{Who: "cert:" + cn, Role: RoleController}, ""
+	}
+	return p, fmt.Sprintf("the certificate of %q has the role %q, which the API does not know", cn, role)
+}
+
+// tokenPrincipal checks a bearer token against the state's hash of it.
+func (s *Server) tokenPrincipal(secret string) (Principal, string) {
+	id := wire.TokenID(secret)
+	tok, ok := Token{}, false
+	if id != "" {
+		tok, ok = s.auth.Token(id)
+	}
+	// The hashes are compared in constant time: how long the compare takes
+	// says nothing of how much of a guess was right.
+	if !ok || subtle.ConstantTimeCompare([]byte(wire.HashToken(secret)), []byte(tok.Hash)) != 1 {
+		return Principal{}, "the bearer token is not one of this cluster's"
+	}
+	if tok.Revoked {
+		return Principal{}, fmt.Sprintf("token %s (%s) was revoked at %s by %s", tok.ID, tok.Name, tok.RevokedAt.Format("2006-01-02T15:04:05Z07:00"), tok.RevokedBy)
+	}
+	return Principal{Who: fmt.Sprintf("token:%s (%s)", tok.ID, tok.Name), Role: tok.Role}, ""
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dcplane/dcplane/api"
+)
+
+// tokenCreateOptions are the flags of token create.
+type tokenCreateOptions struct {
+	name, role string
+}
+
+func newTokenCmd(g *globalOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "token",
+		Short: "API tokens: create, list, revoke (admin)",
+		Long: `Manage the API's bearer tokens. Each has a role:
+
+  viewer     reads racks, power, inventory, placements, alerts, forecasts
+  operator   reads, acknowledges and silences alerts, asks what-if
+  platform   reads, places workloads, holds reservations
+  admin      all of the above, inventory, cluster, tokens, the audit trail
+  agent      pushes telemetry, nothing else
+
+A new cluster's first admin token is in admin-token in the data directory
+of the node that bootstrapped it. dcplane sends the token in $DCPLANE_TOKEN,
+or the one in --token-file; never on the command line.`,
+	}
+	cmd.AddCommand(newTokenCreateCmd(g), newTokenLsCmd(g), newTokenRevokeCmd(g))
+	return cmd
+}
+
+func newTokenCreateCmd(g *globalOptions) *cobra.Command {
+	o := &tokenCreateOptions{}
+	cmd := &cobra.Command{
+		Use:   "create --role ROLE --name NAME",
+		Short: "Create a token and print its secret, this once",
+		Long: `Create a token of a role and print its secret. The secret is shown this once
+and kept nowhere: the controllers keep only its SHA-256. Put it in a file
+(mode 0600) for --token-file, or in DCPLANE_TOKEN.`,
+		Example: "  dcplane token create --role viewer --name grafana > grafana.token",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := g.checkOutput(); err != nil {
+				return err
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			t, err := c.CreateToken(cmd.Context(), api.TokenRequest{Name: o.name, Role: api.Role(o.role)})
+			if err != nil {
+				return err
+			}
+			if g.data() {
+				return g.print(cmd.OutOrStdout(), t)
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "token %s (%s, role %s) created; its secret, shown this once:\n", t.ID, t.Name, t.Role)
+			_, err = fmt.Fprintln(cmd.OutOrStdout(), t.Secret)
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&o.role, "role", "", "viewer, operator, platform, admin or agent")
+	cmd.Flags().StringVar(&o.name, "name", "", "who or what the token is for")
+	_ = cmd.MarkFlagRequired("role")
+	_ = cmd.MarkFlagRequired("name")
+	return cmd
+}
+
+func newTokenLsCmd(g *globalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "ls",
+		Short: "List the tokens (never their secrets)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := g.checkOutput(); err != nil {
+				return err
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			l, err := c.Tokens(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if g.data() {
+				return g.print(cmd.OutOrStdout(), l)
+			}
+			var rows [][]string
+			for _, t := range l.Tokens {
+				state := "active"
+				if t.Revoked {
+					state = "revoked " + t.RevokedAt.Format(time.RFC3339) + " by " + t.RevokedBy
+				}
+				rows = append(rows, []string{t.ID, t.Name, string(t.Role), t.CreatedBy, t.CreatedAt.Format(time.RFC3339), state})
+			}
+			return table(cmd.OutOrStdout(), []string{"ID", "NAME", "ROLE", "CREATED BY", "CREATED", "STATE"}, rows)
+		},
+	}
+}
+
+func newTokenRevokeCmd(g *globalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "revoke ID",
+		Short: "Revoke a token: it authenticates nothing from now on",
+		Args:  oneArg("ID", "a token ID from 'dcplane token ls'", "3f9a1c0b2d4e"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			if err := c.RevokeToken(cmd.Context(), args[0]); err != nil {
+				var p *api.Problem
+				if errors.As(err, &p) && p.Status == 404 {
+					return fmt.Errorf("token %q: no such token (dcplane token ls lists them)", args[0])
+				}
+				return err
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "revoked %s\n", args[0])
+			return err
+		},
+	}
+}
