@@ -96,8 +96,8 @@ func TestQueriesFollowTheVariables(t *testing.T) {
 		for _, p := range d.Panels {
 			for _, tg := range p.Targets {
 				for _, m := range objectMetric.FindAllStringSubmatch(tg.Expr, -1) {
-					if m[2] != "" && !strings.Contains(m[2], inHall) {
-						t.Errorf("%s: %q: %s: got selector %s, want none or one with %s", name, p.Title, tg.Expr, m[2], inHall)
+					if m[2] != "" && !strings.Contains(m[2], `hall=~"$hall"`) {
+						t.Errorf("%s: %q: %s: got selector %s, want none or one with hall=~\"$hall\"", name, p.Title, tg.Expr, m[2])
 					}
 				}
 			}
