@@ -117,6 +117,10 @@ var access = map[string]roleSet{
 	"":  append(slices.Clone(readers), RoleAgent, RoleController),
 }
 
+// AccessOf returns the roles that may call a route pattern ("*": anyone),
+// none if the access table lacks it.
+func AccessOf(pattern string) []Role { return slices.Clone(access[pattern]) }
+
 // Principal is who a request was authenticated as.
 type Principal struct {
 	Who  string // "token:ID (name)", "cert:CN" or "anonymous"
