@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -21,6 +22,7 @@ import (
 	"github.com/dcplane/dcplane/api"
 	"github.com/dcplane/dcplane/collectors"
 	"github.com/dcplane/dcplane/controller"
+	"github.com/dcplane/dcplane/controller/wire"
 	"github.com/dcplane/dcplane/internal/inventory"
 	"github.com/dcplane/dcplane/internal/serve"
 	"github.com/dcplane/dcplane/internal/tlsutil"
@@ -186,6 +188,14 @@ func TestTokensMissingWrongRoleRevoked(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw, _ := json.Marshal(l)
+	recs, err := admin.Audit(ctx, api.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	trail, _ := json.Marshal(recs)
+	if !strings.Contains(string(trail), `"path":"/v1/tokens"`) || strings.Contains(string(trail), viewer.Secret) {
+		t.Errorf("audit: got %s, want the token's creation recorded without its secret", trail)
+	}
 	for _, secret := range []string{a.admin, viewer.Secret, gone.Secret} {
 		if strings.Contains(string(raw), secret) || strings.Contains(a.log.String(), secret) {
 			t.Errorf("a secret is in the token list or the log")
@@ -392,3 +402,74 @@ func TestCertificateRoles(t *testing.T) {
 		t.Errorf("agent with a forged forwarded principal: got %d, want 403", resp.StatusCode)
 	}
 }
+
+// tokenController is a Controller that authenticates one admin token and
+// whose audit trail fails with auditErr.
+type tokenController struct {
+	fakeController
+	secret   string
+	auditErr error
+	recorded []api.AuditRecord
+}
+
+func (f *tokenController) AuthEnabled() bool { return true }
+func (f *tokenController) Token(id string) (api.Token, bool) {
+	if id != "ab12" {
+		return api.Token{}, false
+	}
+	return api.Token{ID: id, Name: "root", Role: api.RoleAdmin, Hash: wireHash(f.secret)}, true
+}
+func (f *tokenController) RecordAudit(_ context.Context, r api.AuditRecord) error {
+	if f.auditErr != nil {
+		return f.auditErr
+	}
+	f.recorded = append(f.recorded, r)
+	return nil
+}
+func (f *tokenController) Audit(context.Context, api.AuditFilter) ([]api.AuditRecord, error) {
+	return f.recorded, nil
+}
+
+// TestRouteNotInTheTableIsRefused: default deny: a route the access table
+// lacks is refused even to an admin.
+func TestRouteNotInTheTableIsRefused(t *testing.T) {
+	f := &tokenController{secret: "dcp_ab12_secret"}
+	srv := api.NewServer(f, nil, slog.New(slog.DiscardHandler))
+	api.HandleForTest(srv, "GET /v1/unlisted", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(200) })
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	if status, p := authCall(t, nil, "GET", ts.URL+"/v1/unlisted", f.secret, nil, ""); status != 403 || !strings.Contains(p.Detail, "no role") {
+		t.Errorf("an unlisted route: got %d %q, want 403 naming no role", status, p.Detail)
+	}
+	if status, _ := authCall(t, nil, "GET", ts.URL+"/v1/audit", f.secret, nil, ""); status != 200 {
+		t.Errorf("a listed route, as admin: got %d, want it served", status)
+	}
+}
+
+// TestAuditFailureWithholdsTheAnswer: a mutating call whose audit record
+// cannot be written answers 503, not its result; one that can is recorded
+// with who, what and the result.
+func TestAuditFailureWithholdsTheAnswer(t *testing.T) {
+	f := &tokenController{secret: "dcp_ab12_secret", auditErr: errors.New("no quorum")}
+	f.putSite = func(*inventory.Site) (uint64, error) { return 7, nil }
+	ts := httptest.NewServer(api.NewServer(f, nil, slog.New(slog.DiscardHandler)))
+	defer ts.Close()
+	doc, _ := inventory.Marshal(inventory.Reference(1))
+	if status, p := authCall(t, nil, "PUT", ts.URL+"/v1/inventory", f.secret, doc, api.MediaYAML); status != 503 || p.Type != api.ProblemOutcomeUnknown {
+		t.Errorf("audit failing: got %d %+v, want 503 outcome-unknown", status, p)
+	}
+	f.auditErr = nil
+	if status, p := authCall(t, nil, "PUT", ts.URL+"/v1/inventory", f.secret, doc, api.MediaYAML); status != 200 {
+		t.Fatalf("audit working: got %d %+v, want 200", status, p)
+	}
+	if len(f.recorded) != 1 {
+		t.Fatalf("records: got %d, want 1", len(f.recorded))
+	}
+	r := f.recorded[0]
+	if r.Who != "token:ab12 (root)" || r.Role != api.RoleAdmin || r.Method != "PUT" || r.Path != "/v1/inventory" || r.Status != 200 ||
+		!strings.Contains(r.Input, "site:") || !strings.Contains(r.Result, `"index":7`) {
+		t.Errorf("record: got %+v, want who, role, call, input and result", r)
+	}
+}
+
+func wireHash(s string) string { return wire.HashToken(s) }
