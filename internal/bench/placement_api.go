@@ -91,6 +91,14 @@ func startController(ctx context.Context, dir string, clients int, site *invento
 	if err := a.node.WaitForLeader(wctx); err != nil {
 		return nil, fmt.Errorf("bench: controller: %w", err)
 	}
+	// The clients authenticate as the operator who reads the bootstrapping
+	// node's first admin token: every request carries it, and every
+	// placement is audited, as in production.
+	token, err := a.node.BootstrapToken(wctx)
+	if err != nil {
+		return nil, fmt.Errorf("bench: controller: %w", err)
+	}
+	a.client.UseToken(token)
 	if _, err := a.node.PutSite(ctx, site); err != nil {
 		return nil, fmt.Errorf("bench: controller: %w", err)
 	}
