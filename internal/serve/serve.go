@@ -46,13 +46,6 @@ type Node struct {
 	log *slog.Logger
 }
 
-// forwardTLS is what api.Server offers for the requests it forwards to
-// the leader to go over mutual TLS.
-type forwardTLS interface {
-	// SetForwardTLS makes the forwarded requests dial over conf.
-	SetForwardTLS(conf *tls.Config)
-}
-
 // Open opens a controller node as controller.Open does, with cfg.Peers
 // (unless set) clients of the API, and puts the API, /metrics included, in
 // front of it. With cfg.TLS, Raft, the API (see Serve), the Peers and the
@@ -63,12 +56,8 @@ func Open(ctx context.Context, cfg controller.Config) (*Node, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	var client *tls.Config
-	if cfg.TLS != nil {
-		client = dialTLS(cfg.TLS)
-	}
 	if cfg.Peers == nil {
-		cfg.Peers = PeersOver(client)
+		cfg.Peers = PeersOver(cfg.TLS)
 	}
 	n, err := controller.Open(ctx, cfg)
 	if err != nil {
@@ -77,21 +66,18 @@ func Open(ctx context.Context, cfg controller.Config) (*Node, error) {
 	node := &Node{Node: n, api: api.NewServer(n, n.Metrics(), cfg.Logger), log: cfg.Logger}
 	if cfg.TLS != nil {
 		node.tls = apiTLS(cfg.TLS)
-		if f, ok := any(node.api).(forwardTLS); ok {
-			f.SetForwardTLS(client)
-		} else {
-			cfg.Logger.Warn("this API cannot forward requests to the leader over TLS: a follower answers writes with not-leader, naming the leader")
-		}
+		node.api.SetForwardTLS(dialTLS(cfg.TLS))
 	}
 	return node, nil
 }
 
 // dialTLS is conf for dialling another controller: its certificate must
-// carry the controller role (and name the host dialled: the dialler sets
-// ServerName).
+// carry the controller role and name the host dialled (ServerName left
+// empty, for the HTTP transport to set to the host of each URL).
 func dialTLS(conf *tls.Config) *tls.Config {
 	c := conf.Clone()
 	c.MinVersion = tls.VersionTLS13
+	c.ServerName = ""
 	c.VerifyConnection = tlsutil.RequireRole(tlsutil.RoleController)
 	return c
 }
@@ -114,10 +100,14 @@ func Peers(urls string, timeout time.Duration) (controller.Peer, error) {
 	return PeersOver(nil)(urls, timeout)
 }
 
-// PeersOver is Peers over mutual TLS with conf, a client's config of this
-// node's certificate (nil: plain HTTP): each controller dialled must show
-// a controller certificate of the CA naming the host of its URL.
+// PeersOver is Peers over mutual TLS with conf, this node's certificate
+// and the CA (nil: plain HTTP): each controller dialled must show a
+// controller certificate of the CA naming the host of its URL, whatever
+// roles conf admits.
 func PeersOver(conf *tls.Config) func(urls string, timeout time.Duration) (controller.Peer, error) {
+	if conf != nil {
+		conf = dialTLS(conf)
+	}
 	return func(urls string, timeout time.Duration) (controller.Peer, error) {
 		hc := &http.Client{Timeout: timeout}
 		if conf != nil {

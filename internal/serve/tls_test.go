@@ -75,8 +75,9 @@ type tlsNode struct {
 }
 
 // startTLS opens a node with conf, serves its API on 127.0.0.1:0 until the
-// test ends, and returns it with its https:// URL.
-func startTLS(t *testing.T, id string, conf *tls.Config, join string) *tlsNode {
+// test ends, and returns it with its https:// URL. Without auth, the node
+// serves whoever passes TLS, as NoAuth does for tests.
+func startTLS(t *testing.T, id string, conf *tls.Config, join string, auth bool) *tlsNode {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -85,7 +86,7 @@ func startTLS(t *testing.T, id string, conf *tls.Config, join string) *tlsNode {
 	url, dir := "https://"+ln.Addr().String(), t.TempDir()
 	ctx, stop := context.WithCancel(context.Background())
 	n, err := serve.Open(ctx, controller.Config{NodeID: id, DataDir: dir, RaftAddr: "127.0.0.1:0",
-		Bootstrap: join == "", Join: join, APIURL: url, StaleAfter: time.Minute, TLS: conf,
+		Bootstrap: join == "", Join: join, APIURL: url, StaleAfter: time.Minute, TLS: conf, NoAuth: !auth,
 		HeartbeatTimeout: 300 * time.Millisecond, ElectionTimeout: 300 * time.Millisecond,
 		LeaderLeaseTimeout: 150 * time.Millisecond, CommitTimeout: 10 * time.Millisecond})
 	if err != nil {
@@ -111,9 +112,9 @@ func testContext(t *testing.T) context.Context {
 
 // leaderTLS starts a single node with a controller certificate of s and
 // waits for it to lead.
-func leaderTLS(t *testing.T, s *site) *tlsNode {
+func leaderTLS(t *testing.T, s *site, auth bool) *tlsNode {
 	t.Helper()
-	n := startTLS(t, "n1", s.config(t, tlsutil.RoleController, "n1", tlsutil.RoleController), "")
+	n := startTLS(t, "n1", s.config(t, tlsutil.RoleController, "n1", tlsutil.RoleController), "", auth)
 	if err := n.WaitForLeader(testContext(t)); err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +140,7 @@ func get(hc *http.Client, url string) (int, string, error) {
 // is anyone's).
 func TestTLSAPIRefusesPlaintextAndClientsWithoutCertificate(t *testing.T) {
 	s := newSite(t)
-	n := leaderTLS(t, s)
+	n := leaderTLS(t, s, false)
 	plain := &http.Client{Timeout: 10 * time.Second}
 	if code, node, err := get(plain, "http"+strings.TrimPrefix(n.url, "https")+"/v1/cluster"); err == nil && (code != http.StatusBadRequest || node != "") {
 		t.Errorf("plaintext GET /v1/cluster: got %d from %q, want 400 from no node (or no answer)", code, node)
@@ -159,7 +160,7 @@ func TestTLSAPIRefusesPlaintextAndClientsWithoutCertificate(t *testing.T) {
 // are all admitted to the API port.
 func TestTLSAPIRefusesACertificateOfAnotherCA(t *testing.T) {
 	s, other := newSite(t), newSite(t)
-	n := leaderTLS(t, s)
+	n := leaderTLS(t, s, false)
 	for _, role := range tlsutil.APIRoles {
 		t.Run(string(role), func(t *testing.T) {
 			foreign := tlsutil.NewConfig(other.pair(t, tlsutil.Request{Role: role, Name: "x", IPs: loopback}), s.pool, tlsutil.RoleController)
@@ -181,7 +182,9 @@ func TestTLSAPIRefusesACertificateOfAnotherCA(t *testing.T) {
 // whose certificate for the right address is an agent's.
 func TestPeersRefuseAControllerOfAnotherName(t *testing.T) {
 	s := newSite(t)
-	peers := serve.PeersOver(s.config(t, tlsutil.RoleController, "n1", tlsutil.RoleController))
+	// The node's config admits any role: PeersOver must still require a
+	// controller of the server it dials.
+	peers := serve.PeersOver(s.config(t, tlsutil.RoleController, "n1", tlsutil.APIRoles...))
 	tests := []struct {
 		name string
 		cert tls.Certificate
@@ -207,7 +210,7 @@ func TestPeersRefuseAControllerOfAnotherName(t *testing.T) {
 		})
 	}
 	// The control: a controller of the right name is answered.
-	n := leaderTLS(t, s)
+	n := leaderTLS(t, s, false)
 	p, err := peers(n.url, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -242,10 +245,10 @@ func impostor(t *testing.T, conf *tls.Config) string {
 func TestClusterOverTLSJoinsAndForwards(t *testing.T) {
 	s := newSite(t)
 	ctx := testContext(t)
-	n1 := leaderTLS(t, s)
+	n1 := leaderTLS(t, s, true)
 	conf := func(id string) *tls.Config { return s.config(t, tlsutil.RoleController, id, tlsutil.RoleController) }
-	n2 := startTLS(t, "n2", conf("n2"), n1.url)
-	n3 := startTLS(t, "n3", conf("n3"), n1.url)
+	n2 := startTLS(t, "n2", conf("n2"), n1.url, true)
+	n3 := startTLS(t, "n3", conf("n3"), n1.url, true)
 	op, err := api.NewClient(n1.url, s.client(t, tlsutil.RoleOperator))
 	if err != nil {
 		t.Fatal(err)
@@ -272,9 +275,6 @@ func TestClusterOverTLSJoinsAndForwards(t *testing.T) {
 		_, e3 := n3.Site(ctx)
 		return e2 == nil && e3 == nil
 	})
-	if _, ok := any((*api.Server)(nil)).(interface{ SetForwardTLS(*tls.Config) }); !ok {
-		t.Skip("api.Server has no SetForwardTLS: requests forwarded to the leader cannot go over TLS yet")
-	}
 	batch, err := api.EncodeBatch(&api.Batch{Agent: "a1", Seq: 1})
 	if err != nil {
 		t.Fatal(err)
