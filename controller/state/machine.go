@@ -48,7 +48,7 @@ func (m *Machine) Apply(index uint64, cmd Command) (*View, error) {
 		c := *cur
 		next = &c
 	}
-	if _, place := cmd.(Place); !place || err != nil {
+	if !keepsEpoch(cmd, err) {
 		next.epoch = cur.epoch + 1
 	}
 	next.index = index

@@ -82,9 +82,11 @@ func (v *View) PlacementByKey(key string) (*Placement, bool) {
 	return v.placements.get(k.ID)
 }
 
-// Epoch changes whenever a command changes the state other than by an
-// accepted Place: a copy of the cluster taken at one epoch, to which the
-// caller added its own Places, stays current until the epoch changes.
+// Epoch changes whenever a command changes the placement engine's picture
+// of the state other than by an accepted Place, and whenever a command is
+// refused: a copy of the cluster taken at one epoch, to which the caller
+// added its own Places, stays current until the epoch changes. See
+// keepsEpoch.
 func (v *View) Epoch() uint64 { return v.epoch }
 
 // RackPeakWatts is the committed recent peak of a rack, if one was recorded.

@@ -31,9 +31,10 @@ type View struct {
 	usage      usageTable           // by rack index; copied on write
 	rackIdx    map[string]int       // rack ID → index in cluster.Racks; shared while site is
 	serverIdx  map[string]int       // server ID → index in cluster.Servers; shared while site is
-	// epoch counts the commands applied that changed the state other than
-	// by an accepted Place, and restores: a leader's working copy of the
-	// cluster that Places alone have changed since is still current.
+	// epoch counts the commands applied that changed the placement picture
+	// other than by an accepted Place (see keepsEpoch), and restores: a
+	// leader's working copy of the cluster that Places alone have changed
+	// since is still current.
 	epoch uint64
 
 	// cluster is the placement engine's picture of the state: the site with
