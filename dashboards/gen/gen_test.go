@@ -9,6 +9,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/cog/plugins"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 )
 
 // TestCommittedFilesAreCurrent runs the generator into a temporary folder
@@ -42,6 +46,36 @@ func TestCommittedFilesAreCurrent(t *testing.T) {
 			t.Errorf("dashboards/%s is not generated: delete it, or add it to dashboards/gen", filepath.Base(c))
 		}
 	}
+}
+
+// TestSchema: every committed dashboard decodes strictly into the SDK's
+// dashboard schema (no unknown field, none of a wrong type, every panel
+// and query of a known plugin) and passes its validation.
+func TestSchema(t *testing.T) {
+	plugins.RegisterDefaultPlugins()
+	for _, b := range boards {
+		raw, err := os.ReadFile(filepath.Join("..", b.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d dashboard.Dashboard
+		if err := failed(d.UnmarshalJSONStrict(raw)); err != nil {
+			t.Errorf("dashboards/%s: %v", b.file, err)
+			continue
+		}
+		if err := failed(d.Validate()); err != nil {
+			t.Errorf("dashboards/%s: %v", b.file, err)
+		}
+	}
+}
+
+// failed is err unless it is an empty cog.BuildErrors, which the SDK
+// returns for none.
+func failed(err error) error {
+	if errs, ok := err.(cog.BuildErrors); ok && len(errs) == 0 {
+		return nil
+	}
+	return err
 }
 
 // dash is the part of a dashboard's JSON the tests read.

@@ -180,6 +180,9 @@ func history(title, desc, unit string, w, h uint32) *statushistory.PanelBuilder 
 // tablePanel is a table of an instant query's series, one row each.
 func tablePanel(title, desc string, w, h uint32) *table.PanelBuilder {
 	return table.NewPanelBuilder().Title(title).Description(desc).Datasource(ds).Span(w).Height(h).
+		// No footer; its reducer is set because the SDK's default, null,
+		// is one its own schema refuses.
+		Footer(common.NewTableFooterOptionsBuilder().Show(false).Reducer([]string{"sum"})).
 		WithTransformation(dashboard.DataTransformerConfig{Id: "organize", Options: map[string]any{
 			"excludeByName": map[string]bool{"Time": true},
 		}})
