@@ -13,6 +13,7 @@
 #
 #   export DCPLANE_CONTROLLER=https://127.0.0.1:18080,https://127.0.0.1:18081,https://127.0.0.1:18082
 #   export DCPLANE_CA_FILE=DIR/tls/ca.crt DCPLANE_CERT_FILE=DIR/tls/operator.crt DCPLANE_KEY_FILE=DIR/tls/operator.key
+#   export DCPLANE_TOKEN=$(cat DIR/n1/admin-token)
 #   dcplane cluster members
 #   dcplane rack ls
 set -euo pipefail
@@ -95,12 +96,16 @@ tls_files local-agent
 	"${tls_args[@]}" >"$dir/agent.log" 2>&1 &
 pids+=($!)
 
-DCPLANE_CONTROLLER=$controllers "$DCPLANE" cluster members || echo "dcplane cluster members failed; see the logs in $dir" >&2
+# n1 wrote the cluster's first admin token into its data directory.
+for _ in $(seq 300); do [[ -s $dir/n1/admin-token ]] && break; sleep 0.1; done
+DCPLANE_CONTROLLER=$controllers "$DCPLANE" --token-file "$dir/n1/admin-token" cluster members ||
+	echo "dcplane cluster members failed; see the logs in $dir" >&2
 cat <<MSG
 
 3 controllers (mutual TLS), the simulated site ($racks racks) and an agent are running; logs in $dir.
   export DCPLANE_CONTROLLER=$controllers
   export DCPLANE_CA_FILE=$DCPLANE_CA_FILE DCPLANE_CERT_FILE=$DCPLANE_CERT_FILE DCPLANE_KEY_FILE=$DCPLANE_KEY_FILE
+  export DCPLANE_TOKEN=\$(cat $dir/n1/admin-token)
   $DCPLANE rack ls
   $DCPLANE cluster transfer-leadership     # or kill one controller: the others go on
 Ctrl-C stops everything.
