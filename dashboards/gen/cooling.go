@@ -25,13 +25,13 @@ func rowCooling() *dashboard.DashboardBuilder {
 			joinLines("Row IT load above its N+1 cooling capacity (CoolingNPlus1Lost) and rack inlet above 27 °C, ASHRAE's recommended limit",
 				"(InletTemperatureHigh).", missing("inlet temperatures and cooling units' state")), "none", 8, 10).
 			WithTarget(instant(firing("CoolingNPlus1Lost|InletTemperatureHigh"), "{{alertname}}")).
-			Thresholds(steps(green, 1, red)).TextMode(common.BigValueTextModeValueAndName).
+			Thresholds(steps(green, at(1, red))).TextMode(common.BigValueTextModeValueAndName).
 			Orientation(common.VizOrientationHorizontal)).
 		WithPanel(statPanel("Row load, % of budget", "Each row's measured draw as a share of its budget.", "percentunit", 16, 6).
 			WithTarget(instant(leader(byRow, "dcplane_row_power_known_watts", inRow)+" / "+
 				leader(byRow, "dcplane_row_budget_watts", inRow), "{{row}}")).
-			Thresholds(steps(green, 0.8, yellow, 0.95, orange, 1, red)).Decimals(1)).
+			Thresholds(steps(green, at(0.8, yellow), at(0.95, orange), at(1, red))).Decimals(1)).
 		WithPanel(statPanel("Stale racks, by row", "Racks of each row whose draw is unknown: the row's load is a lower bound.", "none", 8, 6).
 			WithTarget(instant(leader(byRow, "dcplane_row_stale_racks", inRow), "{{row}}")).
-			Thresholds(steps(green, 1, orange)))
+			Thresholds(steps(green, at(1, orange))))
 }

@@ -36,13 +36,13 @@ func feedsAndPhases() *dashboard.DashboardBuilder {
 				"phase current at 80 % of the breaker, phase imbalance: the controller evaluates these on every PDU's phases.",
 				missing("phase currents and breaker ratings")), "none", 8, 9).
 			WithTarget(instant(firing("RedundancyLost|PhaseCurrentHigh|PhaseImbalance"), "{{alertname}}")).
-			Thresholds(steps(green, 1, red)).TextMode(common.BigValueTextModeValueAndName).
+			Thresholds(steps(green, at(1, red))).TextMode(common.BigValueTextModeValueAndName).
 			Orientation(common.VizOrientationHorizontal)).
 		WithRow(dashboard.NewRowBuilder("Racks")).
 		WithPanel(history("A/B imbalance by rack",
 			"Difference between a rack's most and least loaded feeds, as a share of its draw: 0 % is an even split.", "percent", 12, 12).
 			WithTarget(query(feedImbalance(inRow), "{{rack}}")).
-			Thresholds(steps(green, 20, yellow, 50, orange)).Min(0).Max(100)).
+			Thresholds(steps(green, at(20, yellow), at(50, orange))).Min(0).Max(100)).
 		WithPanel(history("Failover load by rack, % of budget",
 			joinLines("What one feed would carry alone if the other failed: the rack's whole draw, as a share of its budget;",
 				"STALE when unknown.", missing("the failover margin against each PDU's breaker")), "percent", 12, 12).

@@ -100,23 +100,21 @@ func tableQuery(expr string) *prometheus.DataqueryBuilder {
 	return instant(expr, "").Format(prometheus.PromQueryFormatTable)
 }
 
-// steps are thresholds from a base colour, then colour at each value.
-func steps(base string, at ...any) *dashboard.ThresholdsConfigBuilder {
-	out := []dashboard.Threshold{{Color: base}}
-	for i := 0; i+1 < len(at); i += 2 {
-		out = append(out, dashboard.Threshold{Value: cog.ToPtr(toFloat(at[i])), Color: at[i+1].(string)})
-	}
-	return dashboard.NewThresholdsConfigBuilder().Mode(dashboard.ThresholdsModeAbsolute).Steps(out)
+// level is a threshold: from a value up, a colour.
+type level struct {
+	from  float64
+	color string
 }
 
-func toFloat(v any) float64 {
-	switch v := v.(type) {
-	case int:
-		return float64(v)
-	case float64:
-		return v
+func at(from float64, color string) level { return level{from, color} }
+
+// steps are thresholds: a base colour, then a colour from each level up.
+func steps(base string, levels ...level) *dashboard.ThresholdsConfigBuilder {
+	out := []dashboard.Threshold{{Color: base}}
+	for _, l := range levels {
+		out = append(out, dashboard.Threshold{Value: cog.ToPtr(l.from), Color: l.color})
 	}
-	panic(fmt.Sprintf("threshold %v: want a number", v))
+	return dashboard.NewThresholdsConfigBuilder().Mode(dashboard.ThresholdsModeAbsolute).Steps(out)
 }
 
 // Colours of the thresholds, Grafana's names.
@@ -133,7 +131,7 @@ const (
 // budgetSteps colour a share of a budget as dcplane's alerts do: warning
 // at 80 %, critical at 95 %, over at 100 %.
 func budgetSteps() *dashboard.ThresholdsConfigBuilder {
-	return steps(green, 80, yellow, 95, orange, 100, red)
+	return steps(green, at(80, yellow), at(95, orange), at(100, red))
 }
 
 // valueText maps exact values to a text and a colour.
@@ -199,6 +197,15 @@ func newBoard(uid, title, desc string) *dashboard.DashboardBuilder {
 		WithVariable(dashboard.NewDatasourceVariableBuilder("datasource").Label("Data source").Type("prometheus")).
 		WithVariable(labelVariable("hall", "Hall", "dcplane_hall_budget_watts")).
 		WithVariable(labelVariable("row", "Row", "dcplane_row_budget_watts{"+inHall+"}"))
+}
+
+// section adds a row and its panels to a dashboard.
+func section(b *dashboard.DashboardBuilder, title string, panels ...cog.Builder[dashboard.Panel]) *dashboard.DashboardBuilder {
+	b.WithRow(dashboard.NewRowBuilder(title))
+	for _, p := range panels {
+		b.WithPanel(p)
+	}
+	return b
 }
 
 // labelVariable is a multi-value variable of a label's values, All by

@@ -18,7 +18,7 @@ func placementBoard() *dashboard.DashboardBuilder {
 			joinLines("Placements whose racks' measurements contradict their declared power (DeclaredPowerExceeded alerts).",
 				missing("placed watts per rack")), "none", 8, 9).
 			WithTarget(instant(firing("DeclaredPowerExceeded"), "{{alertname}}")).
-			Thresholds(steps(green, 1, orange))).
+			Thresholds(steps(green, at(1, orange)))).
 		WithRow(dashboard.NewRowBuilder("Racks")).
 		WithPanel(graph("Measured draw by rack",
 			joinLines("What the placed workloads' racks draw, measured; `dcplane placement ls` lists what was declared.",

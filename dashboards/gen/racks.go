@@ -27,7 +27,7 @@ func rackHeatMap() *dashboard.DashboardBuilder {
 			"The 20 measured racks closest to (or over) their budget, in watts they can still take.", 12, 10).
 			WithTarget(tableQuery("bottomk(20, " + leader(byRack, "dcplane_rack_budget_watts", inRow) + " - " +
 				leader(byRack, "dcplane_rack_power_watts", inRow) + ")")).
-			Unit("watt").Thresholds(steps(red, 0, orange, 1000, green)).
+			Unit("watt").Thresholds(steps(red, at(0, orange), at(1000, green))).
 			CellOptions(common.TableCellOptions{TableColoredBackgroundCellOptions: &common.TableColoredBackgroundCellOptions{
 				Type: common.TableCellDisplayModeColorBackground}})).
 		WithPanel(tablePanel("Telemetry by rack",

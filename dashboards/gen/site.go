@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 )
@@ -10,58 +11,71 @@ import (
 // Every figure is of the racks whose draw is known, so that a stale rack
 // lowers a rollup instead of blanking it, and says how many are stale.
 func siteOverview() *dashboard.DashboardBuilder {
-	return newBoard("dcplane-site", "dcplane: site overview",
-		"IT load against capacity by hall, headroom, stale racks and firing alerts.").
-		WithRow(dashboard.NewRowBuilder("Site now")).
-		WithPanel(statPanel("IT load (measured racks)",
+	b := newBoard("dcplane-site", "dcplane: site overview",
+		"IT load against capacity by hall, headroom, stale racks and firing alerts.")
+	section(b, "Site now", siteNowPanels()...)
+	section(b, "Halls", hallPanels()...)
+	return section(b, "Alerts", statPanel("Alerts firing, by rule", "Each of dcplane's rules and how many of its alerts fire now.", "none", 24, 5).
+		WithTarget(instant(leader("alertname", "dcplane_alerts_firing", ""), "{{alertname}}")).
+		Thresholds(steps(green, at(1, red))).TextMode(common.BigValueTextModeValueAndName))
+}
+
+// siteNowPanels are the site's figures of now, site-wide whatever the
+// variables.
+func siteNowPanels() []cog.Builder[dashboard.Panel] {
+	return []cog.Builder[dashboard.Panel]{
+		statPanel("IT load (measured racks)",
 			"Power the racks whose draw is known draw: a lower bound while some are stale (see Stale racks).", "watt", 5, 4).
 			WithTarget(instant(leader("site", "dcplane_site_power_known_watts", ""), "{{site}}")).
-			Thresholds(steps(blue)).ColorMode(common.BigValueColorModeValue)).
-		WithPanel(statPanel("Budget used (measured racks)",
+			Thresholds(steps(blue)).ColorMode(common.BigValueColorModeValue),
+		statPanel("Budget used (measured racks)",
 			"The measured racks' draw as a share of the site's budget.", "percentunit", 5, 4).
 			WithTarget(instant(leader("site", "dcplane_site_power_known_watts", "")+" / "+
 				leader("site", "dcplane_site_budget_watts", ""), "{{site}}")).
-			Thresholds(steps(green, 0.8, yellow, 0.95, orange, 1, red)).Decimals(1)).
-		WithPanel(statPanel("Headroom",
+			Thresholds(steps(green, at(0.8, yellow), at(0.95, orange), at(1, red))).Decimals(1),
+		statPanel("Headroom",
 			"Watts the racks can still take, each up to its budget; a stale rack counts as full and a rack over budget frees nothing.",
 			"watt", 5, 4).
-			WithTarget(instant(headroom("", ""), "")).Thresholds(steps(blue)).ColorMode(common.BigValueColorModeValue)).
-		WithPanel(statPanel("Stale racks",
+			WithTarget(instant(headroom("", ""), "")).Thresholds(steps(blue)).ColorMode(common.BigValueColorModeValue),
+		statPanel("Stale racks",
 			"Racks whose draw is unknown (stale telemetry): never counted as 0 W.", "none", 4, 4).
 			WithTarget(instant(leader("site", "dcplane_site_stale_racks", ""), "{{site}}")).
-			Thresholds(steps(green, 1, orange))).
-		WithPanel(statPanel("Alerts firing", "Alerts dcplane's leader has firing, silenced ones included (dcplane alerts ls).", "none", 5, 4).
+			Thresholds(steps(green, at(1, orange))),
+		statPanel("Alerts firing", "Alerts dcplane's leader has firing, silenced ones included (dcplane alerts ls).", "none", 5, 4).
 			WithTarget(instant("sum("+leader("alertname, severity", "dcplane_alerts_firing", "")+")", "")).
-			Thresholds(steps(green, 1, red))).
-		WithRow(dashboard.NewRowBuilder("Halls")).
-		WithPanel(graph("IT load against capacity, by hall",
+			Thresholds(steps(green, at(1, red))),
+	}
+}
+
+// hallPanels are each hall's load against its budget, headroom, stale
+// racks and the capacity forecast.
+func hallPanels() []cog.Builder[dashboard.Panel] {
+	return []cog.Builder[dashboard.Panel]{
+		graph("IT load against capacity, by hall",
 			"Each hall's measured draw (a lower bound while a rack is stale) and its budget.", "watt", 16, 9).
 			WithTarget(query(leader(byHall, "dcplane_hall_power_known_watts", inHall), "{{hall}} draw")).
 			WithTarget(query(leader(byHall, "dcplane_hall_budget_watts", inHall), "{{hall}} budget")).
 			OverrideByRegexp(".* budget", []dashboard.DynamicConfigValue{
 				{Id: "custom.lineStyle", Value: map[string]any{"fill": "dash", "dash": []int{10, 10}}},
 				{Id: "custom.fillOpacity", Value: 0},
-			}).Min(0)).
-		WithPanel(statPanel("Budget used, by hall", "Each hall's measured draw as a share of its budget.", "percentunit", 8, 9).
+			}).Min(0),
+		statPanel("Budget used, by hall", "Each hall's measured draw as a share of its budget.", "percentunit", 8, 9).
 			WithTarget(instant(leader(byHall, "dcplane_hall_power_known_watts", inHall)+" / "+
 				leader(byHall, "dcplane_hall_budget_watts", inHall), "{{hall}}")).
-			Thresholds(steps(green, 0.8, yellow, 0.95, orange, 1, red)).Decimals(1).
-			Orientation(common.VizOrientationHorizontal)).
-		WithPanel(statPanel("Headroom, by hall",
+			Thresholds(steps(green, at(0.8, yellow), at(0.95, orange), at(1, red))).Decimals(1).
+			Orientation(common.VizOrientationHorizontal),
+		statPanel("Headroom, by hall",
 			"Watts each hall's racks can still take (a stale rack counts as full).", "watt", 8, 6).
 			WithTarget(instant(headroom(byHall, inHall), "{{hall}}")).Thresholds(steps(blue)).
-			ColorMode(common.BigValueColorModeValue)).
-		WithPanel(statPanel("Stale racks, by hall", "Racks of each hall whose draw is unknown.", "none", 8, 6).
+			ColorMode(common.BigValueColorModeValue),
+		statPanel("Stale racks, by hall", "Racks of each hall whose draw is unknown.", "none", 8, 6).
 			WithTarget(instant(leader(byHall, "dcplane_hall_stale_racks", inHall), "{{hall}}")).
-			Thresholds(steps(green, 1, orange))).
-		WithPanel(statPanel("Capacity forecast",
+			Thresholds(steps(green, at(1, orange))),
+		statPanel("Capacity forecast",
 			joinLines("Racks, rows and halls the controller forecasts to reach their budget within the configured days (CapacityForecast alerts).",
 				"`dcplane forecast` lists days-to-full;", missing("days-to-full as a metric")), "none", 8, 6).
 			WithTarget(instant(firing("CapacityForecast"), "{{alertname}}")).
-			Thresholds(steps(green, 1, orange)).
-			Mappings([]dashboard.ValueMapping{valueText("0", "none within the horizon", green)})).
-		WithRow(dashboard.NewRowBuilder("Alerts")).
-		WithPanel(statPanel("Alerts firing, by rule", "Each of dcplane's rules and how many of its alerts fire now.", "none", 24, 5).
-			WithTarget(instant(leader("alertname", "dcplane_alerts_firing", ""), "{{alertname}}")).
-			Thresholds(steps(green, 1, red)).TextMode(common.BigValueTextModeValueAndName))
+			Thresholds(steps(green, at(1, orange))).
+			Mappings([]dashboard.ValueMapping{valueText("0", "none within the horizon", green)}),
+	}
 }
