@@ -39,6 +39,9 @@ type Cluster struct {
 
 	idx  *index  // servers by rack; see Index
 	used []usage // by rack: what its servers use, kept by Apply and Remove; see Index
+	// placed counts the replicas Apply added and Remove did not take
+	// away, by shape, for the typical workload the scorers keep room for.
+	placed workloads
 }
 
 // Hall is a hall and its power budget (0: bounded by its racks only).
@@ -214,7 +217,7 @@ func (c *Cluster) Clone() *Cluster {
 	}
 	n.Racks = cloneRacks(c.Racks)
 	n.Servers = cloneServers(c.Servers)
-	n.idx, n.used = c.idx, slices.Clone(c.used)
+	n.idx, n.used, n.placed = c.idx, slices.Clone(c.used), c.placed.clone()
 	if !n.idx.valid(n) {
 		n.idx, _ = buildIndex(n) // nil for a broken topology: Place reports it
 		n.used = nil             // c's sums may be as stale as its index
@@ -331,8 +334,14 @@ func (c *Cluster) Apply(as []Assignment, req Request) error {
 	f := req.factors()
 	for i := range as {
 		c.use(at[i], &req, as[i].Watts, &f, 1)
+		c.placed.add(shapeOf(&req, as[i].Watts), 1)
 	}
 	return nil
+}
+
+// shapeOf is the shape of one replica of req of w watts.
+func shapeOf(req *Request, w float64) shape {
+	return shape{watts: w, cpu: req.CPUMillicores, mem: req.MemoryMiB, gpus: req.GPUs}
 }
 
 // Remove is the inverse of Apply. It skips assignments naming a server c
@@ -342,6 +351,7 @@ func (c *Cluster) Remove(as []Assignment, req Request) {
 	for i := range as {
 		if s, ok := c.lookup(&as[i]); ok {
 			c.use(s, &req, as[i].Watts, &f, -1)
+			c.placed.add(shapeOf(&req, as[i].Watts), -1)
 		}
 	}
 }

@@ -153,3 +153,32 @@ func (gpuKeep) most(st *state, k int) float64 {
 	}
 	return 0
 }
+
+// keepRoom keeps room on GPU servers for a typical workload: it prefers
+// the server that a replica asking for GPUs leaves with either none of its
+// GPUs free or at least the typical workload's GPUs free (the median
+// replica placed so far by declared watts, see workloads), so that GPU
+// fragments too small for the typical workload are not left behind. A
+// server left with such a fragment scores 0, any other 1. When the
+// typical workload asks for no GPU, or nothing is placed yet, the
+// replica's own GPUs stand for it: a server keeps room for another like
+// it.
+type keepRoom struct{}
+
+func (keepRoom) name() string { return "room" }
+
+func (keepRoom) wants(req *Request) bool { return req.GPUs > 0 }
+
+func (keepRoom) score(st *state, s int) float64 {
+	left := st.free(s).gpus - st.req.GPUs
+	typical := st.c.placed.typical.gpus
+	if typical <= 0 {
+		typical = st.req.GPUs
+	}
+	if left == 0 || left >= typical {
+		return 1
+	}
+	return 0
+}
+
+func (keepRoom) most(*state, int) float64 { return 1 }
