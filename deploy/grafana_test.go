@@ -179,9 +179,14 @@ func TestDashboardsOnDemo(t *testing.T) {
 	}
 	defer func() { cancel(); d.Close() }()
 	staleSeries := `dcplane_rack_telemetry_stale{hall="` + site.Halls[0].ID + `",rack="` + stale.ID + `",row="` + row.ID + `"} 1`
-	waitFor(t, "the other racks measured and "+stale.ID+" stale", 30*time.Second, func() bool {
+	// Every series the panels read exists once the other racks are
+	// measured, the stale one is marked, a Raft commit was timed and an
+	// alert posted to the Alertmanager.
+	waitFor(t, "the other racks measured, "+stale.ID+" stale, alerts posted", 30*time.Second, func() bool {
 		m := get(t, d.URL()+"/metrics")
-		return strings.Contains(m, "\ndcplane_rack_power_watts{") && strings.Contains(m, "\n"+staleSeries)
+		return strings.Contains(m, "\ndcplane_rack_power_watts{") && strings.Contains(m, "\n"+staleSeries) &&
+			strings.Contains(m, "\ndcplane_raft_commit_time_seconds_count ") &&
+			strings.Contains(m, "\ndcplane_notify_latency_seconds_count{")
 	})
 	prom := startPrometheus(t, promBin, strings.TrimPrefix(d.URL(), "http://"))
 	queries, vars := dashboardQueries(t)
