@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dcplane/dcplane/controller/wire"
+	"github.com/dcplane/dcplane/internal/inventory"
 )
 
 func hashOf(secret string) string {
@@ -132,5 +133,15 @@ func TestSnapshotKeepsTokensAndAudit(t *testing.T) {
 	h1, _ := m.View().Hash()
 	if h2, _ := r.View().Hash(); h1 != h2 {
 		t.Errorf("hash: got %s restored, %s applied, want equal", h2, h1)
+	}
+}
+
+// TestNewSiteKeepsTokensAndAudit: a new inventory changes neither who may
+// call the API nor what was called.
+func TestNewSiteKeepsTokensAndAudit(t *testing.T) {
+	m := New()
+	mustApply(t, m, createToken("a", wire.RoleAdmin), auditOf(1, 0), PutSite{Site: inventory.Reference(4), At: t0})
+	if _, ok := m.View().Token("a"); !ok || len(m.View().Audit()) != 1 {
+		t.Errorf("after a new site: got token %v and %d records, want the token and 1 record kept", ok, len(m.View().Audit()))
 	}
 }
