@@ -115,11 +115,21 @@ func (n *Node) decide(ctx context.Context, req placement.Request, key string, dr
 func (n *Node) decideOne(req placement.Request, key string, explain bool, ttl time.Duration, dryRun bool) (state.Place, []placement.Candidate, error) {
 	n.placeMu.Lock()
 	defer n.placeMu.Unlock()
-	sh, err := n.currentShadow()
+	sh, err := n.currentShadow(false)
 	if err != nil {
 		return state.Place{}, nil, err
 	}
-	d, err := n.engine.Place(sh.cluster, req, placement.Options{Explain: explain, TopN: explainTop})
+	opts := placement.Options{Explain: explain, TopN: explainTop}
+	d, err := n.engine.Place(sh.cluster, req, opts)
+	var inf *placement.Infeasible
+	if errors.As(err, &inf) && sh.released != n.store.State().Released() {
+		// Room freed since the shadow was built may hold it: no request
+		// is refused for room that is free.
+		if sh, err = n.currentShadow(true); err != nil {
+			return state.Place{}, nil, err
+		}
+		d, err = n.engine.Place(sh.cluster, req, opts)
+	}
 	if err != nil {
 		return state.Place{}, nil, err
 	}

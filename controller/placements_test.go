@@ -17,10 +17,16 @@ import (
 // openNode starts a single-node controller in dir with site applied.
 func openNode(t testing.TB, dir string, site *inventory.Site) *Node {
 	t.Helper()
+	return openNodeAt(t, dir, site, time.Now)
+}
+
+// openNodeAt is openNode with the node's clock.
+func openNodeAt(t testing.TB, dir string, site *inventory.Site, now func() time.Time) *Node {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	n, err := Open(ctx, Config{NodeID: "c1", DataDir: dir, RaftAddr: "127.0.0.1:0", Bootstrap: true,
-		StaleAfter: 30 * time.Second, AccountEvery: time.Hour, Peers: noPeers})
+		StaleAfter: 30 * time.Second, AccountEvery: time.Hour, Peers: noPeers, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,6 +84,70 @@ func TestShadowCountsDecisionsInFlight(t *testing.T) {
 	}
 	if _, _, err := n.decideOne(big, "", false, 0, false); err != nil {
 		t.Errorf("after a dry run: got %v, want the room still free", err)
+	}
+}
+
+// TestShadowKeptThroughRemovals checks that a removal does not make the
+// leader copy the cluster before its next decision (the shadow still counts
+// the freed room, which is safe), that a request finding no room is
+// decided again on a fresh shadow that sees the freed room, and that the
+// shadow is built anew freedRefresh after room was freed.
+func TestShadowKeptThroughRemovals(t *testing.T) {
+	var clock atomic.Int64
+	clock.Store(time.Now().UnixNano())
+	n := openNodeAt(t, t.TempDir(), inventory.Reference(4), func() time.Time { return time.Unix(0, clock.Load()) })
+	defer n.Close()
+	ctx := context.Background()
+	current := func() *shadow {
+		n.placeMu.Lock()
+		defer n.placeMu.Unlock()
+		return n.sh
+	}
+	// Hall H1 has two racks of 15 kW: two 10 kW placements fill it.
+	big := placement.Request{Name: "big", Replicas: 1, CPUMillicores: 500, MemoryMiB: 512, Watts: 10000, Hall: "H1"}
+	small := placement.Request{Name: "small", Replicas: 1, CPUMillicores: 500, MemoryMiB: 512, Watts: 1000, Hall: "H1"}
+	first, _, err := n.Place(ctx, big, "", false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, _, err := n.Place(ctx, big, "", false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inf *placement.Infeasible
+	if _, _, err := n.Place(ctx, big, "", false, false); !errors.As(err, &inf) {
+		t.Fatalf("third: got %v, want infeasible", err)
+	}
+	kept := current()
+	if err := n.RemovePlacement(ctx, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := n.Place(ctx, small, "", false, false); err != nil {
+		t.Fatal(err)
+	}
+	if current() != kept {
+		t.Error("a removal made the leader build its shadow anew before the next decision")
+	}
+	again, _, err := n.Place(ctx, big, "", false, false)
+	if err != nil {
+		t.Fatalf("after a removal: got %v, want the freed room", err)
+	}
+	if got, want := again.Assignments[0].Rack, first.Assignments[0].Rack; got != want {
+		t.Errorf("after a removal: got rack %s, want the freed %s", got, want)
+	}
+	if current() == kept {
+		t.Error("a request that found no room was not decided again on a fresh shadow")
+	}
+	kept = current()
+	if err := n.RemovePlacement(ctx, second.ID); err != nil {
+		t.Fatal(err)
+	}
+	clock.Add(int64(freedRefresh))
+	if _, _, err := n.Place(ctx, small, "", false, false); err != nil {
+		t.Fatal(err)
+	}
+	if current() == kept {
+		t.Errorf("room freed %v ago: the shadow was kept, want it built anew", freedRefresh)
 	}
 }
 
@@ -161,6 +231,38 @@ func TestOpenNeedsPeers(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "Peers") {
 		t.Errorf("got %v, want an error naming Peers", err)
 	}
+}
+
+// BenchmarkNodePlaceChurn is BenchmarkNodePlace with departures: each of
+// the 64 goroutines removes its previous placement after placing the next,
+// as platform teams deploy and delete. Its ns/op is wall time per placement
+// (and one removal).
+func BenchmarkNodePlaceChurn(b *testing.B) {
+	n := openNode(b, b.TempDir(), inventory.Reference(inventory.ReferenceRacks))
+	defer n.Close()
+	var next atomic.Int64
+	b.SetParallelism(32)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		last := ""
+		for pb.Next() {
+			i := next.Add(1)
+			req := placement.Request{Name: fmt.Sprintf("w%d", i), System: "portal", Replicas: 1, CPUMillicores: 500,
+				MemoryMiB: 1024, Watts: 40, BothFeeds: true}
+			p, _, err := n.Place(context.Background(), req, fmt.Sprintf("k%d", i), false, false)
+			if err != nil {
+				b.Errorf("place %d: %v", i, err)
+				return
+			}
+			if last != "" {
+				if err := n.RemovePlacement(context.Background(), last); err != nil {
+					b.Errorf("remove %s: %v", last, err)
+					return
+				}
+			}
+			last = p.ID
+		}
+	})
 }
 
 // BenchmarkNodePlace is the leader's share of a placement without HTTP:

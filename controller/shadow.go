@@ -2,6 +2,7 @@ package controller
 
 import (
 	"errors"
+	"time"
 
 	"github.com/dcplane/dcplane/controller/placement"
 	"github.com/dcplane/dcplane/controller/state"
@@ -10,23 +11,35 @@ import (
 // shadow is the leader's working copy of the cluster: the committed state
 // as of one epoch, with the live overlay, plus every placement decided here
 // and not yet committed or refused. Deciding on it lets decisions go on
-// while earlier ones commit, without two of them taking the same room. It
-// only serves the engine: the state machine checks every limit again on
-// commit, so a shadow that is wrong can cost a retry, never an overbooking.
-// Guarded by Node.placeMu.
+// while earlier ones commit, without two of them taking the same room. Room
+// freed since it was built (removals, expiries) it still counts as used, for
+// up to freedRefresh. It only serves the engine: the state machine checks
+// every limit again on commit, so a shadow that is wrong can cost a retry,
+// never an overbooking. Guarded by Node.placeMu.
 type shadow struct {
 	cluster  *placement.Cluster
 	epoch    uint64
+	released uint64    // the state's Released when built
+	built    time.Time // when
 	live     *live
 	racks    map[string]int // rack ID → index in cluster.Racks
 	inflight map[string]state.Place
 }
 
+// freedRefresh is how long a shadow may go on counting room that removals
+// have freed since it was built: a copy of the cluster costs milliseconds,
+// and removals come as often as placements, so the shadow is built anew at
+// most this often for them (or at once when a request finds no room).
+const freedRefresh = 250 * time.Millisecond
+
 // currentShadow returns the shadow, built anew when the committed state
-// changed other than by this leader's own placements, or the overlay did.
-func (n *Node) currentShadow() (*shadow, error) {
-	l := n.live.Load()
-	if sh := n.sh; sh != nil && sh.epoch == n.store.State().Epoch() && sh.live == l {
+// changed other than by this leader's own placements and by freeing room,
+// or the overlay did; or, when room was freed since it was built, once
+// freedRefresh has passed or when fresh is set.
+func (n *Node) currentShadow(fresh bool) (*shadow, error) {
+	l, v := n.live.Load(), n.store.State()
+	if sh := n.sh; sh != nil && sh.epoch == v.Epoch() && sh.live == l &&
+		(sh.released == v.Released() || !fresh && n.cfg.Now().Sub(sh.built) < freedRefresh) {
 		return sh, nil
 	}
 	v, c := n.store.Cluster()
@@ -34,7 +47,8 @@ func (n *Node) currentShadow() (*shadow, error) {
 		return nil, errNoInventory
 	}
 	overlay(c, l)
-	sh := &shadow{cluster: c, epoch: v.Epoch(), live: l, racks: map[string]int{}, inflight: map[string]state.Place{}}
+	sh := &shadow{cluster: c, epoch: v.Epoch(), released: v.Released(), built: n.cfg.Now(), live: l,
+		racks: map[string]int{}, inflight: map[string]state.Place{}}
 	for i := range c.Racks {
 		sh.racks[c.Racks[i].ID] = i
 	}

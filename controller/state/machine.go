@@ -48,7 +48,10 @@ func (m *Machine) Apply(index uint64, cmd Command) (*View, error) {
 		c := *cur
 		next = &c
 	}
-	if !keepsEpoch(cmd, err) {
+	switch changeOf(cmd, err) {
+	case pictureFreed:
+		next.released = cur.released + 1
+	case pictureMoved:
 		next.epoch = cur.epoch + 1
 	}
 	next.index = index

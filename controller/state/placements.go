@@ -83,11 +83,17 @@ func (v *View) PlacementByKey(key string) (*Placement, bool) {
 }
 
 // Epoch changes whenever a command changes the placement engine's picture
-// of the state other than by an accepted Place, and whenever a command is
-// refused: a copy of the cluster taken at one epoch, to which the caller
-// added its own Places, stays current until the epoch changes. See
-// keepsEpoch.
+// of the state other than by an accepted Place or by only freeing room,
+// and whenever a command is refused: a copy of the cluster taken at one
+// epoch, to which the caller added its own Places, stays a safe picture
+// until the epoch changes. See changeOf.
 func (v *View) Epoch() uint64 { return v.epoch }
+
+// Released counts the commands that only freed room (a placement removed,
+// reservations expired). A copy of the cluster taken before them, at the
+// same epoch, still counts that room as used: a decision on it holds on the
+// state, but may miss room that is free now.
+func (v *View) Released() uint64 { return v.released }
 
 // RackPeakWatts is the committed recent peak of a rack, if one was recorded.
 func (v *View) RackPeakWatts(rack string) (float64, bool) {

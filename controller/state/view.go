@@ -32,10 +32,11 @@ type View struct {
 	rackIdx    map[string]int       // rack ID → index in cluster.Racks; shared while site is
 	serverIdx  map[string]int       // server ID → index in cluster.Servers; shared while site is
 	// epoch counts the commands applied that changed the placement picture
-	// other than by an accepted Place (see keepsEpoch), and restores: a
-	// leader's working copy of the cluster that Places alone have changed
-	// since is still current.
-	epoch uint64
+	// other than by an accepted Place or by freeing room (see changeOf),
+	// and restores: a leader's working copy of the cluster that Places alone
+	// have changed since is still current. released counts those that only
+	// freed room: a copy taken before them is still safe.
+	epoch, released uint64
 
 	// cluster is the placement engine's picture of the state: the site with
 	// every placement, reservation and peak counted. It is NOT a part of the
