@@ -25,7 +25,7 @@
 //     penalty for stacking daily peaks that coincide;
 //   - server scorers, adding to their rack's score: servers without GPUs
 //     first for a replica that needs none; for one that needs GPUs, servers
-//     it leaves with no GPU free or with room for a typical workload's.
+//     it leaves with no GPU free or with room for a typical workload.
 //
 // When a request declares its watts, a replica's power is the same on every
 // server, so the power checks reject whole racks before any server is
@@ -124,14 +124,14 @@
 // on a server without GPUs and 0 on one with, so that GPU servers keep
 // their CPU and memory for the replicas that need their GPUs. The room
 // server scorer gives a replica asking for GPUs 1 on a server it leaves
-// with no GPU free or with at least the typical workload's GPUs free, and
-// 0 on one it leaves with a smaller fragment: such a fragment takes no
-// typical workload, and its rack's power, kept for it, is stranded. The
+// with no GPU free or able to take the typical workload whole (its GPUs,
+// CPU and memory), and 0 on one it leaves with less: such a fragment takes
+// no typical workload, and its rack's power, kept for it, is stranded. The
 // typical workload is the median, by declared watts, of the replicas
-// placed on the cluster (counted by Apply and Remove, copied by Clone;
-// the replica itself when that median asks for no GPU or nothing is
-// placed): the workload by which a rack is judged stranded when it can no
-// longer take one.
+// placed on the cluster (counted by Apply and Remove, copied by Clone; the
+// replica itself when that median asks for no GPU or nothing is placed):
+// the workload by which a rack is judged stranded when it can no longer
+// take one.
 //
 // # Overbooking
 //

@@ -23,13 +23,13 @@ const (
 	// GPU server when none without GPUs fits, or when that keeps a rack
 	// much better in step.
 	GPUWeight = 1.0
-	// RoomWeight weighs keeping room for a typical workload on GPU
-	// servers: twice the fit, so that a GPU replica goes to a fuller rack
-	// only when that does not leave a GPU fragment no typical workload
-	// can use. A fragment strands the power its rack keeps for it: on the
-	// Alibaba GPU trace, weights 0.5, 1, 2 and 3 strand 6.1, 6.2, 4.7 and
-	// 4.7 % of the site's budget (see docs/benchmarks.md).
-	RoomWeight = 2.0
+	// RoomWeight weighs keeping room on GPU servers for a typical
+	// workload: as much as the fit, so that a GPU replica leaves a server
+	// with a fragment no typical workload can use only when that fills a
+	// much fuller rack or keeps one much better in step. On the Alibaba
+	// GPU trace (docs/benchmarks.md) weights 1, 2 and 3 strand alike at
+	// full load; 1 refuses the fewest pods at 95 %.
+	RoomWeight = 1.0
 )
 
 // DefaultTopN is how many candidates an explained decision lists when

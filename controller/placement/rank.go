@@ -155,14 +155,14 @@ func (gpuKeep) most(st *state, k int) float64 {
 }
 
 // keepRoom keeps room on GPU servers for a typical workload: it prefers
-// the server that a replica asking for GPUs leaves with either none of its
-// GPUs free or at least the typical workload's GPUs free (the median
-// replica placed so far by declared watts, see workloads), so that GPU
-// fragments too small for the typical workload are not left behind. A
-// server left with such a fragment scores 0, any other 1. When the
-// typical workload asks for no GPU, or nothing is placed yet, the
-// replica's own GPUs stand for it: a server keeps room for another like
-// it.
+// the server that a replica asking for GPUs leaves either with none of its
+// GPUs free or able to take the typical workload whole (its GPUs, CPU and
+// memory; the median replica placed so far by declared watts, see
+// workloads), so that what is left of a GPU server is not a fragment no
+// typical workload can use, whose rack's power would be stranded with it.
+// A server left with such a fragment scores 0, any other 1. When the
+// typical workload asks for no GPU, or nothing is placed yet, the replica
+// itself stands for it: a server keeps room for another like it.
 type keepRoom struct{}
 
 func (keepRoom) name() string { return "room" }
@@ -170,12 +170,15 @@ func (keepRoom) name() string { return "room" }
 func (keepRoom) wants(req *Request) bool { return req.GPUs > 0 }
 
 func (keepRoom) score(st *state, s int) float64 {
-	left := st.free(s).gpus - st.req.GPUs
-	typical := st.c.placed.typical.gpus
-	if typical <= 0 {
-		typical = st.req.GPUs
+	f, r := st.free(s), st.req
+	if f.gpus == r.GPUs {
+		return 1 // all its GPUs taken: nothing left to fragment
 	}
-	if left == 0 || left >= typical {
+	t := st.c.placed.typical
+	if t.gpus <= 0 {
+		t = shapeOf(r, r.Watts)
+	}
+	if f.gpus-r.GPUs >= t.gpus && f.cpu-r.CPUMillicores >= t.cpu && f.mem-r.MemoryMiB >= t.mem {
 		return 1
 	}
 	return 0

@@ -13,28 +13,38 @@ func roomRack(used int) *Cluster {
 }
 
 func TestKeepRoomScore(t *testing.T) {
+	// The server: 4,000 GPU thousandths, 64,000 millicores, 262,144 MiB.
+	// The replica asks 1,000 of its GPU thousandths, 1,000 millicores and
+	// 1,024 MiB; the typical workload 650, 12,000 and 47,104.
+	typical := shape{watts: 200, cpu: 12000, mem: 47104, gpus: 650}
 	cases := []struct {
-		name      string
-		used, ask int
-		typical   int // the median placed replica's GPUs; 0: none placed
-		want      float64
+		name           string
+		gpus, cpu, mem int64 // in use before the replica
+		typical        bool  // false: nothing placed yet
+		want           float64
 	}{
-		{"leaves none free", 3000, 1000, 650, 1},
-		{"leaves exactly the typical", 2350, 1000, 650, 1},
-		{"leaves more than the typical", 0, 1000, 650, 1},
-		{"leaves a fragment below the typical", 2400, 1000, 650, 0},
-		{"leaves one thousandth", 2999, 1000, 650, 0},
-		{"nothing typical: another like it fits", 2000, 1000, 0, 1},
-		{"nothing typical: another like it does not", 2500, 1000, 0, 0},
+		{"leaves no GPU free", 3000, 0, 0, true, 1},
+		{"leaves no GPU free, whatever its CPU", 3000, 63000, 0, true, 1},
+		{"leaves room for the typical workload", 0, 0, 0, true, 1},
+		{"leaves exactly the typical workload", 2350, 51000, 214016, true, 1},
+		{"leaves a GPU fragment below the typical", 2400, 0, 0, true, 0},
+		{"leaves one GPU thousandth", 2999, 0, 0, true, 0},
+		{"leaves GPUs and too little CPU", 0, 51001, 0, true, 0},
+		{"leaves GPUs and too little memory", 0, 0, 214017, true, 0},
+		{"nothing typical: another like it fits", 2000, 62000, 261120 - 1024, false, 1},
+		{"nothing typical: another's GPUs do not", 2500, 0, 0, false, 0},
+		{"nothing typical: another's CPU does not", 0, 62001, 0, false, 0},
+		{"nothing typical: another's memory does not", 0, 0, 261121 - 1024, false, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c := roomRack(tc.used)
-			if tc.typical > 0 {
-				c.placed.add(shape{watts: 200, cpu: 1000, gpus: tc.typical}, 1)
+			c := roomRack(int(tc.gpus))
+			c.Servers[0].UsedCPUMillicores, c.Servers[0].UsedMemoryMiB = tc.cpu, tc.mem
+			if tc.typical {
+				c.placed.add(typical, 1)
 			}
 			r := req(100)
-			r.GPUs = tc.ask
+			r.GPUs = 1000
 			st, err := New().start(c, &r)
 			if err != nil {
 				t.Fatal(err)
@@ -77,13 +87,14 @@ func TestKeepRoomWants(t *testing.T) {
 }
 
 func TestKeepRoomDecides(t *testing.T) {
-	// K1 is fuller (binpack prefers it by 6 kW / 15 kW = 0.4) and more in
-	// step (balance: 1 − |9.1/15 − 3.6/4| = 0.71 against K2's
-	// 1 − |3.1/15 − 3/4| = 0.46, × 3), but its server would be left with
-	// 400 GPU thousandths, too few for the typical 650; K2's is left with
-	// 1,000. Keeping room (× 2) outweighs the 1.15 the others give K1.
+	// K1 is fuller (binpack prefers it by 3.5 kW / 15 kW = 0.23) and more
+	// in step (balance: 1 − |12.6/15 − 3.6/4| = 0.94 against K2's
+	// 1 − |9.1/15 − 3/4| = 0.86, × 3 = 0.25), but its server would be
+	// left with 400 GPU thousandths, too few for the typical 650; K2's is
+	// left with 1,000. Keeping room (× 1) outweighs the 0.48 the others
+	// give K1.
 	c := cluster(1, rack2N("K1", 0, 15000), rack2N("K2", 0, 15000))
-	c.Racks[0].PlacedWatts, c.Racks[1].PlacedWatts = 9000, 3000
+	c.Racks[0].PlacedWatts, c.Racks[1].PlacedWatts = 12500, 9000
 	for i := range c.Servers {
 		c.Servers[i].GPUs = 4000
 	}
@@ -102,7 +113,8 @@ func TestKeepRoomDecides(t *testing.T) {
 	if inf != nil || d.Assignments[0].Rack != "K2" {
 		t.Fatalf("no typical: got %v %v, want K2", racksOf(d), inf)
 	}
-	// K1 left with none free: it fills, and binpack's fuller rack wins.
+	// K1 left with no GPU free: both keep room, and K1 wins by binpack's
+	// 0.23 against balance's (0.86 − 0.84) × 3 = 0.05 for K2.
 	c.Servers[0].UsedGPUs = 3000
 	d, inf = place(t, c, r)
 	if inf != nil || d.Assignments[0].Rack != "K1" {

@@ -23,6 +23,7 @@ func TestTypicalIsTheMedianByWatts(t *testing.T) {
 		{"nothing placed: zero", nil, shape{}, 0},
 		{"one shape", []step{{mid, 1}}, mid, 1},
 		{"counts weigh: 3 small, 1 big", []step{{big, 1}, {small, 3}}, small, 4},
+		{"counts add up one by one", []step{{small, 1}, {small, 1}, {small, 1}, {big, 1}}, small, 4},
 		{"the lower middle of an even count", []step{{small, 2}, {big, 2}}, small, 4},
 		{"ordered by watts, not by arrival", []step{{big, 2}, {mid, 1}, {small, 2}}, mid, 5},
 		{"equal watts: then CPU", []step{{midMoreCPU, 1}, {mid, 1}, {big, 1}}, midMoreCPU, 3},
