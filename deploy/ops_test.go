@@ -25,6 +25,7 @@ import (
 	"github.com/dcplane/dcplane/internal/demo"
 	"github.com/dcplane/dcplane/internal/inventory"
 	"github.com/dcplane/dcplane/internal/peer"
+	"github.com/dcplane/dcplane/internal/tlsutil"
 )
 
 // The files these tests check, relative to this folder.
@@ -59,7 +60,7 @@ func runTool(t *testing.T, name string, args ...string) string {
 // its rule files and its targets files, linted; every target is host:port.
 func TestPrometheusConfig(t *testing.T) {
 	promtool := peer.Require(t, "promtool", "prometheus")
-	runTool(t, promtool, "check", "config", "--lint=all", "--lint-fatal", promConfig)
+	runTool(t, promtool, "check", "config", "--lint=all", "--lint-fatal", withScrapeTLS(t))
 	files, _ := filepath.Glob(filepath.Join("prometheus", "targets", "*.yml"))
 	if len(files) < 2 {
 		t.Fatalf("got targets files %v, want the controllers' and the agents'", files)
@@ -75,6 +76,34 @@ func TestPrometheusConfig(t *testing.T) {
 			}
 		}
 	}
+}
+
+// withScrapeTLS copies deploy/prometheus to a temporary directory with the
+// TLS files its controller job names (tls/, beside the configuration) made
+// by a new site CA, as an operator would, and returns the copy's
+// configuration: promtool checks that they exist.
+func withScrapeTLS(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "prometheus")
+	if err := os.CopyFS(dir, os.DirFS("prometheus")); err != nil {
+		t.Fatal(err)
+	}
+	ca, err := tlsutil.NewCA("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsDir := filepath.Join(dir, "tls")
+	if err := tlsutil.WriteCA(tlsDir, ca); err != nil {
+		t.Fatal(err)
+	}
+	cert, key, err := ca.Issue(tlsutil.Request{Role: tlsutil.RoleOperator, Name: "prometheus"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tlsutil.WritePair(tlsDir, "prometheus", cert, key); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dir, "prometheus.yml")
 }
 
 // TestPrometheusRules: the rule files pass promtool's checks and lint, and
