@@ -3,7 +3,9 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -105,5 +107,24 @@ func TestPlacementSpeed(t *testing.T) {
 	b, err := json.Marshal(r)
 	if err != nil || !strings.Contains(string(b), `"p99_ms":`) || !strings.Contains(string(b), `"racks_breaking_on_feed_loss":`) {
 		t.Errorf("got %s (%v), want the JSON field names of docs/benchmarks.md", b, err)
+	}
+}
+
+// TestModeOfCPUPerRequest checks the CPU per request answered: the
+// process's CPU over the rounds, over the requests placed or refused
+// (errors answered nothing).
+func TestModeOfCPUPerRequest(t *testing.T) {
+	infeasible := &placement.Infeasible{}
+	ts := []timing{
+		{lat: make([]time.Duration, 3), errs: []error{nil, infeasible, errors.New("reset")}, elapsed: time.Second, cores: 0.5},
+		{lat: make([]time.Duration, 2), errs: []error{nil, nil}, elapsed: 2 * time.Second, cores: 1},
+	}
+	m := modeOf("x", ts)
+	// 0.5 s + 2 s of CPU over 4 requests answered.
+	if got, want := m.CPUMicrosPerRequest, 2.5e6/4; math.Abs(got-want) > 1e-6 {
+		t.Errorf("got %v µs per request, want %v", got, want)
+	}
+	if got, want := m.CPUCores, 2.5/3; math.Abs(got-want) > 1e-9 {
+		t.Errorf("got %v cores, want %v", got, want)
 	}
 }
