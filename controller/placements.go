@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"sync/atomic"
 	"time"
@@ -276,6 +277,11 @@ func (n *Node) account(now time.Time) {
 		n.peaks.Observe(k.ID, now, *k.DrawWatts)
 	}
 	l.peaks = n.peaks.Peaks(now)
+	if old := n.live.Load(); old != nil && maps.Equal(old.stale, l.stale) && maps.Equal(old.peaks, l.peaks) {
+		// Unchanged: keep the overlay the shadow was built with, which a
+		// new one would make the next decision copy the cluster for.
+		return
+	}
 	n.live.Store(l)
 }
 

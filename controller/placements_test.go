@@ -151,6 +151,26 @@ func TestShadowKeptThroughRemovals(t *testing.T) {
 	}
 }
 
+// TestAccountKeepsAnUnchangedOverlay checks that the power accounting,
+// every AccountEvery, replaces the live overlay only when what it holds
+// changed: a new one makes the next decision copy the whole cluster.
+func TestAccountKeepsAnUnchangedOverlay(t *testing.T) {
+	n := openNode(t, t.TempDir(), inventory.Reference(2))
+	defer n.Close()
+	now := time.Now()
+	n.account(now)
+	first := n.live.Load()
+	n.account(now.Add(time.Second))
+	if n.live.Load() != first {
+		t.Error("an accounting that found nothing new replaced the overlay")
+	}
+	n.cfg.DeclaredOnly = true // every rack's unknown draw now judged otherwise
+	n.account(now.Add(2 * time.Second))
+	if n.live.Load() == first {
+		t.Error("an accounting that found the racks' staleness changed kept the old overlay")
+	}
+}
+
 func TestOverlay(t *testing.T) {
 	c := &placement.Cluster{Racks: []placement.Rack{{ID: "K1", PeakWatts: 5000, PeakKnown: true}, {ID: "K2"}, {ID: "K3"},
 		{ID: "K4", PeakWatts: 3000, PeakKnown: true}}}
