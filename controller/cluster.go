@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/dcplane/dcplane/controller/state"
@@ -290,14 +293,23 @@ func (n *Node) joinLoop(ctx context.Context) {
 	}
 }
 
-// peers is Config.Peers, with Config.Token as the clients' bearer token.
+// peers is Config.Peers, with Config.Token as the clients' bearer token,
+// or else the admin token this node wrote when it bootstrapped the cluster
+// (a bootstrap node restarted without TLS must still ask the leader how far
+// the log is committed before it serves).
 func (n *Node) peers(urls string, timeout time.Duration) (Peer, error) {
 	c, err := n.cfg.Peers(urls, timeout)
 	if err != nil {
 		return nil, err
 	}
-	if n.cfg.Token != "" {
-		c.UseToken(n.cfg.Token)
+	tok := n.cfg.Token
+	if tok == "" {
+		if b, err := os.ReadFile(filepath.Join(n.cfg.DataDir, AdminTokenFile)); err == nil {
+			tok = strings.TrimSpace(string(b))
+		}
+	}
+	if tok != "" {
+		c.UseToken(tok)
 	}
 	return c, nil
 }

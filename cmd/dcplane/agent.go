@@ -149,6 +149,13 @@ func (o *agentOptions) pushClient(log *slog.Logger) (*api.Client, error) {
 	if err != nil {
 		return nil, usageError{err}
 	}
+	// Without TLS an agent is known by a token of role agent (--token-file
+	// or $DCPLANE_TOKEN); with TLS its certificate is enough.
+	tok, err := o.token()
+	if err != nil {
+		return nil, err
+	}
+	c.UseToken(tok)
 	return c, nil
 }
 

@@ -113,8 +113,15 @@ func (o *controllerOptions) run(cmd *cobra.Command) error {
 			o.apiURL = "http://" + ln.Addr().String()
 		}
 	}
+	// The token a joining node shows the cluster when there is no TLS (with
+	// TLS its controller certificate speaks for it): --token-file or
+	// $DCPLANE_TOKEN, an admin's, e.g. the first node's admin-token.
+	tok, err := o.token()
+	if err != nil {
+		return err
+	}
 	ctx := cmd.Context()
-	n, err := serve.Open(ctx, controller.Config{NodeID: o.nodeID, DataDir: o.dataDir, RaftAddr: o.raftAddr,
+	n, err := serve.Open(ctx, controller.Config{Token: tok, NodeID: o.nodeID, DataDir: o.dataDir, RaftAddr: o.raftAddr,
 		RaftAdvertise: o.raftAdv, APIURL: o.apiURL, Join: o.join,
 		Bootstrap: o.bootstrap, StaleAfter: o.staleAfter, DeclaredOnly: o.declared, Logger: log, Alertmanagers: o.alertmgrs,
 		HeartbeatTimeout: o.timeouts.heartbeat, ElectionTimeout: o.timeouts.election,

@@ -65,8 +65,13 @@ func checkDashboards(t *testing.T, scraped string) {
 	for _, line := range strings.Split(scraped, "\n") {
 		if f := strings.Fields(line); len(f) >= 4 && f[0] == "#" && f[1] == "TYPE" {
 			exported[f[2]] = true
-			if f[3] == "histogram" {
+			switch f[3] {
+			case "histogram":
 				for _, s := range []string{"_bucket", "_sum", "_count"} {
+					exported[f[2]+s] = true
+				}
+			case "summary":
+				for _, s := range []string{"_sum", "_count"} {
 					exported[f[2]+s] = true
 				}
 			}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -47,8 +48,12 @@ func TestEndToEnd(t *testing.T) {
 	site := inventory.Reference(4)
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
+	// An Alertmanager that takes every alert, so that the delivery's series
+	// (per Alertmanager) exist for the dashboards' check below.
+	am := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	defer am.Close()
 	d, err := demo.Start(ctx, demo.Config{Site: site, Dir: dir, HTTPAddr: "127.0.0.1:0", Interval: interval, Level: 0.5,
-		Logger: slog.New(slog.DiscardHandler)})
+		Logger: slog.New(slog.DiscardHandler), Alertmanagers: []string{am.URL}})
 	if err != nil {
 		t.Fatal(err)
 	}

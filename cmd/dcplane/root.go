@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -134,7 +135,11 @@ func refuseUnknownSubcommands(cmd *cobra.Command) {
 // client returns an API client of the --controller URLs that sends the
 // token of token.
 func (g *globalOptions) client() (*api.Client, error) {
-	c, err := api.NewClient(g.controller, nil)
+	hc, err := operatorHTTPClient(30 * time.Second)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	c, err := api.NewClient(g.controller, hc)
 	if err != nil {
 		return nil, usageError{err}
 	}

@@ -65,6 +65,12 @@ func (o *simOptions) run(cmd *cobra.Command) error {
 	// one; the simulator follows a controller only when told which.
 	if cmd.Flags().Changed("controller") || os.Getenv("DCPLANE_CONTROLLER") != "" {
 		c.Controller = o.controller
+		if c.HTTPClient, err = operatorHTTPClient(30 * time.Second); err != nil {
+			return usageError{err}
+		}
+		if c.Token, err = o.token(); err != nil {
+			return err
+		}
 	}
 	return demo.RunSim(cmd.Context(), c, cmd.OutOrStdout())
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/dcplane/dcplane/api"
+	"github.com/dcplane/dcplane/controller"
 	"github.com/dcplane/dcplane/internal/inventory"
 )
 
@@ -112,7 +113,7 @@ func failoverRun(ctx context.Context, c FailoverConfig, t RaftTimeouts) (Failove
 		return run, err
 	}
 	defer pc.stop()
-	w := startWriters(pc.urls())
+	w := startWriters(pc.urls(), pc.token)
 	defer w.stop()
 	for k := range c.Kills {
 		d, err := pc.killLeader(ctx, w)
@@ -140,6 +141,7 @@ func failoverRun(ctx context.Context, c FailoverConfig, t RaftTimeouts) (Failove
 type procCluster struct {
 	dir   string
 	nodes []*procNode
+	token string // the first node's admin token, once it wrote it
 }
 
 type procNode struct {
@@ -172,15 +174,24 @@ func startProcCluster(ctx context.Context, bin, dir string, t RaftTimeouts) (*pr
 	for i, n := range pc.nodes {
 		n.args = []string{"controller", "--node-id", n.id, "--data-dir", filepath.Join(dir, n.id), "--http-addr", n.http,
 			"--raft-addr", freeAddr(), "--raft-heartbeat-timeout", t.Heartbeat.String(), "--raft-election-timeout", t.Election.String(),
-			"--raft-leader-lease-timeout", t.Lease.String(), "--raft-commit-timeout", t.Commit.String()}
+			"--raft-leader-lease-timeout", t.Lease.String(), "--raft-commit-timeout", t.Commit.String(),
+			// What is measured is Raft's failover, on loopback: plaintext,
+			// the joiners known by the first node's admin token.
+			"--insecure"}
 		if i == 0 {
 			n.args = append(n.args, "--bootstrap", "--inventory", site)
 		} else {
-			n.args = append(n.args, "--join", pc.urls())
+			n.args = append(n.args, "--join", pc.urls(), "--token-file", filepath.Join(dir, pc.nodes[0].id, controller.AdminTokenFile))
 		}
 		if err := pc.start(n, bin); err != nil {
 			pc.stop()
 			return nil, err
+		}
+		if i == 0 {
+			if err := pc.readAdminToken(ctx); err != nil {
+				pc.stop()
+				return nil, err
+			}
 		}
 		if err := pc.waitReady(ctx); err != nil {
 			pc.stop()
@@ -230,6 +241,22 @@ func (pc *procCluster) stop() {
 
 // waitReady waits until every running node serves and one leads; it
 // returns the leader's index.
+// readAdminToken waits for the admin token the bootstrapping node writes
+// into its data directory, and gives it to every node's status client.
+func (pc *procCluster) readAdminToken(ctx context.Context) error {
+	path := filepath.Join(pc.dir, pc.nodes[0].id, controller.AdminTokenFile)
+	return waitUntil(ctx, path, func() bool {
+		b, err := os.ReadFile(path)
+		if pc.token = strings.TrimSpace(string(b)); err != nil || pc.token == "" {
+			return false
+		}
+		for _, n := range pc.nodes {
+			n.status.UseToken(pc.token)
+		}
+		return true
+	})
+}
+
 func (pc *procCluster) waitReady(ctx context.Context) error {
 	_, err := pc.leader(ctx)
 	return err
@@ -293,11 +320,18 @@ func (pc *procCluster) audit(ctx context.Context, acked []string) (int, int, str
 	}
 	var list api.PlacementList
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+pc.nodes[l].http+"/v1/placements?consistent=true", nil)
+	req.Header.Set("Authorization", "Bearer "+pc.token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return len(acked), len(acked), "", err
 	}
 	defer resp.Body.Close()
+	// Anything but the list (a refusal, a node catching up) is an error,
+	// never an empty list that would count every acknowledged write lost.
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return len(acked), len(acked), "", fmt.Errorf("read placements: %s: %s", resp.Status, b)
+	}
 	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
 		return len(acked), len(acked), "", fmt.Errorf("read placements: %w", err)
 	}
@@ -345,10 +379,11 @@ type ack struct {
 	sent, done time.Time
 }
 
-func startWriters(urls string) *writers {
+func startWriters(urls, token string) *writers {
 	w := &writers{cond: make(chan struct{})}
 	for range failoverWriters {
 		cl, _ := api.NewClient(urls, &http.Client{Timeout: 2 * time.Second})
+		cl.UseToken(token)
 		w.wg.Add(1)
 		go func() { defer w.wg.Done(); w.write(cl) }()
 	}

@@ -177,6 +177,9 @@ func TestRun(t *testing.T) {
 		t.Fatal("Run did not return once stopped")
 	}
 	got := out.String()
+	if first, _, _ := strings.Cut(got, "\n"); !strings.HasPrefix(first, "dcplane demo: running WITHOUT TLS") {
+		t.Errorf("got first line %q, want it to say the demo runs without TLS", first)
+	}
 	for _, want := range []string{"dcplane demo: site city-dpc, ", "2 racks", "  API        http://127.0.0.1:", "go run ./cmd/dcplane placement ls\n",
 		"Ctrl-C stops it.\n", "\nplacing 1 workloads once every rack is measured…\nplaced 1 of 1 workloads: 2 replicas, 2.0 kW declared"} {
 		if !strings.Contains(got, want) {

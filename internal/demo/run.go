@@ -41,6 +41,8 @@ func Run(ctx context.Context, c Config, out io.Writer) error {
 // of its devices (with the file holding their community) and its scenarios.
 func (d *Demo) banner(w io.Writer, communityFile string) {
 	c := d.site.Count()
+	// First, before anything else: this is not how production runs.
+	fmt.Fprintln(w, `dcplane demo: running WITHOUT TLS, on loopback only: a lab, not production (dcplane controller and agent run over mutual TLS: see "Running it for real" in README.md)`)
 	fmt.Fprintf(w, `dcplane demo: site %s, %d halls, %d rows, %d racks (budget %.2f MW), %d PDUs, %d cooling units
   simulator  %d SNMP agents on 127.0.0.1 (UDP, one port each)
   API        %s/v1/racks   %s/v1/power

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"time"
 
@@ -24,7 +25,11 @@ type SimConfig struct {
 	// "" follows none.
 	Controller  string
 	FollowEvery time.Duration
-	Logger      *slog.Logger // nil: discard
+	// HTTPClient talks to Controller (nil: plain HTTP; give one over mutual
+	// TLS for a TLS controller), sending Token (a viewer's is enough).
+	HTTPClient *http.Client
+	Token      string
+	Logger     *slog.Logger // nil: discard
 }
 
 // RunSim serves every device of c.Site as an SNMP agent on its own loopback
@@ -38,9 +43,10 @@ func RunSim(ctx context.Context, c SimConfig, out io.Writer) error {
 	var client *api.Client
 	if c.Controller != "" {
 		var err error
-		if client, err = api.NewClient(c.Controller, nil); err != nil {
+		if client, err = api.NewClient(c.Controller, c.HTTPClient); err != nil {
 			return err
 		}
+		client.UseToken(c.Token)
 	}
 	community, err := Community(c.CommunityFile)
 	if err != nil {

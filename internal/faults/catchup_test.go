@@ -65,6 +65,7 @@ func startLocalReader(t *testing.T, n *node, before map[string]string) *localRea
 	if err != nil {
 		t.Fatal(err)
 	}
+	cl.UseToken(n.token)
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()

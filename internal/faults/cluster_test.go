@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/dcplane/dcplane/api"
+	"github.com/dcplane/dcplane/controller"
 	"github.com/dcplane/dcplane/internal/inventory"
 )
 
@@ -66,6 +67,7 @@ type node struct {
 	ns       string // network namespace to run in, or ""
 	args     []string
 	status   *api.Client // of this node alone
+	token    string      // the cluster's first admin token, once read
 	cmd      *exec.Cmd
 	exited   chan struct{} // closed once cmd has been waited for
 	log      *os.File
@@ -118,11 +120,15 @@ func newCluster(t *testing.T, size int, lab *netLab, env ...string) *cluster {
 		if i == 0 {
 			n.args = append(n.args, "--bootstrap", "--inventory", site)
 		} else {
-			n.args = append(n.args, "--join", strings.Join(urls, ","))
+			// The joiners show the first node's admin token: plaintext
+			// has no certificate to speak for them.
+			n.args = append(n.args, "--join", strings.Join(urls, ","),
+				"--token-file", filepath.Join(c.nodes[0].dir, controller.AdminTokenFile))
 		}
 	}
 	t.Cleanup(c.stop)
 	c.start(0)
+	c.readAdminToken()
 	c.waitReady(c.nodes[0])
 	for i := 1; i < size; i++ {
 		c.start(i)
@@ -132,6 +138,27 @@ func newCluster(t *testing.T, size int, lab *netLab, env ...string) *cluster {
 	}
 	c.waitMembers(size)
 	return c
+}
+
+// readAdminToken waits for the token the bootstrapping node writes to its
+// data directory, and gives it to every node's status client.
+func (c *cluster) readAdminToken() {
+	path := filepath.Join(c.nodes[0].dir, controller.AdminTokenFile)
+	c.waitFor("the first node's "+controller.AdminTokenFile, func() error {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		tok := strings.TrimSpace(string(b))
+		if tok == "" {
+			return errors.New(path + " is empty")
+		}
+		for _, n := range c.nodes {
+			n.token = tok
+			n.status.UseToken(tok)
+		}
+		return nil
+	})
 }
 
 // newNode picks node i's addresses: free loopback ports, or its namespace's.

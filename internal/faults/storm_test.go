@@ -83,6 +83,7 @@ func (s *storm) newClient(urls string, consistent bool) *api.Client {
 	if err != nil {
 		s.t.Fatal(err)
 	}
+	cl.UseToken(s.c.nodes[0].token)
 	return cl
 }
 
