@@ -14,7 +14,7 @@ import (
 	"github.com/bougou/go-ipmi/pkg/transport/udp"
 	"github.com/bougou/go-ipmi/pkg/types"
 
-	"github.com/dcplane/dcplane/collectors/ipmi/ipmitest"
+	"github.com/dcplane/dcplane/collectors/ipmi/bmcsim"
 	"github.com/dcplane/dcplane/internal/inventory"
 )
 
@@ -52,21 +52,27 @@ func (s *Site) StartBMCs(ctx context.Context, site *inventory.Site, cfg BMCConfi
 		return 0, fmt.Errorf("sim: BMCs need a user and a password: %w", ErrBadConfig)
 	}
 	s.bmcCredentials = cfg.Credentials
+	s.servers, s.allServers = map[string]serverRef{}, map[string]bool{}
 	n := 0
 	var err error
 	site.Racks(func(_ *inventory.Hall, _ *inventory.Row, k *inventory.Rack) bool {
+		for i := range k.Servers {
+			s.allServers[k.Servers[i].ID] = true
+		}
 		rack := s.racks[k.ID]
-		if rack == nil || len(k.Servers) == 0 {
-			return true
+		if rack == nil || len(k.Servers) == 0 || err != nil || (cfg.Servers >= 0 && n >= cfg.Servers) {
+			return true // on, to know every server
 		}
 		rs := newRackServers(rack, k)
+		rack.setAdjust(rs.feedDelta)
 		for i := range k.Servers {
 			if cfg.Servers >= 0 && n >= cfg.Servers {
-				return false
+				break
 			}
 			if err = s.serveBMC(ctx, cfg, k.Servers[i].ID, rs, i); err != nil {
-				return false
+				break
 			}
+			s.servers[k.Servers[i].ID] = serverRef{rs, i}
 			n++
 		}
 		return true
@@ -80,7 +86,7 @@ func (s *Site) serveBMC(ctx context.Context, cfg BMCConfig, id string, rs *rackS
 	h := mock.New()
 	for j := range rs.psuFeed[i] {
 		n := uint8(j)
-		for k, sn := range []ipmitest.Sensor{
+		for k, sn := range []bmcsim.Sensor{
 			{Number: bmcPSUPower + n, Name: fmt.Sprintf("PSU%d Input", j+1), EntityID: 10, Instance: n + 1, Type: 0x0b, Unit: 6, M: int16(res), Direction: 1},
 			{Number: bmcPSUStatus + n, Name: fmt.Sprintf("PSU%d Status", j+1), EntityID: 10, Instance: n + 1, Type: 0x08, Discrete: true},
 		} {
@@ -106,7 +112,7 @@ func (s *Site) serveBMC(ctx context.Context, cfg BMCConfig, id string, rs *rackS
 			w += p
 		}
 		now := uint16(min(math.MaxUint16, math.Round(w)))
-		return ipmitest.DCMIPower(now, now, now, now, 1000, true), types.CodeOK, nil
+		return bmcsim.DCMIPower(now, now, now, now, 1000, true), types.CodeOK, nil
 	})
 	conn, err := udp.Listen(net.JoinHostPort(s.host, "0"))
 	if err != nil {
@@ -146,7 +152,8 @@ func newBMC(h *mock.HAL, cfg BMCConfig) (*bmc.BMC, error) {
 }
 
 // sensorReading answers Get Sensor Reading for server i of rs: a PSU's
-// input power at res watts a count, or its status (present).
+// input power at res watts a count, or its status (present; failed too
+// if FailPSU failed it).
 func sensorReading(rs *rackServers, i, res int, req []byte) ([]byte, types.CompletionCode) {
 	if len(req) < 1 {
 		return nil, types.CodeRequestDataLengthInvalid
@@ -157,6 +164,9 @@ func sensorReading(rs *rackServers, i, res int, req []byte) ([]byte, types.Compl
 		w := rs.psuWatts(i)[n-bmcPSUPower]
 		return []byte{byte(min(255, math.Round(w/float64(res)))), 0xc0, 0x00, 0x00}, types.CodeOK
 	case n >= bmcPSUStatus && n < bmcPSUStatus+psus:
+		if rs.failedPSU(i) == n-bmcPSUStatus {
+			return []byte{0x00, 0xc0, 0x03, 0x00}, types.CodeOK // presence and failure detected
+		}
 		return []byte{0x00, 0xc0, 0x01, 0x00}, types.CodeOK // presence detected
 	}
 	return nil, types.CodeRequestedDataNotPresent

@@ -92,6 +92,10 @@ type Rack struct {
 	pinned bool
 	level  float64
 	placed placedDay
+	// adjust, when set, is added to what a feed carries: the watts its
+	// servers' faults (a miswired or failed PSU) move onto it (negative:
+	// off it). See rackServers.feedDelta.
+	adjust func(Feed) float64
 }
 
 // NewRack returns a rack drawing model's load on the clock now (time.Now
@@ -141,8 +145,26 @@ func (r *Rack) Share(f Feed) float64 {
 	return 1 - r.shareA
 }
 
-// FeedLoad returns the watts that feed f carries now.
-func (r *Rack) FeedLoad(f Feed) float64 { return r.Load() * r.Share(f) }
+// FeedLoad returns the watts that feed f carries now: its share of the
+// rack's load, moved between the feeds by the faults of the rack's
+// servers, if any.
+func (r *Rack) FeedLoad(f Feed) float64 {
+	w := r.Load() * r.Share(f)
+	r.mu.Lock()
+	adjust := r.adjust
+	r.mu.Unlock()
+	if adjust != nil {
+		w = max(0, w+adjust(f))
+	}
+	return w
+}
+
+// setAdjust makes fn move watts between the rack's feeds (see adjust).
+func (r *Rack) setAdjust(fn func(Feed) float64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.adjust = fn
+}
 
 // FeedFunc returns FeedLoad for f as a function, the Load of the PDU on
 // that feed.

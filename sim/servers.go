@@ -2,6 +2,7 @@ package sim
 
 import (
 	"math"
+	"sync"
 
 	"github.com/dcplane/dcplane/internal/inventory"
 )
@@ -23,12 +24,16 @@ type rackServers struct {
 	rack    *Rack
 	idle    []float64
 	maxW    []float64
-	psuFeed [][]Feed // of each server's PSUs, in PSU order
+	psuFeed [][]Feed // of each server's PSUs, in PSU order, as inventoried
+
+	mu       sync.Mutex
+	miswired map[int]bool // servers whose PSUs all draw from feed A
+	failed   map[int]int  // server → its PSU that draws nothing
 }
 
 // newRackServers models the servers of k, drawing rack's load.
 func newRackServers(rack *Rack, k *inventory.Rack) *rackServers {
-	rs := &rackServers{rack: rack}
+	rs := &rackServers{rack: rack, miswired: map[int]bool{}, failed: map[int]int{}}
 	for _, s := range k.Servers {
 		rs.idle = append(rs.idle, s.IdleW)
 		rs.maxW = append(rs.maxW, s.MaxW)
@@ -77,21 +82,79 @@ func (rs *rackServers) shares(load float64) []float64 {
 	return w
 }
 
-// psuWatts returns the input power of each of server i's PSUs now.
+// psuWatts returns the input power of each of server i's PSUs now. A
+// failed PSU draws nothing, and the server's other PSUs draw its share.
 func (rs *rackServers) psuWatts(i int) []float64 {
-	p := rs.shares(rs.rack.Load())[i]
+	rs.mu.Lock()
+	dead, failed := rs.failed[i]
+	rs.mu.Unlock()
+	if !failed {
+		dead = -1
+	}
+	return rs.split(i, rs.shares(rs.rack.Load())[i], dead)
+}
+
+// split shares p watts over server i's PSUs but dead (-1: none), each in
+// proportion to its feed's share of the rack.
+func (rs *rackServers) split(i int, p float64, dead int) []float64 {
 	feeds := rs.psuFeed[i]
 	out := make([]float64, len(feeds))
 	total := 0.0
-	for _, f := range feeds {
-		total += rs.rack.Share(f)
+	for j, f := range feeds {
+		if j != dead {
+			total += rs.rack.Share(f)
+		}
 	}
 	for j, f := range feeds {
-		if total > 0 {
+		if total > 0 && j != dead {
 			out[j] = p * rs.rack.Share(f) / total
 		}
 	}
 	return out
+}
+
+// feedDelta is the watts the faults of the rack's servers move onto feed
+// f (negative: off it), beside its share of the rack's load: what a
+// server's PSUs draw from where they are plugged, less what they would
+// draw, healthy, from the feeds the inventory says. With no fault it is
+// 0, and the PDUs measure the rack's shares.
+func (rs *rackServers) feedDelta(f Feed) float64 {
+	rs.mu.Lock()
+	faulty := map[int]bool{}
+	for i := range rs.miswired {
+		faulty[i] = true
+	}
+	for i := range rs.failed {
+		faulty[i] = true
+	}
+	rs.mu.Unlock()
+	if len(faulty) == 0 {
+		return 0
+	}
+	shares := rs.shares(rs.rack.Load())
+	delta := 0.0
+	for i := range faulty {
+		actual, healthy := rs.psuWatts(i), rs.split(i, shares[i], -1)
+		for j, inv := range rs.psuFeed[i] {
+			if rs.plugged(i, inv) == f {
+				delta += actual[j]
+			}
+			if inv == f {
+				delta -= healthy[j]
+			}
+		}
+	}
+	return delta
+}
+
+// plugged is the feed a PSU of server i inventoried on inv draws from.
+func (rs *rackServers) plugged(i int, inv Feed) Feed {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.miswired[i] {
+		return FeedA
+	}
+	return inv
 }
 
 // psuResolution is the watts per count of a PSU input sensor of a server

@@ -40,8 +40,10 @@ type Site struct {
 	conns          []net.PacketConn
 	host           string
 	bmcCredentials string
-	bmcs           map[string]string // server ID → its BMC's address
-	closers        []io.Closer       // the BMCs' servers
+	bmcs           map[string]string    // server ID → its BMC's address
+	closers        []io.Closer          // the BMCs' servers
+	servers        map[string]serverRef // servers with a BMC, for their faults
+	allServers     map[string]bool      // every server of the site, for errors
 	cancel         context.CancelFunc
 	wg             sync.WaitGroup
 }

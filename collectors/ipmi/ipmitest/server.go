@@ -12,6 +12,8 @@ import (
 	"github.com/bougou/go-ipmi/pkg/server"
 	"github.com/bougou/go-ipmi/pkg/transport/udp"
 	"github.com/bougou/go-ipmi/pkg/types"
+
+	"github.com/dcplane/dcplane/collectors/ipmi/bmcsim"
 )
 
 // Handler answers one command: the answer's data and completion code.
@@ -121,18 +123,7 @@ func (r *Readings) Handler(req []byte) ([]byte, types.CompletionCode) {
 	return append([]byte(nil), data...), types.CodeOK
 }
 
-// DCMIPower is a DCMI Get Power Reading answer (DCMI v1.5 §6.6.1): watts
-// now and over the window, the window's length in milliseconds, and
-// whether the measurement is active.
+// DCMIPower is a DCMI Get Power Reading answer (see bmcsim.DCMIPower).
 func DCMIPower(current, minimum, maximum, average uint16, windowMillis uint32, active bool) []byte {
-	state := byte(0)
-	if active {
-		state = 0x40
-	}
-	return []byte{0xdc,
-		byte(current), byte(current >> 8), byte(minimum), byte(minimum >> 8),
-		byte(maximum), byte(maximum >> 8), byte(average), byte(average >> 8),
-		0x00, 0x00, 0x00, 0x00, // IPMI time stamp
-		byte(windowMillis), byte(windowMillis >> 8), byte(windowMillis >> 16), byte(windowMillis >> 24),
-		state}
+	return bmcsim.DCMIPower(current, minimum, maximum, average, windowMillis, active)
 }
