@@ -159,7 +159,8 @@ func (n *Node) evaluate(ctx context.Context, now time.Time) {
 	a.hist.ObserveReport(rep)
 	n.refreshForecasts(rep, now)
 	in := alerts.Input{Site: v.Site(), Budgets: v.BudgetOverrides(), Devices: alerts.ReadDevices(v.Site(), n.tel, now),
-		Agents: a.agentsSeen(), Since: a.since, Declared: declared(v), Forecasts: a.forecast.alertInput()}
+		Agents: a.agentsSeen(), Since: a.since, Declared: declared(v), Forecasts: a.forecast.alertInput(),
+		Servers: readServers(v.Site(), n.tel, now)}
 	res := a.ev.Evaluate(in, now)
 	if len(res.Transitions) > 0 {
 		n.commitAlerts(ctx, res.Transitions, now)

@@ -55,6 +55,15 @@ const (
 	// DeclaredPowerExceeded: a rack's measured draw well above its
 	// declared power, sustained.
 	DeclaredPowerExceeded Rule = "DeclaredPowerExceeded"
+	// PSUFeedMiswired: a server's PSUs draw from one feed though the
+	// inventory puts them on two (the cross-check's sums), sustained.
+	PSUFeedMiswired Rule = "PSUFeedMiswired"
+	// PSUNoDraw: a server's PSU draws nothing while the server draws
+	// power, sustained.
+	PSUNoDraw Rule = "PSUNoDraw"
+	// FeedPowerUnexplained: a feed's PDUs and its servers' PSUs disagree
+	// beyond Config.CrossCheck's tolerance, sustained.
+	FeedPowerUnexplained Rule = "FeedPowerUnexplained"
 )
 
 // RuleInfo is what every alert of a rule shares.
@@ -77,6 +86,9 @@ var ruleInfo = map[Rule]RuleInfo{
 	TelemetryStale:        {Severity: Warning, Runbook: "No fresh readings: check the device's network and SNMP credentials and its agent; alerts that need its readings are held meanwhile."},
 	AgentDown:             {Severity: Critical, Runbook: "The agent stopped pushing: its devices go stale. Check the agent's host, its dcplane agent process and its path to the controllers."},
 	DeclaredPowerExceeded: {Severity: Warning, Runbook: "The rack draws well above what its placements declare: correct the declared power of its workloads, or find the load no placement accounts for."},
+	PSUFeedMiswired:       {Severity: Warning, Runbook: "The server's PSUs share one feed: a failure of that feed takes it down. Trace its power cords (dcplane server ls --rack RACK) and move one to the other feed's PDU at the next window."},
+	PSUNoDraw:             {Severity: Warning, Runbook: "The server runs on its other PSUs only: check the PSU's cord, its PDU outlet and the PSU itself (its BMC's SEL); replace it before the other feed's maintenance."},
+	FeedPowerUnexplained:  {Severity: Warning, Runbook: "The feed's PDUs and its servers' BMCs disagree: look for a device missing from the inventory, a server inventoried in another rack, or a server without a BMC reading (dcplane server ls --rack RACK)."},
 }
 
 // Rules lists every rule with its severity and runbook, by name.
@@ -103,22 +115,25 @@ const (
 	KindHall  Kind = "hall"
 	KindUnit  Kind = "cooling-unit"
 	KindAgent Kind = "agent"
+	// KindServer is a server, named by its BMC's readings.
+	KindServer Kind = "server"
 )
 
 // Object is what an alert is about: its kind, its own ID fields and those
 // of where it sits (a PDU's rack, row and hall). For RedundancyLost the
 // feed is the one lost and the PDU and phase those that would overload.
 type Object struct {
-	Kind  Kind   `json:"kind"`
-	Site  string `json:"site,omitempty"`
-	Hall  string `json:"hall,omitempty"`
-	Row   string `json:"row,omitempty"`
-	Rack  string `json:"rack,omitempty"`
-	PDU   string `json:"pdu,omitempty"`
-	Phase int    `json:"phase,omitempty"` // 1-based; 0 when not a phase
-	Feed  string `json:"feed,omitempty"`
-	Unit  string `json:"unit,omitempty"`
-	Agent string `json:"agent,omitempty"`
+	Kind   Kind   `json:"kind"`
+	Site   string `json:"site,omitempty"`
+	Hall   string `json:"hall,omitempty"`
+	Row    string `json:"row,omitempty"`
+	Rack   string `json:"rack,omitempty"`
+	PDU    string `json:"pdu,omitempty"`
+	Phase  int    `json:"phase,omitempty"` // 1-based; 0 when not a phase
+	Feed   string `json:"feed,omitempty"`
+	Unit   string `json:"unit,omitempty"`
+	Agent  string `json:"agent,omitempty"`
+	Server string `json:"server,omitempty"`
 }
 
 // labels are the object's Alertmanager labels, in the order they are
@@ -141,6 +156,7 @@ func (o Object) labels() [][2]string {
 	add("feed", o.Feed)
 	add("unit", o.Unit)
 	add("agent", o.Agent)
+	add("server", o.Server)
 	return out
 }
 
@@ -162,6 +178,8 @@ func (o Object) String() string {
 		return "hall " + o.Hall
 	case KindAgent:
 		return "agent " + o.Agent
+	case KindServer:
+		return "server " + o.Server
 	}
 	return "rack " + o.Rack
 }

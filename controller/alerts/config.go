@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dcplane/dcplane/controller/crosscheck"
 	"github.com/dcplane/dcplane/internal/inventory"
 )
 
@@ -48,6 +49,27 @@ type Config struct {
 	Forecast  ForecastConfig  `yaml:"forecast" json:"forecast"`
 	Telemetry TelemetryConfig `yaml:"telemetry" json:"telemetry"`
 	Placement PlacementConfig `yaml:"placement" json:"placement"`
+	// CrossCheck holds the tolerance of the servers' PSUs against the PDUs.
+	CrossCheck CrossCheckConfig `yaml:"cross_check" json:"cross_check"`
+}
+
+// CrossCheckConfig holds the thresholds of the cross-check of a rack's
+// servers' PSU input power against its PDUs, feed by feed (package
+// controller/crosscheck).
+type CrossCheckConfig struct {
+	// ToleranceWatts plus ToleranceShare of what a feed's PDUs measure is
+	// how far the two sums may disagree: meter accuracy, and what draws
+	// from the feed with no BMC to say so (switches, patch panels).
+	ToleranceWatts float64 `yaml:"tolerance_watts" json:"tolerance_watts"`
+	ToleranceShare float64 `yaml:"tolerance_share" json:"tolerance_share"`
+	// For is how long a finding must hold before it alerts: the PDUs and
+	// the BMCs are polled at different moments of a changing load.
+	For Duration `yaml:"for" json:"for"`
+}
+
+// Tolerance is the cross-check's tolerance.
+func (c CrossCheckConfig) Tolerance() crosscheck.Tolerance {
+	return crosscheck.Tolerance{Watts: c.ToleranceWatts, Share: c.ToleranceShare}
 }
 
 // RackConfig holds the thresholds of a rack's draw against its budget and
@@ -136,11 +158,12 @@ func DefaultConfig() Config {
 			FailoverDerate: inventory.DerateFactor},
 		Phase: PhaseConfig{Current: inventory.DerateFactor, For: Duration(5 * time.Minute),
 			Imbalance: 0.2, ImbalanceMinLoad: 0.2, ImbalanceFor: Duration(15 * time.Minute)},
-		Cooling:   CoolingConfig{For: Duration(5 * time.Minute)},
-		Inlet:     InletConfig{LimitCelsius: 27, BandCelsius: 1, For: Duration(5 * time.Minute)},
-		Forecast:  ForecastConfig{Days: 30, For: Duration(time.Hour)},
-		Telemetry: TelemetryConfig{StaleFor: Duration(time.Minute), AgentDownAfter: Duration(2 * time.Minute)},
-		Placement: PlacementConfig{Excess: 0.25, ExcessWatts: 1000, For: Duration(30 * time.Minute)},
+		Cooling:    CoolingConfig{For: Duration(5 * time.Minute)},
+		Inlet:      InletConfig{LimitCelsius: 27, BandCelsius: 1, For: Duration(5 * time.Minute)},
+		Forecast:   ForecastConfig{Days: 30, For: Duration(time.Hour)},
+		Telemetry:  TelemetryConfig{StaleFor: Duration(time.Minute), AgentDownAfter: Duration(2 * time.Minute)},
+		Placement:  PlacementConfig{Excess: 0.25, ExcessWatts: 1000, For: Duration(30 * time.Minute)},
+		CrossCheck: CrossCheckConfig{ToleranceWatts: 50, ToleranceShare: 0.03, For: Duration(10 * time.Minute)},
 	}
 }
 
@@ -158,6 +181,7 @@ func DemoConfig() Config {
 	c.Telemetry.StaleFor = Duration(10 * time.Second)
 	c.Telemetry.AgentDownAfter = Duration(20 * time.Second)
 	c.Placement.For = Duration(30 * time.Second)
+	c.CrossCheck.For = Duration(10 * time.Second)
 	return c
 }
 
@@ -271,6 +295,9 @@ func (c Config) Validate() error {
 	atLeast("placement.excess", c.Placement.Excess, 0)
 	atLeast("placement.excess_watts", c.Placement.ExcessWatts, 0)
 	duration("placement.for", c.Placement.For)
+	atLeast("cross_check.tolerance_watts", c.CrossCheck.ToleranceWatts, 0)
+	atLeast("cross_check.tolerance_share", c.CrossCheck.ToleranceShare, 0)
+	duration("cross_check.for", c.CrossCheck.For)
 	if len(es) > 0 {
 		return es
 	}

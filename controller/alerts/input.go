@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/dcplane/dcplane/collectors"
+	"github.com/dcplane/dcplane/controller/crosscheck"
 	"github.com/dcplane/dcplane/controller/telemetry"
 	"github.com/dcplane/dcplane/internal/inventory"
 )
@@ -33,6 +34,10 @@ type Input struct {
 	Declared map[string]Declared
 	// Forecasts holds the capacity forecast of racks, rows and halls.
 	Forecasts []Forecast
+	// Servers holds what the servers' BMCs say, by server ID, for the
+	// cross-check of their PSUs against the PDUs; a server it lacks is
+	// unknown.
+	Servers map[string]crosscheck.Server
 }
 
 // Device is what is known of one device's readings. Only a Fresh device's

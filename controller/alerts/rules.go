@@ -83,6 +83,7 @@ func (j *judge) run() []condition {
 				}
 				j.rackInlet(ko, k)
 				j.declared(ko, k)
+				j.crossCheck(ko, k)
 				j.forecast(ko, k.ID, forecasts)
 			}
 			j.cooling(ro, r)
