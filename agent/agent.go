@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -23,9 +24,18 @@ type Poller interface {
 	Poll(ctx context.Context) collectors.Status
 }
 
-// Pusher delivers a batch to the controller. *api.Client is one.
+// Pusher delivers a batch to the controller. *api.Client is one, and a
+// Reporter as well.
 type Pusher interface {
 	Push(ctx context.Context, b *api.Batch) (*api.IngestResult, error)
+}
+
+// Reporter is a Pusher that returns the controller's whole answer, which
+// the agent logs and counts refusals from.
+type Reporter interface {
+	// PushTelemetry sends b and returns what the controller took, and
+	// what it refused and why.
+	PushTelemetry(ctx context.Context, b *api.Batch) (*api.IngestReport, error)
 }
 
 // Target is one device to poll. A Poller that is also an io.Closer (an
@@ -136,7 +146,7 @@ func New(cfg Config) (*Agent, error) {
 	for _, r := range []string{"ok", "error"} {
 		m.polls.WithLabelValues(r)
 	}
-	for _, r := range []string{"ok", "error", "rejected"} {
+	for _, r := range []string{"ok", "error", "rejected", "throttled"} {
 		m.pushes.WithLabelValues(r)
 	}
 	for _, r := range cfg.Reasons {
@@ -366,19 +376,27 @@ func (a *Agent) push(ctx context.Context) {
 				continue
 			}
 		}
-		_, err := a.cfg.Pusher.Push(ctx, b)
+		rep, err := a.send(ctx, b)
 		if err == nil || rejected(err) {
 			a.pushed(b, err)
+			a.refusals(b, rep)
 			retry = 0
 			continue
 		}
 		if ctx.Err() != nil {
 			return
 		}
-		a.m.pushes.WithLabelValues("error").Inc()
-		a.m.reachable.Set(0)
 		retry = min(max(2*retry, 250*time.Millisecond), 15*time.Second)
-		a.log.Warn("push to controller failed; keeping the batch", "buffered", a.buf.len(), "retry_in", retry, "err", err)
+		if throttled(err) {
+			// The controller is up and holds this agent to its limits.
+			a.m.pushes.WithLabelValues("throttled").Inc()
+			a.m.reachable.Set(1)
+			a.log.Warn("controller throttled this agent's pushes; keeping the batch", "buffered", a.buf.len(), "retry_in", retry, "err", err)
+		} else {
+			a.m.pushes.WithLabelValues("error").Inc()
+			a.m.reachable.Set(0)
+			a.log.Warn("push to controller failed; keeping the batch", "buffered", a.buf.len(), "retry_in", retry, "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -399,6 +417,52 @@ func (a *Agent) pushed(b *api.Batch, err error) {
 	}
 	a.m.pushes.WithLabelValues("rejected").Inc()
 	a.log.Error("controller refused a batch; dropped it", "seq", b.Seq, "polls", len(b.Polls), "err", err)
+}
+
+// send pushes b, through PushTelemetry when the Pusher has it.
+func (a *Agent) send(ctx context.Context, b *api.Batch) (*api.IngestReport, error) {
+	if r, ok := a.cfg.Pusher.(Reporter); ok {
+		return r.PushTelemetry(ctx, b)
+	}
+	res, err := a.cfg.Pusher.Push(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	return &api.IngestReport{Accepted: res.Accepted}, nil
+}
+
+// refusals logs and counts what the controller refused of a batch it
+// took: polls of devices outside this agent's halls or from the future,
+// readings that are not measurements or beyond their device's rating.
+func (a *Agent) refusals(b *api.Batch, rep *api.IngestReport) {
+	if rep == nil {
+		return
+	}
+	polls, readings := rep.Refused()
+	if polls+readings == 0 {
+		return
+	}
+	for why, n := range rep.RefusedPolls {
+		a.m.refusedPolls.WithLabelValues(why).Add(float64(n))
+	}
+	for why, n := range rep.DroppedReadings {
+		a.m.refusedReadings.WithLabelValues(why).Add(float64(n))
+	}
+	args := []any{"seq", b.Seq, "polls", polls, "readings", readings}
+	for i, p := range rep.Problems {
+		if i == 3 {
+			break
+		}
+		args = append(args, fmt.Sprintf("refused_%d", i+1), fmt.Sprintf("%s %s %s[%d]=%s: %s: %s", p.Device, p.Metric, p.Scope, p.Index, p.Value, p.Reason, p.Detail))
+	}
+	a.log.Warn("controller refused part of a batch", args...)
+}
+
+// throttled says whether the controller answered 429: this agent is over
+// its limits, and the batch is sent again later.
+func throttled(err error) bool {
+	var p *api.Problem
+	return errors.As(err, &p) && p.Status == http.StatusTooManyRequests
 }
 
 // rejected says whether the controller refused a batch in a way that

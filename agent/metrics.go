@@ -4,16 +4,18 @@ import "github.com/prometheus/client_golang/prometheus"
 
 // metrics are the agent's own Prometheus metrics.
 type metrics struct {
-	pollDuration   *prometheus.HistogramVec // by protocol
-	polls          *prometheus.CounterVec   // by result
-	pollErrors     *prometheus.CounterVec   // by reason
-	backoff        prometheus.Gauge
-	targets        prometheus.Gauge
-	bufferDepth    prometheus.Gauge
-	bufferCapacity prometheus.Gauge
-	dropped        prometheus.Counter
-	pushes         *prometheus.CounterVec // by result
-	reachable      prometheus.Gauge
+	pollDuration    *prometheus.HistogramVec // by protocol
+	polls           *prometheus.CounterVec   // by result
+	pollErrors      *prometheus.CounterVec   // by reason
+	backoff         prometheus.Gauge
+	targets         prometheus.Gauge
+	bufferDepth     prometheus.Gauge
+	bufferCapacity  prometheus.Gauge
+	dropped         prometheus.Counter
+	pushes          *prometheus.CounterVec // by result
+	refusedPolls    *prometheus.CounterVec // by reason
+	refusedReadings *prometheus.CounterVec // by reason
+	reachable       prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -44,13 +46,19 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "dcplane_agent_buffer_dropped_batches_total", Help: "Batches dropped, oldest first, because the buffer was full.",
 		}),
 		pushes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "dcplane_agent_pushes_total", Help: "Pushes of batches to the controller, by result: ok, error (retried), rejected (refused for good, dropped).",
+			Name: "dcplane_agent_pushes_total", Help: "Pushes of batches to the controller, by result: ok, error (retried), rejected (refused for good, dropped), throttled (over this agent's limits, retried).",
 		}, []string{"result"}),
+		refusedPolls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dcplane_agent_refused_polls_total", Help: "Polls the controller refused from batches it took, by its reason: unassigned (a device outside this agent's halls), future, push-limit.",
+		}, []string{"reason"}),
+		refusedReadings: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dcplane_agent_refused_readings_total", Help: "Readings the controller dropped from polls it took, by its reason: implausible, beyond-rating, series-limit.",
+		}, []string{"reason"}),
 		reachable: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "dcplane_agent_controller_reachable", Help: "1 if the last push to the controller succeeded, else 0.",
 		}),
 	}
 	reg.MustRegister(m.pollDuration, m.polls, m.pollErrors, m.backoff, m.targets,
-		m.bufferDepth, m.bufferCapacity, m.dropped, m.pushes, m.reachable)
+		m.bufferDepth, m.bufferCapacity, m.dropped, m.pushes, m.refusedPolls, m.refusedReadings, m.reachable)
 	return m
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"crypto/subtle"
+	"crypto/x509"
 	"fmt"
 	"net/http"
 	"slices"
@@ -123,8 +124,47 @@ func AccessOf(pattern string) []Role { return slices.Clone(access[pattern]) }
 
 // Principal is who a request was authenticated as.
 type Principal struct {
-	Who  string // "token:ID (name)", "cert:CN" or "anonymous"
+	Who  string // "token:ID (name)", "cert:CN", "cert:CN (halls H1,H2)" or "anonymous"
 	Role Role
+	// Halls are the halls an agent may report telemetry for: its token's,
+	// or its certificate's hall URIs (HallURIPrefix); none: every hall.
+	Halls []string
+}
+
+// HallURIPrefix starts the URI SANs that assign an agent's certificate to
+// halls, one each: "dcplane:hall:H1". An agent certificate without one may
+// report for every hall.
+const HallURIPrefix = "dcplane:hall:"
+
+// hallsOf returns the halls a certificate's URI SANs assign.
+func hallsOf(c *x509.Certificate) []string {
+	var halls []string
+	for _, u := range c.URIs {
+		if h, ok := strings.CutPrefix(u.String(), HallURIPrefix); ok && h != "" {
+			halls = append(halls, h)
+		}
+	}
+	return halls
+}
+
+// certAgent is the principal of an agent's certificate: its halls, when it
+// has any, are in Who as well, so that the leader a follower forwards its
+// push to (which sees only Who and the role) holds it to them.
+func certAgent(cn string, halls []string) Principal {
+	who := "cert:" + cn
+	if len(halls) > 0 {
+		who += " (halls " + strings.Join(halls, ",") + ")"
+	}
+	return Principal{Who: who, Role: RoleAgent, Halls: halls}
+}
+
+// forwardedHalls reads back the halls certAgent put in who.
+func forwardedHalls(who string) []string {
+	_, list, ok := strings.Cut(who, " (halls ")
+	if !ok || !strings.HasSuffix(list, ")") {
+		return nil
+	}
+	return strings.Split(strings.TrimSuffix(list, ")"), ",")
 }
 
 type principalKey struct{}
@@ -194,10 +234,11 @@ func (s *Server) authenticate(r *http.Request) (p Principal, why string) {
 	if err != nil {
 		return p, "no credentials: send Authorization: Bearer TOKEN (dcplane reads DCPLANE_TOKEN or --token-file), or a client certificate of the site CA"
 	}
-	cn := r.TLS.VerifiedChains[0][0].Subject.CommonName
+	leaf := r.TLS.VerifiedChains[0][0]
+	cn := leaf.Subject.CommonName
 	switch Role(role) {
 	case RoleAgent:
-		return Principal{Who: "cert:" + cn, Role: RoleAgent}, ""
+		return certAgent(cn, hallsOf(leaf)), ""
 	case Role(tlsutil.RoleOperator):
 		// A person's certificate acts as the operator role; what more
 		// they may do takes a token of a role that may.
@@ -205,7 +246,11 @@ func (s *Server) authenticate(r *http.Request) (p Principal, why string) {
 	case RoleController:
 		if fwd := r.Header.Get(HeaderPrincipal); fwd != "" && r.Header.Get(HeaderForwarded) != "" {
 			who, role, _ := strings.Cut(fwd, "|")
-			return Principal{Who: who + " via " + cn, Role: Role(role)}, ""
+			p := Principal{Who: who + " via " + cn, Role: Role(role)}
+			if p.Role == RoleAgent {
+				p.Halls = forwardedHalls(who)
+			}
+			return p, ""
 		}
 		return Principal{Who: "cert:" + cn, Role: RoleController}, ""
 	}
@@ -227,5 +272,5 @@ func (s *Server) tokenPrincipal(secret string) (Principal, string) {
 	if tok.Revoked {
 		return Principal{}, fmt.Sprintf("token %s (%s) was revoked at %s by %s", tok.ID, tok.Name, tok.RevokedAt.Format("2006-01-02T15:04:05Z07:00"), tok.RevokedBy)
 	}
-	return Principal{Who: fmt.Sprintf("token:%s (%s)", tok.ID, tok.Name), Role: tok.Role}, ""
+	return Principal{Who: fmt.Sprintf("token:%s (%s)", tok.ID, tok.Name), Role: tok.Role, Halls: tok.Halls}, ""
 }

@@ -15,7 +15,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/dcplane/dcplane/controller/power"
+	"github.com/dcplane/dcplane/controller/state"
 	"github.com/dcplane/dcplane/internal/inventory"
 )
 
@@ -51,6 +54,9 @@ type Server struct {
 	auth      Authenticator // nil unless c implements it: then no one is served
 	noAuth    bool          // every call is served, as admin: WithoutAuth, or c says so
 	auditor   Auditor       // nil unless c implements it
+	limits    Limits        // per client: WithLimits, else DefaultLimits
+	reg       prometheus.Registerer
+	lim       *limits
 }
 
 // ServerOption changes how NewServer builds the Server.
@@ -85,7 +91,7 @@ func (s *Server) Patterns() []string { return slices.Clone(s.mux.patterns) }
 // refused when it does not), unless WithoutAuth.
 func NewServer(c Controller, metrics http.Handler, log *slog.Logger, opts ...ServerOption) *Server {
 	s := &Server{c: c, log: log.With("component", "api"), metrics: metrics, mux: &routes{ServeMux: http.NewServeMux()},
-		transport: forwardTransport()}
+		transport: forwardTransport(), limits: DefaultLimits()}
 	s.router, _ = c.(Router)
 	if a, ok := c.(Authenticator); ok {
 		s.auth, s.noAuth = a, !a.AuthEnabled()
@@ -94,6 +100,7 @@ func NewServer(c Controller, metrics http.Handler, log *slog.Logger, opts ...Ser
 	for _, o := range opts {
 		o(s)
 	}
+	s.lim = newLimits(s.limits, s.reg)
 	if s.auditor != nil {
 		s.routeAudit(s.auditor)
 	}
@@ -133,7 +140,8 @@ func NewServer(c Controller, metrics http.Handler, log *slog.Logger, opts ...Ser
 }
 
 // ServeHTTP serves the API to the callers the access table lets call
-// each route; on a cluster node every answer names the node.
+// each route, within their client's Limits; on a cluster node every
+// answer names the node.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.router != nil {
 		w.Header().Set(HeaderNode, s.router.NodeID())
@@ -142,6 +150,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r = s.authorize(w, r, pattern); r == nil {
 		return
 	}
+	done := s.admit(w, r, pattern)
+	if done == nil {
+		return
+	}
+	defer done()
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -255,30 +268,6 @@ func (s *Server) putInventory(w http.ResponseWriter, r *http.Request) {
 		PDUs: c.PDUs, CoolingUnits: c.CoolingUnits, BudgetWatts: c.BudgetWatts, Index: idx})
 }
 
-func (s *Server) telemetry(w http.ResponseWriter, r *http.Request) {
-	body, ok := s.body(w, r, maxBatchBytes, MediaCBOR)
-	if !ok {
-		return
-	}
-	var b Batch
-	if err := decodeBatch(body, &b); err != nil {
-		s.problem(w, r, &Problem{Type: ProblemInvalid, Title: "Malformed telemetry batch", Status: http.StatusBadRequest,
-			Detail: err.Error(), Errors: []FieldProblem{{Field: "body", Detail: "not a CBOR-encoded Batch"}}})
-		return
-	}
-	if b.Agent == "" {
-		s.problem(w, r, &Problem{Type: ProblemInvalid, Title: "Invalid telemetry batch", Status: http.StatusBadRequest,
-			Errors: []FieldProblem{{Field: "agent", Detail: "is required"}}})
-		return
-	}
-	n, err := s.c.Ingest(r.Context(), &b)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.json(w, http.StatusAccepted, IngestResult{Accepted: n})
-}
-
 // body reads a request body of one of the accepted media types, up to max
 // bytes, or answers with a problem and returns false.
 func (s *Server) body(w http.ResponseWriter, r *http.Request, max int64, accept ...string) ([]byte, bool) {
@@ -355,6 +344,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, ErrNoInventory):
 		s.problem(w, r, &Problem{Type: ProblemNoInventory, Title: "No inventory loaded", Status: http.StatusConflict,
 			Detail: "load a site inventory first: dcplane inventory apply FILE"})
+	case errors.Is(err, state.ErrInvalidToken):
+		s.problem(w, r, &Problem{Type: ProblemInvalid, Title: "Invalid token", Status: http.StatusUnprocessableEntity,
+			Detail: err.Error()})
 	case errors.Is(err, ErrNotFound) || errors.Is(err, ErrUnknownToken):
 		s.problem(w, r, &Problem{Type: ProblemNotFound, Title: "Not found", Status: http.StatusNotFound, Detail: err.Error()})
 	default:

@@ -47,14 +47,14 @@ func (n *Node) CreateToken(ctx context.Context, req wire.TokenRequest, by string
 	if err != nil {
 		return wire.NewToken{}, err
 	}
-	tok := wire.Token{ID: id, Name: req.Name, Role: req.Role, CreatedBy: by}
+	tok := wire.Token{ID: id, Name: req.Name, Role: req.Role, Halls: req.Halls, CreatedBy: by}
 	v, err := n.store.Apply(ctx, state.CreateToken{Token: tok, Hash: hash, At: n.cfg.Now()})
 	if err != nil {
 		return wire.NewToken{}, n.leaderError(err)
 	}
 	tok, _ = v.Token(id)
 	tok.Hash = ""
-	n.log.Info("token created", "id", id, "name", req.Name, "role", req.Role, "by", by)
+	n.log.Info("token created", "id", id, "name", req.Name, "role", req.Role, "halls", req.Halls, "by", by)
 	return wire.NewToken{Token: tok, Secret: secret}, nil
 }
 

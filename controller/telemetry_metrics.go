@@ -7,8 +7,9 @@ import (
 )
 
 // telemetryDrops exports what the telemetry window refused, by reason: the
-// polls (from the future, past the per-push limit) and the readings
-// (implausible, past the per-device series limit). Every reason is
+// polls (from the future, past the per-push limit, outside the agent's
+// halls) and the readings (implausible, past the per-device series limit,
+// beyond the device's rating). Every reason is
 // exported, at zero until it happens, so that alerts can rate() it.
 type telemetryDrops struct {
 	w        *telemetry.Window
@@ -20,10 +21,10 @@ type telemetryDrops struct {
 func newTelemetryDrops(w *telemetry.Window) *telemetryDrops {
 	return &telemetryDrops{w: w,
 		polls: prometheus.NewDesc("dcplane_controller_telemetry_refused_polls_total",
-			"Polls the telemetry window refused, by reason: future (stamped beyond the allowed clock skew), push-limit (past the polls one push may carry).",
+			"Polls the telemetry window refused, by reason: future (stamped beyond the allowed clock skew), push-limit (past the polls one push may carry), unassigned (a device outside the halls its agent may report for).",
 			[]string{"reason"}, nil),
 		readings: prometheus.NewDesc("dcplane_controller_telemetry_dropped_readings_total",
-			"Readings the telemetry window dropped, by reason: implausible (not finite, or negative), series-limit (past the series one device may have).",
+			"Readings the telemetry window dropped, by reason: implausible (not finite, beyond 1e18, or negative), series-limit (past the series one device may have), beyond-rating (more than the device can physically carry).",
 			[]string{"reason"}, nil),
 	}
 }

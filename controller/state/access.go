@@ -38,6 +38,14 @@ type CreateToken struct {
 func (CreateToken) Type() MessageType { return CreateTokenType }
 func (CreateToken) command()          {}
 
+// bodyVersion is 2 for a token with halls, else 1, which older nodes read.
+func (c CreateToken) bodyVersion() uint8 {
+	if len(c.Token.Halls) > 0 {
+		return 2
+	}
+	return 1
+}
+
 // RevokeToken revokes a token: it authenticates nothing from this entry
 // on. Revoking a revoked token changes nothing.
 type RevokeToken struct {
@@ -96,6 +104,10 @@ func (v *View) createToken(c CreateToken) (*View, error) {
 		return nil, fmt.Errorf("create token %s: role %q: want one of %v: %w", t.ID, t.Role, wire.TokenRoles, ErrInvalidToken)
 	case err != nil || len(h) != 32:
 		return nil, fmt.Errorf("create token %s: the hash is not a hex SHA-256: %w", t.ID, ErrMalformedCommand)
+	case len(t.Halls) > 0 && t.Role != wire.RoleAgent:
+		return nil, fmt.Errorf("create token %s: halls %v: only an agent's token has halls: %w", t.ID, t.Halls, ErrInvalidToken)
+	case slices.Contains(t.Halls, ""):
+		return nil, fmt.Errorf("create token %s: an empty hall name: %w", t.ID, ErrInvalidToken)
 	}
 	if _, ok := v.access.tokens[t.ID]; ok {
 		return nil, fmt.Errorf("create token %s: %w", t.ID, ErrDuplicateToken)

@@ -114,8 +114,8 @@ func TestSnapshotKeepsTokensAndAudit(t *testing.T) {
 	var head struct {
 		Format int `json:"format"`
 	}
-	if err := json.Unmarshal(snap.Bytes(), &head); err != nil || head.Format != snapshotFormat {
-		t.Errorf("format: got %d, %v, want %d", head.Format, err, snapshotFormat)
+	if err := json.Unmarshal(snap.Bytes(), &head); err != nil || head.Format != formatBeforeHalls {
+		t.Errorf("format: got %d, %v, want %d", head.Format, err, formatBeforeHalls)
 	}
 	r := New()
 	if err := r.Restore(bytes.NewReader(snap.Bytes())); err != nil {

@@ -57,8 +57,9 @@ const IgnoreUnknown MessageType = 0x80
 type spec struct {
 	name   string
 	decode func(body []byte) (Command, error)
-	// version is the body version this build writes and the newest it
-	// reads; every type starts at 1.
+	// version is the body version this build writes (unless the command
+	// says less: bodyVersioner) and the newest it reads; every type starts
+	// at 1.
 	version uint8
 	// ignorable commands are written with the IgnoreUnknown bit, so that
 	// nodes older than the type skip them. Only SetNodeAPI is: a node that
@@ -83,7 +84,9 @@ var commands = map[MessageType]spec{
 	RecordAlertsType: {name: "RecordAlerts", decode: decodeAs[RecordAlerts], version: 1},
 	// Not ignorable: a node that skipped a revocation would go on taking
 	// the token, and one that skipped the audit would lose records.
-	CreateTokenType: {name: "CreateToken", decode: decodeAs[CreateToken], version: 1},
+	// Version 2 adds the token's halls, which a version-1 reader would
+	// ignore, letting the agent report for every hall.
+	CreateTokenType: {name: "CreateToken", decode: decodeAs[CreateToken], version: 2},
 	RevokeTokenType: {name: "RevokeToken", decode: decodeAs[RevokeToken], version: 1},
 	RecordAuditType: {name: "RecordAudit", decode: decodeAs[RecordAudit], version: 1},
 }
@@ -228,12 +231,29 @@ func Encode(cmd Command) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode %v: %w", t, err)
 	}
-	return header(t, s.version, body), nil
+	version := s.version
+	if v, ok := cmd.(bodyVersioner); ok {
+		version = v.bodyVersion()
+	}
+	return header(t, version, body), nil
 }
 
-// header prepends the type and, unless 0 (legacy), the version to body.
+// bodyVersioner is a command whose body may be written in an older
+// version than its type's newest: the oldest that holds what it carries,
+// so that nodes not yet upgraded keep applying the log until a command
+// needs the new version.
+type bodyVersioner interface {
+	// bodyVersion is the version to write the command's body in.
+	bodyVersion() uint8
+}
+
+// header prepends the type and the version to body; version 0 of a body
+// that says so itself (empty, or starting with legacyBody) is written
+// without it, as before versions existed. An ignored command read with an
+// explicit version 0 before another body keeps it: without it, the body's
+// first byte would read as the version.
 func header(t MessageType, version uint8, body []byte) []byte {
-	if version == 0 {
+	if version == 0 && (len(body) == 0 || body[0] == legacyBody) {
 		return append([]byte{byte(t)}, body...)
 	}
 	return append([]byte{byte(t), version}, body...)

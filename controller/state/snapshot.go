@@ -27,7 +27,15 @@ import (
 // Format 4 adds the API tokens and the audit trail, for the same reason: a
 // format-3 reader would drop revocations. It is written only when there
 // are tokens or audit records.
-const snapshotFormat = 4
+//
+// Format 5 adds the halls of agents' tokens, which a format-4 reader would
+// drop, letting those agents report for every hall. It is written only
+// when some token has halls.
+const snapshotFormat = 5
+
+// formatBeforeHalls is the format of a snapshot with tokens, none of which
+// has halls.
+const formatBeforeHalls = 4
 
 // formatBeforeAccess is the format of a snapshot with alert state but
 // neither tokens nor audit records.
@@ -78,9 +86,12 @@ func (v *View) WriteTo(w io.Writer) (int64, error) {
 		snap.Format, snap.Alerts = formatBeforeAccess, &v.alerts
 	}
 	if !accessEmpty(v.access) {
-		snap.Format, snap.Audit, snap.AuditSeq = snapshotFormat, v.access.audit, v.access.lastSeq
+		snap.Format, snap.Audit, snap.AuditSeq = formatBeforeHalls, v.access.audit, v.access.lastSeq
 		for _, t := range v.Tokens() {
 			snap.Tokens = append(snap.Tokens, snapshotToken{Token: t, Hash: t.Hash})
+			if len(t.Halls) > 0 {
+				snap.Format = snapshotFormat
+			}
 		}
 	}
 	b, err := json.Marshal(snap)

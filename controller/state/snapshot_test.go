@@ -3,6 +3,7 @@ package state
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -64,7 +65,7 @@ func TestRestoreRejects(t *testing.T) {
 	}{
 		{"not JSON", "PK\x03\x04"},
 		{"truncated", `{"format":1,"index":3,"site":{"site":"x","halls":[`},
-		{"future format", `{"format":5,"index":3}`},
+		{"future format", fmt.Sprintf(`{"format":%d,"index":3}`, snapshotFormat+1)},
 		{"no format", `{"index":3}`},
 	}
 	for _, tt := range tests {

@@ -1,6 +1,7 @@
 package telemetry
 
 import (
+	"fmt"
 	"math"
 	"sync"
 	"time"
@@ -95,26 +96,62 @@ type Reason string
 const (
 	ReasonFuture    Reason = "future"     // stamped more than MaxClockSkew after it arrived
 	ReasonPushLimit Reason = "push-limit" // past MaxPollsPerPush in one push
+	// ReasonUnassigned: its device is not in a hall the pushing agent is
+	// assigned (refused before the window; counted with Refuse).
+	ReasonUnassigned Reason = "unassigned"
 )
 
 // The reasons a reading is dropped.
 const (
-	ReasonImplausible Reason = "implausible"  // not finite, or negative where that cannot be
+	ReasonImplausible Reason = "implausible"  // not finite, beyond MaxMagnitude, or negative where that cannot be
 	ReasonSeriesLimit Reason = "series-limit" // its device has MaxSeriesPerDevice series
+	// ReasonBeyondRating: more than its device can physically carry (see
+	// Catalog).
+	ReasonBeyondRating Reason = "beyond-rating"
 )
 
 // PollReasons and ReadingReasons list every Reason, for metrics that
 // should show each at zero.
 var (
-	PollReasons    = []Reason{ReasonFuture, ReasonPushLimit}
-	ReadingReasons = []Reason{ReasonImplausible, ReasonSeriesLimit}
+	PollReasons    = []Reason{ReasonFuture, ReasonPushLimit, ReasonUnassigned}
+	ReadingReasons = []Reason{ReasonImplausible, ReasonSeriesLimit, ReasonBeyondRating}
 )
+
+// MaxMagnitude bounds every reading, whatever its device: no quantity a
+// data centre measures comes near it (10^18 J is 280 TWh), and sums of
+// any number of readings within it stay finite. A reading beyond it is
+// dropped as implausible even for a device the Catalog does not rate.
+const MaxMagnitude = 1e18
+
+// MaxProblems is how many refusals a Result describes one by one; the
+// rest are only counted.
+const MaxProblems = 16
+
+// Problem describes one refused poll or dropped reading: what and why, so
+// that the agent can log it.
+type Problem struct {
+	Device string
+	Metric collectors.Metric // empty for a refused poll
+	Scope  collectors.Scope
+	Index  int
+	Value  float64
+	Reason Reason
+	Detail string
+}
 
 // Result says what one push did to the window.
 type Result struct {
 	Accepted        int            // polls newer than the device's newest
 	RefusedPolls    map[Reason]int // polls refused, by reason
 	DroppedReadings map[Reason]int // readings of accepted polls dropped, by reason
+	Problems        []Problem      // the first MaxProblems refusals, described
+}
+
+// note describes a refusal in r, up to MaxProblems of them.
+func (r *Result) note(p Problem) {
+	if len(r.Problems) < MaxProblems {
+		r.Problems = append(r.Problems, p)
+	}
 }
 
 // device is what the window knows of one device's polls. Poll times are
@@ -139,6 +176,7 @@ type Window struct {
 	series     map[Key]*ring
 	devices    map[string]*device
 	dropped    map[Reason]uint64 // since New, by reason: polls and readings
+	catalog    *Catalog          // the devices' ratings; nil: none checked
 }
 
 // New returns an empty window that keeps samples per series and considers a
@@ -161,9 +199,10 @@ func (w *Window) Ingest(polls []collectors.Status, now time.Time) (accepted int)
 // Polls older than a device's newest are ignored, so a buffered batch
 // delivered late cannot roll a device back; polls stamped more than
 // MaxClockSkew after now, and polls past MaxPollsPerPush, are refused.
-// Readings that are not finite numbers, or negative where a quantity cannot
-// be, are dropped: that reading becomes unknown. So are readings that would
-// give a device more than MaxSeriesPerDevice series.
+// Readings that are not finite numbers, beyond MaxMagnitude, or negative
+// where a quantity cannot be, are dropped: that reading becomes unknown. So
+// are readings beyond what the Catalog says their device can carry, and
+// readings that would give a device more than MaxSeriesPerDevice series.
 func (w *Window) Take(polls []collectors.Status, now time.Time) Result {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -176,6 +215,8 @@ func (w *Window) Take(polls []collectors.Status, now time.Time) Result {
 		p := &polls[i]
 		if p.At.After(now.Add(MaxClockSkew)) {
 			res.RefusedPolls[ReasonFuture]++
+			res.note(Problem{Device: p.Device, Reason: ReasonFuture,
+				Detail: fmt.Sprintf("stamped %s, %s after it arrived; the limit is %s", p.At.Format(time.RFC3339Nano), p.At.Sub(now), MaxClockSkew)})
 			continue
 		}
 		d := w.devices[p.Device]
@@ -192,7 +233,7 @@ func (w *Window) Take(polls []collectors.Status, now time.Time) Result {
 			continue
 		}
 		d.lastOK, d.gotOK = p.At, now
-		w.record(p, d, res.DroppedReadings)
+		w.record(p, d, &res)
 	}
 	for r, n := range res.RefusedPolls {
 		w.dropped[r] += uint64(n)
@@ -203,19 +244,31 @@ func (w *Window) Take(polls []collectors.Status, now time.Time) Result {
 	return res
 }
 
-// record adds a good poll's readings to their series, counting in dropped
+// record adds a good poll's readings to their series, counting in res
 // those it leaves out.
-func (w *Window) record(p *collectors.Status, d *device, dropped map[Reason]int) {
+func (w *Window) record(p *collectors.Status, d *device, res *Result) {
+	rating := w.catalog.rating(p.Device)
 	for _, r := range p.Readings {
-		if !plausible(r) {
-			dropped[ReasonImplausible]++
+		reason, detail := ReasonImplausible, ""
+		if plausible(r) {
+			reason, detail = rating.check(r)
+		}
+		if reason != "" {
+			res.DroppedReadings[reason]++
+			if detail == "" {
+				detail = fmt.Sprintf("%g is not a measurement of %s", r.Value, r.Metric)
+			}
+			res.note(Problem{Device: p.Device, Metric: r.Metric, Scope: r.Scope, Index: r.Index, Value: r.Value,
+				Reason: reason, Detail: detail})
 			continue
 		}
 		k := Key{p.Device, r.Metric, r.Scope, r.Index}
 		s := w.series[k]
 		if s == nil {
 			if d.series >= MaxSeriesPerDevice {
-				dropped[ReasonSeriesLimit]++
+				res.DroppedReadings[ReasonSeriesLimit]++
+				res.note(Problem{Device: p.Device, Metric: r.Metric, Scope: r.Scope, Index: r.Index, Value: r.Value, Reason: ReasonSeriesLimit,
+					Detail: fmt.Sprintf("the device has %d series, the most one may have", MaxSeriesPerDevice)})
 				continue
 			}
 			d.series++
@@ -303,11 +356,19 @@ func (w *Window) Range(k Key, since time.Time) []Sample {
 	return out
 }
 
-// plausible says whether a reading can be a measurement: a finite number,
-// and not negative for a quantity that cannot be (power, current, voltage,
-// energy).
+// Refuse counts n polls refused before they reached the window (for
+// ReasonUnassigned), with the window's own refusals.
+func (w *Window) Refuse(reason Reason, n int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.dropped[reason] += uint64(n)
+}
+
+// plausible says whether a reading can be a measurement: a finite number
+// within MaxMagnitude, and not negative for a quantity that cannot be
+// (power, current, voltage, energy).
 func plausible(r collectors.Reading) bool {
-	if math.IsNaN(r.Value) || math.IsInf(r.Value, 0) {
+	if math.IsNaN(r.Value) || math.Abs(r.Value) > MaxMagnitude {
 		return false
 	}
 	switch r.Metric {

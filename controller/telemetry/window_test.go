@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/dcplane/dcplane/collectors"
+	"github.com/dcplane/dcplane/internal/inventory"
 )
 
 var t0 = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
@@ -210,13 +212,18 @@ func TestPushBeyondMaxPollsIsCut(t *testing.T) {
 	}
 }
 
-// TestImplausibleReadingsAreCounted: dropped readings are counted by reason.
+// TestImplausibleReadingsAreCounted: dropped readings are counted by
+// reason: infinite, and finite beyond MaxMagnitude (1.7e308 W made a
+// rack's sum infinite); MaxMagnitude itself is kept.
 func TestImplausibleReadingsAreCounted(t *testing.T) {
 	w := New(4, 30*time.Second)
 	res := w.Take([]collectors.Status{{Device: "P1", At: t0, OK: true,
-		Readings: append(power(math.Inf(1)), power(1.7e308)...)}}, t0)
-	if res.DroppedReadings[ReasonImplausible] != 1 || w.Dropped()[ReasonImplausible] != 1 {
-		t.Errorf("got %+v, counted %v, want 1 implausible", res, w.Dropped())
+		Readings: append(append(power(math.Inf(1)), power(1.7e308)...), collectors.Reading{Metric: collectors.EnergyJoules, Scope: collectors.ScopeDevice, Value: MaxMagnitude})}}, t0)
+	if res.DroppedReadings[ReasonImplausible] != 2 || w.Dropped()[ReasonImplausible] != 2 {
+		t.Errorf("got %+v, counted %v, want 2 implausible", res, w.Dropped())
+	}
+	if len(res.Problems) != 2 || res.Problems[1].Value != 1.7e308 || res.Problems[1].Reason != ReasonImplausible {
+		t.Errorf("problems: got %+v, want the two readings described", res.Problems)
 	}
 }
 
@@ -265,4 +272,37 @@ func heapInUse() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
+}
+
+// TestReadingsBeyondRatingAreDropped: a reading past what its device can
+// carry (its catalog rating) is dropped with its reason and the bound; one
+// within it is kept; a device the catalog lacks is bounded by MaxMagnitude
+// only.
+func TestReadingsBeyondRatingAreDropped(t *testing.T) {
+	site := &inventory.Site{Name: "s", Halls: []inventory.Hall{{ID: "H1", Rows: []inventory.Row{{ID: "R1",
+		Racks:   []inventory.Rack{{ID: "K1", PDUs: []inventory.PDU{{ID: "P1", Feed: "A", Phases: 3, VoltageV: 230, BreakerA: 32}}}},
+		Cooling: []inventory.CoolingUnit{{ID: "C1", CapacityKW: 50}}}}}}}
+	w := New(4, 30*time.Second)
+	w.SetCatalog(NewCatalog(site))
+	max := 3 * 230 * 32 * RatingMargin // 44,160 W
+	res := w.Take([]collectors.Status{
+		{Device: "P1", At: t0, OK: true, Readings: append(power(float64(max)), collectors.Reading{Metric: collectors.CurrentAmperes, Scope: collectors.ScopePhase, Index: 1, Value: 3 * 32 * RatingMargin * 1.01})},
+		{Device: "P2", At: t0, OK: true, Readings: power(10e6)},
+		{Device: "C1", At: t0, OK: true, Readings: []collectors.Reading{{Metric: collectors.CoolingOutputWatts, Scope: collectors.ScopeDevice, Value: 10e6}}},
+	}, t0)
+	if got := res.DroppedReadings[ReasonBeyondRating]; got != 2 {
+		t.Fatalf("beyond-rating: got %d (%+v), want 2: P1's phase current and C1's output", got, res)
+	}
+	if p := res.Problems[0]; p.Device != "P1" || p.Metric != collectors.CurrentAmperes || !strings.Contains(p.Detail, "at most 192") {
+		t.Errorf("problem: got %+v, want P1's current, naming its bound 192 A", p)
+	}
+	if _, ok := w.Latest(Key{"P1", collectors.PowerWatts, collectors.ScopeDevice, 0}, t0); !ok {
+		t.Error("P1's power at its rating: got dropped, want kept")
+	}
+	if _, ok := w.Latest(Key{"P2", collectors.PowerWatts, collectors.ScopeDevice, 0}, t0); !ok {
+		t.Error("P2 (not in the catalog) at 10 MW: got dropped, want kept: only MaxMagnitude bounds it")
+	}
+	if w.Dropped()[ReasonBeyondRating] != 2 {
+		t.Errorf("counted: got %v, want 2 beyond-rating", w.Dropped())
+	}
 }

@@ -47,9 +47,12 @@ func ValidTokenRole(r Role) bool {
 // created, and never stored: the state keeps its SHA-256 (Hash), which no
 // answer of the API carries.
 type Token struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Role      Role      `json:"role"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Role Role   `json:"role"`
+	// Halls are the halls an agent's token may report telemetry for;
+	// empty: every hall. Only agent tokens have them.
+	Halls     []string  `json:"halls,omitempty"`
 	CreatedBy string    `json:"created_by"`
 	CreatedAt time.Time `json:"created_at"`
 	Revoked   bool      `json:"revoked,omitempty"`
@@ -59,10 +62,12 @@ type Token struct {
 	Hash string `json:"-"`
 }
 
-// TokenRequest is POST /v1/tokens: a new token's name and role.
+// TokenRequest is POST /v1/tokens: a new token's name, role and, for an
+// agent's, the halls it may report for (none: every hall).
 type TokenRequest struct {
-	Name string `json:"name"`
-	Role Role   `json:"role"`
+	Name  string   `json:"name"`
+	Role  Role     `json:"role"`
+	Halls []string `json:"halls,omitempty"`
 }
 
 // NewToken answers POST /v1/tokens: the token and, this once, its secret

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -8,6 +9,9 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/net/netutil"
 
 	"github.com/dcplane/dcplane/api"
 	"github.com/dcplane/dcplane/controller"
@@ -22,6 +26,13 @@ const (
 	idleTimeout       = 2 * time.Minute
 	shutdownTimeout   = 5 * time.Second
 )
+
+// MaxConnections is how many connections the API's port holds open at
+// once; past it, new ones wait in the kernel's backlog until one closes,
+// so that a flood of connections costs the node a bounded number of file
+// descriptors and goroutines, and the clients already connected (an idle
+// keep-alive is closed after idleTimeout) go on being served.
+const MaxConnections = 4096
 
 // The node serves every part of the API: a method whose signature drifts
 // from the interface would silently drop its endpoints (api.NewServer
@@ -44,6 +55,8 @@ type Node struct {
 	api *api.Server
 	tls *tls.Config // of the API's port; nil: plain HTTP
 	log *slog.Logger
+	// maxConns bounds the connections Serve holds open; 0: MaxConnections.
+	maxConns int
 }
 
 // Open opens a controller node as controller.Open does, with cfg.Peers
@@ -59,11 +72,19 @@ func Open(ctx context.Context, cfg controller.Config) (*Node, error) {
 	if cfg.Peers == nil {
 		cfg.Peers = PeersOver(cfg.TLS)
 	}
+	// The API's own metrics (what its limits refused) are served on
+	// /metrics with the node's.
+	reg := prometheus.NewRegistry()
+	if cfg.Gatherer != nil {
+		cfg.Gatherer = prometheus.Gatherers{cfg.Gatherer, reg}
+	} else {
+		cfg.Gatherer = reg
+	}
 	n, err := controller.Open(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	node := &Node{Node: n, api: api.NewServer(n, n.Metrics(), cfg.Logger), log: cfg.Logger}
+	node := &Node{Node: n, api: api.NewServer(n, n.Metrics(), cfg.Logger, api.WithRegisterer(reg)), log: cfg.Logger}
 	if cfg.TLS != nil {
 		node.tls = apiTLS(cfg.TLS)
 		node.api.SetForwardTLS(dialTLS(cfg.TLS))
@@ -128,6 +149,10 @@ func (n *Node) Handler() http.Handler { return n.api }
 // waiting up to shutdownTimeout for the requests in flight. A node opened
 // with TLS serves HTTPS only, to clients with a certificate of the CA.
 func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
+	return n.serve(ctx, netutil.LimitListener(ln, cmp.Or(n.maxConns, MaxConnections)))
+}
+
+func (n *Node) serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{Handler: n.api, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, IdleTimeout: idleTimeout,
 		TLSConfig: n.tls,
 		// Refused handshakes (plaintext, no certificate, another CA) are

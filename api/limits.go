@@ -1,0 +1,196 @@
+package api
+
+import (
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
+)
+
+// Limit bounds what one client (a principal) may ask of the API: a token
+// bucket of Rate requests a second that holds Burst, and at most InFlight
+// requests at once. A zero field does not limit.
+type Limit struct {
+	Rate     float64
+	Burst    int
+	InFlight int
+}
+
+// Limits are the API's per-client limits: one for pushes of telemetry,
+// one for every other call. A client is a token, a certificate, or, on
+// the routes that need no credentials, an address. Each client has its
+// own bucket, so that one flooding the API meets 429 while the others are
+// served.
+type Limits struct {
+	API    Limit
+	Ingest Limit
+}
+
+// DefaultLimits are the limits NewServer applies unless WithLimits says
+// otherwise. An agent pushes once a second, and drains a backlog after an
+// outage at up to 10 pushes a second (a burst of 50 first); no more than 4
+// of its pushes are served at once. Other clients may make 10,000 calls a
+// second with 256 in flight: a scheduler placing thousands of workloads a
+// second through one token stays within them, a runaway loop does not.
+func DefaultLimits() Limits {
+	return Limits{
+		API:    Limit{Rate: 10000, Burst: 10000, InFlight: 256},
+		Ingest: Limit{Rate: 10, Burst: 50, InFlight: 4},
+	}
+}
+
+// WithLimits sets the per-client limits (DefaultLimits otherwise).
+func WithLimits(l Limits) ServerOption { return func(s *Server) { s.limits = l } }
+
+// WithRegisterer registers the API's own metrics (what it refused for its
+// limits) on reg.
+func WithRegisterer(reg prometheus.Registerer) ServerOption {
+	return func(s *Server) { s.reg = reg }
+}
+
+// ProblemTooManyRequests is the problem type of a call over its client's
+// limits.
+const ProblemTooManyRequests = "urn:dcplane:problem:too-many-requests"
+
+// maxClients bounds how many clients the limiter remembers; past it, idle
+// ones are forgotten, and if none is idle, new ones share one bucket.
+const maxClients = 10000
+
+// clientIdle is how long a client with nothing in flight is remembered.
+const clientIdle = time.Minute
+
+// limiter applies one Limit to each client.
+type limiter struct {
+	limit   Limit
+	class   string // "api" or "ingest", for the metric
+	refused *prometheus.CounterVec
+	mu      sync.Mutex
+	clients map[string]*client
+}
+
+// client is one client's bucket and requests in flight.
+type client struct {
+	bucket   *rate.Limiter
+	inFlight int
+	last     time.Time
+}
+
+func newLimiter(l Limit, class string, refused *prometheus.CounterVec) *limiter {
+	return &limiter{limit: l, class: class, refused: refused, clients: map[string]*client{}}
+}
+
+// admit takes a request of key (whose kind labels the metric) at now. It
+// returns the function that ends the request, or how long the client
+// should wait and which limit refused it.
+func (l *limiter) admit(key, kind string, now time.Time) (done func(), wait time.Duration, which string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c := l.client(key, now)
+	c.last = now
+	if l.limit.InFlight > 0 && c.inFlight >= l.limit.InFlight {
+		l.refused.WithLabelValues(l.class, kind, "in-flight").Inc()
+		return nil, time.Second, "in-flight"
+	}
+	if c.bucket != nil {
+		r := c.bucket.ReserveN(now, 1)
+		if d := r.DelayFrom(now); !r.OK() || d > 0 {
+			r.CancelAt(now)
+			l.refused.WithLabelValues(l.class, kind, "rate").Inc()
+			return nil, max(d, time.Second), "rate"
+		}
+	}
+	c.inFlight++
+	return func() {
+		l.mu.Lock()
+		c.inFlight--
+		l.mu.Unlock()
+	}, 0, ""
+}
+
+// client returns key's client, made if new; l.mu is held.
+func (l *limiter) client(key string, now time.Time) *client {
+	if c := l.clients[key]; c != nil {
+		return c
+	}
+	if len(l.clients) >= maxClients {
+		for k, c := range l.clients {
+			if c.inFlight == 0 && now.Sub(c.last) > clientIdle {
+				delete(l.clients, k)
+			}
+		}
+		if len(l.clients) >= maxClients {
+			key = "overflow"
+			if c := l.clients[key]; c != nil {
+				return c
+			}
+		}
+	}
+	c := &client{}
+	if l.limit.Rate > 0 {
+		c.bucket = rate.NewLimiter(rate.Limit(l.limit.Rate), max(l.limit.Burst, 1))
+	}
+	l.clients[key] = c
+	return c
+}
+
+// limits holds the server's limiters.
+type limits struct {
+	api, ingest *limiter
+}
+
+func newLimits(l Limits, reg prometheus.Registerer) *limits {
+	refused := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "dcplane_api_throttled_requests_total",
+		Help: "Requests refused with 429 for their client's limits, by class (api, ingest), kind of client (token, cert, address) and limit (rate, in-flight).",
+	}, []string{"class", "kind", "limit"})
+	if reg != nil {
+		reg.MustRegister(refused)
+	}
+	return &limits{api: newLimiter(l.API, "api", refused), ingest: newLimiter(l.Ingest, "ingest", refused)}
+}
+
+// admit applies the limits of r's client, or answers 429 with Retry-After
+// and returns nil. The client is its principal, through any follower that
+// forwarded the call; on routes that need no credentials, its address.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, pattern string) (done func()) {
+	key, kind := clientOf(r)
+	l := s.lim.api
+	if pattern == "POST /v1/telemetry" {
+		l = s.lim.ingest
+	}
+	done, wait, which := l.admit(key, kind, time.Now())
+	if done != nil {
+		return done
+	}
+	secs := int(math.Ceil(wait.Seconds()))
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	detail := fmt.Sprintf("%s has %d calls in flight, the most one client may have; retry in %d s", key, l.limit.InFlight, secs)
+	if which == "rate" {
+		detail = fmt.Sprintf("%s is over %g calls a second (burst %d); retry in %d s", key, l.limit.Rate, l.limit.Burst, secs)
+	}
+	s.problem(w, r, &Problem{Type: ProblemTooManyRequests, Title: "Too many requests", Status: http.StatusTooManyRequests, Detail: detail})
+	return nil
+}
+
+// clientOf names r's client for the limits, and its kind: "token" or
+// "cert" (a forwarded call counts as its first caller's), else the
+// caller's address.
+func clientOf(r *http.Request) (key, kind string) {
+	if p, ok := PrincipalOf(r.Context()); ok && p.Who != "anonymous" {
+		key, _, _ = strings.Cut(p.Who, " via ")
+		kind, _, _ = strings.Cut(key, ":")
+		return key, kind
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return "address:" + host, "address"
+}

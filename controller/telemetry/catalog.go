@@ -1,0 +1,124 @@
+package telemetry
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/dcplane/dcplane/collectors"
+	"github.com/dcplane/dcplane/internal/inventory"
+)
+
+// RatingMargin is how far past its rating a device's reading may go before
+// it is refused as beyond-rating. A breaker trips well before twice its
+// rating, a PDU cannot pass more than its breakers let through, and a
+// cooling unit cannot remove twice its capacity: a reading past it is a
+// fault or a forgery, never a load to account for.
+const RatingMargin = 2
+
+// Rating is the largest value each metric of one device can physically
+// take; a metric it lacks is not bounded beyond MaxMagnitude.
+type Rating map[collectors.Metric]float64
+
+// check says why r is beyond the rating (ReasonBeyondRating and a detail
+// naming the bound), or "" if it is not.
+func (g Rating) check(r collectors.Reading) (Reason, string) {
+	max, ok := g[r.Metric]
+	if !ok || r.Value <= max {
+		return "", ""
+	}
+	return ReasonBeyondRating, fmt.Sprintf("%s %g is beyond what the device can carry (at most %g: its rating × %d)",
+		r.Metric, r.Value, max, RatingMargin)
+}
+
+// Device is what the window knows of one device of the inventory.
+type Device struct {
+	Hall   string
+	Rating Rating
+}
+
+// Catalog is the devices of one inventory: each one's hall, which says
+// which agents may report it, and its Rating.
+type Catalog struct {
+	site    *inventory.Site
+	devices map[string]Device
+}
+
+// NewCatalog returns the catalog of site's devices (empty for nil): a PDU
+// of P phases at V volts (line to neutral) behind a breaker of B amperes
+// carries at most P×B amperes, P×V×B watts or volt-amperes, and √3×V
+// volts; a cooling unit of C kW removes, and draws, at most C kW. Each
+// bound is then multiplied by RatingMargin.
+func NewCatalog(site *inventory.Site) *Catalog {
+	c := &Catalog{site: site, devices: map[string]Device{}}
+	if site == nil {
+		return c
+	}
+	for _, h := range site.Halls {
+		for _, r := range h.Rows {
+			for _, k := range r.Racks {
+				for _, p := range k.PDUs {
+					c.devices[p.ID] = Device{Hall: h.ID, Rating: pduRating(p)}
+				}
+			}
+			for _, u := range r.Cooling {
+				w := u.CapacityKW * 1000 * RatingMargin
+				c.devices[u.ID] = Device{Hall: h.ID, Rating: Rating{collectors.CoolingOutputWatts: w, collectors.PowerWatts: w,
+					collectors.ApparentPowerVA: w}}
+			}
+		}
+	}
+	return c
+}
+
+func pduRating(p inventory.PDU) Rating {
+	phases, volts := float64(p.Phases), p.VoltageV
+	if phases <= 0 {
+		phases = inventory.DefaultPDUPhases
+	}
+	if volts <= 0 {
+		volts = inventory.DefaultPDUVoltageV
+	}
+	amps := phases * p.BreakerA * RatingMargin
+	ll := math.Sqrt(3) * volts * RatingMargin
+	return Rating{
+		collectors.CurrentAmperes:         amps,
+		collectors.PowerWatts:             amps * volts,
+		collectors.ApparentPowerVA:        amps * volts,
+		collectors.VoltageVolts:           ll,
+		collectors.VoltageLineToLineVolts: ll,
+	}
+}
+
+// Of says whether the catalog describes site: the same inventory.
+func (c *Catalog) Of(site *inventory.Site) bool { return c != nil && c.site == site }
+
+// Device returns what the catalog knows of a device, if it has it.
+func (c *Catalog) Device(id string) (Device, bool) {
+	if c == nil {
+		return Device{}, false
+	}
+	d, ok := c.devices[id]
+	return d, ok
+}
+
+// rating is the Rating of a device; nil (nothing bounded) if the catalog,
+// or the device, is unknown.
+func (c *Catalog) rating(id string) Rating {
+	d, _ := c.Device(id)
+	return d.Rating
+}
+
+// SetCatalog makes the window check readings against c's ratings from now
+// on (nil: against none).
+func (w *Window) SetCatalog(c *Catalog) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.catalog = c
+}
+
+// Catalog returns the catalog SetCatalog set last, or nil.
+func (w *Window) Catalog() *Catalog {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	return w.catalog
+}
