@@ -23,6 +23,9 @@ type demoOptions struct {
 	every    time.Duration
 	noWork   bool
 	alertmgr []string
+	bmcRacks int
+	miswire  []string
+	psuFail  []string
 }
 
 func newDemoCmd(g *globalOptions) *cobra.Command {
@@ -49,6 +52,9 @@ Nothing else needs to be installed. Stop it with Ctrl-C.`,
 	f.StringSliceVar(&o.silence, "silence", nil, "devices that stop answering (scenario)")
 	f.DurationVar(&o.every, "summary-every", 5*time.Second, "how often to print the live summary")
 	f.BoolVar(&o.noWork, "no-workloads", false, "do not place the city's workloads on start (scenario)")
+	f.IntVar(&o.bmcRacks, "bmc-racks", demo.DefaultBMCRacks, "serve simulated BMCs for the servers of the first N racks, 0 none (scenario)")
+	f.StringSliceVar(&o.miswire, "miswire", nil, "servers whose PSUs all draw from feed A (scenario)")
+	f.StringSliceVar(&o.psuFail, "psu-fail", nil, "servers one of whose PSUs draws nothing (scenario)")
 	f.StringArrayVar(&o.alertmgr, "alertmanager", nil, "Alertmanager base URL to deliver the demo's alerts to (repeatable)")
 	return cmd
 }
@@ -68,14 +74,15 @@ func (o *demoOptions) run(cmd *cobra.Command) error {
 		return err
 	}
 	c := demo.Config{Site: site, HTTPAddr: o.httpAddr, Interval: o.interval, Level: o.level,
-		Overload: o.overload, Silence: o.silence, SummaryEvery: o.every, Logger: log, Alertmanagers: o.alertmgr}
+		Overload: o.overload, Silence: o.silence, SummaryEvery: o.every, Logger: log, Alertmanagers: o.alertmgr,
+		BMCRacks: o.bmcRacks, Miswire: o.miswire, PSUFail: o.psuFail}
 	if !o.noWork {
 		if c.Workloads, err = demo.CityWorkloads(); err != nil {
 			return err
 		}
 	}
 	err = demo.Run(cmd.Context(), c, cmd.OutOrStdout())
-	if errors.Is(err, sim.ErrUnknown) { // --overload or --silence names what the site lacks
+	if errors.Is(err, sim.ErrUnknown) || errors.Is(err, sim.ErrNoBMC) { // a scenario names what the site lacks
 		return usageError{err}
 	}
 	return err

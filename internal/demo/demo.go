@@ -36,7 +36,13 @@ type Config struct {
 	// answering: the scenario. A name the site lacks fails Start with an
 	// error wrapping sim.ErrUnknown.
 	Overload, Silence []string
-	SummaryEvery      time.Duration // how often Run prints the live summary; Start ignores it
+	// BMCRacks is how many racks' servers (the first ones) get a simulated
+	// BMC that the agent polls over IPMI; 0 none (see DefaultBMCRacks).
+	BMCRacks int
+	// Miswire and PSUFail are servers (with a BMC) whose PSUs all draw from
+	// feed A, or whose last PSU draws nothing: the cross-check's faults.
+	Miswire, PSUFail []string
+	SummaryEvery     time.Duration // how often Run prints the live summary; Start ignores it
 	// Workloads are placed by Run once the controller has measured every
 	// rack (see Demo.PlaceWorkloads); Start ignores them. Nil places none.
 	Workloads []api.PlacementRequest
@@ -66,9 +72,12 @@ type Demo struct {
 	apiURL   string
 	interval time.Duration // the agent's poll interval
 	silenced int           // devices the scenario silenced
-	log      *slog.Logger
-	wg       sync.WaitGroup
-	errs     chan error // what goRun's functions fail with; Run reports the first
+	bmcs     int           // simulated BMCs
+	// bmcPassword is the file holding the simulated BMCs' password.
+	bmcPassword string
+	log         *slog.Logger
+	wg          sync.WaitGroup
+	errs        chan error // what goRun's functions fail with; Run reports the first
 }
 
 // Start starts the simulator, the controller (with the site applied) and an
@@ -102,11 +111,19 @@ func Start(ctx context.Context, c Config) (_ *Demo, err error) {
 		Refresh: min(time.Second, c.Interval/10), Logger: c.Logger}); err != nil {
 		return nil, err
 	}
+	if d.bmcs, err = d.startBMCs(ctx, c, c.Dir); err != nil {
+		return nil, err
+	}
 	d.sim.Rewrite(c.Site) // devices now live at the simulator's addresses
 	if err := d.startController(ctx, c); err != nil {
 		return nil, err
 	}
 	targets, _ := Targets(c.Site, community, c.Logger)
+	bmcs, err := d.bmcTargets(c.Site, c.Logger)
+	if err != nil {
+		return nil, err
+	}
+	targets = append(targets, bmcs...)
 	d.agent, err = agent.New(agent.Config{Name: "demo-agent", Targets: targets, Pusher: d.pusher, Interval: c.Interval,
 		Timeout: c.Interval, FlushInterval: min(time.Second, c.Interval/4), Reasons: snmp.Reasons(), Registerer: d.agentReg, Logger: c.Logger})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dcplane/dcplane/controller/alerts"
+	"github.com/dcplane/dcplane/internal/inventory"
 )
 
 // Run starts the demo, writes to out where it listens, places c.Workloads
@@ -55,6 +56,10 @@ func (d *Demo) banner(w io.Writer, communityFile string) {
              go run ./cmd/dcplane alerts ls
 `, d.site.Name, c.Halls, c.Rows, c.Racks, c.BudgetWatts/1e6, c.PDUs, c.CoolingUnits, d.sim.Devices(),
 		d.apiURL, d.apiURL, d.apiURL, d.apiURL, d.token)
+	if d.bmcs > 0 {
+		fmt.Fprintf(w, "  BMCs       %d simulated BMCs (IPMI v2.0, RMCP+) for the servers of the first racks; their password is in %s\n", d.bmcs, d.bmcPassword)
+		fmt.Fprintf(w, "             go run ./cmd/dcplane server ls --rack %s\n", d.firstBMCRack())
+	}
 	probeHint(w, d.site, communityFile)
 	fmt.Fprint(w, "  The token is the cluster's first admin token (also in raft/admin-token of the demo's directory);\n  dcplane token create --role viewer --name NAME makes others.\n")
 	fmt.Fprint(w, "Ctrl-C stops it.\n\n")
@@ -138,4 +143,19 @@ func (d *Demo) alertSummary(ctx context.Context) string {
 		s += fmt.Sprintf(" and %d more (dcplane alerts ls)", len(names)-maxSummaryAlerts)
 	}
 	return s
+}
+
+// firstBMCRack is the rack of the site's first server with a BMC.
+func (d *Demo) firstBMCRack() string {
+	rack := ""
+	d.site.Racks(func(_ *inventory.Hall, _ *inventory.Row, k *inventory.Rack) bool {
+		for _, s := range k.Servers {
+			if s.BMC != nil {
+				rack = k.ID
+				return false
+			}
+		}
+		return true
+	})
+	return rack
 }

@@ -31,6 +31,9 @@ var Scenarios = []Scenario{
 	{"overload", "RACK[,RACK]", "drives racks 10 % over their budget: an alert fires within a minute (dcplane alerts ls)"},
 	{"silence", "DEVICE[,DEVICE]", "makes devices stop answering: their racks turn STALE (unknown, never 0 W) and placement skips them"},
 	{"no-workloads", "", "starts with nothing placed (the city's workloads are placed otherwise)"},
+	{"bmc-racks", "N", "serves simulated BMCs for the servers of the first N racks (default 4; 0 none), polled over IPMI: dcplane server ls"},
+	{"miswire", "SERVER[,SERVER]", "plugs both PSUs of servers into feed A: the cross-check alerts PSUFeedMiswired naming them"},
+	{"psu-fail", "SERVER[,SERVER]", "makes a PSU of servers draw nothing: the cross-check alerts PSUNoDraw"},
 }
 
 // Usage is the scenario as it is written on a command line: "--flag ARG".
@@ -67,4 +70,22 @@ func probeHint(w io.Writer, site *inventory.Site, communityFile string) {
 	if rack != "" {
 		fmt.Fprintf(w, "             e.g. --overload %s --silence %s\n", rack, pdu)
 	}
+	if server := firstServer(site); server != "" {
+		fmt.Fprintf(w, "             e.g. --miswire %s --psu-fail %s\n", server, server)
+	}
+}
+
+// firstServer is the site's first server with a BMC, or "".
+func firstServer(site *inventory.Site) string {
+	id := ""
+	site.Racks(func(_ *inventory.Hall, _ *inventory.Row, k *inventory.Rack) bool {
+		for _, s := range k.Servers {
+			if s.BMC != nil {
+				id = s.ID
+				return false
+			}
+		}
+		return true
+	})
+	return id
 }
