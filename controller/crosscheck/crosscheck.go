@@ -109,44 +109,54 @@ func (f Finding) String() string {
 // PDUWatts returns a PDU's measured input power, false when unknown.
 type PDUWatts func(id string) (float64, bool)
 
+// Result is what Check found of one rack, and what it could judge.
+type Result struct {
+	Findings []Finding
+	// Feeds are the feeds judged, by name, each with its first PDU: those
+	// whose PDUs and PSUs are all known, when every server of the rack is.
+	Feeds map[string]string
+}
+
 // Check cross-checks rack k: its servers (by ID; a server it lacks is
 // unknown) against its PDUs' power, feed by feed, at tolerance t. Racks
 // without servers, or with a server whose readings are unknown, yield no
 // feed finding; NoDraw needs only the server's own readings.
-func Check(k *inventory.Rack, pdus PDUWatts, servers map[string]Server, t Tolerance) []Finding {
-	var out []Finding
+func Check(k *inventory.Rack, pdus PDUWatts, servers map[string]Server, t Tolerance) Result {
+	var res Result
 	known := len(k.Servers) > 0
 	for i := range k.Servers {
 		s, ok := servers[k.Servers[i].ID]
-		if !ok || !s.Fresh || !allPSUsKnown(s, len(k.Servers[i].PSUFeeds)) {
+		if !ok || !Known(s, len(k.Servers[i].PSUFeeds)) {
 			known = false
 			continue
 		}
-		out = append(out, noDraw(k.ID, s)...)
+		res.Findings = append(res.Findings, noDraw(k.ID, s)...)
 	}
 	if !known {
-		return out
+		return res
 	}
 	feeds := judgeFeeds(k, pdus, servers, t)
-	if len(feeds) == 0 {
-		return out
+	res.Feeds = map[string]string{}
+	for _, f := range feeds {
+		res.Feeds[f.name] = f.firstPDU
 	}
 	if m := miswired(k, feeds, servers, t); m != nil {
-		return append(out, m...)
+		res.Findings = append(res.Findings, m...)
+		return res
 	}
 	for _, f := range feeds {
 		if d := f.pdu - f.psu; d > f.limit || -d > f.limit {
-			out = append(out, Finding{Kind: Unexplained, Rack: k.ID, Feed: f.name, PDU: f.firstPDU, Watts: d,
+			res.Findings = append(res.Findings, Finding{Kind: Unexplained, Rack: k.ID, Feed: f.name, PDU: f.firstPDU, Watts: d,
 				PDUWatts: f.pdu, PSUWatts: f.psu, Limit: f.limit})
 		}
 	}
-	return out
+	return res
 }
 
-// allPSUsKnown says whether the server reports the input power of each of
-// its n inventoried PSUs.
-func allPSUsKnown(s Server, n int) bool {
-	if len(s.PSUs) < n {
+// Known says whether a server's readings can be judged: it is fresh and
+// reports the input power of each of its n inventoried PSUs.
+func Known(s Server, n int) bool {
+	if !s.Fresh || len(s.PSUs) < n {
 		return false
 	}
 	for _, p := range s.PSUs[:n] {

@@ -87,7 +87,7 @@ func TestCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
-			for _, f := range Check(tt.k, pdus(tt.pdus), tt.servers, tol) {
+			for _, f := range Check(tt.k, pdus(tt.pdus), tt.servers, tol).Findings {
 				got = append(got, found(f))
 				if f.String() == "" {
 					t.Errorf("finding %+v says nothing", f)
