@@ -22,7 +22,15 @@ type Infeasible struct {
 	// promising candidate: the one that passed the most of the chain,
 	// then missed by the least.
 	Binding string
+	// Constraint names the constraint of Binding as Rejected names it
+	// (one of Constraints); "" when the cluster has no server.
+	Constraint string
 }
+
+// Constraints returns the names of the hard limits a candidate may fail,
+// as Infeasible.Rejected and Infeasible.Constraint name them: a caller
+// that counts refusals by reason can resolve its counters once.
+func Constraints() []string { return slices.Clone(constraintNames[:]) }
 
 // Error says which replica failed, why, and what rejected the candidates.
 func (e *Infeasible) Error() string {
@@ -104,7 +112,11 @@ func (st *state) infeasibleAt(e *Engine, i int) *Infeasible {
 			rej[constraintNames[c]] = n
 		}
 	}
-	return &Infeasible{Placed: i, Rejected: rej, Binding: e.binding(st)}
+	out := &Infeasible{Placed: i, Rejected: rej, Binding: e.binding(st)}
+	if st.worst.k >= 0 {
+		out.Constraint = constraintNames[st.worst.c]
+	}
+	return out
 }
 
 // binding explains the most promising rejection.
