@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,6 +14,7 @@ import (
 // tokenCreateOptions are the flags of token create.
 type tokenCreateOptions struct {
 	name, role string
+	halls      []string
 }
 
 func newTokenCmd(g *globalOptions) *cobra.Command {
@@ -25,7 +27,8 @@ func newTokenCmd(g *globalOptions) *cobra.Command {
   operator   reads, acknowledges and silences alerts, asks what-if
   platform   reads, places workloads, holds reservations
   admin      all of the above, inventory, cluster, tokens, the audit trail
-  agent      pushes telemetry, nothing else
+  agent      pushes telemetry, nothing else: for the devices of its --hall
+             halls, or of every hall without one
 
 A new cluster's first admin token is in admin-token in the data directory
 of the node that bootstrapped it. dcplane sends the token in $DCPLANE_TOKEN,
@@ -38,22 +41,30 @@ or the one in --token-file; never on the command line.`,
 func newTokenCreateCmd(g *globalOptions) *cobra.Command {
 	o := &tokenCreateOptions{}
 	cmd := &cobra.Command{
-		Use:   "create --role ROLE --name NAME",
+		Use:   "create --role ROLE --name NAME [--hall HALL]...",
 		Short: "Create a token and print its secret, this once",
 		Long: `Create a token of a role and print its secret. The secret is shown this once
 and kept nowhere: the controllers keep only its SHA-256. Put it in a file
-(mode 0600) for --token-file, or in DCPLANE_TOKEN.`,
-		Example: "  dcplane token create --role viewer --name grafana > grafana.token",
-		Args:    cobra.NoArgs,
+(mode 0600) for --token-file, or in DCPLANE_TOKEN.
+
+An agent's token may be held to halls (--hall, repeated): the controller
+takes its telemetry for the devices of those halls only, and refuses, counts
+and tells the agent of the rest. Without --hall it may report for every hall.`,
+		Example: "  dcplane token create --role viewer --name grafana > grafana.token\n" +
+			"  dcplane token create --role agent --name agent-h1 --hall H1 > agent-h1.token",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := g.checkOutput(); err != nil {
 				return err
+			}
+			if len(o.halls) > 0 && api.Role(o.role) != api.RoleAgent {
+				return fmt.Errorf("--hall: only an agent's token is held to halls, not a %s's", o.role)
 			}
 			c, err := g.client()
 			if err != nil {
 				return err
 			}
-			t, err := c.CreateToken(cmd.Context(), api.TokenRequest{Name: o.name, Role: api.Role(o.role)})
+			t, err := c.CreateToken(cmd.Context(), api.TokenRequest{Name: o.name, Role: api.Role(o.role), Halls: o.halls})
 			if err != nil {
 				return err
 			}
@@ -67,6 +78,7 @@ and kept nowhere: the controllers keep only its SHA-256. Put it in a file
 	}
 	cmd.Flags().StringVar(&o.role, "role", "", "viewer, operator, platform, admin or agent")
 	cmd.Flags().StringVar(&o.name, "name", "", "who or what the token is for")
+	cmd.Flags().StringSliceVar(&o.halls, "hall", nil, "an agent's: a hall it may report for (repeat, or H1,H2); none: every hall")
 	_ = cmd.MarkFlagRequired("role")
 	_ = cmd.MarkFlagRequired("name")
 	return cmd
@@ -98,9 +110,16 @@ func newTokenLsCmd(g *globalOptions) *cobra.Command {
 				if t.Revoked {
 					state = "revoked " + t.RevokedAt.Format(time.RFC3339) + " by " + t.RevokedBy
 				}
-				rows = append(rows, []string{t.ID, t.Name, string(t.Role), t.CreatedBy, t.CreatedAt.Format(time.RFC3339), state})
+				halls := "-"
+				if t.Role == api.RoleAgent {
+					halls = "all"
+				}
+				if len(t.Halls) > 0 {
+					halls = strings.Join(t.Halls, ",")
+				}
+				rows = append(rows, []string{t.ID, t.Name, string(t.Role), halls, t.CreatedBy, t.CreatedAt.Format(time.RFC3339), state})
 			}
-			return table(cmd.OutOrStdout(), []string{"ID", "NAME", "ROLE", "CREATED BY", "CREATED", "STATE"}, rows)
+			return table(cmd.OutOrStdout(), []string{"ID", "NAME", "ROLE", "HALLS", "CREATED BY", "CREATED", "STATE"}, rows)
 		},
 	}
 }
