@@ -308,6 +308,15 @@ func (n *Node) knownDevices() map[string]bool {
 		for id := range s.Devices() {
 			ids[id] = true
 		}
+		// A server's BMC reports under the server's ID (collectors/ipmi).
+		s.Racks(func(_ *inventory.Hall, _ *inventory.Row, k *inventory.Rack) bool {
+			for _, srv := range k.Servers {
+				if srv.BMC != nil {
+					ids[srv.ID] = true
+				}
+			}
+			return true
+		})
 	}
 	n.devices.Store(&deviceSet{index: v.Index(), ids: ids})
 	n.tel.Retain(func(id string) bool { return ids[id] })
