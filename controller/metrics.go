@@ -7,6 +7,7 @@ import (
 
 	"github.com/dcplane/dcplane/controller/alerts"
 	"github.com/dcplane/dcplane/controller/power"
+	"github.com/dcplane/dcplane/controller/whatif"
 )
 
 // nodeMetrics exports the power accounting at scrape time, so a rack's draw
@@ -31,6 +32,13 @@ type nodeMetrics struct {
 	// kind; firing is the leader's firing alerts by rule.
 	transitions *prometheus.CounterVec
 	firing      *prometheus.Desc
+	// rackPlaced and rackReserved are the declared power of the
+	// placements and live reservations on a rack's servers.
+	rackPlaced, rackReserved *prometheus.Desc
+	place                    *placementMetrics
+	feeds                    feedMetrics
+	cooling                  coolingMetrics
+	forecast                 forecastMetrics
 }
 
 // levelDescs are the metrics of one rollup level.
@@ -76,6 +84,12 @@ func newNodeMetrics(n *Node) *nodeMetrics {
 		}, []string{"kind"}),
 		firing: prometheus.NewDesc("dcplane_alerts_firing", "Alerts firing, by rule (alertname) and severity; silenced ones included. Exported by the leader.",
 			[]string{"alertname", "severity"}, nil),
+		rackPlaced:   prometheus.NewDesc("dcplane_rack_placed_watts", "Declared power of the placements on a rack's servers (reservations not included).", rack, nil),
+		rackReserved: prometheus.NewDesc("dcplane_rack_reserved_watts", "Declared power of the live reservations on a rack's servers.", rack, nil),
+		place:        newPlacementMetrics(),
+		feeds:        newFeedMetrics(),
+		cooling:      newCoolingMetrics(),
+		forecast:     newForecastMetrics(),
 	}
 }
 
@@ -83,7 +97,7 @@ func (m *nodeMetrics) Describe(ch chan<- *prometheus.Desc) {
 	m.polls.Describe(ch)
 	m.unknown.Describe(ch)
 	m.transitions.Describe(ch)
-	for _, d := range []*prometheus.Desc{m.leader, m.series, m.rackDraw, m.rackBudg, m.rackStal, m.pduDraw, m.firing} {
+	for _, d := range []*prometheus.Desc{m.leader, m.series, m.rackDraw, m.rackBudg, m.rackStal, m.pduDraw, m.firing, m.rackPlaced, m.rackReserved} {
 		ch <- d
 	}
 	for _, l := range m.levels {
@@ -93,12 +107,17 @@ func (m *nodeMetrics) Describe(ch chan<- *prometheus.Desc) {
 		ch <- l.stale
 	}
 	m.raft.describe(ch)
+	m.place.describe(ch)
+	m.feeds.describe(ch)
+	m.cooling.describe(ch)
+	m.forecast.describe(ch)
 }
 
 func (m *nodeMetrics) Collect(ch chan<- prometheus.Metric) {
 	m.polls.Collect(ch)
 	m.unknown.Collect(ch)
 	m.transitions.Collect(ch)
+	m.place.collect(ch)
 	leader := 0.0
 	if m.n.store.IsLeader() {
 		leader = 1
@@ -122,11 +141,30 @@ func (m *nodeMetrics) Collect(ch chan<- prometheus.Metric) {
 		m.levels[1].collect(ch, h, h.ID)
 	}
 	m.levels[2].collect(ch, rep.Site, rep.Site.ID)
+	m.collectSite(ch)
+}
+
+// collectSite exports, on the leader, the phases and failover margins, the
+// cooling and the forecasts, from the telemetry window at one time.
+func (m *nodeMetrics) collectSite(ch chan<- prometheus.Metric) {
+	site := m.n.store.State().Site()
+	if site == nil {
+		return
+	}
+	now := m.n.cfg.Now()
+	devices := alerts.ReadDevices(site, m.n.tel, now)
+	m.feeds.collect(ch, site, devices, whatif.WindowReadings{Window: m.n.tel, At: now})
+	m.cooling.collect(ch, site, devices, m.n.tel, now)
+	if fc, err := m.n.Forecast(context.Background()); err == nil {
+		m.forecast.collect(ch, fc)
+	}
 }
 
 func (m *nodeMetrics) collectRacks(ch chan<- prometheus.Metric, rep *power.Report) {
 	for _, k := range rep.Racks {
 		gauge(ch, m.rackBudg, k.BudgetWatts, k.Hall, k.Row, k.ID)
+		gauge(ch, m.rackPlaced, k.PlacedWatts, k.Hall, k.Row, k.ID)
+		gauge(ch, m.rackReserved, k.ReservedWatts, k.Hall, k.Row, k.ID)
 		stale := 1.0
 		if k.DrawWatts != nil {
 			gauge(ch, m.rackDraw, *k.DrawWatts, k.Hall, k.Row, k.ID)

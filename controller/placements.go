@@ -65,7 +65,9 @@ func (n *Node) Reserve(ctx context.Context, req placement.Request, key string, t
 	return p, err
 }
 
-func (n *Node) decide(ctx context.Context, req placement.Request, key string, dryRun, explain bool, ttl time.Duration) (*state.Placement, []placement.Candidate, error) {
+func (n *Node) decide(ctx context.Context, req placement.Request, key string, dryRun, explain bool, ttl time.Duration) (_ *state.Placement, _ []placement.Candidate, err error) {
+	start, committing := time.Now(), false
+	defer func() { n.m.place.answered(start, dryRun, committing, err) }()
 	if !n.store.IsLeader() {
 		return nil, nil, n.leaderError(store.ErrNotLeader)
 	}
@@ -93,6 +95,7 @@ func (n *Node) decide(ctx context.Context, req placement.Request, key string, dr
 		}
 		// Commits run concurrently: Raft writes those that arrive together
 		// in one batch, with one fsync.
+		committing = true
 		v, err := n.store.Apply(ctx, cmd)
 		n.settle(cmd, err)
 		switch {
@@ -114,6 +117,7 @@ func (n *Node) decide(ctx context.Context, req placement.Request, key string, dr
 // cluster and, unless this is a dry run, counts it there as in flight.
 // Decisions are made one at a time, each on what the previous ones left.
 func (n *Node) decideOne(req placement.Request, key string, explain bool, ttl time.Duration, dryRun bool) (state.Place, []placement.Candidate, error) {
+	defer n.m.place.decided(time.Now())
 	n.placeMu.Lock()
 	defer n.placeMu.Unlock()
 	sh, err := n.currentShadow(false)
