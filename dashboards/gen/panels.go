@@ -220,10 +220,37 @@ func labelVariable(name, label, series string) *dashboard.QueryVariableBuilder {
 		Multi(true).IncludeAll(true).AllValue(".*").Current(all)
 }
 
-// missing says, in a panel's description, which metric dcplane does not
-// export yet that the panel would rather show.
-func missing(what string) string {
-	return "dcplane does not export " + what + " yet; this panel shows what it does export."
+// Values the forecast and cooling unit queries give an object whose figure
+// is not known, mapped to a text: none is a count of seconds or a state.
+const (
+	unknownValue     = -1 // a forecast of too little history; a stale unit
+	beyondValue      = -2 // a forecast whose budget is not reached within the horizon
+	notReportedValue = -2 // a fresh unit that does not report the figure
+)
+
+// Label sets of the forecasts and the cooling units.
+const (
+	byObject = "hall, row, rack" // a forecast's: row and rack empty for a hall
+	byUnit   = "hall, row, unit"
+)
+
+// daysToFull is each rack's, row's and hall's forecast time to full:
+// the time when within the horizon, beyondValue when beyond it, and
+// unknownValue when there is too little history, so that every object the
+// leader forecasts has a row.
+func daysToFull(sel string) string {
+	return fmt.Sprintf("%s\nor on (%s)\n%d * (%s == 1)\nor on (%s)\n%d + (%s == 0)",
+		leader(byObject, "dcplane_forecast_time_to_full_seconds", sel),
+		byObject, beyondValue, leader(byObject, "dcplane_forecast_beyond_horizon", sel),
+		byObject, unknownValue, leader(byObject, "dcplane_forecast_known", sel))
+}
+
+// unitFigure is a cooling unit's metric, unknownValue for a stale unit and
+// notReportedValue for a fresh unit that does not report it.
+func unitFigure(metric, sel string) string {
+	stale := leader(byUnit, "dcplane_cooling_unit_telemetry_stale", sel)
+	return fmt.Sprintf("%s\nor on (%s)\n%d * (%s == 1)\nor on (%s)\n%d + (%s == 0)",
+		leader(byUnit, metric, sel), byUnit, unknownValue, stale, byUnit, notReportedValue, stale)
 }
 
 // joinLines keeps long descriptions readable in Go.

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
@@ -72,10 +74,28 @@ func hallPanels() []cog.Builder[dashboard.Panel] {
 			WithTarget(instant(leader(byHall, "dcplane_hall_stale_racks", inHall), "{{hall}}")).
 			Thresholds(steps(green, at(1, orange))),
 		statPanel("Capacity forecast",
-			joinLines("Racks, rows and halls the controller forecasts to reach their budget within the configured days (CapacityForecast alerts).",
-				"`dcplane forecast` lists days-to-full;", missing("days-to-full as a metric")), "none", 8, 6).
+			joinLines("Racks, rows and halls the controller forecasts to reach their budget within the configured days (CapacityForecast alerts);",
+				"Time to full below lists each one's days-to-full."), "none", 8, 6).
 			WithTarget(instant(firing("CapacityForecast"), "{{alertname}}")).
 			Thresholds(steps(green, at(1, orange))).
 			Mappings([]dashboard.ValueMapping{valueText("0", "none within the horizon", green)}),
+		forecastTable(),
 	}
+}
+
+// forecastTable lists each hall's, row's and rack's forecast time to full
+// (a hall's row has row and rack empty): the time, BEYOND HORIZON, or
+// UNKNOWN while the leader has too little history (three days with a
+// peak) to forecast.
+func forecastTable() cog.Builder[dashboard.Panel] {
+	return tablePanel("Time to full, by hall, row and rack",
+		joinLines("When each object's daily peak is forecast to reach its budget, at the trend of its history (whole days; 0 s: today).",
+			"UNKNOWN while the leader has fewer than three days of its history with a peak (it keeps the history since it became leader);",
+			"BEYOND HORIZON when not within the forecast's horizon (dcplane_forecast_horizon_seconds, 90 days). `dcplane forecast` says more."), 24, 10).
+		WithTarget(tableQuery(daysToFull(inHall))).Unit("s").
+		Thresholds(steps(green, at(0, red), at(7*86400, orange), at(30*86400, yellow), at(90*86400, green))).
+		Mappings([]dashboard.ValueMapping{
+			valueText(fmt.Sprint(unknownValue), "UNKNOWN", grey),
+			valueText(fmt.Sprint(beyondValue), "BEYOND HORIZON", green),
+		})
 }
