@@ -29,7 +29,7 @@ var m0 = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 
 // metricsSite is hall H1, row R1: rack K1 with a three-phase 250 V PDU on
 // feed A (40 A breaker: 32 A derated) and one on B (20 A: 16 A derated);
-// rack K2 likewise; row R1 cooled by C1 (20 kW) and C2 (30 kW).
+// rack K2 likewise; row R1 cooled by C1 (20 kW), C2 (30 kW) and C3 (10 kW).
 func metricsSite() *inventory.Site {
 	pdu := func(id, feed string, breaker float64) inventory.PDU {
 		return inventory.PDU{ID: id, Feed: feed, Phases: 3, VoltageV: 250, BreakerA: breaker}
@@ -39,7 +39,7 @@ func metricsSite() *inventory.Site {
 	}
 	return &inventory.Site{Name: "dc", Halls: []inventory.Hall{{ID: "H1", Rows: []inventory.Row{{ID: "R1",
 		Racks:   []inventory.Rack{rack("K1"), rack("K2")},
-		Cooling: []inventory.CoolingUnit{{ID: "C1", CapacityKW: 20}, {ID: "C2", CapacityKW: 30}},
+		Cooling: []inventory.CoolingUnit{{ID: "C1", CapacityKW: 20}, {ID: "C2", CapacityKW: 30}, {ID: "C3", CapacityKW: 10}},
 	}}}}}
 }
 
@@ -125,7 +125,8 @@ func reading(m collectors.Metric, scope collectors.Scope, index int, v float64) 
 
 // TestCoolingMetrics: the row's capacity and N+1 capacity (less its
 // largest unit) from the inventory; a unit's state, output and hottest
-// inlet sensor as it reports them, absent when it does not or is stale;
+// inlet sensor as it reports them, absent when it does not (C3) or is
+// stale (C2);
 // a rack's hottest PDU probe, absent when a PDU of the rack is stale.
 func TestCoolingMetrics(t *testing.T) {
 	site := metricsSite()
@@ -136,6 +137,7 @@ func TestCoolingMetrics(t *testing.T) {
 		poll("C1", reading(collectors.UnitRunning, collectors.ScopeDevice, 0, 1), reading(collectors.CoolingOutputWatts, collectors.ScopeDevice, 0, 12000),
 			temp(1, 24.5), temp(2, 26)),
 		collectors.Status{Device: "C2", At: m0, Err: "timeout"},
+		poll("C3", reading(collectors.FanSpeedPercent, collectors.ScopeDevice, 0, 40)), // fresh, and says nothing more
 		poll("K1-A", temp(1, 22)), poll("K1-B", temp(1, 23.5)),
 		poll("K2-A", temp(1, 30)), collectors.Status{Device: "K2-B", At: m0, Err: "timeout"})
 	m := newCoolingMetrics()
@@ -147,10 +149,11 @@ func TestCoolingMetrics(t *testing.T) {
 		d     *prometheus.Desc
 		lines string
 	}{
-		{m.rowCapacity, `dcplane_row_cooling_capacity_watts{hall="H1",row="R1"} 50000`},
-		{m.rowNPlus1, `dcplane_row_cooling_n_plus_1_watts{hall="H1",row="R1"} 20000`},
+		{m.rowCapacity, `dcplane_row_cooling_capacity_watts{hall="H1",row="R1"} 60000`},
+		{m.rowNPlus1, `dcplane_row_cooling_n_plus_1_watts{hall="H1",row="R1"} 30000`},
 		{m.unitStale, `dcplane_cooling_unit_telemetry_stale{hall="H1",row="R1",unit="C1"} 0
-dcplane_cooling_unit_telemetry_stale{hall="H1",row="R1",unit="C2"} 1`},
+dcplane_cooling_unit_telemetry_stale{hall="H1",row="R1",unit="C2"} 1
+dcplane_cooling_unit_telemetry_stale{hall="H1",row="R1",unit="C3"} 0`},
 		{m.unitRunning, `dcplane_cooling_unit_running{hall="H1",row="R1",unit="C1"} 1`},
 		{m.unitOutput, `dcplane_cooling_unit_output_watts{hall="H1",row="R1",unit="C1"} 12000`},
 		{m.unitInlet, `dcplane_cooling_unit_inlet_temperature_celsius{hall="H1",row="R1",unit="C1"} 26`},
