@@ -74,8 +74,8 @@ host of its https:// URL. Without them the agent refuses to start, unless
 	f.IntVar(&o.buffer, "buffer", 1000, "batches kept while the controller does not answer")
 	f.StringVar(&o.metricsAddr, "metrics-addr", "127.0.0.1:9310", "listen address of the agent's /metrics")
 	o.tls.add(f, tlsutil.RoleAgent)
-	_ = cmd.MarkFlagRequired("inventory")
-	_ = cmd.MarkFlagRequired("credentials")
+	requireFlag(cmd, "inventory", "FILE", "")
+	requireFlag(cmd, "credentials", "FILE", "")
 	return cmd
 }
 

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -46,8 +48,38 @@ what 'alerts ack' and 'alerts silence' take.`,
 	return cmd
 }
 
+// checkFilter refuses a --status or --severity the API would refuse: a
+// mistake on the command line, exit code 2, said before any request.
+func (o *alertsLsOptions) checkFilter(cmd *cobra.Command) error {
+	for _, f := range []struct {
+		flag, value string
+		want        []string
+	}{
+		{"status", o.filter.Status, []string{string(alerts.StatusPending), string(alerts.StatusFiring)}},
+		{"severity", o.filter.Severity, []string{string(alerts.Critical), string(alerts.Warning)}},
+	} {
+		if f.value != "" && !slices.Contains(f.want, f.value) {
+			return usageLineError{fmt.Errorf("alerts ls --%s %q: want %s", f.flag, f.value, strings.Join(f.want, " or ")), cmd}
+		}
+	}
+	if o.filter.Rule == "" {
+		return nil
+	}
+	var rules []string
+	for _, r := range alerts.Rules() {
+		if string(r.Rule) == o.filter.Rule {
+			return nil
+		}
+		rules = append(rules, string(r.Rule))
+	}
+	return usageLineError{fmt.Errorf("alerts ls --rule %q: no such rule; the rules: %s", o.filter.Rule, strings.Join(rules, ", ")), cmd}
+}
+
 func (o *alertsLsOptions) run(cmd *cobra.Command) error {
 	if err := o.checkOutput(); err != nil {
+		return err
+	}
+	if err := o.checkFilter(cmd); err != nil {
 		return err
 	}
 	c, err := o.client()
@@ -183,6 +215,6 @@ func newAlertsSilenceCmd(g *globalOptions) *cobra.Command {
 	}
 	o.flags(cmd)
 	cmd.Flags().DurationVar(&o.dur, "for", 0, "how long, e.g. 2h")
-	_ = cmd.MarkFlagRequired("for")
+	requireFlag(cmd, "for", "DURATION", "e.g. --for 2h")
 	return cmd
 }

@@ -78,9 +78,9 @@ func TestAlertsCLI(t *testing.T) {
 		{[]string{"alerts", "ls", "--rule", "RackOverBudget"}, 0, []string{"ann", "until "}, nil},
 		{[]string{"alerts", "ls", "-o", "json", "--rule", "RackOverBudget"}, 0, []string{`"by": "ann"`, `"why": "moving batch jobs"`, `"until"`}, nil},
 		{[]string{"alerts", "ack", "TelemetryStale{x=y}", "--by", "ann"}, 1, []string{"not firing"}, nil},
-		{[]string{"alerts", "silence", overID, "--by", "ann"}, 2, []string{`"for" not set`}, nil},
+		{[]string{"alerts", "silence", overID, "--by", "ann"}, 2, []string{`alerts silence: give --for DURATION (e.g. --for 2h)`}, nil},
 		{[]string{"alerts", "ack"}, 2, []string{"give an alert ID", "Usage: dcplane alerts ack ID"}, nil},
-		{[]string{"alerts", "ls", "--status", "asleep"}, 1, []string{"status"}, nil},
+		{[]string{"alerts", "ls", "--status", "asleep"}, 2, []string{`alerts ls --status "asleep": want pending or firing`}, nil}, // a bad flag value: a mistake on the command line (issue 10 F)
 		{[]string{"forecast"}, 0, []string{"KIND", "hall", "H1-R01-K01", "unknown", "no history"}, nil},
 		{[]string{"forecast", "--row", "H1-R01", "-o", "json"}, 0, []string{`"kind": "row"`, `"status": "unknown"`}, []string{`"kind": "hall"`}},
 	}
@@ -110,7 +110,7 @@ func TestAlertsCLI(t *testing.T) {
 
 func TestBenchForecastCLI(t *testing.T) {
 	code, _, errOut := runCLI(t, "bench", "forecast")
-	if code != 2 || !strings.Contains(errOut, `"trace" not set`) {
+	if code != 2 || !strings.Contains(errOut, "bench forecast: give --trace FILE (the traces are in ../shared/traces/google-power-2019/*.csv)") {
 		t.Errorf("without --trace: got %d %s, want 2 naming --trace", code, errOut)
 	}
 	trace := writeFile(t, "t.csv", "index,time,pdu,measured_power_util\n0,0,p,0.5\n")

@@ -40,7 +40,11 @@ func exitCode(err error, started bool, stderr io.Writer) int {
 		// One problem a line, each starting with file:line: as editors expect.
 		fmt.Fprintf(stderr, "dcplane: the inventory is invalid:\n%v\n", err)
 	} else {
-		fmt.Fprintln(stderr, "dcplane:", err)
+		fmt.Fprintln(stderr, "dcplane:", message(err))
+	}
+	var p *api.Problem
+	if errors.As(err, &p) && p.Type == api.ProblemUnauthenticated {
+		fmt.Fprintln(stderr, tokenHint)
 	}
 	if errors.Is(err, api.ErrUnreachable) {
 		fmt.Fprintln(stderr, "Start a controller (dcplane demo, or dcplane controller --bootstrap), or point --controller or $DCPLANE_CONTROLLER at one.")
@@ -71,6 +75,31 @@ func exitCode(err error, started bool, stderr io.Writer) int {
 		return 2
 	}
 	return 1
+}
+
+// tokenHint follows a controller's refusal of the token: there was none,
+// or it is not the cluster's (a demo restarted, or another cluster).
+const tokenHint = `The controller wants a token of its own cluster: a restarted demo or a new cluster has a new one.
+The demo prints it (export DCPLANE_TOKEN=…); a cluster's first is the file admin-token in the data dir
+(--data-dir) of its bootstrap node: export DCPLANE_TOKEN=$(cat DIR/admin-token), or --token-file DIR/admin-token.`
+
+// message is err's text, with each problem of the API in it said once: a
+// problem's fields are left out where its detail already says them (the
+// API puts a single field's detail in both).
+func message(err error) string {
+	s := err.Error()
+	var p *api.Problem
+	if !errors.As(err, &p) || len(p.Errors) == 0 {
+		return s
+	}
+	q := *p
+	q.Errors = nil
+	for _, e := range p.Errors {
+		if e.Line > 0 || !strings.Contains(p.Detail, e.Detail) {
+			q.Errors = append(q.Errors, e)
+		}
+	}
+	return strings.Replace(s, p.Error(), q.Error(), 1)
 }
 
 // exitCoder is an error that says which exit code it deserves.

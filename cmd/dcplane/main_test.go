@@ -19,7 +19,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"inventory", "validate", "../../internal/inventory/testdata/small.yaml"}, 0, ""},
 		{[]string{"nosuch"}, 2, "unknown command"},
 		{[]string{"rack", "show"}, 2, "rack show RACK: give a rack ID"},
-		{[]string{"agent"}, 2, `required flag(s) "credentials", "inventory" not set`},
+		{[]string{"agent"}, 2, "agent: give --credentials FILE and --inventory FILE"},
 		{[]string{"rack", "ls", "--bogus"}, 2, "Usage: dcplane rack ls [flags]"},
 		{[]string{"rack", "ls", "-o", "xml"}, 2, "want table, json or yaml"},
 		{[]string{"rack", "ls", "--controller", "http://127.0.0.1:1"}, 1, "Start a controller"},

@@ -74,7 +74,7 @@ func newReserveCmd(g *globalOptions) *cobra.Command {
 func (o *placeOptions) flags(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&o.file, "file", "f", "", "the request, YAML or JSON (- for stdin)")
 	cmd.Flags().StringVar(&o.key, "idempotency-key", "", "the request's idempotency key (default: a fresh one)")
-	_ = cmd.MarkFlagRequired("file")
+	requireFlag(cmd, "file", "REQUEST.yaml", "")
 }
 
 func (o *placeOptions) run(cmd *cobra.Command, reserve bool) error {
@@ -147,6 +147,18 @@ func freshKey() string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
 	return "cli-" + hex.EncodeToString(b[:])
+}
+
+// noPlacement says, for the API's answer that placement id is not there,
+// which one and where to find those there are; the API's detail names a
+// package of the controller ("state: unknown placement"). Other errors
+// pass as they are.
+func noPlacement(id string, err error) error {
+	var p *api.Problem
+	if errors.As(err, &p) && p.Type == api.ProblemNotFound {
+		return fmt.Errorf("no placement %q ('dcplane placement ls' lists them)", id)
+	}
+	return err
 }
 
 // printPlacement shows a placement for people: a heading, then a replica a
@@ -227,7 +239,7 @@ func newPlacementCmd(g *globalOptions) *cobra.Command {
 			}
 			p, err := c.Placement(cmd.Context(), args[0])
 			if err != nil {
-				return err
+				return noPlacement(args[0], err)
 			}
 			if g.data() {
 				return g.print(cmd.OutOrStdout(), p)
@@ -243,7 +255,7 @@ func newPlacementCmd(g *globalOptions) *cobra.Command {
 				return err
 			}
 			if err := c.RemovePlacement(cmd.Context(), args[0]); err != nil {
-				return err
+				return noPlacement(args[0], err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "removed %s\n", args[0])
 			return nil
@@ -258,7 +270,7 @@ func newPlacementCmd(g *globalOptions) *cobra.Command {
 			}
 			p, err := c.ConfirmReservation(cmd.Context(), args[0])
 			if err != nil {
-				return err
+				return noPlacement(args[0], err)
 			}
 			if g.data() {
 				return g.print(cmd.OutOrStdout(), p)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -117,14 +118,14 @@ func TestPlacementCommands(t *testing.T) {
 	if code != 4 || !strings.Contains(out, "unknown  measured") || !strings.Contains(out, "ok       declared") {
 		t.Errorf("whatif: got exit %d\n%s%s, want unknown measured findings and declared ones", code, out, errs)
 	}
-	if code, _, errs = runCLI(t, "--controller", url, "whatif", "cooling-off", "nope"); code != 1 || !strings.Contains(errs, "No such cooling unit") {
+	if code, _, errs = runCLI(t, "--controller", url, "whatif", "cooling-off", "nope"); code != 1 || !strings.Contains(errs, "No such cooling unit") || strings.Count(errs, `"nope"`) != 1 {
 		t.Errorf("whatif unknown unit: got exit %d, stderr %q", code, errs)
 	}
 
 	if code, out, _ = runCLI(t, "--controller", url, "placement", "rm", p.ID); code != 0 || !strings.Contains(out, "removed") {
 		t.Errorf("placement rm: got exit %d\n%s", code, out)
 	}
-	if code, _, errs = runCLI(t, "--controller", url, "placement", "show", p.ID); code != 1 || !strings.Contains(errs, "No such placement") {
+	if code, _, errs = runCLI(t, "--controller", url, "placement", "show", p.ID); code != 1 || errs != fmt.Sprintf("dcplane: no placement %q ('dcplane placement ls' lists them)\n", p.ID) {
 		t.Errorf("show after rm: got exit %d, stderr %q", code, errs)
 	}
 	if code, _, errs = runCLI(t, "placement", "show"); code != 2 || !strings.Contains(errs, "give a placement ID") {

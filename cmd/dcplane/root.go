@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/dcplane/dcplane/api"
 )
@@ -39,8 +41,8 @@ Start with: dcplane demo`,
 		// Cobra checks required flags only after this hook: check them here
 		// so that a missing one is a usage error too.
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			if err := cmd.ValidateRequiredFlags(); err != nil {
-				return usageError{err}
+			if err := missingFlags(cmd); err != nil {
+				return err
 			}
 			g.started = true
 			return nil
@@ -61,7 +63,80 @@ Start with: dcplane demo`,
 		newPlaceCmd(g), newReserveCmd(g), newPlacementCmd(g), newWhatIfCmd(g), newClusterCmd(g),
 		newAlertsCmd(g), newForecastCmd(g), newTLSCmd(), newTokenCmd(g), newAuditCmd(g), newCompletionCmd())
 	refuseUnknownSubcommands(root)
+	// bench_forecast.go marks --trace required; what to give is said here.
+	if c, _, err := root.Find([]string{"bench", "forecast"}); err == nil && c.Name() == "forecast" {
+		describeRequired(c, "trace", "FILE", "the traces are in ../shared/traces/google-power-2019/*.csv")
+	}
 	return root, g
+}
+
+// Annotations of a required flag that say what to give when it is missing.
+const (
+	annotationValue = "dcplane_value" // the value's name: REQUEST.yaml
+	annotationHint  = "dcplane_hint"  // where to find one, or what it may be
+)
+
+// requireFlag marks the flag name of cmd required, and says what to give
+// when it is missing: a value named value (REQUEST.yaml), and hint, if
+// not "", where to find one or what it may be.
+func requireFlag(cmd *cobra.Command, name, value, hint string) {
+	_ = cmd.MarkFlagRequired(name)
+	describeRequired(cmd, name, value, hint)
+}
+
+// describeRequired says what to give for the required flag name of cmd.
+func describeRequired(cmd *cobra.Command, name, value, hint string) {
+	_ = cmd.Flags().SetAnnotation(name, annotationValue, []string{value})
+	if hint != "" {
+		_ = cmd.Flags().SetAnnotation(name, annotationHint, []string{hint})
+	}
+}
+
+// missingFlags is the one check of required flags: it names the command
+// and each flag missing as it is typed, with its value ("place: give
+// -f/--file REQUEST.yaml"), and where to find one; a usage error, with the
+// usage line. Cobra's own says `required flag(s) "file" not set`.
+func missingFlags(cmd *cobra.Command) error {
+	var give, hints []string
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if req := f.Annotations[cobra.BashCompOneRequiredFlag]; len(req) == 0 || req[0] != "true" || f.Changed {
+			return
+		}
+		give = append(give, flagAsTyped(f)+" "+flagValue(f))
+		if h := f.Annotations[annotationHint]; len(h) > 0 {
+			hints = append(hints, h[0])
+		}
+	})
+	if len(give) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("%s: give %s", commandName(cmd), strings.Join(give, " and "))
+	if len(hints) > 0 {
+		msg += " (" + strings.Join(hints, "; ") + ")"
+	}
+	return usageLineError{errors.New(msg), cmd}
+}
+
+// flagAsTyped is the flag as it is typed: "-f/--file", or "--file".
+func flagAsTyped(f *pflag.Flag) string {
+	if f.Shorthand != "" {
+		return "-" + f.Shorthand + "/--" + f.Name
+	}
+	return "--" + f.Name
+}
+
+// flagValue names a flag's value: as requireFlag said, else as its usage
+// names it in backquotes, else its type (DURATION) or its name (TRACE).
+func flagValue(f *pflag.Flag) string {
+	if v := f.Annotations[annotationValue]; len(v) > 0 {
+		return v[0]
+	}
+	name, _ := pflag.UnquoteUsage(f)
+	switch name {
+	case "", "string", "strings":
+		return strings.ToUpper(f.Name)
+	}
+	return strings.ToUpper(name)
 }
 
 // newCompletionCmd returns `dcplane completion SHELL`, which prints the
@@ -109,21 +184,32 @@ where your shell finds completions, then open a new shell:
 }
 
 // refuseUnknownSubcommands makes every command that only groups others
-// (rack, cluster…) refuse an unknown subcommand with exit code 2, as the
-// root does. Cobra would print its help and exit 0, and a script would go
-// on as if the command had run.
+// (the root, rack, cluster…) refuse an unknown subcommand with exit code 2
+// and suggest the nearest (rack lst: did you mean ls?). Cobra would print
+// a group's help and exit 0, and a script would go on as if the command had
+// run. The root needs it too: without Args of its own, cobra reads an
+// unknown flag before the command as one that takes a value, and reports
+// the word after the command ("dcplane --nope rack ls": unknown command
+// "ls"); with them, the root parses its flags and says "unknown flag:
+// --nope".
 func refuseUnknownSubcommands(cmd *cobra.Command) {
 	for _, c := range cmd.Commands() {
 		refuseUnknownSubcommands(c)
 	}
-	if !cmd.HasSubCommands() || cmd.Runnable() || !cmd.HasParent() {
+	if !cmd.HasSubCommands() || cmd.Runnable() {
 		return
 	}
+	// Cobra's default distance (2) applies only to the root's own search,
+	// not to SuggestionsFor.
+	cmd.SuggestionsMinimumDistance = 2
 	cmd.Args = func(c *cobra.Command, args []string) error {
 		if len(args) == 0 {
 			return nil
 		}
-		err := fmt.Errorf("%s: unknown command %q", commandName(c), args[0])
+		err := fmt.Errorf("unknown command %q", args[0])
+		if c.HasParent() {
+			err = fmt.Errorf("%s: %w", commandName(c), err)
+		}
 		if s := c.SuggestionsFor(args[0]); len(s) > 0 {
 			err = fmt.Errorf("%w; did you mean %s?", err, strings.Join(s, " or "))
 		}

@@ -45,8 +45,8 @@ to their racks' draw, and a removed one takes them away.`,
 	f.StringVar(&o.communityFile, "community-file", "", "file holding the SNMP community (required; created if missing)")
 	f.Float64Var(&o.level, "level", 0.6, "mean rack load, a share of the rack budget")
 	f.DurationVar(&o.followEvery, "follow-every", 5*time.Second, "how often to list the placements of --controller, when given")
-	_ = cmd.MarkFlagRequired("inventory-out")
-	_ = cmd.MarkFlagRequired("community-file")
+	requireFlag(cmd, "inventory-out", "FILE", "")
+	requireFlag(cmd, "community-file", "FILE", "")
 	return cmd
 }
 

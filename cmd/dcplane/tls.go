@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -60,6 +61,8 @@ The key is written to a file, never printed.`,
 	f.StringVar(&o.name, "name", "", "node, agent or user name: the certificate's common name and file names")
 	f.StringSliceVar(&o.ips, "ip", nil, "IP addresses the holder is reached at (controllers)")
 	f.StringSliceVar(&o.dns, "dns", nil, "DNS names the holder is reached at (controllers)")
+	requireFlag(issue, "role", "ROLE", "controller, agent or operator")
+	requireFlag(issue, "name", "NAME", "")
 	cmd.AddCommand(initCmd, issue)
 	return cmd
 }
@@ -74,6 +77,9 @@ func (o *tlsIssueOptions) run(cmd *cobra.Command) error {
 		r.IPs = append(r.IPs, ip)
 	}
 	ca, err := tlsutil.LoadCA(o.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("tls issue: no site CA in %s (%w); create one with 'dcplane tls init --dir %s'", o.dir, err, o.dir)
+	}
 	if err != nil {
 		return err
 	}

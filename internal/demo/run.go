@@ -25,7 +25,7 @@ func Run(ctx context.Context, c Config, out io.Writer) error {
 	if dir == "" {
 		dir = d.tmpDir // Start made it, and wrote the community there
 	}
-	d.banner(out, CommunityFile(dir))
+	d.banner(out, CommunityFile(dir), c.Silence)
 	if len(c.Workloads) > 0 {
 		if _, err := d.PlaceWorkloads(ctx, c.Workloads, out); err != nil {
 			if ctx.Err() != nil {
@@ -39,8 +39,9 @@ func Run(ctx context.Context, c Config, out io.Writer) error {
 }
 
 // banner says what runs, where it listens, how to try it, how to probe one
-// of its devices (with the file holding their community) and its scenarios.
-func (d *Demo) banner(w io.Writer, communityFile string) {
+// of its devices (one that answers: not one of silenced, with the file
+// holding their community) and its scenarios.
+func (d *Demo) banner(w io.Writer, communityFile string, silenced []string) {
 	c := d.site.Count()
 	// First, before anything else: this is not how production runs.
 	fmt.Fprintln(w, `dcplane demo: running WITHOUT TLS, on loopback only: a lab, not production (dcplane controller and agent run over mutual TLS: see "Running it for real" in README.md)`)
@@ -60,7 +61,7 @@ func (d *Demo) banner(w io.Writer, communityFile string) {
 		fmt.Fprintf(w, "  BMCs       %d simulated BMCs (IPMI v2.0, RMCP+) for the servers of the first racks; their password is in %s\n", d.bmcs, d.bmcPassword)
 		fmt.Fprintf(w, "             go run ./cmd/dcplane server ls --rack %s\n", d.firstBMCRack())
 	}
-	probeHint(w, d.site, communityFile)
+	probeHint(w, d.site, communityFile, silenced)
 	fmt.Fprint(w, "  The token is the cluster's first admin token (also in raft/admin-token of the demo's directory);\n  dcplane token create --role viewer --name NAME makes others.\n")
 	fmt.Fprint(w, "Ctrl-C stops it.\n\n")
 }

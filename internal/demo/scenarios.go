@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 
 	"github.com/dcplane/dcplane/internal/inventory"
 )
@@ -46,33 +47,61 @@ func (s Scenario) Usage() string {
 
 // probeHint writes how to probe one simulated device of site (its devices
 // at the simulator's addresses) with the community kept in communityFile,
-// and the scenarios, naming a real rack and device of the site. It writes
-// nothing about probing if the site has no PDU.
-func probeHint(w io.Writer, site *inventory.Site, communityFile string) {
-	var rack, pdu, addr string
-	site.Racks(func(_ *inventory.Hall, _ *inventory.Row, k *inventory.Rack) bool {
-		for _, p := range k.PDUs {
-			if p.SNMP.Address != "" {
-				rack, pdu, addr = k.ID, p.ID, p.SNMP.Address
-				return false
-			}
-		}
-		return true
-	})
-	if addr != "" {
-		fmt.Fprintf(w, "  probe      go run ./cmd/dcplane probe snmp %s --community-file %s\n", addr, communityFile)
-		fmt.Fprintf(w, "             (PDU %s of rack %s; every device answers to that community)\n", pdu, rack)
+// and the scenarios, naming a real rack and device of the site. The device
+// to probe is one that answers: not one of silenced (--silence). It writes
+// nothing about probing if the site has no such PDU.
+func probeHint(w io.Writer, site *inventory.Site, communityFile string, silenced []string) {
+	if p, ok := firstPDU(site, func(_ *inventory.Rack, p *inventory.PDU) bool {
+		return p.SNMP.Address != "" && !slices.Contains(silenced, p.ID)
+	}); ok {
+		fmt.Fprintf(w, "  probe      go run ./cmd/dcplane probe snmp %s --community-file %s\n", p.addr, communityFile)
+		fmt.Fprintf(w, "             (PDU %s of rack %s; every device answers to that community)\n", p.pdu, p.rack)
 	}
 	fmt.Fprintln(w, "  scenarios  restart the demo with one (Ctrl-C first):")
 	for _, s := range Scenarios {
 		fmt.Fprintf(w, "             %-26s %s\n", s.Usage(), s.Help)
 	}
-	if rack != "" {
-		fmt.Fprintf(w, "             e.g. --overload %s --silence %s\n", rack, pdu)
+	if e := scenarioExample(site); e != "" {
+		fmt.Fprintf(w, "             e.g. %s\n", e)
 	}
 	if server := firstServer(site); server != "" {
 		fmt.Fprintf(w, "             e.g. --miswire %s --psu-fail %s\n", server, server)
 	}
+}
+
+// scenarioExample is an example of --overload and --silence on site: the
+// first rack overloaded, and a PDU of another rack silenced. A PDU of the
+// overloaded rack would hold its overload alert (a rack with a silent PDU
+// is stale, never over), and the example would show nothing firing.
+func scenarioExample(site *inventory.Site) string {
+	over, ok := firstPDU(site, func(*inventory.Rack, *inventory.PDU) bool { return true })
+	if !ok {
+		return ""
+	}
+	quiet, ok := firstPDU(site, func(k *inventory.Rack, _ *inventory.PDU) bool { return k.ID != over.rack })
+	if !ok {
+		return "--overload " + over.rack
+	}
+	return "--overload " + over.rack + " --silence " + quiet.pdu
+}
+
+// pduRef is a PDU of a site, with its rack and address.
+type pduRef struct{ rack, pdu, addr string }
+
+// firstPDU returns the site's first PDU for which keep holds.
+func firstPDU(site *inventory.Site, keep func(*inventory.Rack, *inventory.PDU) bool) (pduRef, bool) {
+	var found pduRef
+	ok := false
+	site.Racks(func(_ *inventory.Hall, _ *inventory.Row, k *inventory.Rack) bool {
+		for i := range k.PDUs {
+			if p := &k.PDUs[i]; keep(k, p) {
+				found, ok = pduRef{k.ID, p.ID, p.SNMP.Address}, true
+				return false
+			}
+		}
+		return true
+	})
+	return found, ok
 }
 
 // firstServer is the site's first server with a BMC, or "".

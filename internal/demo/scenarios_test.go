@@ -29,7 +29,7 @@ func TestBannerProbe(t *testing.T) {
 	}
 	defer d.Close()
 	var b bytes.Buffer
-	d.banner(&b, CommunityFile(dir))
+	d.banner(&b, CommunityFile(dir), nil)
 	got := b.String()
 	m := regexp.MustCompile(`probe snmp (127\.0\.0\.1):(\d+) --community-file (\S+)\n`).FindStringSubmatch(got)
 	if m == nil {
@@ -54,10 +54,46 @@ func TestBannerProbe(t *testing.T) {
 		t.Errorf("got sysName %q from %s:%d, want the PDU the banner names in %q", name, m[1], port, got)
 	}
 	for _, want := range []string{"--overload RACK[,RACK]", "--silence DEVICE[,DEVICE]", "--no-workloads",
-		"e.g. --overload H1-R01-K01 --silence H1-R01-K01-PA"} {
+		"e.g. --overload H1-R01-K01 --silence H2-R01-K01-PA"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("got banner %q, want it to contain %q", got, want)
 		}
+	}
+}
+
+// TestBannerExampleAndProbeAnswer checks, on the banner's hint alone, that
+// its example silences a PDU of another rack than the one it overloads
+// (silencing the overloaded rack's PDU holds the overload alert), and that
+// its probe line names a device that answers: not one --silence silenced
+// (issue 10 B).
+func TestBannerExampleAndProbeAnswer(t *testing.T) {
+	site := inventory.Reference(2)
+	tests := []struct {
+		name              string
+		silenced          []string
+		wantProbe, wantEg string
+	}{
+		{"nothing silenced", nil, "(PDU H1-R01-K01-PA of rack H1-R01-K01;", "e.g. --overload H1-R01-K01 --silence H2-R01-K01-PA\n"},
+		{"the first PDU silenced", []string{"H1-R01-K01-PA"}, "(PDU H1-R01-K01-PB of rack H1-R01-K01;", "e.g. --overload H1-R01-K01 --silence H2-R01-K01-PA\n"},
+		{"the first rack silenced", []string{"H1-R01-K01-PA", "H1-R01-K01-PB"}, "(PDU H2-R01-K01-PA of rack H2-R01-K01;", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b bytes.Buffer
+			probeHint(&b, site, "/tmp/c", tt.silenced)
+			got := b.String()
+			if !strings.Contains(got, tt.wantProbe) {
+				t.Errorf("got %q, want the probe line to name %q", got, tt.wantProbe)
+			}
+			if !strings.Contains(got, tt.wantEg) {
+				t.Errorf("got %q, want the example %q", got, tt.wantEg)
+			}
+		})
+	}
+	var one bytes.Buffer // a site of one rack: no PDU of another rack to silence
+	probeHint(&one, inventory.Reference(1), "/tmp/c", nil)
+	if got := one.String(); !strings.Contains(got, "e.g. --overload H1-R01-K01\n") {
+		t.Errorf("got %q for a site of one rack, want the example to overload its rack and silence nothing", got)
 	}
 }
 

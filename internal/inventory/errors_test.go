@@ -2,6 +2,7 @@ package inventory_test
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -35,6 +36,14 @@ func twoRacks(edits ...string) func(string) string {
 	}
 }
 
+// singleQuoted quotes the addresses of the file with single quotes, as
+// 'dcplane inventory example' writes them, then applies edit.
+func singleQuoted(edit func(string) string) func(string) string {
+	return func(s string) string {
+		return edit(regexp.MustCompile(`"(127[^"]*)"`).ReplaceAllString(s, "'${1}'"))
+	}
+}
+
 // replaceLine replaces line n (from 1) of s.
 func replaceLine(n int, text string) func(string) string {
 	return func(s string) string {
@@ -64,7 +73,18 @@ func TestErrorsPointAtTheFault(t *testing.T) {
 		{"a list item out of line", twoRacks("          - id: H1-R01-K02\n", "         - id: H1-R01-K02\n"),
 			[]string{"site.yaml:17: did not find expected key (check this line's indentation against the lines it belongs with)"}},
 		{"a quote left open", strings.NewReplacer(`"127.0.0.1:16100"`, `"127.0.0.1:16100`).Replace,
-			[]string{`site.yaml:12: a quoted string opens here and is still open at line 16, where the parser found: did not find expected ',' or '}' (is its closing quote missing?)`}},
+			[]string{`site.yaml:12: the quoted string that opens here with " is never closed: it runs on to line 16, where the parser found: did not find expected ',' or '}' (add its closing ")`}},
+		// A single quote runs on to the next single quote (here the
+		// address's at line 16), where the parser stops at the colon that
+		// follows: the fault is still the opening line (issue 10 A).
+		{"a single quote left open in a value", singleQuoted(insertAfter("          - id: H1-R01-K01\n", "            budget_kw: '15\n")),
+			[]string{`site.yaml:8: the quoted string that opens here with ' is never closed: it runs on to line 13, where the parser found: mapping values are not allowed in this context (add its closing ')`}},
+		{"a single quote left open on the first line", singleQuoted(replaceLine(1, "site: 'test-dpc")),
+			[]string{`site.yaml:1: the quoted string that opens here with ' is never closed: it runs on to line 12, where the parser found: mapping values are not allowed in this context (add its closing ')`}},
+		{"a double quote left open to the end", singleQuoted(insertAfter("          - id: H1-R01-K01\n", "            budget_kw: \"15\n")),
+			[]string{`site.yaml:8: the quoted string that opens here with " is never closed: it runs on to the end of the file (add its closing ")`}},
+		{"an apostrophe in a plain word is no quote", insertAfter("          - id: H1-R01-K01\n", "            labels: {note: it's}\n            budget_kw: '15\n"),
+			[]string{`site.yaml:9: the quoted string that opens here with ' is never closed: it runs on to the end of the file (add its closing ')`}},
 		{"a flow mapping left open", strings.NewReplacer("credentials: snmp-ro}\n              - id: H1-R01-K01-PB", "credentials: snmp-ro\n              - id: H1-R01-K01-PB").Replace,
 			[]string{"site.yaml:12: did not find expected ',' or '}'"}},
 

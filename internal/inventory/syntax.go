@@ -82,28 +82,113 @@ func syntaxError(ctx context.Context, name string, data []byte, err error) error
 		return limited(name, err)
 	}
 	fe := &FieldError{File: name, Line: line, Msg: msg + syntaxHint(msg, lineText(data, line))}
-	// A quote left open runs on to the next one, and the parser stops
-	// there: the fault is where it opened.
+	// A quote left open runs on to the next one of its kind (or to the end
+	// of the file), and the parser stops there: the fault is where it
+	// opened, whatever the parser found.
 	if q := openQuote(data, from, line); q > 0 {
 		fe.Line = q
-		fe.Msg = fmt.Sprintf("a quoted string opens here and is still open at line %d, where the parser found: %s (is its closing quote missing?)", line, msg)
+		fe.Msg = openQuoteMsg(data, q, line, msg)
 	}
 	return &ValidationError{[]*FieldError{fe}}
 }
 
-// openQuote returns the first line from from up to (not including) to that
-// opens a double-quoted string it does not close, or 0.
+// openQuoteMsg says that the quote which opens at line open is never
+// closed, and where the parser ran on to.
+func openQuoteMsg(data []byte, open, fault int, msg string) string {
+	q := quoteAt(data, open)
+	if msg == "found unexpected end of stream" || q.close == 0 {
+		return fmt.Sprintf("the quoted string that opens here with %c is never closed: it runs on to the end of the file (add its closing %c)", q.quote, q.quote)
+	}
+	return fmt.Sprintf("the quoted string that opens here with %c is never closed: it runs on to line %d, where the parser found: %s (add its closing %c)", q.quote, fault, msg, q.quote)
+}
+
+// quoted is a quoted scalar of a file: the lines (from 1) of its opening
+// and closing quotes (close 0: it is never closed), and its quote.
+type quoted struct {
+	open, close int
+	quote       byte
+}
+
+// openQuote returns the line of a quote that opens a string which runs on
+// over more than one line to line from or line to (where the library, and
+// faultLine, found the fault), or is never closed; 0 if there is none.
+// Inventories hold no string of more than one line: such a string is a
+// closing quote left out.
 func openQuote(data []byte, from, to int) int {
-	for n := max(from, 1); n < to; n++ {
-		t := lineText(data, n)
-		if strings.HasPrefix(strings.TrimSpace(t), "#") {
-			continue
-		}
-		if (strings.Count(t, `"`)-strings.Count(t, `\"`))%2 == 1 {
-			return n
+	for _, q := range quotedStrings(data) {
+		if q.close == 0 || q.open < q.close && (q.open <= from && from <= q.close || q.open <= to && to <= q.close) {
+			return q.open
 		}
 	}
 	return 0
+}
+
+// quoteAt returns the quoted string that opens at line n.
+func quoteAt(data []byte, n int) quoted {
+	for _, q := range quotedStrings(data) {
+		if q.open == n {
+			return q
+		}
+	}
+	return quoted{open: n, quote: '"'}
+}
+
+// quotedStrings scans data as YAML's scanner does for quotes, and returns
+// its quoted strings of more than one line and one left open. A quote
+// opens a string only where a scalar starts (after the indentation, "- ",
+// ": ", "? ", "[", "{" or ","), so that the apostrophe of a plain word
+// (it's) is not one; "”" in a single-quoted string and a backslash's
+// next character in a double-quoted one do not close it; "#" after a
+// blank starts a comment outside a string.
+func quotedStrings(data []byte) []quoted {
+	var out []quoted
+	var cur quoted // cur.quote != 0: inside a string
+	line := 1
+	prev := byte('\n') // the last character outside a string that is not a blank
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		if c == '\n' {
+			line++
+		}
+		if cur.quote != 0 {
+			switch {
+			case cur.quote == '"' && c == '\\':
+				if i+1 < len(data) && data[i+1] == '\n' {
+					line++
+				}
+				i++
+			case c == cur.quote && cur.quote == '\'' && i+1 < len(data) && data[i+1] == '\'':
+				i++
+			case c == cur.quote:
+				if cur.close = line; cur.close > cur.open {
+					out = append(out, cur)
+				}
+				cur, prev = quoted{}, 'x'
+			}
+			continue
+		}
+		switch {
+		case c == '#' && (i == 0 || data[i-1] == ' ' || data[i-1] == '\t' || data[i-1] == '\n'):
+			for i+1 < len(data) && data[i+1] != '\n' {
+				i++
+			}
+		case (c == '\'' || c == '"') && strings.IndexByte("\n-:?[{,", prev) >= 0:
+			cur = quoted{open: line, quote: c}
+		case c == ' ' || c == '\t' || c == '\r':
+		default:
+			prev = c
+			if c == '-' || c == ':' || c == '?' {
+				// An indicator only before a blank: a-b and a:b are plain.
+				if i+1 < len(data) && data[i+1] != ' ' && data[i+1] != '\n' {
+					prev = 'x'
+				}
+			}
+		}
+	}
+	if cur.quote != 0 {
+		out = append(out, cur)
+	}
+	return out
 }
 
 // lineText returns line n (from 1) of data, without its newline.
