@@ -57,6 +57,17 @@ func dashboardExprs(t *testing.T) map[string][]string {
 
 var metricName = regexp.MustCompile(`\bdcplane_[a-z0-9_]+`)
 
+// absentInDemo are metrics the controller exports only once known, which a
+// demo just started cannot know: the check accepts them absent from its
+// scrape (controller/*_metrics_test.go compare what they export).
+var absentInDemo = map[string]string{
+	"dcplane_forecast_time_to_full_seconds":          "a forecast needs three days of history",
+	"dcplane_forecast_beyond_horizon":                "a forecast needs three days of history",
+	"dcplane_rack_inlet_temperature_celsius":         "the simulated PDUs have no temperature probe",
+	"dcplane_cooling_unit_inlet_temperature_celsius": "the simulated in-row units' rack inlet row is a maximum, which the apc-inrow profile skips",
+	"dcplane_cooling_unit_running":                   "the apc-inrow profile reads no running state",
+}
+
 // checkDashboards checks the dashboards against a scrape of the running
 // demo: every metric they name must be exported, and every query must be
 // valid PromQL according to promtool.
@@ -83,7 +94,7 @@ func checkDashboards(t *testing.T, scraped string) {
 	for file, exprs := range dashboardExprs(t) {
 		for _, e := range exprs {
 			for _, m := range metricName.FindAllString(e, -1) {
-				if !exported[m] {
+				if !exported[m] && absentInDemo[m] == "" {
 					t.Errorf("%s: query %q uses %s, which the controller and agent do not export", file, e, m)
 				}
 			}
