@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"sync"
 	"time"
@@ -91,7 +92,8 @@ func (s *Site) addRow(ctx context.Context, cfg SiteConfig, row *inventory.Row) e
 				feed = FeedB
 			}
 			pdu, err := NewRackPDU(RackPDUConfig{Name: p.ID, Location: k.ID, Phases: p.Phases, Voltage: p.VoltageV,
-				BreakerAmps: int(p.BreakerA), Load: rack.FeedFunc(feed), Now: cfg.Now, Refresh: cfg.Refresh})
+				BreakerAmps: int(p.BreakerA), Load: rack.FeedFunc(feed), Now: cfg.Now, Refresh: cfg.Refresh,
+				EnergyKWh: meterAtStart(p.ID, cfg.Level*k.BudgetWatts()/float64(len(k.PDUs)))})
 			if err != nil {
 				return err
 			}
@@ -132,6 +134,17 @@ func (s *Site) serve(ctx context.Context, cfg SiteConfig, id string, d *Device) 
 		}
 	}()
 	return nil
+}
+
+// meterAtStart is the energy meter of a PDU when the simulation starts, in
+// kWh: what it drew at its mean power meanW over one to three years of
+// service (by its ID). A real PDU's meter has run since it was installed;
+// one that started at 0 read 0 J for its first minute and more (the rPDU2
+// meter counts tenths of kWh, which 5 kW takes 72 s to draw), as if it
+// drew nothing. From there the meter counts what the simulation draws.
+func meterAtStart(id string, meanW float64) float64 {
+	years := 1 + float64(hashID(id)%2000)/1000
+	return math.Round(meanW * years * 8760 / 1000)
 }
 
 func hashID(id string) uint64 {
