@@ -86,6 +86,7 @@ var access = map[string]roleSet{
 	"GET /v1/placements/{id}": readers,
 	"GET /v1/alerts":          readers,
 	"GET /v1/forecast":        readers,
+	"GET /v1/servers":         readers,
 	"GET /v1/cluster":         append(readers, RoleController),
 
 	"POST /v1/alerts/{id}/ack":     operators,

@@ -132,6 +132,9 @@ func NewServer(c Controller, metrics http.Handler, log *slog.Logger, opts ...Ser
 	if f, ok := c.(Forecaster); ok {
 		s.routeForecast(f)
 	}
+	if sv, ok := c.(Serverer); ok {
+		s.routeServers(sv)
+	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, &Problem{Type: ProblemNotFound, Title: "No such endpoint", Status: http.StatusNotFound,
 			Detail: fmt.Sprintf("%s %s is not part of the API; see api/openapi.yaml", r.Method, r.URL.Path)})

@@ -10,11 +10,12 @@ import (
 	"github.com/dcplane/dcplane/controller/crosscheck"
 	"github.com/dcplane/dcplane/controller/store"
 	"github.com/dcplane/dcplane/controller/telemetry"
+	"github.com/dcplane/dcplane/controller/wire"
 	"github.com/dcplane/dcplane/internal/inventory"
 )
 
 // ErrUnknownRack is returned for a rack the inventory does not have.
-var ErrUnknownRack = fmt.Errorf("controller: no such rack in the inventory")
+var ErrUnknownRack = wire.ErrUnknownRack
 
 // Servers returns what the BMCs say of the servers of rack (every rack's
 // when rack is ""), in inventory order: each server's input power and its

@@ -15,6 +15,8 @@ var (
 	// ErrUnknownRule is returned for an alert ID whose rule dcplane does not
 	// have: a silence of it would silence nothing.
 	ErrUnknownRule = errors.New("api: no such alert rule")
+	// ErrUnknownRack is returned for a rack the inventory does not have.
+	ErrUnknownRack = errors.New("api: no such rack in the inventory")
 	// ErrUnknownToken is returned for a token ID no token has.
 	ErrUnknownToken = errors.New("api: no such token")
 	// ErrAuditUnavailable is returned when the audit record of a call

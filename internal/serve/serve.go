@@ -46,6 +46,7 @@ var _ interface {
 	api.WhatIffer
 	api.Alerter
 	api.Forecaster
+	api.Serverer
 } = (*controller.Node)(nil)
 
 // Node is a controller node with its HTTP API. It has every method of
