@@ -61,7 +61,7 @@ Start with: dcplane demo`,
 	root.AddCommand(newRackCmd(g), newPowerCmd(g), newInventoryCmd(g), newProbeCmd(),
 		newControllerCmd(g), newAgentCmd(g), newDemoCmd(g), newSimCmd(g), newBenchCmd(g),
 		newPlaceCmd(g), newReserveCmd(g), newPlacementCmd(g), newWhatIfCmd(g), newClusterCmd(g),
-		newAlertsCmd(g), newForecastCmd(g), newTLSCmd(), newTokenCmd(g), newAuditCmd(g), newCompletionCmd())
+		newAlertsCmd(g), newForecastCmd(g), newTLSCmd(), newTokenCmd(g), newAuditCmd(g), newServerCmd(g), newCompletionCmd())
 	refuseUnknownSubcommands(root)
 	// bench_forecast.go marks --trace required; what to give is said here.
 	if c, _, err := root.Find([]string{"bench", "forecast"}); err == nil && c.Name() == "forecast" {
