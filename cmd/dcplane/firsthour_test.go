@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -167,4 +168,54 @@ func TestNoPlacement(t *testing.T) {
 				[]string{"dcplane: no placement \"pl-nope\" ('dcplane placement ls' lists them)\n"}, []string{"state:"}},
 		})
 	}
+}
+
+// TestInventoryOutput checks that -o json is honoured by inventory validate
+// (the counts, or the problems with their lines and fields, exit 1) and by
+// inventory example (the site as JSON), and that a bad -o is refused
+// (issue 10 H).
+func TestInventoryOutput(t *testing.T) {
+	small := "../../internal/inventory/testdata/small.yaml"
+	code, out, errs := cli(t, "inventory", "validate", small, "-o", "json")
+	var v validation
+	if err := json.Unmarshal([]byte(out), &v); code != 0 || err != nil || !v.Valid || v.Site != "test-dpc" ||
+		v.Counts == nil || v.Counts.Racks != 1 || v.Counts.PDUs != 2 || len(v.Problems) != 0 {
+		t.Errorf("valid: got exit %d, %+v (%v)\n%s%s", code, v, err, out, errs)
+	}
+
+	bad := writeFile(t, "bad.yaml", strings.Replace(readTestFile(t, small), "profile: apc-rpdu2", "profil: apc-rpdu2", 1))
+	code, out, errs = cli(t, "inventory", "validate", bad, "-o", "json")
+	v = validation{}
+	want := problemOut{Line: 12, Field: "halls[0].rows[0].racks[0].pdus[0].snmp.profil", Message: "unknown field; did you mean profile?"}
+	if err := json.Unmarshal([]byte(out), &v); code != 1 || err != nil || v.Valid || len(v.Problems) != 1 || v.Problems[0] != want {
+		t.Errorf("invalid: got exit %d, %+v (%v), want 1 and the problem %+v\n%s", code, v, err, want, out)
+	}
+	if !strings.Contains(errs, "the inventory is invalid: 1 problem(s), listed on stdout") {
+		t.Errorf("invalid: got stderr %q, want it to say the problems are on stdout", errs)
+	}
+
+	code, out, errs = cli(t, "inventory", "example", "--racks", "2", "-o", "json")
+	var site struct {
+		Site  string           `json:"site"`
+		Halls []map[string]any `json:"halls"`
+	}
+	if err := json.Unmarshal([]byte(out), &site); code != 0 || err != nil || site.Site != "city-dpc" || len(site.Halls) == 0 {
+		t.Errorf("example -o json: got exit %d, %+v (%v)\n%s", code, site, err, errs)
+	}
+	if code, out, _ := cli(t, "inventory", "example", "--racks", "2", "-o", "yaml"); code != 0 || !strings.Contains(out, "site: city-dpc") {
+		t.Errorf("example -o yaml: got exit %d, want the YAML file", code)
+	}
+	runFirstHour(t, []firstHourCase{
+		{"example -o xml", []string{"inventory", "example", "-o", "xml"}, 2, []string{`-o "xml"`}, nil},
+		{"validate -o xml", []string{"inventory", "validate", small, "-o", "xml"}, 2, []string{`-o "xml"`}, nil},
+	})
+}
+
+func readTestFile(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

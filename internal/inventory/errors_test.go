@@ -148,6 +148,20 @@ func TestErrorsPointAtTheFault(t *testing.T) {
 			[]string{`site.yaml:20: halls[0].rows[0].cooling[0].snmp.profile: unknown profile "apc-inorw"; did you mean apc-inrow?`}},
 		{"profile in capitals", strings.NewReplacer("profile: apc-inrow", "profile: APC-INROW").Replace,
 			[]string{`site.yaml:20: halls[0].rows[0].cooling[0].snmp.profile: unknown profile "APC-INROW"; did you mean apc-inrow?`}},
+
+		// A required field misspelt: one mistake, said once (issue 10 J).
+		{"a required field misspelt", strings.NewReplacer(`"127.0.0.1:16100", profile: apc-rpdu2`, `"127.0.0.1:16100", profil: apc-rpdu2`).Replace,
+			[]string{"site.yaml:12: halls[0].rows[0].racks[0].pdus[0].snmp.profil: unknown field; did you mean profile?"}},
+		{"a required field misspelt, in block style", strings.NewReplacer(`capacity_kw: 60
+            snmp: {address: "127.0.0.1:16102", profile: apc-inrow, credentials: snmp-ro}`, `capacity_kw: 60
+            snmp:
+              address: "127.0.0.1:16102"
+              profiel: apc-inrow
+              credentials: snmp-ro`).Replace,
+			[]string{"site.yaml:22: halls[0].rows[0].cooling[0].snmp.profiel: unknown field; did you mean profile?"}},
+		{"an unknown field far from the missing one", strings.NewReplacer(`"127.0.0.1:16100", profile: apc-rpdu2`, `"127.0.0.1:16100", colour: red`).Replace,
+			[]string{"site.yaml:12: halls[0].rows[0].racks[0].pdus[0].snmp.colour: unknown field; known here: address, profile, credentials",
+				"site.yaml:12: halls[0].rows[0].racks[0].pdus[0].snmp.profile: is required"}},
 	}
 	base := readFile(t, "testdata/small.yaml")
 	for _, tt := range tests {
@@ -163,6 +177,36 @@ func TestErrorsPointAtTheFault(t *testing.T) {
 				t.Errorf("got\n%s\nwant\n%s", got, want)
 			}
 		})
+	}
+}
+
+// TestProfileOfAnotherKind checks that a profile of another kind of
+// device is refused, naming the kinds and the profiles of the kind wanted
+// (issue 10 I).
+func TestProfileOfAnotherKind(t *testing.T) {
+	base := readFile(t, "testdata/small.yaml")
+	tests := []struct {
+		name, from, to, want, names string
+	}{
+		{"a cooling unit's on a PDU", `"127.0.0.1:16100", profile: apc-rpdu2`, `"127.0.0.1:16100", profile: apc-inrow`,
+			"site.yaml:12: halls[0].rows[0].racks[0].pdus[0].snmp.profile: profile apc-inrow is a cooling unit's, not a PDU's (a PDU's: ", "apc-rpdu2, "},
+		{"a UPS's on a cooling unit", "profile: apc-inrow", "profile: apc-ups",
+			"site.yaml:20: halls[0].rows[0].cooling[0].snmp.profile: profile apc-ups is a UPS's, not a cooling unit's (a cooling unit's: ", "apc-inrow, "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := inventory.Parse("site.yaml", []byte(strings.Replace(base, tt.from, tt.to, 1)))
+			if err == nil || !strings.HasPrefix(err.Error(), tt.want) || !strings.Contains(err.Error(), tt.names) ||
+				!strings.HasSuffix(err.Error(), ", or auto)") || strings.Contains(err.Error(), "\n") {
+				t.Errorf("got %v, want one problem: %s… naming %s and auto", err, tt.want, tt.names)
+			}
+		})
+	}
+	for _, p := range []string{"auto", "apc-rpdu2"} { // auto, and the PDU's own, fit
+		doc := strings.Replace(base, `"127.0.0.1:16100", profile: apc-rpdu2`, `"127.0.0.1:16100", profile: `+p, 1)
+		if _, err := inventory.Parse("site.yaml", []byte(doc)); err != nil {
+			t.Errorf("profile %s on a PDU: got %v, want none", p, err)
+		}
 	}
 }
 

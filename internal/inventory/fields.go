@@ -3,6 +3,7 @@ package inventory
 import (
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -69,11 +70,13 @@ func knownKeys(n *yaml.Node, t reflect.Type) bool {
 var unknownField = regexp.MustCompile(`^field (\S+) not found in type (?:inventory\.)?(\w+)$`)
 
 // explainUnknown turns the YAML library's "field X not found in type T" at a
-// line into the field's path and a suggestion of the key meant.
-func (s *Site) explainUnknown(fe *FieldError) {
+// line into the field's path and a suggestion of the key meant. It returns
+// the path of the field meant ("" if none, or if the path is not known):
+// that field missing is the same mistake, not another.
+func (s *Site) explainUnknown(fe *FieldError) (meant string) {
 	g := unknownField.FindStringSubmatch(fe.Msg)
 	if g == nil {
-		return
+		return ""
 	}
 	key, typ := g[1], g[2]
 	for path, line := range s.lines {
@@ -83,11 +86,26 @@ func (s *Site) explainUnknown(fe *FieldError) {
 		}
 	}
 	fe.Msg = "unknown field"
-	if best := closest(key, knownFields[typ]); best != "" {
+	best := closest(key, knownFields[typ])
+	switch {
+	case best != "":
 		fe.Msg += "; did you mean " + best + "?"
-	} else if len(knownFields[typ]) > 0 {
+		if fe.Field != "" {
+			meant = strings.TrimSuffix(fe.Field, key) + best
+		}
+	case len(knownFields[typ]) > 0:
 		fe.Msg += "; known here: " + strings.Join(knownFields[typ], ", ")
 	}
+	return meant
+}
+
+// withoutMeantMissing drops from problems those that say a field is
+// required which an unknown field, misspelt, was meant to be (profil:
+// apc-rpdu2 is one mistake, not an unknown field and a missing profile).
+func withoutMeantMissing(problems []*FieldError, meant map[string]bool) []*FieldError {
+	return slices.DeleteFunc(problems, func(fe *FieldError) bool {
+		return meant[fe.Field] && strings.HasPrefix(fe.Msg, "is required")
+	})
 }
 
 // closest returns the candidate within two edits of s, if any.

@@ -148,13 +148,16 @@ func parseSite(name string, data []byte, root *yaml.Node) (*Site, error) {
 	}
 	ve := yamlError(name, err).(*ValidationError)
 	ve.Problems = explainTypes(name, root, ve.Problems)
+	meant := map[string]bool{}
 	for _, fe := range ve.Problems {
-		s.explainUnknown(fe)
+		if m := s.explainUnknown(fe); m != "" {
+			meant[m] = true
+		}
 	}
 	// If unknown fields were all that was wrong, the rest can be checked
 	// (decoding the tree ignores unknown fields).
 	if root.Decode(s) == nil {
-		ve.Problems = append(ve.Problems, s.rules(name, root)...)
+		ve.Problems = append(ve.Problems, withoutMeantMissing(s.rules(name, root), meant)...)
 	}
 	slices.SortStableFunc(ve.Problems, func(a, b *FieldError) int { return a.Line - b.Line })
 	ve.Problems = capped(name, ve.Problems)

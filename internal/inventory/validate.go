@@ -113,7 +113,7 @@ func (c *checker) row(path string, r *Row) {
 		p := fmt.Sprintf("%s.cooling[%d]", path, i)
 		c.id(p, u.ID)
 		c.positive(p+".capacity_kw", u.CapacityKW, maxCoolingKW)
-		c.endpoint(p+".snmp", u.SNMP)
+		c.endpoint(p+".snmp", u.SNMP, kindCooling)
 	}
 }
 
@@ -153,7 +153,7 @@ func (c *checker) pdu(path string, k *Rack, p *PDU) (sized bool) {
 		sized = false
 	}
 	sized = c.positive(path+".breaker_a", p.BreakerA, maxBreakerA) && sized
-	c.endpoint(path+".snmp", p.SNMP)
+	c.endpoint(path+".snmp", p.SNMP, kindPDU)
 	return sized
 }
 
@@ -190,12 +190,16 @@ func (c *checker) failover(path string, k *Rack) {
 	}
 }
 
-func (c *checker) endpoint(path string, e Endpoint) {
+// endpoint checks the SNMP endpoint of a device of kind (kindPDU…): its
+// profile must be one that reads such a device.
+func (c *checker) endpoint(path string, e Endpoint, kind string) {
 	c.address(path+".address", e.Address)
 	if e.Profile == "" {
 		c.add(path+".profile", "is required")
 	} else if !profiles.Known(e.Profile) {
 		c.add(path+".profile", "%s", unknownProfile(e.Profile))
+	} else if why := profileOfOtherKind(e.Profile, kind); why != "" {
+		c.add(path+".profile", "%s", why)
 	}
 	if e.Credentials == "" {
 		c.add(path+".credentials", "is required (the name of an entry in the agent's credentials file)")
