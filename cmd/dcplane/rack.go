@@ -16,6 +16,7 @@ import (
 
 	"github.com/dcplane/dcplane/api"
 	"github.com/dcplane/dcplane/controller/power"
+	"github.com/dcplane/dcplane/internal/levenshtein"
 )
 
 func newRackCmd(g *globalOptions) *cobra.Command {
@@ -192,9 +193,9 @@ func nearest(want string, have []string, n int) []string {
 	limit := max(2, len(w)/3)
 	var cs []cand
 	for _, h := range have {
-		if d := editDistance(w, nameKey(h)); d <= limit {
+		if d := levenshtein.Distance(string(w), string(nameKey(h))); d <= limit {
 			hl := []rune(strings.ToLower(h))
-			cs = append(cs, cand{h, d, editDistance(wl, hl), commonPrefix(wl, hl)})
+			cs = append(cs, cand{h, d, levenshtein.Distance(string(wl), string(hl)), commonPrefix(wl, hl)})
 		}
 	}
 	slices.SortFunc(cs, func(a, b cand) int {
@@ -225,28 +226,6 @@ func nameKey(s string) []rune {
 		out = append(out, r)
 	}
 	return out
-}
-
-// editDistance is the Levenshtein distance: the fewest insertions,
-// deletions and substitutions that turn a into b.
-func editDistance(a, b []rune) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			sub := prev[j-1]
-			if a[i-1] != b[j-1] {
-				sub++
-			}
-			cur[j] = min(sub, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 func commonPrefix(a, b []rune) int {

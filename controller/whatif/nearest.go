@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+
+	"github.com/dcplane/dcplane/internal/levenshtein"
 )
 
 // maxSuggestions bounds how many names a NotFoundError suggests.
@@ -23,7 +25,7 @@ func nearest(id string, ids []string) []string {
 	far := max(2, len([]rune(q))/2)
 	var cs []cand
 	for i, c := range ids {
-		if d := distance(q, strings.ToLower(c)); d <= far {
+		if d := levenshtein.Distance(q, strings.ToLower(c)); d <= far {
 			cs = append(cs, cand{c, d, i})
 		}
 	}
@@ -35,25 +37,4 @@ func nearest(id string, ids []string) []string {
 		}
 	}
 	return out
-}
-
-// distance is the Levenshtein distance between a and b, in runes.
-func distance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev, cur := make([]int, len(rb)+1), make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			sub := prev[j-1]
-			if ra[i-1] != rb[j-1] {
-				sub++
-			}
-			cur[j] = min(sub, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
