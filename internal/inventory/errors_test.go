@@ -83,7 +83,7 @@ func TestErrorsPointAtTheFault(t *testing.T) {
 			[]string{`site.yaml:1: the quoted string that opens here with ' is never closed: it runs on to line 12, where the parser found: mapping values are not allowed in this context (add its closing ')`}},
 		{"a double quote left open to the end", singleQuoted(insertAfter("          - id: H1-R01-K01\n", "            budget_kw: \"15\n")),
 			[]string{`site.yaml:8: the quoted string that opens here with " is never closed: it runs on to the end of the file (add its closing ")`}},
-		{"an apostrophe in a plain word is no quote", insertAfter("          - id: H1-R01-K01\n", "            labels: {note: it's}\n            budget_kw: '15\n"),
+		{"an apostrophe in a plain word is no quote", insertAfter("          - id: H1-R01-K01\n", "            labels: {note: it's, part: x-'y}\n            budget_kw: '15\n"),
 			[]string{`site.yaml:9: the quoted string that opens here with ' is never closed: it runs on to the end of the file (add its closing ')`}},
 		{"a flow mapping left open", strings.NewReplacer("credentials: snmp-ro}\n              - id: H1-R01-K01-PB", "credentials: snmp-ro\n              - id: H1-R01-K01-PB").Replace,
 			[]string{"site.yaml:12: did not find expected ',' or '}'"}},
