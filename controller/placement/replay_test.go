@@ -173,6 +173,9 @@ func TestReplayReferenceSite(t *testing.T) {
 			r.Watts, r.Utilisation = 0, 0.3+0.5*rng.Float64()
 		}
 		r.Name, r.Replicas = fmt.Sprintf("%s-r%d", r.Name, i), 1+rng.Intn(8)
+		if r.GPUs > 0 {
+			r.Replicas = 1 + r.Replicas%2 // the site has few GPU servers
+		}
 		opt := Options{Explain: rng.Intn(5) == 0, TopN: 3}
 		d, err := e.Place(c, r, opt)
 		line := describe(d, err)
