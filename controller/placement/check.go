@@ -36,7 +36,9 @@ func Check(c *Cluster, as []Assignment, req Request) error {
 		if !checker.verify(st, s, as[i].Watts) {
 			return st.infeasibleAt(checker, i)
 		}
-		st.hold(s, as[i].Watts)
+		if i+1 < len(as) { // the last one is checked: nothing follows to count it
+			st.hold(s, as[i].Watts)
+		}
 	}
 	return nil
 }

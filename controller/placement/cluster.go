@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 )
@@ -39,6 +40,11 @@ type Cluster struct {
 
 	idx  *index  // servers by rack; see Index
 	used []usage // by rack: what its servers use, kept by Apply and Remove; see Index
+	// most is, by rack, the most CPU, memory and GPUs any one of its
+	// servers has free (each on its own), kept by Apply and Remove: a
+	// decision passes over a rack that cannot hold the request's replica
+	// without walking its servers. See Index.
+	most []usage
 	// placed counts the replicas Apply added and Remove did not take
 	// away, by shape, for the typical workload the scorers keep room for.
 	placed workloads
@@ -138,8 +144,10 @@ func (x *index) valid(c *Cluster) bool {
 
 // Index records which servers each rack holds and what they have, so that
 // Place visits only the servers of the racks that pass the rack checks, and
-// sums what each rack's servers use, for the scores. Apply and Remove keep
-// those sums. Call it after building a cluster, changing its topology or a
+// sums what each rack's servers use, for the scores, and the most each
+// rack's servers have free, so that Place passes over the racks none of
+// whose servers can take a replica. Apply and Remove keep those sums and
+// maxima. Call it after building a cluster, changing its topology or a
 // server's capacity, or setting a server's usage other than by Apply and
 // Remove; Clone builds both for the copy when c has none. Place, Check and
 // Apply work without it, only slower. A stale index can hide a server or
@@ -150,8 +158,49 @@ func (c *Cluster) Index() error {
 	if err != nil {
 		return err
 	}
-	c.idx, c.used = x, sumUsage(c)
+	c.idx, c.used, c.most = x, sumUsage(c), mostFree(c)
 	return nil
+}
+
+// noFree is the most free of a rack without servers: less than any server
+// has.
+var noFree = usage{cpu: math.MinInt64, mem: math.MinInt64, gpus: math.MinInt}
+
+// freeOf is what server s has free of its CPU, memory and GPUs.
+func freeOf(s *Server) usage {
+	return usage{cpu: s.CPUMillicores - s.UsedCPUMillicores, mem: s.MemoryMiB - s.UsedMemoryMiB, gpus: s.GPUs - s.UsedGPUs}
+}
+
+// raise makes u at least v in each resource.
+func (u *usage) raise(v usage) {
+	u.cpu, u.mem, u.gpus = max(u.cpu, v.cpu), max(u.mem, v.mem), max(u.gpus, v.gpus)
+}
+
+// mostFree computes, by rack, the most CPU, memory and GPUs any one of its
+// servers has free.
+func mostFree(c *Cluster) []usage {
+	most := make([]usage, len(c.Racks))
+	for k := range most {
+		most[k] = noFree
+	}
+	for i := range c.Servers {
+		s := &c.Servers[i]
+		if k := s.Rack; k >= 0 && k < len(most) {
+			most[k].raise(freeOf(s))
+		}
+	}
+	return most
+}
+
+// rackMost is the most any server of rack k has free, from c's index.
+func (c *Cluster) rackMost(k int) usage {
+	most := noFree
+	for _, s := range c.idx.byRack[k] {
+		if srv := &c.Servers[s]; srv.Rack == k {
+			most.raise(freeOf(srv))
+		}
+	}
+	return most
 }
 
 // sumUsage sums what the servers of each rack use.
@@ -206,8 +255,8 @@ func buildIndex(c *Cluster) (*index, error) {
 }
 
 // Clone returns a deep copy of c. The copy shares c's index (it holds no
-// usage) and copies its racks' usage sums, or gets both of its own when c
-// has no index.
+// usage) and copies its racks' usage sums and maxima, or gets all of its
+// own when c has no index.
 func (c *Cluster) Clone() *Cluster {
 	n := &Cluster{SiteBudgetWatts: c.SiteBudgetWatts, Halls: append([]Hall(nil), c.Halls...)}
 	n.Rows = make([]Row, len(c.Rows))
@@ -217,13 +266,16 @@ func (c *Cluster) Clone() *Cluster {
 	}
 	n.Racks = cloneRacks(c.Racks)
 	n.Servers = cloneServers(c.Servers)
-	n.idx, n.used, n.placed = c.idx, slices.Clone(c.used), c.placed.clone()
+	n.idx, n.used, n.most, n.placed = c.idx, slices.Clone(c.used), slices.Clone(c.most), c.placed.clone()
 	if !n.idx.valid(n) {
-		n.idx, _ = buildIndex(n) // nil for a broken topology: Place reports it
-		n.used = nil             // c's sums may be as stale as its index
+		n.idx, _ = buildIndex(n)  // nil for a broken topology: Place reports it
+		n.used, n.most = nil, nil // c's sums may be as stale as its index
 	}
 	if len(n.used) != len(n.Racks) {
 		n.used = sumUsage(n)
+	}
+	if len(n.most) != len(n.Racks) {
+		n.most = mostFree(n)
 	}
 	return n
 }
@@ -281,17 +333,16 @@ func cloneServers(servers []Server) []Server {
 	return out
 }
 
-// index returns c's index and its racks' usage sums when they are valid,
-// else ones made now.
-func (c *Cluster) index() (*index, []usage, error) {
-	if c.idx.valid(c) && len(c.used) == len(c.Racks) {
-		return c.idx, c.used, nil
+// index returns c's index and its racks' usage sums and maxima when they
+// are valid, else ones made now.
+func (c *Cluster) index() (x *index, used, most []usage, err error) {
+	if c.idx.valid(c) && len(c.used) == len(c.Racks) && len(c.most) == len(c.Racks) {
+		return c.idx, c.used, c.most, nil
 	}
-	x, err := buildIndex(c)
-	if err != nil {
-		return nil, nil, err
+	if x, err = buildIndex(c); err != nil {
+		return nil, nil, nil, err
 	}
-	return x, sumUsage(c), nil
+	return x, sumUsage(c), mostFree(c), nil
 }
 
 // lookup finds a server by ID, first among the servers of the rack the
@@ -369,10 +420,28 @@ func (c *Cluster) use(s int, req *Request, w float64, f *[24]float64, sign int) 
 	if srv.Rack < len(c.used) { // what the server's usage changed by, never below zero
 		c.used[srv.Rack].add(srv.UsedCPUMillicores-cpu, srv.UsedMemoryMiB-mem, srv.UsedGPUs-gpus)
 	}
+	c.keepMost(srv, sign)
 	k := &c.Racks[srv.Rack]
 	sw := float64(sign) * w
 	k.PlacedWatts = max(0, k.PlacedWatts+sw)
 	for h := range k.ProfileWatts {
 		k.ProfileWatts[h] = max(0, k.ProfileWatts[h]+sw*f[h])
 	}
+}
+
+// keepMost updates the maxima of srv's rack after its usage changed by
+// sign replicas: a removal can only raise them to what srv has free now; a
+// replica added may have taken the most free, so the rack's servers are
+// looked at again. Without a valid index the maxima are left for index to
+// make anew.
+func (c *Cluster) keepMost(srv *Server, sign int) {
+	k := srv.Rack
+	if k >= len(c.most) || !c.idx.valid(c) {
+		return
+	}
+	if sign < 0 {
+		c.most[k].raise(freeOf(srv))
+		return
+	}
+	c.most[k] = c.rackMost(k)
 }

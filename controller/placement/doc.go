@@ -39,7 +39,10 @@
 //
 // A Cluster may carry an index of the servers of each rack and of what
 // they have and use (see Cluster.Index); without it every decision first
-// walks all servers.
+// walks all servers. The index keeps, for each rack, the most CPU, memory
+// and GPUs any one of its servers has free, so that a replica asking for
+// more than that (a database asking 512 GiB, which few servers have) passes
+// over the rack without looking at its servers.
 //
 // # The power model
 //

@@ -214,7 +214,7 @@ func (e *Engine) pick(st *state) (choice, bool) {
 	best := choice{k: -1}
 	for k := range st.c.Racks {
 		servers := st.byRack[k]
-		if len(servers) == 0 || !e.rackOK(st, k, len(servers)) {
+		if len(servers) == 0 || st.skips(e) && !st.roomFor(k) || !e.rackOK(st, k, len(servers)) {
 			continue
 		}
 		var c choice
@@ -379,6 +379,24 @@ func (e *Engine) derived(st *state, k int, servers []int32, best choice) (choice
 		}
 	}
 	return local, local.k >= 0
+}
+
+// skips says whether the search may pass over racks none of whose
+// servers has the resources a replica needs: not when it counts the
+// rejections of their servers, nor when a test asks for every check. Such
+// a rack yields no candidate, so passing over it changes no decision and
+// no list of candidates.
+func (st *state) skips(e *Engine) bool { return !st.diag && !e.exhaustive }
+
+// roomFor says whether one of rack k's servers may have the CPU, one the
+// memory and one the GPUs a replica needs, by the rack's maxima: false
+// only when none of them can take it, as the resource filters would find
+// server by server.
+func (st *state) roomFor(k int) bool {
+	m, r := &st.most[k], st.req
+	return (r.CPUMillicores == 0 || r.CPUMillicores <= m.cpu) &&
+		(r.MemoryMiB == 0 || r.MemoryMiB <= m.mem) &&
+		(r.GPUs == 0 || r.GPUs <= m.gpus)
 }
 
 // prunes says whether the search may skip candidates that cannot beat the

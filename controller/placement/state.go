@@ -23,9 +23,11 @@ type state struct {
 	flat   bool        // no profile: every factor is 1
 	byRack [][]int32   // the servers of each rack, by ID
 
-	// By rack, from the index: what its servers use, the share of their
-	// resources a unit is, and whether one of them has no GPU.
+	// By rack, from the index: what its servers use, the most one of them
+	// has free, the share of their resources a unit is, and whether one of
+	// them has no GPU.
 	rackUsed []usage
+	most     []usage
 	perUnit  []perUnit
 	gpuless  []bool
 
@@ -37,13 +39,15 @@ type state struct {
 	siteLoad  float64
 	maxBudget float64 // largest rack budget, to scale the fit scores
 
-	placed  []float64      // by rack: watts placed by this call
-	profile []*[24]float64 // by rack: hourly load with this call's, or nil
-	used    map[int]usage  // server → usage placed by this call
-	added   []usage        // by rack: usage placed by this call
-	count   map[int]int    // spread domain key → replicas of this call
-	limit   int            // most replicas one spread domain may hold
-	feeds   []string       // feed names, interned for the feed domain
+	// The overlay is sparse, as a call places a few replicas on a few of
+	// the cluster's racks: bit k of heldBits says that held has an entry
+	// for rack k, so that the racks without one (nearly all) cost one test.
+	heldBits []uint64
+	held     []heldRack
+	used     map[int]usage // server → usage placed by this call
+	count    map[int]int   // spread domain key → replicas of this call
+	limit    int           // most replicas one spread domain may hold
+	feeds    []string      // feed names, interned for the feed domain
 
 	scorers   []weighted       // the engine's rack scorers this request wants
 	servers   []weightedServer // and its server scorers
@@ -60,6 +64,29 @@ type state struct {
 	worst rejection         // the most promising rejected candidate
 }
 
+// heldRack is what this call's replicas add to rack k: their watts, its
+// hourly load with theirs, and their CPU, memory and GPUs.
+type heldRack struct {
+	k       int
+	placed  float64
+	profile [24]float64
+	added   usage
+}
+
+// heldAt is the overlay's entry for rack k, nil when this call placed
+// nothing there. It is valid until the next hold.
+func (st *state) heldAt(k int) *heldRack {
+	if w := uint(k) >> 6; w >= uint(len(st.heldBits)) || st.heldBits[w]&(1<<(k&63)) == 0 {
+		return nil
+	}
+	for i := range st.held {
+		if st.held[i].k == k {
+			return &st.held[i]
+		}
+	}
+	return nil
+}
+
 // usage is CPU, memory and GPUs: what a server or a rack's servers use, or
 // have.
 type usage struct {
@@ -74,12 +101,12 @@ func (u *usage) add(cpu, mem int64, gpus int) {
 // newState prepares a call on c for req: resolves the pins, sums the loads
 // of rows, halls and the site, and sets the spread limit.
 func newState(c *Cluster, req *Request) (*state, error) {
-	x, used, err := c.index()
+	x, used, most, err := c.index()
 	if err != nil {
 		return nil, err
 	}
 	st := &state{c: c, req: req, f: req.factors(), flat: req.Profile == nil, byRack: x.byRack,
-		rackUsed: used, perUnit: x.perUnit, gpuless: x.gpuless}
+		rackUsed: used, most: most, perUnit: x.perUnit, gpuless: x.gpuless}
 	st.pinHall, st.pinRow = st.resolvePins()
 	if err := st.sumLoads(); err != nil {
 		return nil, err
@@ -172,10 +199,10 @@ func (st *state) unmeasured(k int) float64 {
 
 // placedBy is the watts this call placed in rack k.
 func (st *state) placedBy(k int) float64 {
-	if st.placed == nil {
-		return 0
+	if h := st.heldAt(k); h != nil {
+		return h.placed
 	}
-	return st.placed[k]
+	return 0
 }
 
 // rackLoad is the load L = max(P, D) + R of rack k.
@@ -191,7 +218,7 @@ func (st *state) hallOf(k int) int { return st.c.Rows[st.c.Racks[k].Row].Hall }
 func (st *state) free(s int) usage {
 	srv := &st.c.Servers[s]
 	var u usage
-	if st.used != nil {
+	if st.used != nil && st.heldAt(srv.Rack) != nil {
 		u = st.used[s]
 	}
 	return usage{
@@ -207,9 +234,8 @@ func (st *state) free(s int) usage {
 // out of first.
 func (st *state) scarcest(k int) float64 {
 	u, per := st.rackUsed[k], &st.perUnit[k]
-	if st.added != nil {
-		a := st.added[k]
-		u.add(a.cpu, a.mem, a.gpus)
+	if h := st.heldAt(k); h != nil {
+		u.add(h.added.cpu, h.added.mem, h.added.gpus)
 	}
 	u.add(st.req.CPUMillicores, st.req.MemoryMiB, st.req.GPUs)
 	share := float64(u.cpu) * per.cpu
@@ -224,8 +250,8 @@ func (st *state) scarcest(k int) float64 {
 
 // rackProfile is the hourly declared load of rack k, this call's included.
 func (st *state) rackProfile(k int) *[24]float64 {
-	if st.profile != nil && st.profile[k] != nil {
-		return st.profile[k]
+	if h := st.heldAt(k); h != nil {
+		return &h.profile
 	}
 	return &st.c.Racks[k].ProfileWatts
 }
@@ -250,20 +276,23 @@ func (st *state) hold(s int, w float64) {
 	k := st.c.Servers[s].Rack
 	if st.used == nil {
 		st.used, st.count = map[int]usage{}, map[int]int{}
-		st.placed, st.profile = make([]float64, len(st.c.Racks)), make([]*[24]float64, len(st.c.Racks))
-		st.added = make([]usage, len(st.c.Racks))
+		st.heldBits = make([]uint64, (len(st.c.Racks)+63)/64)
+	}
+	before := st.rackLoad(k)
+	h := st.heldAt(k)
+	if h == nil {
+		st.held = append(st.held, heldRack{k: k, profile: st.c.Racks[k].ProfileWatts})
+		st.heldBits[k>>6] |= 1 << (k & 63)
+		h = &st.held[len(st.held)-1]
 	}
 	u := st.used[s]
 	u.add(st.req.CPUMillicores, st.req.MemoryMiB, st.req.GPUs)
 	st.used[s] = u
-	st.added[k].add(st.req.CPUMillicores, st.req.MemoryMiB, st.req.GPUs)
-	before := st.rackLoad(k)
-	p := *st.rackProfile(k)
-	for h := range p {
-		p[h] += w * st.f[h]
+	h.added.add(st.req.CPUMillicores, st.req.MemoryMiB, st.req.GPUs)
+	for i := range h.profile {
+		h.profile[i] += w * st.f[i]
 	}
-	st.profile[k] = &p
-	st.placed[k] += w
+	h.placed += w
 	delta := st.rackLoad(k) - before
 	st.rowLoad[st.rowOf(k)] += delta
 	st.hallLoad[st.hallOf(k)] += delta
