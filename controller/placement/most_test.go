@@ -90,3 +90,29 @@ func TestRoomFor(t *testing.T) {
 		})
 	}
 }
+
+// TestCloneKeepsOwnMaxima checks that a copy's replicas leave its
+// original's rack maxima as they were: the state machine decides on copies
+// of the cluster it keeps.
+func TestCloneKeepsOwnMaxima(t *testing.T) {
+	c := cluster(1, rack2N("K1", 0, 15000))
+	if err := c.Index(); err != nil {
+		t.Fatal(err)
+	}
+	want := slices.Clone(c.most)
+	n := c.Clone()
+	r := Request{Name: "w", Replicas: 1, CPUMillicores: 1000, MemoryMiB: 1024, Watts: 100}
+	d, err := New().Place(n, r, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Apply(d.Assignments, r); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.most; !slices.Equal(got, want) {
+		t.Errorf("original's maxima: got %v, want %v", got, want)
+	}
+	if got := n.most[0].mem; got != 262144-1024 {
+		t.Errorf("copy's most free memory: got %d, want %d", got, 262144-1024)
+	}
+}
