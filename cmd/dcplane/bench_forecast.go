@@ -37,6 +37,6 @@ and that of the naive seasonal forecast (each 5 minutes as one week before).`,
 	}
 	cmd.Flags().StringVar(&o.trace, "trace", "", "the trace file")
 	cmd.Flags().Float64Var(&o.budget, "budget", 15000, "the rack budget in watts each PDU's utilisation is scaled onto")
-	_ = cmd.MarkFlagRequired("trace")
+	requireFlag(cmd, "trace", "FILE", "the traces are in ../shared/traces/google-power-2019/*.csv")
 	return cmd
 }

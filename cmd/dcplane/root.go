@@ -63,10 +63,6 @@ Start with: dcplane demo`,
 		newPlaceCmd(g), newReserveCmd(g), newPlacementCmd(g), newWhatIfCmd(g), newClusterCmd(g),
 		newAlertsCmd(g), newForecastCmd(g), newTLSCmd(), newTokenCmd(g), newAuditCmd(g), newServerCmd(g), newCompletionCmd())
 	refuseUnknownSubcommands(root)
-	// bench_forecast.go marks --trace required; what to give is said here.
-	if c, _, err := root.Find([]string{"bench", "forecast"}); err == nil && c.Name() == "forecast" {
-		describeRequired(c, "trace", "FILE", "the traces are in ../shared/traces/google-power-2019/*.csv")
-	}
 	return root, g
 }
 
