@@ -334,7 +334,8 @@ func cloneServers(servers []Server) []Server {
 }
 
 // index returns c's index and its racks' usage sums and maxima when they
-// are valid, else ones made now.
+// are valid, else an index and sums made now and no maxima (making them
+// would cost as much as the walks they save once).
 func (c *Cluster) index() (x *index, used, most []usage, err error) {
 	if c.idx.valid(c) && len(c.used) == len(c.Racks) && len(c.most) == len(c.Racks) {
 		return c.idx, c.used, c.most, nil
@@ -342,7 +343,7 @@ func (c *Cluster) index() (x *index, used, most []usage, err error) {
 	if x, err = buildIndex(c); err != nil {
 		return nil, nil, nil, err
 	}
-	return x, sumUsage(c), mostFree(c), nil
+	return x, sumUsage(c), nil, nil
 }
 
 // lookup finds a server by ID, first among the servers of the rack the

@@ -391,8 +391,11 @@ func (st *state) skips(e *Engine) bool { return !st.diag && !e.exhaustive }
 // roomFor says whether one of rack k's servers may have the CPU, one the
 // memory and one the GPUs a replica needs, by the rack's maxima: false
 // only when none of them can take it, as the resource filters would find
-// server by server.
+// server by server. Without maxima (a cluster not indexed) every rack may.
 func (st *state) roomFor(k int) bool {
+	if st.most == nil {
+		return true
+	}
 	m, r := &st.most[k], st.req
 	return (r.CPUMillicores == 0 || r.CPUMillicores <= m.cpu) &&
 		(r.MemoryMiB == 0 || r.MemoryMiB <= m.mem) &&
