@@ -472,8 +472,13 @@ func (r IPMIResult) Summary() string {
 		r.Workers, r.Interval, r.AskedPerSec)
 	fmt.Fprintf(&b, "ipmitool: one process per poll ('dcmi power reading': a session opened and closed each time), %d at once, the BMCs round-robin\n", r.ToolWorkers)
 	fmt.Fprintf(&b, "%s of %.0f s each side, the agent's after one interval (at least 1 s) of warm-up\n", SpreadHeader(r.Runs, "runs"), r.Seconds)
-	fmt.Fprintf(&b, "agent memory per BMC, sessions open (run 1): %.1f KiB Go heap, %.1f KiB RSS; for %d BMCs %.0f MiB heap, %.0f MiB RSS (extrapolated linearly from %d)\n",
-		r.HeapPerBMC/1024, r.RSSPerBMC/1024, IPMIFleet, r.FleetHeapMiB, r.FleetRSSMiB, r.BMCs)
+	rss := fmt.Sprintf("%.1f KiB RSS", r.RSSPerBMC/1024)
+	fleetRSS := fmt.Sprintf(", %.0f MiB RSS", r.FleetRSSMiB)
+	if r.RSSPerBMC <= 0 { // the runtime returned more to the OS than the sessions took
+		rss, fleetRSS = "RSS change below its noise", ""
+	}
+	fmt.Fprintf(&b, "agent memory per BMC, sessions open (run 1): %.1f KiB Go heap, %s; for %d BMCs %.0f MiB heap%s (extrapolated linearly from %d)\n",
+		r.HeapPerBMC/1024, rss, IPMIFleet, r.FleetHeapMiB, fleetRSS, r.BMCs)
 	fmt.Fprintf(&b, "ipmitool: largest process %.1f MiB RSS, and no state between polls\n", r.ToolMaxRSSMiB)
 	if r.AgentFailure != "" || r.ToolFailure != "" {
 		fmt.Fprintf(&b, "last failures: agent %q, ipmitool %q\n", r.AgentFailure, r.ToolFailure)
