@@ -182,6 +182,10 @@ func DemoConfig() Config {
 	c.Telemetry.AgentDownAfter = Duration(20 * time.Second)
 	c.Placement.For = Duration(30 * time.Second)
 	c.CrossCheck.For = Duration(10 * time.Second)
+	// The simulated PSUs lose nothing and every device is metered: a
+	// production tolerance (50 W + 3 % of a feed, about 150 W) would hide
+	// the ~90 W one miswired server moves between the feeds.
+	c.CrossCheck.ToleranceWatts, c.CrossCheck.ToleranceShare = 20, 0.005
 	return c
 }
 

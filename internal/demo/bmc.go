@@ -58,7 +58,10 @@ func (d *Demo) startBMCs(ctx context.Context, c Config, dir string) (int, error)
 		}
 		return 0, nil
 	}
-	pw := make([]byte, 12)
+	// 8 random bytes, 16 hex characters: IPMI passwords are at most 20
+	// bytes (ipmitool refuses longer ones), and the demo's BMCs should be
+	// readable with ipmitool too.
+	pw := make([]byte, 8)
 	if _, err := rand.Read(pw); err != nil {
 		return 0, err
 	}
