@@ -272,27 +272,12 @@ func (n *Node) PutSite(ctx context.Context, s *inventory.Site) (uint64, error) {
 	return v.Index(), nil
 }
 
-// Ingest takes an agent's polls into the telemetry window. Only the leader
-// keeps telemetry.
-func (n *Node) Ingest(_ context.Context, b *wire.Batch) (int, error) {
-	if !n.store.IsLeader() {
-		return 0, n.leaderError(store.ErrNotLeader)
-	}
-	known := n.knownDevices()
-	polls := b.Polls[:0:0]
-	for _, p := range b.Polls {
-		if known[p.Device] {
-			polls = append(polls, p)
-		}
-	}
-	if unknown := len(b.Polls) - len(polls); unknown > 0 {
-		n.m.unknown.Add(float64(unknown))
-	}
-	now := n.cfg.Now()
-	n.alerting.heard(b.Agent, now)
-	acc := n.tel.Ingest(polls, now)
-	n.m.polls.Add(float64(len(b.Polls)))
-	return acc, nil
+// Ingest takes an agent's polls into the telemetry window, as TakeTelemetry
+// does for an agent that may report for every hall, and returns how many
+// polls were accepted. Only the leader keeps telemetry.
+func (n *Node) Ingest(ctx context.Context, b *wire.Batch) (int, error) {
+	res, err := n.TakeTelemetry(ctx, b, nil)
+	return res.Accepted, err
 }
 
 // knownDevices returns the IDs of the applied inventory's devices. When the
