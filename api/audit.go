@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -73,7 +74,7 @@ func (s *Server) audited(h http.HandlerFunc) http.HandlerFunc {
 		if auditBefore[r.Pattern] {
 			p, _ := PrincipalOf(r.Context())
 			if !s.record(w, r, wire.AuditRecord{At: time.Now(), Who: p.Who, Role: p.Role, Method: r.Method,
-				Path: r.URL.RequestURI(), Result: "recorded before the call"}) {
+				Path: auditPath(r), Result: "recorded before the call"}) {
 				return
 			}
 			h(w, r)
@@ -84,7 +85,7 @@ func (s *Server) audited(h http.HandlerFunc) http.HandlerFunc {
 		rec := &heldResponse{header: http.Header{}, status: http.StatusOK}
 		h(rec, r)
 		p, _ := PrincipalOf(r.Context())
-		ar := wire.AuditRecord{At: time.Now(), Who: p.Who, Role: p.Role, Method: r.Method, Path: r.URL.RequestURI(),
+		ar := wire.AuditRecord{At: time.Now(), Who: p.Who, Role: p.Role, Method: r.Method, Path: auditPath(r),
 			Status: rec.status}
 		if !auditNoInput[r.Pattern] {
 			ar.Input = cut(in.buf.Bytes(), in.n)
@@ -134,6 +135,25 @@ func tokenResult(body []byte) string {
 }
 
 // cut is b as text, cut at auditCut, or its size when it is not text.
+// auditPathCut bounds the request URI an audit record keeps: a query
+// string is the caller's to make as long as the server's header limit, and
+// every byte of it would be replicated into every node's state.
+const auditPathCut = 1024
+
+// auditPath is r's request URI as an audit record keeps it, cut to
+// auditPathCut bytes.
+func auditPath(r *http.Request) string {
+	return cutTo([]byte(r.URL.RequestURI()), auditPathCut)
+}
+
+// cutTo is b as text, cut to n bytes with the whole length said.
+func cutTo(b []byte, n int) string {
+	if len(b) <= n {
+		return string(b)
+	}
+	return strings.ToValidUTF8(string(b[:n]), "") + "…(" + strconv.Itoa(len(b)) + " bytes)"
+}
+
 func cut(b []byte, total int64) string {
 	if len(b) > auditCut {
 		b = b[:auditCut]

@@ -473,3 +473,24 @@ func TestAuditFailureWithholdsTheAnswer(t *testing.T) {
 }
 
 func wireHash(s string) string { return wire.HashToken(s) }
+
+// TestAuditPathIsBounded: a long query string is cut in the audit record
+// (it is replicated into every node's state), saying how long it was.
+func TestAuditPathIsBounded(t *testing.T) {
+	f := &tokenController{secret: "dcp_ab12_secret"}
+	f.putSite = func(*inventory.Site) (uint64, error) { return 7, nil }
+	ts := httptest.NewServer(api.NewServer(f, nil, slog.New(slog.DiscardHandler)))
+	defer ts.Close()
+	doc, _ := inventory.Marshal(inventory.Reference(1))
+	pad := strings.Repeat("x", 50_000)
+	if status, p := authCall(t, nil, "PUT", ts.URL+"/v1/inventory?pad="+pad, f.secret, doc, api.MediaYAML); status != 200 {
+		t.Fatalf("got %d %+v, want 200", status, p)
+	}
+	if len(f.recorded) != 1 {
+		t.Fatalf("records: got %d, want 1", len(f.recorded))
+	}
+	path := f.recorded[0].Path
+	if len(path) > 1100 || !strings.HasPrefix(path, "/v1/inventory?pad=xxx") || !strings.HasSuffix(path, "…(50018 bytes)") {
+		t.Errorf("recorded path of %d bytes ending %q: want at most ~1 KiB, saying the whole was 50018 bytes", len(path), path[max(0, len(path)-30):])
+	}
+}

@@ -293,14 +293,21 @@ func (n *Node) joinLoop(ctx context.Context) {
 	}
 }
 
-// peers is Config.Peers, with Config.Token as the clients' bearer token,
-// or else the admin token this node wrote when it bootstrapped the cluster
+// peers is Config.Peers. Without TLS its clients carry Config.Token as
+// their bearer token, or else the admin token this node wrote when it
+// bootstrapped the cluster
 // (a bootstrap node restarted without TLS must still ask the leader how far
 // the log is committed before it serves).
 func (n *Node) peers(urls string, timeout time.Duration) (Peer, error) {
 	c, err := n.cfg.Peers(urls, timeout)
 	if err != nil {
 		return nil, err
+	}
+	if n.cfg.TLS != nil {
+		// The node's controller certificate speaks for it: a token sent
+		// along would decide instead (a revoked bootstrap token, a
+		// viewer's in the environment) and shut it out.
+		return c, nil
 	}
 	tok := n.cfg.Token
 	if tok == "" {

@@ -34,6 +34,10 @@ const (
 // keep-alive is closed after idleTimeout) go on being served.
 const MaxConnections = 4096
 
+// maxHeaderBytes bounds a request's header and URI: the API's requests
+// carry a token and short queries, not the megabyte Go allows by default.
+const maxHeaderBytes = 64 << 10
+
 // The node serves every part of the API: a method whose signature drifts
 // from the interface would silently drop its endpoints (api.NewServer
 // looks for each by type assertion), so the build fails instead.
@@ -155,7 +159,8 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 
 func (n *Node) serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{Handler: n.api, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, IdleTimeout: idleTimeout,
-		TLSConfig: n.tls,
+		MaxHeaderBytes: maxHeaderBytes,
+		TLSConfig:      n.tls,
 		// Refused handshakes (plaintext, no certificate, another CA) are
 		// worth a warning, in the node's log rather than on stderr.
 		ErrorLog: slog.NewLogLogger(n.log.With("component", "http").Handler(), slog.LevelWarn)}
