@@ -43,7 +43,8 @@ type Catalog struct {
 	devices map[string]Device
 }
 
-// NewCatalog returns the catalog of site's devices (empty for nil): a PDU
+// NewCatalog returns the catalog of site's devices (empty for nil), with
+// the servers that have a BMC (see serverRating): a PDU
 // of P phases at V volts (line to neutral) behind a breaker of B amperes
 // carries at most P×B amperes, P×V×B watts or volt-amperes, and √3×V
 // volts; a cooling unit of C kW removes, and draws, at most C kW. Each
@@ -59,6 +60,11 @@ func NewCatalog(site *inventory.Site) *Catalog {
 				for _, p := range k.PDUs {
 					c.devices[p.ID] = Device{Hall: h.ID, Rating: pduRating(p)}
 				}
+				for _, s := range k.Servers {
+					if s.BMC != nil {
+						c.devices[s.ID] = Device{Hall: h.ID, Rating: serverRating(s, k)}
+					}
+				}
 			}
 			for _, u := range r.Cooling {
 				w := u.CapacityKW * 1000 * RatingMargin
@@ -68,6 +74,20 @@ func NewCatalog(site *inventory.Site) *Catalog {
 		}
 	}
 	return c
+}
+
+// serverRating bounds what a server's BMC reports: its power (and each
+// PSU's) at most its nameplate, else its rack's budget (no server draws more
+// than its rack may), times RatingMargin.
+func serverRating(s inventory.Server, k inventory.Rack) Rating {
+	w := max(s.NameplateW, s.MaxW)
+	if w <= 0 {
+		w = k.BudgetWatts()
+	}
+	if w <= 0 {
+		w = inventory.DefaultRackBudgetKW * 1000
+	}
+	return Rating{collectors.PowerWatts: w * RatingMargin}
 }
 
 func pduRating(p inventory.PDU) Rating {
