@@ -135,7 +135,7 @@ type Principal struct {
 // HallURIPrefix starts the URI SANs that assign an agent's certificate to
 // halls, one each: "dcplane:hall:H1". An agent certificate without one may
 // report for every hall.
-const HallURIPrefix = "dcplane:hall:"
+const HallURIPrefix = tlsutil.HallURIPrefix
 
 // hallsOf returns the halls a certificate's URI SANs assign.
 func hallsOf(c *x509.Certificate) []string {

@@ -20,7 +20,7 @@ import (
 // tlsIssueOptions are the flags of tls issue.
 type tlsIssueOptions struct {
 	dir, role, name string
-	ips, dns        []string
+	ips, dns, halls []string
 }
 
 func newTLSCmd() *cobra.Command {
@@ -61,6 +61,7 @@ The key is written to a file, never printed.`,
 	f.StringVar(&o.name, "name", "", "node, agent or user name: the certificate's common name and file names")
 	f.StringSliceVar(&o.ips, "ip", nil, "IP addresses the holder is reached at (controllers)")
 	f.StringSliceVar(&o.dns, "dns", nil, "DNS names the holder is reached at (controllers)")
+	f.StringSliceVar(&o.halls, "hall", nil, "an agent's: a hall it may report for (repeat, or H1,H2); none: every hall")
 	requireFlag(issue, "role", "ROLE", "controller, agent or operator")
 	requireFlag(issue, "name", "NAME", "")
 	cmd.AddCommand(initCmd, issue)
@@ -68,7 +69,7 @@ The key is written to a file, never printed.`,
 }
 
 func (o *tlsIssueOptions) run(cmd *cobra.Command) error {
-	r := tlsutil.Request{Role: tlsutil.Role(o.role), Name: o.name, DNS: o.dns}
+	r := tlsutil.Request{Role: tlsutil.Role(o.role), Name: o.name, DNS: o.dns, Halls: o.halls}
 	for _, s := range o.ips {
 		ip := net.ParseIP(s)
 		if ip == nil {

@@ -13,6 +13,7 @@ import (
 	"math/big"
 	"net"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -73,7 +74,13 @@ type Request struct {
 	Name string   // the common name: node, agent or user
 	IPs  []net.IP // addresses a server is reached at
 	DNS  []string // names a server is reached at
+	// Halls are the halls an agent may report for, as URIs
+	// dcplane:hall:H (HallURIPrefix); none: every hall. Agents only.
+	Halls []string
 }
+
+// HallURIPrefix starts the URI of a hall an agent's certificate holds it to.
+const HallURIPrefix = "dcplane:hall:"
 
 // Issue creates a key and a certificate of r signed by the CA, good for
 // both server and client authentication, and returns them PEM-encoded.
@@ -86,6 +93,16 @@ func (ca *CA) Issue(r Request) (certPEM, keyPEM []byte, err error) {
 	if r.Name == "" {
 		return nil, nil, errors.New("tlsutil: a certificate needs a name")
 	}
+	if len(r.Halls) > 0 && r.Role != RoleAgent {
+		return nil, nil, fmt.Errorf("tlsutil: halls hold an agent to them; a %s's certificate has none", r.Role)
+	}
+	uris := []*url.URL{{Scheme: "dcplane", Opaque: "role:" + string(r.Role)}}
+	for _, h := range r.Halls {
+		if h == "" || strings.ContainsAny(h, ", ()") {
+			return nil, nil, fmt.Errorf("tlsutil: hall %q: want a hall ID (no spaces, commas or brackets)", h)
+		}
+		uris = append(uris, &url.URL{Scheme: "dcplane", Opaque: "hall:" + h})
+	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, nil, fmt.Errorf("tlsutil: key: %w", err)
@@ -96,7 +113,7 @@ func (ca *CA) Issue(r Request) (certPEM, keyPEM []byte, err error) {
 		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 		IPAddresses: r.IPs, DNSNames: r.DNS,
-		URIs: []*url.URL{{Scheme: "dcplane", Opaque: "role:" + string(r.Role)}},
+		URIs: uris,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, key.Public(), ca.Key)
 	if err != nil {
