@@ -40,8 +40,14 @@ func (n *Node) TakeTelemetry(_ context.Context, b *wire.Batch, halls []string) (
 		n.m.unknown.Add(float64(unknown))
 	}
 	now := n.cfg.Now()
-	n.alerting.heard(b.Agent, now)
 	res := n.tel.Take(polls, now)
+	// The agent is heard once its polls are in the window (the evaluation
+	// this wakes then sees them), and not when it pushed for halls it does
+	// not have: a name in a batch is the pusher's to choose, and an agent
+	// held to H1 must not keep another hall's agent from being missed.
+	if len(unassigned) == 0 {
+		n.alerting.heard(b.Agent, now)
+	}
 	n.m.polls.Add(float64(len(b.Polls)))
 	if len(unassigned) > 0 {
 		n.tel.Refuse(telemetry.ReasonUnassigned, len(unassigned))

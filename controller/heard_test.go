@@ -1,0 +1,35 @@
+package controller
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/dcplane/dcplane/collectors"
+	"github.com/dcplane/dcplane/controller/wire"
+	"github.com/dcplane/dcplane/internal/inventory"
+)
+
+// TestAgentNotHeardForAnotherHall: a push refused for halls its agent does
+// not have does not count as that agent heard (its name is the pusher's to
+// choose: an agent held to H1 naming itself agent-h2 would otherwise keep
+// the real agent-h2's outage from being alerted); an accepted push does.
+func TestAgentNotHeardForAnotherHall(t *testing.T) {
+	n := openNode(t, t.TempDir(), inventory.Reference(2))
+	defer n.Close()
+	push := func(agent, device string, halls []string) {
+		b := &wire.Batch{Agent: agent, Seq: 1, Polls: []collectors.Status{{Device: device, At: time.Now(), OK: true,
+			Readings: []collectors.Reading{{Metric: collectors.PowerWatts, Scope: collectors.ScopeDevice, Value: 1000}}}}}
+		if _, err := n.TakeTelemetry(context.Background(), b, halls); err != nil {
+			t.Fatal(err)
+		}
+	}
+	push("agent-h2", "H2-R01-K01-PA", []string{"H1"})
+	if _, ok := n.alerting.agentsSeen()["agent-h2"]; ok {
+		t.Error("a push refused for hall H2 by an H1 agent naming itself agent-h2: got agent-h2 heard, want not")
+	}
+	push("agent-h1", "H1-R01-K01-PA", []string{"H1"})
+	if _, ok := n.alerting.agentsSeen()["agent-h1"]; !ok {
+		t.Error("an accepted push: got agent-h1 not heard, want heard")
+	}
+}
