@@ -63,7 +63,7 @@ func TestGrafanaProvisioning(t *testing.T) {
 	}
 	path := dbf.Providers[0].Options.Path
 	readme := readFile(t, "README.md")
-	if !strings.Contains(readme, "cp dashboards/*.json "+path+"/") {
+	if !regexp.MustCompile(`cp dashboards/\*\.json ` + regexp.QuoteMeta(path) + `/(\s|$)`).MatchString(readme) {
 		t.Errorf("README.md: got no `cp dashboards/*.json %s/`, the folder %s provisions", path, grafanaDashboards)
 	}
 	for _, f := range []string{grafanaDatasources, grafanaDashboards} {
