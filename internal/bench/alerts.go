@@ -253,25 +253,36 @@ func (w *alertWatch) run(ctx context.Context, rack string) (AlertRun, error) {
 // watch asks each check every w.poll until each has once said true, and
 // returns in seconds since at when each first did. It gives up after
 // w.timeout, naming what it waited for.
+//
+// The checks are stages of one chain (each follows the one before it), so
+// a round asks them last first and stamps all it saw with the round's end:
+// asked first to last, a stage could be seen after the next one had
+// already been (the leader resolving between the two questions), and the
+// figures would put Alertmanager before the leader that told it.
 func (w *alertWatch) watch(ctx context.Context, at time.Time, what string, checks ...func(context.Context) (bool, error)) ([]float64, error) {
 	seen := make([]float64, len(checks))
 	done := make([]bool, len(checks))
 	deadline := at.Add(w.timeout)
 	for {
 		left := 0
-		for i, check := range checks {
+		var now []int
+		for i := len(checks) - 1; i >= 0; i-- {
 			if done[i] {
 				continue
 			}
-			ok, err := check(ctx)
+			ok, err := checks[i](ctx)
 			if err != nil {
 				return nil, fmt.Errorf("waiting for %s: %w", what, err)
 			}
 			if done[i] = ok; ok {
-				seen[i] = time.Since(at).Seconds()
+				now = append(now, i)
 			} else {
 				left++
 			}
+		}
+		end := time.Since(at).Seconds()
+		for _, i := range now {
+			seen[i] = end
 		}
 		if left == 0 {
 			return seen, nil
