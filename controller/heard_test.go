@@ -33,3 +33,24 @@ func TestAgentNotHeardForAnotherHall(t *testing.T) {
 		t.Error("an accepted push: got agent-h1 not heard, want heard")
 	}
 }
+
+// TestAgentNotHeardForNothing: a batch that the window takes nothing from
+// (no polls, or only devices the inventory lacks) does not count as its
+// agent heard: it would let anyone who may push keep any agent's outage
+// from being alerted, under its name, at no cost.
+func TestAgentNotHeardForNothing(t *testing.T) {
+	n := openNode(t, t.TempDir(), inventory.Reference(2))
+	defer n.Close()
+	for _, b := range []*wire.Batch{
+		{Agent: "agent-empty", Seq: 1},
+		{Agent: "agent-unknown", Seq: 1, Polls: []collectors.Status{{Device: "NO-SUCH-PDU", At: time.Now(), OK: true,
+			Readings: []collectors.Reading{{Metric: collectors.PowerWatts, Scope: collectors.ScopeDevice, Value: 1000}}}}},
+	} {
+		if _, err := n.TakeTelemetry(context.Background(), b, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := n.alerting.agentsSeen()[b.Agent]; ok {
+			t.Errorf("%s: a batch the window took nothing from: got the agent heard, want not", b.Agent)
+		}
+	}
+}

@@ -45,7 +45,9 @@ func (n *Node) TakeTelemetry(_ context.Context, b *wire.Batch, halls []string) (
 	// this wakes then sees them), and not when it pushed for halls it does
 	// not have: a name in a batch is the pusher's to choose, and an agent
 	// held to H1 must not keep another hall's agent from being missed.
-	if len(unassigned) == 0 {
+	// Nor when it pushed nothing the window took: an empty batch, or one of
+	// devices the inventory lacks, costs nothing to forge under any name.
+	if len(unassigned) == 0 && len(polls) > 0 {
 		n.alerting.heard(b.Agent, now)
 	}
 	n.m.polls.Add(float64(len(b.Polls)))
