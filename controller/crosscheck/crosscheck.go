@@ -62,6 +62,9 @@ const (
 	// tolerance, and no miswiring explains it (Watts > 0: the PDUs
 	// measure more than the PSUs say).
 	Unexplained Kind = "unexplained"
+	// Elsewhere: a server whose PSUs' draw is missing from its rack's
+	// PDUs and shows on another rack's (see Elsewhere).
+	DrawsElsewhere Kind = "draws-elsewhere"
 )
 
 // Finding is one disagreement, with its numbers.
@@ -81,8 +84,21 @@ type Finding struct {
 	// draws; Unexplained, the PDUs' figure less the PSUs'.
 	Watts float64
 	// PDUWatts and PSUWatts are the feed's two sums (NoDraw: the PSU's own
-	// reading, 0, and none); Limit is the tolerance they were held to.
+	// reading, 0, and none); Limit is the tolerance they were held to
+	// (Elsewhere: the largest of the feeds compared).
 	PDUWatts, PSUWatts, Limit float64
+	// PSUs are, for Elsewhere, the server's PSUs (1-based) whose draw is
+	// missing from Rack's PDUs; Watts is their sum.
+	PSUs []int
+	// From is, for Elsewhere, the rack whose PDUs appear to carry that
+	// draw; Also lists the other racks whose PDUs show it as well (the
+	// sums cannot tell which).
+	From string
+	Also []string
+	// Missing is, for Elsewhere, how much less Rack's PDUs measure than
+	// its servers' PSUs say, over its feeds; Extra how much more From's
+	// PDUs measure than its own servers explain.
+	Missing, Extra float64
 }
 
 // String says the finding for people, with its numbers.
@@ -97,6 +113,8 @@ func (f Finding) String() string {
 		return s
 	case NoDraw:
 		return fmt.Sprintf("server %s draws %.0f W but its PSU %d (feed %s) draws nothing: the server has no redundancy", f.Server, f.Watts, f.PSU, f.Feed)
+	case DrawsElsewhere:
+		return f.elsewhere()
 	}
 	what := "more than its servers' PSUs explain"
 	if f.Watts < 0 {

@@ -18,6 +18,12 @@
 //     device not in the inventory, a server inventoried elsewhere), or less
 //     (a server inventoried here that draws from another rack).
 //
+// Check judges one rack. Elsewhere judges the site: a server whose PSUs'
+// draw is missing from its rack's PDUs and shows on another rack's, by
+// the same amount (a cord run to the next rack, or a server that stands
+// where the inventory does not say). The sums are all it goes by, and
+// where they cannot tell servers or racks apart, it lists them.
+//
 // Unknown stays unknown: a feed is judged only when every PDU on it and
 // every PSU inventoried on it has a fresh reading, and a rack with a server
 // that has no BMC reading is not judged at all. The package is pure: no
