@@ -54,8 +54,8 @@ func TestIDAndLabels(t *testing.T) {
 
 func TestRulesListed(t *testing.T) {
 	rs := Rules()
-	if len(rs) != 15 {
-		t.Errorf("got %d rules, want 15", len(rs))
+	if len(rs) != 16 {
+		t.Errorf("got %d rules, want 16", len(rs))
 	}
 	for _, r := range rs {
 		if r.Severity == "" || r.Runbook == "" {

@@ -95,6 +95,7 @@ func (j *judge) run() []condition {
 		}
 		j.forecast(ho, h.ID, forecasts)
 	}
+	j.elsewhere()
 	j.agents()
 	return j.out
 }

@@ -1,0 +1,57 @@
+package alerts
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/dcplane/dcplane/controller/crosscheck"
+	"github.com/dcplane/dcplane/internal/inventory"
+)
+
+// ServerDrawsFromOtherRack: a server's PSUs' draw is missing from its
+// inventoried rack's PDUs and shows on another rack's by as much (the
+// cross-check's sums across racks), sustained.
+const ServerDrawsFromOtherRack Rule = "ServerDrawsFromOtherRack"
+
+// The rule's severity and runbook join the others' here rather than in
+// ruleInfo's literal, so that the rule stays in one file: init runs before
+// any evaluator or caller of Rules can read the map.
+func init() {
+	ruleInfo[ServerDrawsFromOtherRack] = RuleInfo{Severity: Warning,
+		Runbook: "The server's power shows on another rack's PDUs: its cords run there, or it stands there and the inventory is wrong. Check where it stands and where its cords go (dcplane server ls --rack RACK); fix the cabling or the inventory, or both racks' budgets and failover sums are off by its draw. The sums cannot tell apart servers that draw alike: check those the alert lists too."}
+}
+
+// elsewhere judges, for every server with a BMC, whether it draws from a
+// rack it is not inventoried in (crosscheck.Elsewhere), at the
+// cross-check's tolerance and duration. The alert is on the server, in
+// its inventoried rack; the summary names the rack it appears to draw
+// from. It is unknown (held) while the server's rack is not judged, and
+// while its draw is missing there but the rack it draws from may be one
+// that is not judged.
+func (j *judge) elsewhere() {
+	cfg := j.cfg.CrossCheck
+	res := crosscheck.Elsewhere(j.in.Site, j.in.pduWatts, j.in.Servers, cfg.Tolerance())
+	found := map[string]crosscheck.Finding{}
+	for _, f := range res.Findings {
+		found[f.Server] = f
+	}
+	after := time.Duration(cfg.For)
+	j.in.Site.Racks(func(h *inventory.Hall, r *inventory.Row, k *inventory.Rack) bool {
+		for _, s := range k.Servers {
+			if s.BMC == nil {
+				continue // nothing to say of it; its rack is not judged
+			}
+			o := Object{Kind: KindServer, Site: j.in.Site.Name, Hall: h.ID, Row: r.ID, Rack: k.ID, Server: s.ID}
+			f, ok := found[s.ID]
+			switch {
+			case ok:
+			case !res.Judged[k.ID], res.Unplaced[s.ID] && !res.Complete:
+				j.unknown(ServerDrawsFromOtherRack, o)
+				continue
+			}
+			j.flag(ServerDrawsFromOtherRack, o, f, after,
+				fmt.Sprintf("server %s: its draw shows on no other rack's PDUs", s.ID))
+		}
+		return true
+	})
+}

@@ -1,0 +1,143 @@
+package alerts
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dcplane/dcplane/controller/crosscheck"
+	"github.com/dcplane/dcplane/internal/inventory"
+)
+
+// strayInput is the cross-check's test site with servers S4 and S5 in rack
+// K2 as well, each with a BMC, every server where the inventory says: K1's
+// feeds draw 600 W each, K2's 400 W, and K3 (no servers) nothing.
+func strayInput() Input {
+	in := quiet()
+	in.Site = crossSite()
+	k2 := &in.Site.Halls[0].Rows[0].Racks[1]
+	for _, id := range []string{"S4", "S5"} {
+		k2.Servers = append(k2.Servers, inventory.Server{ID: id, PSUFeeds: []string{"A", "B"}, BMC: &inventory.BMC{Address: "127.0.0.1:623", Credentials: "bmc"}})
+	}
+	in.Servers = map[string]crosscheck.Server{"S1": bmc("S1", 300, 300), "S2": bmc("S2", 200, 200), "S3": bmc("S3", 100, 100),
+		"S4": bmc("S4", 250, 250), "S5": bmc("S5", 150, 150)}
+	for id, w := range map[string]float64{"K1-A": 600, "K1-B": 600, "K2-A": 400, "K2-B": 400, "K3-A1": 0, "K3-A2": 0, "K3-B": 0} {
+		in.Devices[id] = pdu(w, 1.5, 1.5, 1.5)
+	}
+	return in
+}
+
+// strayBriefs are the active alerts of ServerDrawsFromOtherRack in brief,
+// with whether each is held.
+func strayBriefs(as []Alert) []string {
+	out := []string{}
+	for _, a := range as {
+		if a.Rule == ServerDrawsFromOtherRack {
+			s := brief(a)
+			if a.Held {
+				s += " held"
+			}
+			out = append(out, s)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestServerDrawsFromOtherRack checks the rule: none on a healthy site;
+// on a server whose draw leaves its rack's PDUs for another rack's, one on
+// that server, naming both racks with the numbers, sustained for the
+// cross-check's duration; none while the server's rack is not judged; held,
+// not resolved, while the rack it may draw from is not judged; resolved
+// once its rack's PDUs measure its draw again.
+func TestServerDrawsFromOtherRack(t *testing.T) {
+	moved := func(in *Input) { // S2 plugged into K2's PDUs
+		in.Devices["K1-A"], in.Devices["K1-B"] = pdu(400, 1.5, 1.5, 1.5), pdu(400, 1.5, 1.5, 1.5)
+		in.Devices["K2-A"], in.Devices["K2-B"] = pdu(600, 1.5, 1.5, 1.5), pdu(600, 1.5, 1.5, 1.5)
+	}
+	steps := []struct {
+		name  string
+		after time.Duration // since the previous step
+		edit  func(*Input)
+		want  []string
+	}{
+		{"healthy", 0, nil, []string{}},
+		{"moved: pending", time.Minute, moved, []string{"ServerDrawsFromOtherRack server S2 pending 400/68"}},
+		{"moved: firing after the duration", 10 * time.Minute, moved, []string{"ServerDrawsFromOtherRack server S2 firing 400/68"}},
+		{"the other rack unknown: held", time.Minute, func(in *Input) { moved(in); delete(in.Devices, "K2-A") },
+			[]string{"ServerDrawsFromOtherRack server S2 firing 400/68 held"}},
+		{"its own rack unknown: held", time.Minute, func(in *Input) { moved(in); delete(in.Servers, "S1") },
+			[]string{"ServerDrawsFromOtherRack server S2 firing 400/68 held"}},
+		{"missing, every rack judged, none shows it: resolved", time.Minute, func(in *Input) {
+			moved(in)
+			in.Devices["K2-A"], in.Devices["K2-B"] = pdu(400, 1.5, 1.5, 1.5), pdu(400, 1.5, 1.5, 1.5)
+		}, []string{}},
+	}
+	c := DefaultConfig()
+	c.ClearFor = 0
+	e := evaluator(t, c)
+	at := t0
+	for _, st := range steps {
+		at = at.Add(st.after)
+		in := strayInput()
+		if st.edit != nil {
+			st.edit(&in)
+		}
+		res := e.Evaluate(in, at)
+		if got := strayBriefs(res.Active); !slices.Equal(got, st.want) {
+			t.Fatalf("%s: got\n\t%s\nwant\n\t%s", st.name, join(got), join(st.want))
+		}
+		for _, a := range res.Active {
+			if a.Rule != ServerDrawsFromOtherRack {
+				continue
+			}
+			if a.Object.Rack != "K1" || a.Object.Row != "R1" || !strings.Contains(a.Summary, "rack K2") || a.Runbook == "" || a.Severity != Warning {
+				t.Errorf("%s: got %+v, summary %q, runbook %q, severity %s; want server S2 in rack K1 of row R1, rack K2 named, a runbook, warning",
+					st.name, a.Object, a.Summary, a.Runbook, a.Severity)
+			}
+		}
+	}
+}
+
+// TestServerDrawsFromOtherRackUnknown checks that the rule neither fires
+// nor starts while the readings do not allow it: the server's own rack
+// not judged, or its draw missing while the rack that may carry it is
+// not judged.
+func TestServerDrawsFromOtherRackUnknown(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*Input)
+	}{
+		{"its rack's server stale", func(in *Input) { s := in.Servers["S3"]; s.Fresh = false; in.Servers["S3"] = s }},
+		{"the rack it draws from has a PDU unknown", func(in *Input) { delete(in.Devices, "K2-B") }},
+		{"the rack it draws from has a server unknown", func(in *Input) { delete(in.Servers, "S5") }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := instant()
+			c.CrossCheck.For = 0
+			e := evaluator(t, c)
+			in := strayInput()
+			in.Devices["K1-A"], in.Devices["K1-B"] = pdu(400, 1.5, 1.5, 1.5), pdu(400, 1.5, 1.5, 1.5)
+			in.Devices["K2-A"], in.Devices["K2-B"] = pdu(600, 1.5, 1.5, 1.5), pdu(600, 1.5, 1.5, 1.5)
+			tt.edit(&in)
+			res := e.Evaluate(in, t0)
+			if got := strayBriefs(res.Active); len(got) != 0 {
+				t.Errorf("got %v, want none while unknown", got)
+			}
+		})
+	}
+}
+
+// TestServerDrawsFromOtherRackListed checks that the rule is listed among
+// every rule, with its severity and runbook.
+func TestServerDrawsFromOtherRackListed(t *testing.T) {
+	i := slices.IndexFunc(Rules(), func(r RuleInfo) bool { return r.Rule == ServerDrawsFromOtherRack })
+	if i < 0 {
+		t.Fatalf("got no %s in Rules(), want it", ServerDrawsFromOtherRack)
+	}
+	if r := Rules()[i]; r.Severity != Warning || !strings.Contains(r.Runbook, "inventory") {
+		t.Errorf("got %+v, want a warning whose runbook says to check the inventory", r)
+	}
+}
