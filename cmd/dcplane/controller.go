@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dcplane/dcplane/controller"
+	"github.com/dcplane/dcplane/controller/alerts"
 	"github.com/dcplane/dcplane/controller/store"
 	"github.com/dcplane/dcplane/internal/inventory"
 	"github.com/dcplane/dcplane/internal/serve"
@@ -31,6 +32,7 @@ type controllerOptions struct {
 	declared   bool
 	timeouts   raftTimeouts
 	alertmgrs  []string
+	thresholds string
 	tls        tlsFlags
 }
 
@@ -80,6 +82,7 @@ A cluster of 3 controllers survives the loss of one, of 5 the loss of two.`,
 	f.DurationVar(&o.staleAfter, "stale-after", 30*time.Second, "a device not read for this long has unknown readings (3 agent poll intervals)")
 	f.BoolVar(&o.declared, "declared-only", false, "place on declared power where a rack's draw is unknown, instead of refusing the rack (a cluster no agent feeds: commissioning, tests)")
 	f.StringArrayVar(&o.alertmgrs, "alertmanager", nil, "Alertmanager base URL the leader delivers alerts to (repeatable: each gets every alert)")
+	f.StringVar(&o.thresholds, "alert-thresholds", "", "YAML file of the site's alert thresholds (example and defaults: deploy/alerts/thresholds.yaml); fields left out keep the defaults")
 	o.tls.add(f, tlsutil.RoleController)
 	return cmd
 }
@@ -98,6 +101,10 @@ func (o *controllerOptions) run(cmd *cobra.Command) error {
 		if site, err = inventory.LoadFile(o.inventory); err != nil {
 			return err
 		}
+	}
+	thresholds, err := o.alertThresholds()
+	if err != nil {
+		return err
 	}
 	ln, err := net.Listen("tcp", o.httpAddr)
 	if err != nil {
@@ -123,7 +130,7 @@ func (o *controllerOptions) run(cmd *cobra.Command) error {
 	ctx := cmd.Context()
 	n, err := serve.Open(ctx, controller.Config{Token: tok, NodeID: o.nodeID, DataDir: o.dataDir, RaftAddr: o.raftAddr,
 		RaftAdvertise: o.raftAdv, APIURL: o.apiURL, Join: o.join,
-		Bootstrap: o.bootstrap, StaleAfter: o.staleAfter, DeclaredOnly: o.declared, Logger: log, Alertmanagers: o.alertmgrs,
+		Bootstrap: o.bootstrap, StaleAfter: o.staleAfter, DeclaredOnly: o.declared, Logger: log, Alertmanagers: o.alertmgrs, Alerts: thresholds,
 		HeartbeatTimeout: o.timeouts.heartbeat, ElectionTimeout: o.timeouts.election,
 		LeaderLeaseTimeout: o.timeouts.lease, CommitTimeout: o.timeouts.commit, TLS: conf})
 	if err != nil {
@@ -140,4 +147,22 @@ func (o *controllerOptions) run(cmd *cobra.Command) error {
 	}
 	log.Info("controller serving", "api", o.apiURL, "raft", n.RaftAddr(), "data_dir", o.dataDir, "tls", conf != nil)
 	return n.Serve(ctx, ln)
+}
+
+// alertThresholds reads --alert-thresholds: nil (the defaults) without it.
+// A file that breaks the rules stops the controller before it opens
+// anything, each problem named with its file, line and field.
+func (o *controllerOptions) alertThresholds() (*alerts.Config, error) {
+	if o.thresholds == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(o.thresholds)
+	if err != nil {
+		return nil, fmt.Errorf("--alert-thresholds: %w", err)
+	}
+	c, err := alerts.ParseConfig(o.thresholds, data)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--alert-thresholds:\n%w", err)}
+	}
+	return &c, nil
 }

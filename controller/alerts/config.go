@@ -200,6 +200,10 @@ type ConfigError struct {
 	Line  int
 	Field string
 	Msg   string
+	// also is another field the problem is about (rack.warning of a
+	// rack.critical not above it), whose line serves when Field is not in
+	// the file.
+	also string
 }
 
 // Error writes the problem as file:line: field: message.
@@ -272,13 +276,16 @@ func (c Config) Validate() error {
 	share("rack.critical", c.Rack.Critical)
 	if c.Rack.Warning >= c.Rack.Critical {
 		bad("rack.critical", "want more than rack.warning (%v), got %v", c.Rack.Warning, c.Rack.Critical)
+		es[len(es)-1].also = "rack.warning"
 	}
 	duration("rack.for", c.Rack.For)
 	share("rack.failover_derate", c.Rack.FailoverDerate)
 	share("phase.current", c.Phase.Current)
 	duration("phase.for", c.Phase.For)
-	if !(c.Phase.Imbalance > 0) || math.IsInf(c.Phase.Imbalance, 0) {
-		bad("phase.imbalance", "want a share > 0, got %v", c.Phase.Imbalance)
+	// One phase of three carrying all is 2 off their mean: a larger limit
+	// could never fire.
+	if !(c.Phase.Imbalance > 0 && c.Phase.Imbalance <= 2) {
+		bad("phase.imbalance", "want a share in (0, 2], got %v", c.Phase.Imbalance)
 	}
 	share("phase.imbalance_min_load", c.Phase.ImbalanceMinLoad)
 	duration("phase.imbalance_for", c.Phase.ImbalanceFor)

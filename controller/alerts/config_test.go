@@ -36,7 +36,14 @@ func TestParseConfig(t *testing.T) {
 			func(c Config) bool {
 				return c.Rack.For == Duration(90*time.Second) && c.Rack.Critical == 0.95 && c.Inlet.LimitCelsius == 25 && c.Phase.Current == 0.8
 			}, nil},
-		{"unknown field", "rack:\n  warn: 0.7\n", nil, []string{"site.yaml:2: field warn not found in type RackConfig"}},
+		{"unknown field", "rack:\n  warn: 0.7\n", nil, []string{"site.yaml:2: rack.warn: unknown field; known here: warning, critical, for, failover_derate"}},
+		{"unknown top-level field", "clear_for: 1m\nrack_for: 5m\n", nil, []string{
+			"site.yaml:2: rack_for: unknown field; known here: hysteresis, clear_for, rack, phase, cooling, inlet, forecast, telemetry, placement, cross_check"}},
+		{"a second document", "rack:\n  for: 1m\n---\nrack:\n  for: 2m\n", nil, []string{"site.yaml:3: a second YAML document: the thresholds are one document"}},
+		{"an imbalance that could never fire", "phase:\n  imbalance: 2.5\n", nil, []string{"site.yaml:2: phase.imbalance: want a share in (0, 2], got 2.5"}},
+		{"NaN", "rack:\n  warning: .nan\n", nil, []string{"site.yaml:2: rack.warning: want a share in (0, 1], got NaN"}},
+		{"warning at critical", "rack:\n  warning: 0.95\n", nil, []string{"site.yaml:2: rack.critical: want more than rack.warning (0.95), got 0.95"}},
+		{"a duration as a bare number", "clear_for: 60\n", nil, []string{`site.yaml:1: want a duration (90s, 5m, 1h), got "60"`}},
 		{"a bad duration", "hysteresis: 0.1\nclear_for: soon\n", nil, []string{`site.yaml:2: want a duration (90s, 5m, 1h), got "soon"`}},
 		{"rules broken, each at its line", "rack:\n  warning: 0.9\n  critical: 0.85\ninlet:\n  limit_celsius: 80\n", nil, []string{
 			"site.yaml:3: rack.critical: want more than rack.warning (0.9), got 0.85",

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -46,12 +48,25 @@ func ParseConfig(name string, data []byte) (Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil {
-		return Config{}, ConfigErrors(yamlProblems(name, err))
+		return Config{}, ConfigErrors(namedProblems(yamlProblems(name, err), lines))
+	}
+	// A second document would be read by no one: say so rather than have
+	// a site believe thresholds the controller never saw.
+	var next yaml.Node
+	if err := dec.Decode(&next); !errors.Is(err, io.EOF) {
+		e := &ConfigError{File: name, Line: next.Line, Msg: "a second YAML document: the thresholds are one document"}
+		if err != nil {
+			e = yamlProblems(name, err)[0]
+		}
+		return Config{}, ConfigErrors{e}
 	}
 	var es ConfigErrors
 	if errors.As(c.Validate(), &es) {
 		for _, e := range es {
 			e.File, e.Line = name, lineOf(lines, e.Field)
+			if l, ok := lines[e.also]; ok && lines[e.Field] == 0 {
+				e.Line = l
+			}
 		}
 		slices.SortStableFunc(es, func(a, b *ConfigError) int { return a.Line - b.Line })
 		return Config{}, es
@@ -79,6 +94,74 @@ func yamlProblems(name string, err error) []*ConfigError {
 		out = append(out, e)
 	}
 	return out
+}
+
+var unknownField = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
+
+// namedProblems names the field of each unknown-field problem by its path
+// (rack.warn, found by its line in lines) and lists the fields that are
+// known there, which the YAML library's message (the Go type) does not.
+func namedProblems(es []*ConfigError, lines map[string]int) []*ConfigError {
+	for _, e := range es {
+		g := unknownField.FindStringSubmatch(e.Msg)
+		if g == nil {
+			continue
+		}
+		for path, l := range lines {
+			if l != e.Line || (path != g[1] && !strings.HasSuffix(path, "."+g[1])) {
+				continue
+			}
+			e.Field = path
+			parent := strings.TrimSuffix(strings.TrimSuffix(path, g[1]), ".")
+			e.Msg = "unknown field; known here: " + strings.Join(yamlFields(reflect.TypeFor[Config](), parent), ", ")
+			break
+		}
+	}
+	return es
+}
+
+// yamlFields lists the YAML names of the fields of the struct at path
+// (dotted, "" for t itself) in t, in their order.
+func yamlFields(t reflect.Type, path string) []string {
+	for name := range strings.SplitSeq(path, ".") {
+		if name == "" {
+			continue
+		}
+		f, ok := fieldByYAML(t, name)
+		if !ok {
+			return nil
+		}
+		t = f.Type
+	}
+	var out []string
+	for f := range t.Fields() {
+		if n := yamlName(f); n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// fieldByYAML finds the field of struct t that YAML names name.
+func fieldByYAML(t reflect.Type, name string) (reflect.StructField, bool) {
+	if t.Kind() != reflect.Struct {
+		return reflect.StructField{}, false
+	}
+	for f := range t.Fields() {
+		if yamlName(f) == name {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
+}
+
+// yamlName is a field's name in YAML: its tag's, "" for none.
+func yamlName(f reflect.StructField) string {
+	n, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	if n == "-" {
+		return ""
+	}
+	return n
 }
 
 // indexLines records the line of every field under n by its dotted path.
