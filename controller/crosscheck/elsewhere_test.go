@@ -85,6 +85,10 @@ func TestElsewhere(t *testing.T) {
 			s["S3"] = server("S3", 210, 210)
 			p["K1-PA"], p["K1-PB"], p["K2-PA"], p["K2-PB"] = 510, 510, 610, 610
 		}, []string{"draws-elsewhere S2 of K1 from K2 PSUs [1 2] 400 W, missing 400, extra 420 alike [S3]"}, nil, true},
+		{"alike in its rack, not in the other: not listed", func(s map[string]Server, p map[string]float64) {
+			s["S3"] = server("S3", 250, 250)
+			p["K1-PA"], p["K1-PB"], p["K2-PA"], p["K2-PB"] = 525, 525, 580, 580
+		}, []string{"draws-elsewhere S2 of K1 from K2 PSUs [1 2] 400 W, missing 450, extra 360"}, nil, true},
 		{"two racks show it: the first named, the other listed", func(_ map[string]Server, p map[string]float64) {
 			p["K1-PA"], p["K1-PB"], p["K2-PA"], p["K2-PB"], p["K3-PA"], p["K3-PB"] = 400, 400, 600, 600, 200, 200
 		}, []string{"draws-elsewhere S2 of K1 from K2 PSUs [1 2] 400 W, missing 400, extra 400 also [K3]"}, nil, true},
