@@ -5,6 +5,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,6 +32,12 @@ type Limit struct {
 type Limits struct {
 	API    Limit
 	Ingest Limit
+	// Guesses bounds, per address, the bearer tokens that fail to
+	// authenticate: once an address has spent its burst, every call from
+	// it that carries a token is refused with 429 (before the token is
+	// looked at, so a right guess is not served either) until its bucket
+	// refills. Certificates are not guessed, and are not held to it.
+	Guesses Limit
 }
 
 // DefaultLimits are the limits NewServer applies unless WithLimits says
@@ -41,8 +48,9 @@ type Limits struct {
 // second through one token stays within them, a runaway loop does not.
 func DefaultLimits() Limits {
 	return Limits{
-		API:    Limit{Rate: 10000, Burst: 10000, InFlight: 256},
-		Ingest: Limit{Rate: 10, Burst: 50, InFlight: 4},
+		API:     Limit{Rate: 10000, Burst: 10000, InFlight: 256},
+		Ingest:  Limit{Rate: 10, Burst: 50, InFlight: 4},
+		Guesses: Limit{Rate: 1, Burst: 20},
 	}
 }
 
@@ -71,6 +79,7 @@ type limiter struct {
 	limit   Limit
 	class   string // "api" or "ingest", for the metric
 	refused *prometheus.CounterVec
+	max     int // clients remembered: maxClients
 	mu      sync.Mutex
 	clients map[string]*client
 }
@@ -83,7 +92,7 @@ type client struct {
 }
 
 func newLimiter(l Limit, class string, refused *prometheus.CounterVec) *limiter {
-	return &limiter{limit: l, class: class, refused: refused, clients: map[string]*client{}}
+	return &limiter{limit: l, class: class, refused: refused, max: maxClients, clients: map[string]*client{}}
 }
 
 // admit takes a request of key (whose kind labels the metric) at now. It
@@ -119,13 +128,13 @@ func (l *limiter) client(key string, now time.Time) *client {
 	if c := l.clients[key]; c != nil {
 		return c
 	}
-	if len(l.clients) >= maxClients {
+	if len(l.clients) >= l.max {
 		for k, c := range l.clients {
 			if c.inFlight == 0 && now.Sub(c.last) > clientIdle {
 				delete(l.clients, k)
 			}
 		}
-		if len(l.clients) >= maxClients {
+		if len(l.clients) >= l.max {
 			key = "overflow"
 			if c := l.clients[key]; c != nil {
 				return c
@@ -140,20 +149,87 @@ func (l *limiter) client(key string, now time.Time) *client {
 	return c
 }
 
-// limits holds the server's limiters.
+// limits holds the server's limiters. Calls known only by their address
+// have a table of their own (anon), so that a caller with many addresses
+// fills that one and never pushes the principals' clients into the
+// shared overflow bucket.
 type limits struct {
-	api, ingest *limiter
+	api, anon, ingest, guesses *limiter
 }
 
 func newLimits(l Limits, reg prometheus.Registerer) *limits {
 	refused := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "dcplane_api_throttled_requests_total",
-		Help: "Requests refused with 429 for their client's limits, by class (api, ingest), kind of client (token, cert, address) and limit (rate, in-flight).",
+		Help: "Requests refused with 429 for their client's limits, by class (api, ingest, auth), kind of client (token, cert, address) and limit (rate, in-flight, guesses: an address past its bearer tokens that failed).",
 	}, []string{"class", "kind", "limit"})
 	if reg != nil {
 		reg.MustRegister(refused)
 	}
-	return &limits{api: newLimiter(l.API, "api", refused), ingest: newLimiter(l.Ingest, "ingest", refused)}
+	return &limits{api: newLimiter(l.API, "api", refused), anon: newLimiter(l.API, "api", refused),
+		ingest: newLimiter(l.Ingest, "ingest", refused), guesses: newLimiter(l.Guesses, "auth", refused)}
+}
+
+// spent says whether key's bucket is empty at now, without taking from it.
+func (l *limiter) spent(key string, now time.Time) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c := l.clients[key]
+	if c == nil || c.bucket == nil || c.bucket.TokensAt(now) >= 1 {
+		return false, 0
+	}
+	return true, max(time.Duration((1-c.bucket.TokensAt(now))/float64(l.limit.Rate)*float64(time.Second)), time.Second)
+}
+
+// take takes one from key's bucket at now (which may go below empty: the
+// guesses a spent address keeps making delay its release).
+func (l *limiter) take(key string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c := l.client(key, now)
+	c.last = now
+	if c.bucket != nil {
+		c.bucket.AllowN(now, 1)
+	}
+}
+
+// refuseGuesser answers 429 and returns true when r carries a bearer
+// token and its address has spent its Guesses: a caller trying tokens
+// gets no answer about any of them until its bucket refills.
+func (s *Server) refuseGuesser(w http.ResponseWriter, r *http.Request) bool {
+	if s.lim.guesses.limit.Rate <= 0 || r.Header.Get("Authorization") == "" {
+		return false
+	}
+	key := addressOf(r)
+	spent, wait := s.lim.guesses.spent(key, time.Now())
+	if !spent {
+		return false
+	}
+	s.lim.guesses.refused.WithLabelValues("auth", "address", "guesses").Inc()
+	secs := int(math.Ceil(wait.Seconds()))
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	s.problem(w, r, &Problem{Type: ProblemTooManyRequests, Title: "Too many requests", Status: http.StatusTooManyRequests,
+		Detail: fmt.Sprintf("%s sent more bearer tokens that are not this cluster's than %g a second (burst %d); calls with a token from it are refused for %d s",
+			key, s.lim.guesses.limit.Rate, s.lim.guesses.limit.Burst, secs)})
+	return true
+}
+
+// guessed counts a call of r's that failed to authenticate against its
+// address's Guesses.
+func (s *Server) guessed(r *http.Request) {
+	if s.lim.guesses.limit.Rate > 0 && r.Header.Get("Authorization") != "" {
+		s.lim.guesses.take(addressOf(r), time.Now())
+	}
+}
+
+// statusOf remembers the status written through it.
+type statusOf struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusOf) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
 }
 
 // admit applies the limits of r's client, or answers 429 with Retry-After
@@ -162,8 +238,11 @@ func newLimits(l Limits, reg prometheus.Registerer) *limits {
 func (s *Server) admit(w http.ResponseWriter, r *http.Request, pattern string) (done func()) {
 	key, kind := clientOf(r)
 	l := s.lim.api
-	if pattern == "POST /v1/telemetry" {
+	switch {
+	case pattern == "POST /v1/telemetry":
 		l = s.lim.ingest
+	case kind == "address":
+		l = s.lim.anon
 	}
 	done, wait, which := l.admit(key, kind, time.Now())
 	if done != nil {
@@ -188,9 +267,20 @@ func clientOf(r *http.Request) (key, kind string) {
 		kind, _, _ = strings.Cut(key, ":")
 		return key, kind
 	}
+	return addressOf(r), "address"
+}
+
+// addressOf names r's caller by its address: an IPv4 address, or the /64
+// of an IPv6 one (a single host is commonly given a whole /64, and would
+// otherwise be as many clients as it likes).
+func addressOf(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	return "address:" + host, "address"
+	if a, err := netip.ParseAddr(host); err == nil && a.Is6() && !a.Is4In6() {
+		p, _ := a.Prefix(64)
+		host = p.String()
+	}
+	return "address:" + host
 }

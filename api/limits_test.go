@@ -169,3 +169,54 @@ func TestInFlightLimitIsPerClient(t *testing.T) {
 		t.Errorf("the slow push: got %v, want it taken", err)
 	}
 }
+
+// TestTokenGuessesAreLimitedPerAddress: an address that sends more bearer
+// tokens that are not the cluster's than its burst gets 429 for every call
+// with a token, the right one too (a right guess must not be served), and
+// counted; a call from it with no token is still answered (401), and the
+// bucket refills.
+func TestTokenGuessesAreLimitedPerAddress(t *testing.T) {
+	f := &agentsController{}
+	f.ingest = func(b *api.Batch) (int, error) { return len(b.Polls), nil }
+	reg := prometheus.NewPedanticRegistry()
+	h := api.NewServer(f, nil, slog.New(slog.DiscardHandler), api.WithRegisterer(reg),
+		api.WithLimits(api.Limits{Guesses: api.Limit{Rate: 5, Burst: 3}}))
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	hc := &http.Client{Timeout: 10 * time.Second}
+	defer hc.CloseIdleConnections()
+	call := func(secret string) int {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/v1/racks", nil)
+		if secret != "" {
+			req.Header.Set("Authorization", "Bearer "+secret)
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for i := range 3 {
+		if got := call("dcp_000000000000_wrong"); got != http.StatusUnauthorized {
+			t.Fatalf("guess %d of a burst of 3: got %d, want 401", i+1, got)
+		}
+	}
+	if got := call("dcp_000000000000_wrong"); got != http.StatusTooManyRequests {
+		t.Errorf("a guess past the burst: got %d, want 429", got)
+	}
+	if got := call(agentSecret("ca1a00000001")); got != http.StatusTooManyRequests {
+		t.Errorf("a right token from a spent address: got %d, want 429 (a right guess must not be served)", got)
+	}
+	if got := call(""); got != http.StatusUnauthorized {
+		t.Errorf("no token from a spent address: got %d, want 401", got)
+	}
+	if n := testutil.ToFloat64(mustCounter(t, reg, "auth", "address", "guesses")); n != 2 {
+		t.Errorf("got %v calls counted as guesses refused, want 2", n)
+	}
+	time.Sleep(time.Second)
+	if got := call(agentSecret("ca1a00000001")); got == http.StatusTooManyRequests || got == http.StatusUnauthorized {
+		t.Errorf("a right token once the bucket refilled: got %d, want it authenticated", got)
+	}
+}

@@ -150,9 +150,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set(HeaderNode, s.router.NodeID())
 	}
 	_, pattern := s.mux.Handler(r)
-	if r = s.authorize(w, r, pattern); r == nil {
+	if s.refuseGuesser(w, r) {
 		return
 	}
+	sw := &statusOf{ResponseWriter: w}
+	authorized := s.authorize(sw, r, pattern)
+	if authorized == nil {
+		if sw.status == http.StatusUnauthorized {
+			s.guessed(r)
+		}
+		return
+	}
+	r = authorized
 	done := s.admit(w, r, pattern)
 	if done == nil {
 		return
