@@ -49,6 +49,10 @@ func TestParseConfig(t *testing.T) {
 			"site.yaml:3: rack.critical: want more than rack.warning (0.9), got 0.85",
 			"site.yaml:5: inlet.limit_celsius: want 15 to 45 °C, got 80",
 		}},
+		{"problems in the file's order", "inlet:\n  limit_celsius: 80\nrack:\n  critical: 1.5\n", nil, []string{
+			"site.yaml:2: inlet.limit_celsius: want 15 to 45 °C, got 80",
+			"site.yaml:4: rack.critical: want a share in (0, 1], got 1.5",
+		}},
 		{"a negative wait", "telemetry:\n  stale_for: -1s\n", nil, []string{"site.yaml:2: telemetry.stale_for: want a duration ≥ 0, got -1s"}},
 		{"not YAML", "rack: [", nil, []string{"site.yaml:1: did not find expected node content"}},
 	}
