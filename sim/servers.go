@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"math"
 	"sync"
 
@@ -27,13 +28,14 @@ type rackServers struct {
 	psuFeed [][]Feed // of each server's PSUs, in PSU order, as inventoried
 
 	mu       sync.Mutex
-	miswired map[int]bool // servers whose PSUs all draw from feed A
-	failed   map[int]int  // server → its PSU that draws nothing
+	miswired map[int]bool  // servers whose PSUs all draw from feed A
+	failed   map[int]int   // server → its PSU that draws nothing
+	away     map[int]*Rack // servers whose PSUs draw from another rack's PDUs
 }
 
 // newRackServers models the servers of k, drawing rack's load.
 func newRackServers(rack *Rack, k *inventory.Rack) *rackServers {
-	rs := &rackServers{rack: rack, miswired: map[int]bool{}, failed: map[int]int{}}
+	rs := &rackServers{rack: rack, miswired: map[int]bool{}, failed: map[int]int{}, away: map[int]*Rack{}}
 	for _, s := range k.Servers {
 		rs.idle = append(rs.idle, s.IdleW)
 		rs.maxW = append(rs.maxW, s.MaxW)
@@ -127,6 +129,9 @@ func (rs *rackServers) feedDelta(f Feed) float64 {
 	for i := range rs.failed {
 		faulty[i] = true
 	}
+	for i := range rs.away {
+		faulty[i] = true
+	}
 	rs.mu.Unlock()
 	if len(faulty) == 0 {
 		return 0
@@ -135,8 +140,9 @@ func (rs *rackServers) feedDelta(f Feed) float64 {
 	delta := 0.0
 	for i := range faulty {
 		actual, healthy := rs.psuWatts(i), rs.split(i, shares[i], -1)
+		here := rs.awayAt(i) == nil
 		for j, inv := range rs.psuFeed[i] {
-			if rs.plugged(i, inv) == f {
+			if here && rs.plugged(i, inv) == f {
 				delta += actual[j]
 			}
 			if inv == f {
@@ -145,6 +151,72 @@ func (rs *rackServers) feedDelta(f Feed) float64 {
 		}
 	}
 	return delta
+}
+
+// awayAt is the rack whose PDUs server i draws from instead of its own,
+// nil when it draws from its own.
+func (rs *rackServers) awayAt(i int) *Rack {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return rs.away[i]
+}
+
+// moveTo plugs every PSU of server i into rack x's PDUs, each on the feed
+// of x that matches its own (the first feed to x's first, the other to
+// its other; all to x's first if the server is miswired too): i's rack's
+// PDUs no longer measure what it draws, and x's measure it beside x's own
+// load, though the inventory still puts i in its rack and its BMC reports
+// the same. It is what a cord run to the next rack, or a server that
+// stands in x while the inventory says otherwise, looks like from the
+// PDUs and the BMCs.
+//
+// x's adjust is wrapped, so that x's own servers' faults still count: a
+// later setAdjust of x would undo it (StartBMCs sets every rack's first).
+func (rs *rackServers) moveTo(i int, x *Rack) {
+	rs.mu.Lock()
+	rs.away[i] = x
+	rs.mu.Unlock()
+	x.mu.Lock()
+	own := x.adjust
+	x.mu.Unlock()
+	x.setAdjust(func(f Feed) float64 {
+		w := 0.0
+		if own != nil {
+			w = own(f)
+		}
+		if rs.awayAt(i) != x {
+			return w
+		}
+		for j, inv := range rs.psuFeed[i] {
+			if rs.plugged(i, inv) == f {
+				w += rs.psuWatts(i)[j]
+			}
+		}
+		return w
+	})
+}
+
+// DrawFrom plugs every PSU of server into the PDUs of rack, while the
+// inventory still puts it in its own rack (see rackServers.moveTo): the
+// cross-check of both racks' PDUs against their servers' BMCs shows it,
+// when both racks' servers have BMCs (or rack has no servers). Call it
+// after StartBMCs. ErrUnknown for a rack the site does not have, ErrNoBMC
+// for a server without a simulated BMC, ErrBadConfig for the server's own
+// rack.
+func (s *Site) DrawFrom(server, rack string) error {
+	ref, err := s.bmcServer(server)
+	if err != nil {
+		return err
+	}
+	x, ok := s.racks[rack]
+	if !ok {
+		return fmt.Errorf("server %s: rack %q: %w", server, rack, ErrUnknown)
+	}
+	if x == ref.rs.rack {
+		return fmt.Errorf("server %s: rack %s is its own: %w", server, rack, ErrBadConfig)
+	}
+	ref.rs.moveTo(ref.i, x)
+	return nil
 }
 
 // plugged is the feed a PSU of server i inventoried on inv draws from.

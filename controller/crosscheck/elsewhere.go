@@ -268,10 +268,22 @@ func (f Finding) elsewhere() string {
 	s := fmt.Sprintf("server %s, inventoried in rack %s, appears to draw from rack %s: its %s %.0f W; rack %s's PDUs measure %.0f W less than its servers' PSUs say, rack %s's %.0f W more than its own explain (tolerance %.0f W a feed)",
 		f.Server, f.Rack, f.From, which, f.Watts, f.Rack, f.Missing, f.From, f.Extra, f.Limit)
 	if len(f.Alike) > 0 {
-		s += fmt.Sprintf("; or %s of rack %s, which draw alike: the sums cannot tell them apart", strings.Join(f.Alike, ", "), f.Rack)
+		s += fmt.Sprintf("; or %s of rack %s, which draw alike: the sums cannot tell them apart", few(f.Alike), f.Rack)
 	}
 	if len(f.Also) > 0 {
 		s += fmt.Sprintf("; or from rack %s, whose PDUs show it as well", strings.Join(f.Also, ", "))
 	}
 	return s
+}
+
+// shownAlike is how many alike servers a finding's text names: a rack of
+// one model may have forty, all listed in Finding.Alike.
+const shownAlike = 5
+
+// few lists ids, the first shownAlike of them and how many more.
+func few(ids []string) string {
+	if len(ids) <= shownAlike {
+		return strings.Join(ids, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(ids[:shownAlike], ", "), len(ids)-shownAlike)
 }

@@ -188,6 +188,10 @@ func TestElsewhereString(t *testing.T) {
 	if got := f.String(); got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
+	f.Alike = []string{"S3", "S4", "S5", "S6", "S7", "S8", "S9"}
+	if got := f.String(); !strings.Contains(got, "or S3, S4, S5, S6, S7 and 2 more of rack K1") {
+		t.Errorf("got %q, want five alike servers named and how many more", got)
+	}
 	f.PSUs, f.Alike, f.Also = []int{2}, nil, nil
 	if got := f.String(); !strings.Contains(got, "its PSU 2 draws 400 W") || strings.Contains(got, "alike") || strings.Contains(got, "as well") {
 		t.Errorf("got %q, want one PSU and no alternatives", got)
