@@ -16,6 +16,7 @@ import (
 
 	"github.com/dcplane/dcplane/api"
 	"github.com/dcplane/dcplane/collectors"
+	"github.com/dcplane/dcplane/controller/telemetry"
 )
 
 // Poller polls one device once. A failed poll is a Status with OK false and a
@@ -72,19 +73,30 @@ func (t Target) pool() int {
 // Config configures an Agent. Zero durations and sizes take the defaults
 // given on each field.
 type Config struct {
-	Name          string        // reported in batches; required
-	Targets       []Target      // required
-	Pusher        Pusher        // required
-	Interval      time.Duration // between polls of one device; 10 s
-	Jitter        float64       // ± share of Interval added at random to each schedule; 0.1
-	Timeout       time.Duration // per poll; 3 s
-	MaxBackoff    time.Duration // longest wait between polls of a failing device; 8 × Interval
-	Workers       int           // SNMP polls at once; 32
-	BMCWorkers    int           // BMC polls at once, beside the SNMP ones; 16
-	BMCTimeout    time.Duration // per BMC poll (BMCs can take seconds a reply); 20 s
-	FlushInterval time.Duration // how often results are batched; 1 s
-	MaxBatch      int           // polls a batch holds at most; 500
-	BufferBatches int           // batches kept while the controller does not answer; 1000
+	Name       string        // reported in batches; required
+	Targets    []Target      // required
+	Pusher     Pusher        // required
+	Interval   time.Duration // between polls of one device; 10 s
+	Jitter     float64       // ± share of Interval added at random to each schedule; 0.1
+	Timeout    time.Duration // per poll; 3 s
+	MaxBackoff time.Duration // longest wait between polls of a failing device; 8 × Interval
+	Workers    int           // SNMP polls at once; 32
+	BMCWorkers int           // BMC polls at once, beside the SNMP ones; 16
+	BMCTimeout time.Duration // per BMC poll (BMCs can take seconds a reply); 20 s
+	// PushGap is the least time between two batches while the controller
+	// keeps up: a result is batched and pushed as soon as it is in, unless
+	// the last batch went less than PushGap ago, when it waits for the rest
+	// of the gap with whatever else comes in. Each push wakes the leader's
+	// alert evaluation, and the controller takes 10 pushes a second from an
+	// agent (api.DefaultLimits): half of them, 200 ms, leaves the rest for
+	// retries and for draining the buffer after an outage.
+	PushGap time.Duration
+	// FlushInterval is how often results are batched while a push is in
+	// flight or the controller does not answer, so that each buffered
+	// batch holds about this long of results; 1 s.
+	FlushInterval time.Duration
+	MaxBatch      int // polls a batch holds at most; 500, and never more than the controller takes in one push
+	BufferBatches int // batches kept while the controller does not answer; 1000
 	// Reasons are the failure reasons the pollers may report; each starts
 	// at 0 in dcplane_agent_poll_errors_total, so that its rate is 0 rather
 	// than absent before the first failure.
@@ -107,6 +119,7 @@ func (c *Config) defaults() error {
 	def(&c.BMCTimeout, 20*time.Second)
 	def(&c.MaxBackoff, 8*c.Interval)
 	def(&c.FlushInterval, time.Second)
+	def(&c.PushGap, time.Duration(2*float64(time.Second)/api.DefaultLimits().Ingest.Rate))
 	for _, p := range []struct {
 		v *int
 		d int
@@ -115,6 +128,9 @@ func (c *Config) defaults() error {
 			*p.v = p.d
 		}
 	}
+	// A batch past the controller's limit would have its tail refused:
+	// split it instead.
+	c.MaxBatch = min(c.MaxBatch, telemetry.MaxPollsPerPush)
 	if c.Jitter <= 0 || c.Jitter >= 1 {
 		c.Jitter = 0.1
 	}
@@ -279,11 +295,11 @@ func (a *Agent) schedule(ctx context.Context, pools []*pool, results <-chan resu
 		heap.Init(&p.q)
 	}
 	fails := make([]int, n)
-	var pending []collectors.Status
+	var b batcher
 	timer := time.NewTimer(0)
 	defer timer.Stop()
-	flush := time.NewTicker(a.cfg.FlushInterval)
-	defer flush.Stop()
+	batch := time.NewTimer(0)
+	defer batch.Stop()
 	for {
 		var next [len(protocols)]chan<- int // nil (never ready) unless a target is due
 		var due [len(protocols)]int
@@ -300,6 +316,21 @@ func (a *Agent) schedule(ctx context.Context, pools []*pool, results <-chan resu
 		if !wake.IsZero() {
 			timer.Reset(time.Until(wake))
 		}
+		var batchC <-chan time.Time // nil unless results wait
+		var idle <-chan struct{}    // nil unless results wait for a push to end
+		if len(b.pending) > 0 {
+			busy := a.buf.len() > 0
+			at := b.due(busy, a.cfg.PushGap, a.cfg.FlushInterval)
+			if !at.After(time.Now()) {
+				a.flush(&b)
+				continue
+			}
+			batch.Reset(time.Until(at))
+			batchC = batch.C
+			if busy {
+				idle = a.buf.idle
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -309,16 +340,45 @@ func (a *Agent) schedule(ctx context.Context, pools []*pool, results <-chan resu
 			heap.Pop(&pools[1].q)
 		case <-timer.C:
 		case r := <-results:
-			pending = append(pending, r.status)
+			pending := b.add(r.status)
 			p := pools[a.cfg.Targets[r.target].pool()]
 			heap.Push(&p.q, entry{at: a.nextPoll(r, fails), target: r.target})
 			if len(pending) >= a.cfg.MaxBatch {
-				pending = a.flush(pending)
+				a.flush(&b)
 			}
-		case <-flush.C:
-			pending = a.flush(pending)
+		case <-batchC:
+		case <-idle:
 		}
 	}
+}
+
+// batcher holds the results not yet batched.
+type batcher struct {
+	pending []collectors.Status
+	since   time.Time // when the oldest pending result came in
+	last    time.Time // when the last batch was made
+}
+
+// add takes a result and returns the results pending.
+func (b *batcher) add(st collectors.Status) []collectors.Status {
+	if len(b.pending) == 0 {
+		b.since = time.Now()
+	}
+	b.pending = append(b.pending, st)
+	return b.pending
+}
+
+// due says when the pending results are to be batched. While the
+// controller keeps up (nothing buffered, busy false) that is at once, the
+// alert latency being the poll plus one push, unless the last batch went
+// less than gap ago. While a push is in flight or failing, results join
+// the next batch: it is made when that push ends (the caller waits for the
+// buffer's idle too) or once the oldest result has waited flush.
+func (b *batcher) due(busy bool, gap, flush time.Duration) time.Time {
+	if busy {
+		return b.since.Add(flush)
+	}
+	return b.last.Add(gap)
 }
 
 // nextPoll records a result's outcome and says when to poll its device next:
@@ -352,14 +412,14 @@ func (a *Agent) nextPoll(r result, fails []int) time.Time {
 	return time.Now().Add(wait)
 }
 
-// flush moves pending results into a batch in the buffer.
-func (a *Agent) flush(pending []collectors.Status) []collectors.Status {
-	if len(pending) == 0 {
-		return pending
+// flush moves the pending results into a batch in the buffer.
+func (a *Agent) flush(b *batcher) {
+	if len(b.pending) == 0 {
+		return
 	}
 	a.seq++
-	a.buf.put(&api.Batch{Agent: a.cfg.Name, Seq: a.seq, Polls: pending})
-	return make([]collectors.Status, 0, cap(pending))
+	a.buf.put(&api.Batch{Agent: a.cfg.Name, Seq: a.seq, Polls: b.pending})
+	b.pending, b.last = make([]collectors.Status, 0, cap(b.pending)), time.Now()
 }
 
 // push sends buffered batches, oldest first, retrying with backoff while the

@@ -13,12 +13,13 @@ type buffer struct {
 	batches []*api.Batch
 	cap     int
 	ready   chan struct{} // has a value while the buffer is not empty
+	idle    chan struct{} // has a value once the last batch is pushed
 	m       *metrics
 }
 
 func newBuffer(capacity int, m *metrics) *buffer {
 	m.bufferCapacity.Set(float64(capacity))
-	return &buffer{cap: capacity, ready: make(chan struct{}, 1), m: m}
+	return &buffer{cap: capacity, ready: make(chan struct{}, 1), idle: make(chan struct{}, 1), m: m}
 }
 
 // put appends a batch, dropping the oldest if the buffer is full.
@@ -63,6 +64,11 @@ func (b *buffer) done(batch *api.Batch) {
 		case b.ready <- struct{}{}:
 		default:
 		}
+		return
+	}
+	select { // the agent batches what came in meanwhile
+	case b.idle <- struct{}{}:
+	default:
 	}
 }
 

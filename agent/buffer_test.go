@@ -129,17 +129,19 @@ func TestBackoff(t *testing.T) {
 	}
 }
 
-// TestBatchesBySize flushes by size alone: batches hold MaxBatch polls.
+// TestBatchesBySize splits by size: with a push gap and a flush interval
+// longer than the test, only MaxBatch makes batches after the first (which
+// goes at once), and each holds MaxBatch polls.
 func TestBatchesBySize(t *testing.T) {
 	p := &fakePusher{}
-	start(t, Config{Name: "a1", Pusher: p, Interval: 5 * time.Millisecond, FlushInterval: time.Hour, MaxBatch: 3,
+	start(t, Config{Name: "a1", Pusher: p, Interval: 5 * time.Millisecond, PushGap: time.Hour, FlushInterval: time.Hour, MaxBatch: 3,
 		Targets: []Target{{Device: "d1", Poller: &fakePoller{poll: okPoll}}}})
-	waitFor(t, "two batches", 5*time.Second, func() bool { _, seqs := p.polls("d1"); return len(seqs) >= 2 })
+	waitFor(t, "three batches", 5*time.Second, func() bool { _, seqs := p.polls("d1"); return len(seqs) >= 3 })
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, b := range p.batches {
-		if len(b.Polls) != 3 {
-			t.Errorf("got batch %d of %d polls, want 3", b.Seq, len(b.Polls))
+	for i, b := range p.batches {
+		if want := 3; i > 0 && len(b.Polls) != want {
+			t.Errorf("got batch %d of %d polls, want %d", b.Seq, len(b.Polls), want)
 		}
 	}
 }
