@@ -12,6 +12,7 @@ import (
 
 	"github.com/dcplane/dcplane/collectors"
 	"github.com/dcplane/dcplane/collectors/snmp"
+	"github.com/dcplane/dcplane/internal/inventory"
 	"github.com/dcplane/dcplane/internal/peer"
 	"github.com/dcplane/dcplane/sim"
 )
@@ -210,5 +211,56 @@ func TestRecordingWithoutDevicePower(t *testing.T) {
 	}
 	if _, err := sim.PlanRecording("apc_ap7900b.snmprec", recs, det.Profile); !errors.Is(err, sim.ErrNoLiveObjects) {
 		t.Fatalf("plan: got %v, want ErrNoLiveObjects", err)
+	}
+}
+
+// TestSiteServesRecordedPDUs: a site whose PDUs serve recordings answers
+// at each PDU's address with the recording's device, drawing its feed's
+// share of the rack's load, read through the collector's auto-detection.
+func TestSiteServesRecordedPDUs(t *testing.T) {
+	eaton, _ := planFor(t, "eatonpdu_2.snmprec")
+	sentry, _ := planFor(t, "sentry4.snmprec")
+	site := inventory.Reference(1)
+	var pdus []inventory.PDU
+	site.Racks(func(_ *inventory.Hall, _ *inventory.Row, k *inventory.Rack) bool {
+		pdus = k.PDUs
+		return true
+	})
+	if len(pdus) != 2 {
+		t.Fatalf("reference rack: got %d PDUs, want 2", len(pdus))
+	}
+	clk := &clock{now: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
+	s, err := sim.StartSite(t.Context(), sim.SiteConfig{Site: site, Community: "c", Now: clk.Now,
+		Recorded: map[string]*sim.RecordingPlan{pdus[0].ID: eaton, pdus[1].ID: sentry}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.Rewrite(site)
+	rack, err := s.Rack(site.Halls[0].Rows[0].Racks[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rack.Set(9000)
+	collector := snmp.NewCollector(nil)
+	total := 0.0
+	for i, p := range site.Halls[0].Rows[0].Racks[0].PDUs {
+		target := snmp.Target{Address: p.SNMP.Address, Credentials: snmp.Credentials{Community: snmp.NewSecret("c")}}
+		st := collector.Poll(t.Context(), target, snmp.Auto{})
+		if !st.OK {
+			t.Fatalf("%s: %s: %s", p.ID, st.Reason, st.Err)
+		}
+		w, ok := reading(st, collectors.PowerWatts, collectors.ScopeDevice, 0)
+		feed := sim.FeedA
+		if i == 1 {
+			feed = sim.FeedB
+		}
+		if want := rack.FeedLoad(feed); !ok || math.Abs(w-want) > 1 {
+			t.Errorf("%s: device power got %v (present %v), want %v, its feed's share", p.ID, w, ok, want)
+		}
+		total += w
+	}
+	if math.Abs(total-9000) > 2 {
+		t.Errorf("rack draw: got %v W over its PDUs, want 9000", total)
 	}
 }

@@ -27,6 +27,9 @@ type SiteConfig struct {
 	Refresh time.Duration
 	Now     func() time.Time
 	Logger  *slog.Logger
+	// Recorded maps PDU IDs to the recording of a real PDU each serves,
+	// its load overlaid (NewRecordedPDU); the others are APC rPDU2 models.
+	Recorded map[string]*RecordingPlan
 }
 
 // Site is a running simulated site: one SNMP agent on its own UDP port for
@@ -91,6 +94,12 @@ func (s *Site) addRow(ctx context.Context, cfg SiteConfig, row *inventory.Row) e
 			if p.Feed != k.Feeds[0] {
 				feed = FeedB
 			}
+			if plan := cfg.Recorded[p.ID]; plan != nil {
+				if err := s.serveRecorded(ctx, cfg, p.ID, plan, rack.FeedFunc(feed)); err != nil {
+					return err
+				}
+				continue
+			}
 			pdu, err := NewRackPDU(RackPDUConfig{Name: p.ID, Location: k.ID, Phases: p.Phases, Voltage: p.VoltageV,
 				BreakerAmps: int(p.BreakerA), Load: rack.FeedFunc(feed), Now: cfg.Now, Refresh: cfg.Refresh,
 				EnergyKWh: meterAtStart(p.ID, cfg.Level*k.BudgetWatts()/float64(len(k.PDUs)))})
@@ -115,6 +124,15 @@ func (s *Site) addRow(ctx context.Context, cfg SiteConfig, row *inventory.Row) e
 		}
 	}
 	return nil
+}
+
+// serveRecorded serves a PDU from a recording, its load overlaid.
+func (s *Site) serveRecorded(ctx context.Context, cfg SiteConfig, id string, plan *RecordingPlan, load func() float64) error {
+	pdu, err := NewRecordedPDU(RecordedPDUConfig{Name: id, Plan: plan, Load: load, Now: cfg.Now, Refresh: cfg.Refresh})
+	if err != nil {
+		return err
+	}
+	return s.serve(ctx, cfg, id, pdu.Device)
 }
 
 // serve gives a device a UDP socket of its own and answers on it.
