@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/dcplane/dcplane/collectors"
 	"github.com/dcplane/dcplane/collectors/snmp"
+	"github.com/dcplane/dcplane/internal/probe"
 )
 
 // Environment variables the probe reads secrets from when no file is given.
@@ -40,10 +39,9 @@ type probeOptions struct {
 	retries       int
 	output        string
 
-	// poll polls one device; nil means a real snmp.Collector. Tests replace it.
-	poll func(ctx context.Context, t snmp.Target, p snmp.Profile) collectors.Status
-	// detect finds the device's profile for --profile auto; nil means a
-	// real snmp.Collector's. Tests replace it.
+	// poll and detect stand in for a real snmp.Collector's in tests
+	// (probe.SNMP's fields; nil: the real ones).
+	poll   func(ctx context.Context, t snmp.Target, p snmp.Profile) collectors.Status
 	detect func(ctx context.Context, t snmp.Target) (snmp.Detection, error)
 }
 
@@ -101,7 +99,8 @@ func (o *probeOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVarP(&o.output, "output", "o", formatTable, outputHelp)
 }
 
-// run polls addr once and prints the readings to out.
+// run polls addr once and prints the readings to out, and what a person
+// should know beside them to errOut.
 func (o *probeOptions) run(ctx context.Context, out, errOut io.Writer, addr string) error {
 	if err := checkFormat(o.output); err != nil {
 		return err
@@ -113,59 +112,15 @@ func (o *probeOptions) run(ctx context.Context, out, errOut io.Writer, addr stri
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	// Every walk of the profile may wait Timeout × (Retries+1); detection
-	// a few requests more.
-	budget := o.timeout * time.Duration(o.retries+1) * time.Duration(len(profile.Roots())+8)
-	ctx, cancel := context.WithTimeout(ctx, budget)
-	defer cancel()
-	collector := snmp.NewCollector(nil)
-	poll, detect := o.poll, o.detect
-	if poll == nil {
-		poll = collector.Poll
-	}
-	if detect == nil {
-		detect = collector.Detect
-	}
-	if _, auto := profile.(snmp.Auto); auto {
-		det, err := detect(ctx, target)
-		if err != nil {
-			// An unknown device's error names it and lists what is supported.
-			reason := snmp.Reason(err)
-			return fmt.Errorf("%w (reason: %s)%s", err, reason, probeHint(reason))
-		}
-		fmt.Fprintf(errOut, "device:  %s\nsysObjectID: %s\nprofile: %s (%s): %s\n", det.SysDescr, det.SysObjectID, det.Profile.Name(), det.Profile.Title(), det.Why)
-		if r := det.Profile.Reports(); r != "" {
-			fmt.Fprintf(errOut, "%s answered: %s; it reports nothing dcplane uses\n", addr, r)
-		}
-		profile = det.Profile
-	}
-	st := poll(ctx, target, profile)
-	if !st.OK {
-		// st.Err names the address already.
-		return fmt.Errorf("%s (reason: %s)%s", st.Err, st.Reason, probeHint(st.Reason))
-	}
-	if len(st.Readings) == 0 {
-		fmt.Fprintf(errOut, "%s answered, but reports none of the values of profile %s\n", addr, profile.Name())
+	res, err := probe.SNMP{Poll: o.poll, Detect: o.detect}.Run(ctx, target, profile)
+	probe.WriteNotes(errOut, addr, res, err == nil)
+	if err != nil {
+		return err
 	}
 	if o.output != formatTable {
-		return printProbeData(out, o.output, st.Readings)
+		return printProbeData(out, o.output, res.Readings)
 	}
-	return printProbeTable(out, st.Readings)
-}
-
-// probeHint says what to check for a failure reason.
-func probeHint(reason string) string {
-	switch reason {
-	case snmp.ReasonTimeout:
-		return "; check the address and port, the community or SNMPv3 credentials (agents ignore wrong ones), and that the agent accepts this host"
-	case snmp.ReasonAuth:
-		return "; check the SNMPv3 user, protocols and passphrases"
-	case snmp.ReasonRefused:
-		return "; nothing listens on that UDP port"
-	case snmp.ReasonNoSuchObject:
-		return "; the device answered, but does not have what the profile reads: wrong --profile or --module?"
-	}
-	return ""
+	return probe.WriteReadings(out, res.Readings)
 }
 
 // target builds the snmp.Target and looks up the profile from the flags.
@@ -242,55 +197,4 @@ func printProbeData(w io.Writer, format string, rs []collectors.Reading) error {
 		rs = []collectors.Reading{}
 	}
 	return printData(w, format, rs)
-}
-
-// printProbeTable writes one line per reading: scope, index, metric, value
-// with its unit.
-func printProbeTable(w io.Writer, rs []collectors.Reading) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SCOPE\tINDEX\tMETRIC\tVALUE")
-	for _, r := range rs {
-		idx := "-"
-		if r.Scope != collectors.ScopeDevice {
-			idx = strconv.Itoa(r.Index)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Scope, idx, r.Metric, probeValue(r))
-	}
-	return tw.Flush()
-}
-
-// probeUnit is the unit shown after a value of metric m.
-func probeUnit(m collectors.Metric) string {
-	switch m {
-	case collectors.PowerWatts, collectors.CoolingOutputWatts, collectors.PowerMinWatts,
-		collectors.PowerMaxWatts, collectors.PowerAverageWatts:
-		return "W"
-	case collectors.PowerWindowSeconds:
-		return "s"
-	case collectors.ApparentPowerVA:
-		return "VA"
-	case collectors.CurrentAmperes:
-		return "A"
-	case collectors.VoltageVolts:
-		return "V"
-	case collectors.EnergyJoules:
-		return "J"
-	case collectors.TemperatureCelsius, collectors.SupplyAirCelsius, collectors.ReturnAirCelsius:
-		return "°C"
-	case collectors.HumidityPercent, collectors.FanSpeedPercent:
-		return "%"
-	}
-	return ""
-}
-
-// probeValue formats a reading's value with its unit; energy also in kWh.
-func probeValue(r collectors.Reading) string {
-	s := strconv.FormatFloat(r.Value, 'f', -1, 64)
-	if u := probeUnit(r.Metric); u != "" {
-		s += " " + u
-	}
-	if r.Metric == collectors.EnergyJoules {
-		s += " (" + strconv.FormatFloat(r.Value/3.6e6, 'f', 1, 64) + " kWh)"
-	}
-	return s
 }

@@ -5,15 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/dcplane/dcplane/collectors"
 	"github.com/dcplane/dcplane/collectors/ipmi"
+	"github.com/dcplane/dcplane/internal/probe"
 )
 
 // probeEnvIPMIPassword is the environment variable `probe ipmi` reads the
@@ -108,15 +106,9 @@ func (o *probeIPMIOptions) run(ctx context.Context, out, errOut io.Writer, addr 
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	c, err := ipmi.NewCollector(target, nil)
+	r, err := probe.IPMI(ctx, target)
 	if err != nil {
 		return err
-	}
-	defer c.Close()
-	r, err := c.Report(ctx)
-	if err != nil {
-		reason := ipmi.Reason(err)
-		return fmt.Errorf("%w (reason: %s)%s", err, reason, probeIPMIHint(reason))
 	}
 	if o.output != formatTable {
 		if r.Readings == nil {
@@ -124,60 +116,10 @@ func (o *probeIPMIOptions) run(ctx context.Context, out, errOut io.Writer, addr 
 		}
 		return printData(out, o.output, r)
 	}
-	printIPMIHeader(errOut, addr, r)
-	if err := printIPMITable(out, r.Readings); err != nil {
+	probe.WriteIPMIHeader(errOut, addr, r)
+	if err := probe.WriteIPMI(out, r.Readings); err != nil {
 		return err
 	}
-	printIPMIFootnotes(errOut, r)
+	probe.WriteIPMIFootnotes(errOut, r)
 	return nil
-}
-
-// probeIPMIHint says what to check for a failure reason.
-func probeIPMIHint(reason string) string {
-	switch reason {
-	case ipmi.ReasonTimeout:
-		return "; check the address and UDP port (623), that the BMC's LAN channel is enabled for IPMI, and raise --timeout for a slow BMC"
-	case ipmi.ReasonAuth:
-		return "; check --user and the password, and that the user may log in over LAN"
-	case ipmi.ReasonProtocol:
-		return "; the BMC did not accept the cipher suite (try --cipher-suite 3 on an old BMC), or offers only IPMI v1.5, which is refused"
-	case ipmi.ReasonRefused:
-		return "; nothing listens on that UDP port"
-	}
-	return ""
-}
-
-func printIPMIHeader(w io.Writer, addr string, r ipmi.Report) {
-	if d := r.Device; d != nil {
-		fmt.Fprintf(w, "BMC:      %s, manufacturer %d, product %#04x, firmware %s, IPMI %s\n",
-			addr, d.ManufacturerID, d.ProductID, d.Firmware, d.IPMIVersion)
-	}
-	fmt.Fprintf(w, "session:  IPMI v2.0 RMCP+, cipher suite %d\n", r.CipherSuite)
-	fmt.Fprintf(w, "DCMI:     %s\n", r.DCMI)
-}
-
-// printIPMITable writes one line per reading: scope, index, metric, value
-// with its unit, and where it came from.
-func printIPMITable(w io.Writer, fs []ipmi.Found) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SCOPE\tINDEX\tMETRIC\tVALUE\tSOURCE")
-	for _, f := range fs {
-		idx := "-"
-		if f.Scope != collectors.ScopeDevice {
-			idx = strconv.Itoa(f.Index)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", f.Scope, idx, f.Metric, probeValue(f.Reading), f.Source)
-	}
-	return tw.Flush()
-}
-
-// printIPMIFootnotes lists what is unknown and why, and counts the SDR
-// records not read.
-func printIPMIFootnotes(w io.Writer, r ipmi.Report) {
-	for _, u := range r.Unknown {
-		fmt.Fprintf(w, "unknown:  %s: %s\n", u.Source, u.Why)
-	}
-	if n := len(r.Skipped); n > 0 {
-		fmt.Fprintf(w, "%d SDR records not read (fans, other discrete sensors…); -o json lists them\n", n)
-	}
 }
