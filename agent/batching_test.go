@@ -124,3 +124,19 @@ func TestMaxBatchWithinThePushLimit(t *testing.T) {
 		t.Errorf("got MaxBatch %d, want the controller's limit %d", got, want)
 	}
 }
+
+// TestDefaultPushGap: unless told, an agent that keeps up pushes at most
+// half as often as the controller's default rate allows, and its results
+// wait at most a quarter of a second for the gap (the latency goal of an
+// alert is one poll interval plus 1 s).
+func TestDefaultPushGap(t *testing.T) {
+	a, err := New(Config{Name: "a1", Pusher: &timedPusher{},
+		Targets: []Target{{Device: "d1", Poller: &fakePoller{poll: okPoll}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rate := api.DefaultLimits().Ingest.Rate
+	if got := a.cfg.PushGap; got.Seconds()*rate < 2 || got > 250*time.Millisecond {
+		t.Errorf("got a push gap of %v, want at least 2 / %v per second and at most 250 ms", got, rate)
+	}
+}
