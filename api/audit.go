@@ -54,6 +54,23 @@ var (
 // anything once it has.
 var auditBefore = map[string]bool{"POST /v1/cluster/transfer-leadership": true}
 
+// auditCarried are the routes whose record may travel to the controller
+// with the call (wire.CallAudit) and be committed in the same Raft entry
+// as the command that makes its change, with the status each answers when
+// that command is applied: one commit instead of two, and no change ever
+// committed without its record. A call of these that commits nothing (a
+// dry run, a replayed key, a refusal) is recorded as the others are.
+var auditCarried = map[string]int{
+	"POST /v1/placements":                http.StatusCreated,
+	"DELETE /v1/placements/{id}":         http.StatusNoContent,
+	"POST /v1/reservations":              http.StatusCreated,
+	"POST /v1/reservations/{id}/confirm": http.StatusOK,
+	"DELETE /v1/reservations/{id}":       http.StatusNoContent,
+	"PUT /v1/inventory":                  http.StatusOK,
+	"POST /v1/tokens":                    http.StatusCreated,
+	"DELETE /v1/tokens/{id}":             http.StatusNoContent,
+}
+
 // audits says whether the call r is recorded: every call that may change
 // the replicated state. Telemetry is not: it changes only the leader's
 // window, many times a second.
@@ -83,8 +100,25 @@ func (s *Server) audited(h http.HandlerFunc) http.HandlerFunc {
 		in := &capture{r: r.Body}
 		r.Body = in
 		rec := &heldResponse{header: http.Header{}, status: http.StatusOK}
-		h(rec, r)
 		p, _ := PrincipalOf(r.Context())
+		applied, carried := auditCarried[r.Pattern]
+		var ca *wire.CallAudit
+		if carried {
+			ca = wire.NewCallAudit(wire.AuditRecord{At: time.Now(), Who: p.Who, Role: p.Role, Method: r.Method,
+				Path: auditPath(r), Status: applied}, func() string { return cut(in.buf.Bytes(), in.n) })
+			r = r.WithContext(wire.WithCallAudit(r.Context(), ca))
+		}
+		h(rec, r)
+		if ca != nil && ca.Carried() {
+			if rec.status == applied {
+				rec.send(w)
+				return
+			}
+			// The command was committed with a record of success, yet the
+			// call answers otherwise: record the answer as well.
+			s.log.Warn("a call answered otherwise than the record committed with its command: recording its answer too",
+				"method", r.Method, "path", r.URL.Path, "status", rec.status, "recorded", applied)
+		}
 		ar := wire.AuditRecord{At: time.Now(), Who: p.Who, Role: p.Role, Method: r.Method, Path: auditPath(r),
 			Status: rec.status}
 		if !auditNoInput[r.Pattern] {
@@ -98,11 +132,7 @@ func (s *Server) audited(h http.HandlerFunc) http.HandlerFunc {
 		if !s.record(w, r, ar) {
 			return
 		}
-		for k, v := range rec.header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.status)
-		_, _ = w.Write(rec.body.Bytes())
+		rec.send(w)
 	}
 }
 
@@ -205,6 +235,15 @@ func (h *heldResponse) WriteHeader(status int) {
 func (h *heldResponse) Write(b []byte) (int, error) {
 	h.WriteHeader(http.StatusOK)
 	return h.body.Write(b)
+}
+
+// send writes the held answer to w.
+func (h *heldResponse) send(w http.ResponseWriter) {
+	for k, v := range h.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(h.status)
+	_, _ = w.Write(h.body.Bytes())
 }
 
 // routeAudit serves GET /v1/audit when the Controller keeps the trail.

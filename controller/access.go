@@ -48,7 +48,7 @@ func (n *Node) CreateToken(ctx context.Context, req wire.TokenRequest, by string
 		return wire.NewToken{}, err
 	}
 	tok := wire.Token{ID: id, Name: req.Name, Role: req.Role, Halls: req.Halls, CreatedBy: by}
-	v, err := n.store.Apply(ctx, state.CreateToken{Token: tok, Hash: hash, At: n.cfg.Now()})
+	v, err := n.propose(ctx, state.CreateToken{Token: tok, Hash: hash, At: n.cfg.Now()})
 	if err != nil {
 		return wire.NewToken{}, n.leaderError(err)
 	}
@@ -63,7 +63,7 @@ func (n *Node) RevokeToken(ctx context.Context, id, by string) error {
 	if _, ok := n.Token(id); !ok {
 		return fmt.Errorf("token %q: %w", id, wire.ErrUnknownToken)
 	}
-	_, err := n.store.Apply(ctx, state.RevokeToken{ID: id, By: by, At: n.cfg.Now()})
+	_, err := n.propose(ctx, state.RevokeToken{ID: id, By: by, At: n.cfg.Now()})
 	if errors.Is(err, state.ErrUnknownToken) {
 		return fmt.Errorf("token %q: %w", id, wire.ErrUnknownToken)
 	}

@@ -264,12 +264,37 @@ func (n *Node) Site(context.Context) (*inventory.Site, error) {
 
 // PutSite replicates a new inventory through the Raft log.
 func (n *Node) PutSite(ctx context.Context, s *inventory.Site) (uint64, error) {
-	v, err := n.store.Apply(ctx, state.PutSite{Site: s, At: n.cfg.Now()})
+	v, err := n.propose(ctx, state.PutSite{Site: s, At: n.cfg.Now()})
 	if err != nil {
 		return 0, n.leaderError(err)
 	}
 	n.log.Info("inventory applied", "site", s.Name, "racks", s.Count().Racks, "index", v.Index())
 	return v.Index(), nil
+}
+
+// propose commits cmd through the log for a call. When ctx carries the
+// call's audit record (wire.CallAudit) and no command of the call has
+// carried it yet, the record rides in the same entry (state.Audited): the
+// change and its record are committed together or not at all, in one
+// commit. A command the state refuses leaves the record to the API, which
+// records the call with its answer.
+func (n *Node) propose(ctx context.Context, cmd state.Command) (*state.View, error) {
+	ca := wire.CallAuditOf(ctx)
+	if ca == nil {
+		return n.store.Apply(ctx, cmd)
+	}
+	rec, ok := ca.Record()
+	if !ok {
+		return n.store.Apply(ctx, cmd)
+	}
+	if rec.Node == "" {
+		rec.Node = n.cfg.NodeID
+	}
+	v, err := n.store.Apply(ctx, state.Audited{Record: rec, Command: cmd})
+	if err == nil {
+		ca.Carry()
+	}
+	return v, err
 }
 
 // Ingest takes an agent's polls into the telemetry window, as TakeTelemetry

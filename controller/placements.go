@@ -96,7 +96,7 @@ func (n *Node) decide(ctx context.Context, req placement.Request, key string, dr
 		// Commits run concurrently: Raft writes those that arrive together
 		// in one batch, with one fsync.
 		committing = true
-		v, err := n.store.Apply(ctx, cmd)
+		v, err := n.propose(ctx, cmd)
 		n.settle(cmd, err)
 		switch {
 		case err == nil:
@@ -210,7 +210,7 @@ func (n *Node) Placement(_ context.Context, id string) (*state.Placement, error)
 
 // RemovePlacement removes a placement or reservation and frees its room.
 func (n *Node) RemovePlacement(ctx context.Context, id string) error {
-	if _, err := n.store.Apply(ctx, state.RemovePlacement{ID: id, At: n.cfg.Now()}); err != nil {
+	if _, err := n.propose(ctx, state.RemovePlacement{ID: id, At: n.cfg.Now()}); err != nil {
 		return n.leaderError(err)
 	}
 	n.log.Info("placement removed", "id", id)
@@ -219,7 +219,7 @@ func (n *Node) RemovePlacement(ctx context.Context, id string) error {
 
 // ConfirmReservation turns a live reservation into a placement.
 func (n *Node) ConfirmReservation(ctx context.Context, id string) (*state.Placement, error) {
-	v, err := n.store.Apply(ctx, state.ConfirmReservation{ID: id, At: n.cfg.Now()})
+	v, err := n.propose(ctx, state.ConfirmReservation{ID: id, At: n.cfg.Now()})
 	if err != nil {
 		return nil, n.leaderError(err)
 	}

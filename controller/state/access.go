@@ -148,11 +148,19 @@ func (v *View) recordAudit(c RecordAudit) (*View, error) {
 		return nil, fmt.Errorf("record audit: records and time are required: %w", ErrMalformedCommand)
 	}
 	n := *v
+	n.appendAudit(c.Records...)
+	n.updated = normalTime(c.At)
+	return &n, nil
+}
+
+// appendAudit numbers recs and appends them to n's audit trail, keeping
+// the newest AuditRetention. n must be a view not yet published.
+func (n *View) appendAudit(recs ...wire.AuditRecord) {
 	// The records are appended in place when the slice has room: a view
 	// is never changed once published and sees only its own length, and
 	// only Apply, one at a time, appends, always to the newest view.
-	audit := v.access.audit
-	for _, r := range c.Records {
+	audit := n.access.audit
+	for _, r := range recs {
 		n.access.lastSeq++
 		r.Seq, r.At = n.access.lastSeq, normalTime(r.At)
 		audit = append(audit, r)
@@ -161,8 +169,6 @@ func (v *View) recordAudit(c RecordAudit) (*View, error) {
 		audit = audit[over:]
 	}
 	n.access.audit = audit
-	n.updated = normalTime(c.At)
-	return &n, nil
 }
 
 // accessEmpty says whether the access state holds nothing.

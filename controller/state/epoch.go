@@ -28,6 +28,10 @@ func changeOf(cmd Command, err error) pictureChange {
 	if err != nil {
 		return pictureMoved
 	}
+	if a, ok := cmd.(Audited); ok {
+		// The record beside the command changes nothing placement reads.
+		return changeOf(a.Command, nil)
+	}
 	switch cmd.(type) {
 	case Place, SetNodeAPI, RecordAlerts, CreateToken, RevokeToken, RecordAudit, Ignored:
 		return pictureKept

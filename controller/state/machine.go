@@ -86,6 +86,8 @@ func (v *View) next(cmd Command) (*View, error) {
 		return v.revokeToken(c)
 	case RecordAudit:
 		return v.recordAudit(c)
+	case Audited:
+		return v.audited(c)
 	case Ignored:
 		n := *v
 		return &n, nil
