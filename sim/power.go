@@ -20,6 +20,10 @@ type LoadModel struct {
 	Offset   time.Duration // this rack's shift of the daily curve
 	Noise    float64       // amplitude of the minute-scale noise, a fraction of Base
 	Seed     uint64
+	// Curve, when set, replaces the cosine (Swing and PeakHour): the load
+	// is Base times the curve's value at the time since the Unix epoch
+	// plus Offset. See NewCurveModel.
+	Curve *Curve
 }
 
 // NewLoadModel returns a model around base watts with a ±15 % day peaking
@@ -33,6 +37,10 @@ func NewLoadModel(base float64, seed uint64) LoadModel {
 // LoadAt returns the load in watts at t, never negative. It is a pure
 // function of the model and t.
 func (m LoadModel) LoadAt(t time.Time) float64 {
+	if m.Curve != nil {
+		shape := m.Curve.At(time.Duration(t.UnixNano()) + m.Offset)
+		return max(0, m.Base*(shape+m.Noise*smoothNoise(m.Seed, t)))
+	}
 	t = t.Add(m.Offset).UTC()
 	midnight := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 	hour := t.Sub(midnight).Hours()

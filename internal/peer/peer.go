@@ -1,7 +1,7 @@
 // Package peer finds, for tests, what lives outside this repository: the
 // programs no one here wrote that dcplane is tested against (snmpsimd,
-// snmpd, snmpbulkwalk, promtool…) and the recorded SNMP walks in
-// ../shared/snmprec.
+// snmpd, snmpbulkwalk, promtool…), the recorded SNMP walks in
+// ../shared/snmprec and the real traces in ../shared/traces.
 //
 // The policy is the same everywhere: under CI=true a missing peer or
 // recording fails the test, since CI installs them; elsewhere the test is
@@ -39,6 +39,22 @@ func Recordings(tb testing.TB) string {
 	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "snmprec")
 	if _, err := os.Stat(dir); err != nil {
 		missing(tb, "recordings not found at %s: the repository's checkout needs ../shared beside it", dir)
+	}
+	return dir
+}
+
+// Traces returns the folder of the real data-centre traces named (for
+// example "google-power-2019"): ../shared/traces/NAME beside the module
+// root.
+func Traces(tb testing.TB, name string) string {
+	tb.Helper()
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		tb.Fatal("peer: cannot locate the module root")
+	}
+	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "traces", name)
+	if _, err := os.Stat(dir); err != nil {
+		missing(tb, "traces not found at %s: the repository's checkout needs ../shared beside it", dir)
 	}
 	return dir
 }
