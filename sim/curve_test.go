@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dcplane/dcplane/controller/forecast"
+	"github.com/dcplane/dcplane/internal/inventory"
 	"github.com/dcplane/dcplane/internal/peer"
 )
 
@@ -158,5 +159,24 @@ func TestCurveModelReplaysAtBase(t *testing.T) {
 	}
 	if other := NewCurveModel(6000, 8, cs); other.Offset == m.Offset {
 		t.Errorf("seeds 7 and 8: got the same offset %v, want each rack its own point of the curve", m.Offset)
+	}
+}
+
+// TestSiteRacksReplayCurves: a site given curves runs every rack on one of
+// them, at the site's level of its budget on average.
+func TestSiteRacksReplayCurves(t *testing.T) {
+	cs, err := ParseCurves(strings.NewReader(curveCSV(300, ramp(minCurveSamples)...)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	site, err := StartSite(t.Context(), SiteConfig{Site: inventory.Reference(2), Community: "c", Level: 0.5, Curves: cs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer site.Close()
+	for id, r := range site.racks {
+		if r.model.Curve != cs[0] {
+			t.Errorf("rack %s: got curve %v, want the one given", id, r.model.Curve)
+		}
 	}
 }

@@ -30,6 +30,10 @@ type SiteConfig struct {
 	// Recorded maps PDU IDs to the recording of a real PDU each serves,
 	// its load overlaid (NewRecordedPDU); the others are APC rPDU2 models.
 	Recorded map[string]*RecordingPlan
+	// Curves, when given, are the measured curves the racks' loads replay
+	// (NewCurveModel, each rack on one of them from its own point);
+	// otherwise each rack follows NewLoadModel's daily cosine.
+	Curves []*Curve
 }
 
 // Site is a running simulated site: one SNMP agent on its own UDP port for
@@ -86,6 +90,9 @@ func (s *Site) addRow(ctx context.Context, cfg SiteConfig, row *inventory.Row) e
 	var racks []*Rack
 	for _, k := range row.Racks {
 		model := NewLoadModel(cfg.Level*k.BudgetWatts(), cfg.Seed^hashID(k.ID))
+		if len(cfg.Curves) > 0 {
+			model = NewCurveModel(cfg.Level*k.BudgetWatts(), cfg.Seed^hashID(k.ID), cfg.Curves)
+		}
 		rack := NewRack(model, cfg.Now)
 		s.racks[k.ID] = rack
 		racks = append(racks, rack)
