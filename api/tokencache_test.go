@@ -1,0 +1,54 @@
+package api
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/dcplane/dcplane/controller/wire"
+)
+
+// TestTokenCache: a remembered token answers only while it has not
+// expired and the state's token is the one checked; the cache never holds
+// more than its bound.
+func TestTokenCache(t *testing.T) {
+	c := tokenCache{entries: map[string]tokenEntry{}}
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	tok := Token{ID: "ab12", Name: "team", Role: RolePlatform, Hash: wire.HashToken("dcp_ab12_s")}
+	p := Principal{Who: "token:ab12 (team)", Role: RolePlatform}
+	c.put("dcp_ab12_s", tok, p, now)
+	other := tok
+	other.Hash = wire.HashToken("dcp_ab12_t")
+	agent := tok
+	agent.Role = RoleAgent
+	tests := []struct {
+		name   string
+		secret string
+		tok    Token
+		at     time.Time
+		hit    bool
+	}{
+		{"checked a moment ago", "dcp_ab12_s", tok, now.Add(tokenCacheTTL - time.Millisecond), true},
+		{"expired", "dcp_ab12_s", tok, now.Add(tokenCacheTTL), false},
+		{"the state's token has another hash", "dcp_ab12_s", other, now, false},
+		{"the state's token has another role", "dcp_ab12_s", agent, now, false},
+		{"another secret", "dcp_ab12_t", other, now, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, hit := c.get(tt.secret, tt.tok, tt.at)
+			if hit != tt.hit || hit && got.Who != p.Who {
+				t.Errorf("got %+v, %v, want hit %v", got, hit, tt.hit)
+			}
+		})
+	}
+	for i := range tokenCacheSize + 100 {
+		c.put(fmt.Sprintf("dcp_%d_s", i), tok, p, now)
+	}
+	if n := len(c.entries); n > tokenCacheSize {
+		t.Errorf("entries: got %d, want at most %d", n, tokenCacheSize)
+	}
+	if _, hit := c.get("dcp_1123_s", tok, now); !hit {
+		t.Errorf("the newest entry: got no hit, want it kept")
+	}
+}
