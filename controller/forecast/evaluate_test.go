@@ -5,9 +5,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
+
+	"github.com/dcplane/dcplane/internal/peer"
 )
 
 // traceOrigin is when Google's 2019 power trace begins: 1 May 2019.
@@ -18,17 +19,9 @@ var traceOrigin = time.Date(2019, 5, 1, 0, 0, 0, 0, time.UTC)
 // file fails the test; elsewhere it skips, saying what is missing.
 func sharedTrace(t *testing.T, name string) *os.File {
 	t.Helper()
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		t.Fatal("cannot locate the module root")
-	}
-	path := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "traces", "google-power-2019", name)
-	f, err := os.Open(path)
+	f, err := os.Open(filepath.Join(peer.Traces(t, "google-power-2019"), name))
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true, so this fails: %v: the repository's checkout needs ../shared beside it", err)
-		}
-		t.Skipf("%v: the repository's checkout needs ../shared beside it", err)
+		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.Close() })
 	return f

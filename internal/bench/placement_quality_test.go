@@ -2,34 +2,18 @@ package bench
 
 import (
 	"context"
-	"os"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/dcplane/dcplane/controller/placement"
+	"github.com/dcplane/dcplane/internal/peer"
 )
 
-// traces returns the folder of one of the shared real traces
-// (../shared/traces/name beside the module root). It follows the policy of
-// internal/peer: under CI=true a missing trace fails the test, elsewhere it
-// is skipped with a message saying where it belongs.
+// traces returns the folder of one of the shared real traces: peer.Traces.
 func traces(tb testing.TB, name string) string {
 	tb.Helper()
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		tb.Fatal("bench: cannot locate the module root")
-	}
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "traces", name)
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("CI=true, so this fails: trace %s not found at %s: the repository's checkout needs ../shared beside it", name, dir)
-		}
-		tb.Skipf("trace %s not found at %s: the repository's checkout needs ../shared beside it", name, dir)
-	}
-	return dir
+	return peer.Traces(tb, name)
 }
 
 // TestBaselines checks what each baseline picks, and that it refuses what
