@@ -26,6 +26,8 @@ type demoOptions struct {
 	bmcRacks int
 	miswire  []string
 	psuFail  []string
+	vendors  string
+	recDir   string
 }
 
 func newDemoCmd(g *globalOptions) *cobra.Command {
@@ -56,6 +58,8 @@ Nothing else needs to be installed. Stop it with Ctrl-C.`,
 	f.StringSliceVar(&o.miswire, "miswire", nil, "servers whose PSUs all draw from feed A (scenario)")
 	f.StringSliceVar(&o.psuFail, "psu-fail", nil, "servers one of whose PSUs draws nothing (scenario)")
 	f.StringArrayVar(&o.alertmgr, "alertmanager", nil, "Alertmanager base URL to deliver the demo's alerts to (repeatable)")
+	f.StringVar(&o.vendors, "vendors", demo.VendorsAPC, "the PDUs' vendors: apc (the simulator's APC rPDU2), or mixed (recorded walks of real PDUs of every vendor, round robin, the load overlaid)")
+	f.StringVar(&o.recDir, "recordings", demo.DefaultRecordings, "where --vendors mixed finds the recorded walks and their MANIFEST.tsv")
 	return cmd
 }
 
@@ -73,7 +77,10 @@ func (o *demoOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	c := demo.Config{Site: site, HTTPAddr: o.httpAddr, Interval: o.interval, Level: o.level,
+	if o.vendors != demo.VendorsAPC && o.vendors != demo.VendorsMixed {
+		return usageError{fmt.Errorf("--vendors %q: want %s or %s", o.vendors, demo.VendorsAPC, demo.VendorsMixed)}
+	}
+	c := demo.Config{Vendors: o.vendors, Recordings: o.recDir, Site: site, HTTPAddr: o.httpAddr, Interval: o.interval, Level: o.level,
 		Overload: o.overload, Silence: o.silence, SummaryEvery: o.every, Logger: log, Alertmanagers: o.alertmgr,
 		BMCRacks: o.bmcRacks, Miswire: o.miswire, PSUFail: o.psuFail}
 	if !o.noWork {

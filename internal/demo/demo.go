@@ -53,6 +53,9 @@ type Config struct {
 	// none: they are listed (dcplane alerts ls, the summary) only.
 	Alertmanagers []string
 	Logger        *slog.Logger // nil: discard
+	// Vendors is the PDUs' vendors: VendorsAPC ("" too) or VendorsMixed,
+	// whose recorded walks are in Recordings (DefaultRecordings if "").
+	Vendors, Recordings string
 }
 
 // Demo is a running simulator, controller and agent.
@@ -75,9 +78,11 @@ type Demo struct {
 	bmcs     int           // simulated BMCs
 	// bmcPassword is the file holding the simulated BMCs' password.
 	bmcPassword string
-	log         *slog.Logger
-	wg          sync.WaitGroup
-	errs        chan error // what goRun's functions fail with; Run reports the first
+	// recorded is each PDU's recording, with VendorsMixed; nil otherwise.
+	recorded map[string]*recording
+	log      *slog.Logger
+	wg       sync.WaitGroup
+	errs     chan error // what goRun's functions fail with; Run reports the first
 }
 
 // Start starts the simulator, the controller (with the site applied) and an
@@ -107,8 +112,13 @@ func Start(ctx context.Context, c Config) (_ *Demo, err error) {
 	if err != nil {
 		return nil, err
 	}
+	plans, recorded, err := recordedPDUs(c, d.log)
+	if err != nil {
+		return nil, err
+	}
+	d.recorded = recorded
 	if d.sim, err = sim.StartSite(ctx, sim.SiteConfig{Site: c.Site, Community: community.Reveal(), Level: c.Level, Seed: 1,
-		Refresh: min(time.Second, c.Interval/10), Logger: c.Logger}); err != nil {
+		Refresh: min(time.Second, c.Interval/10), Logger: c.Logger, Recorded: plans}); err != nil {
 		return nil, err
 	}
 	if d.bmcs, err = d.startBMCs(ctx, c, c.Dir); err != nil {

@@ -61,6 +61,7 @@ func (d *Demo) banner(w io.Writer, communityFile string, silenced []string) {
 		fmt.Fprintf(w, "  BMCs       %d simulated BMCs (IPMI v2.0, RMCP+) for the servers of the first racks; their password is in %s\n", d.bmcs, d.bmcPassword)
 		fmt.Fprintf(w, "             go run ./cmd/dcplane server ls --rack %s\n", d.firstBMCRack())
 	}
+	d.vendorBanner(w)
 	probeHint(w, d.site, communityFile, silenced)
 	fmt.Fprint(w, "  The token is the cluster's first admin token (also in raft/admin-token of the demo's directory);\n  dcplane token create --role viewer --name NAME makes others.\n")
 	fmt.Fprint(w, "Ctrl-C stops it.\n\n")
@@ -112,7 +113,7 @@ func (d *Demo) summary(ctx context.Context) string {
 	if n := d.agent.Buffered(); n > 2 {
 		line += fmt.Sprintf("  agent backlog: %d batches", n)
 	}
-	return line + d.alertSummary(ctx)
+	return line + d.alertSummary(ctx) + d.vendorSummary(rep.Racks)
 }
 
 // maxSummaryAlerts is how many firing alerts the summary names.
