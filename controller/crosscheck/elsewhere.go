@@ -52,7 +52,16 @@ type Strays struct {
 // the site's order). Other limits, each leaving the disagreement to
 // FeedPowerUnexplained:
 //
-//   - a server whose draw is within the tolerance is not seen;
+//   - a server whose draw is within the tolerance is not seen: at 50 W +
+//     3 % (the production default) a feed of 7 kW allows 260 W, so a
+//     server must draw more than that on each feed it takes away, which
+//     1U servers do not (a site that wants them seen sets a tighter
+//     tolerance, as the demo does);
+//   - what its PDUs measure cannot say whether the cords run to X or the
+//     server stands in X: the finding says where the power is drawn;
+//   - a rack without servers is judged on its PDUs alone, so whatever else
+//     draws there (a switch) is excess the server must not be needed to
+//     explain: such a rack receives it only when nothing else draws;
 //   - one server per rack: two servers of Y drawing elsewhere, or one
 //     drawing from two other racks, fit no single server and rack;
 //   - each short rack is matched on its own: two of them may name the same
