@@ -59,9 +59,10 @@ type Strays struct {
 //     tolerance, as the demo does);
 //   - what its PDUs measure cannot say whether the cords run to X or the
 //     server stands in X: the finding says where the power is drawn;
-//   - a rack without servers is judged on its PDUs alone, so whatever else
-//     draws there (a switch) is excess the server must not be needed to
-//     explain: such a rack receives it only when nothing else draws;
+//   - a rack without servers is judged on its PDUs alone: whatever else
+//     draws there (a switch) counts against the fit, so such a rack
+//     receives a server only while the rest of its draw is within the
+//     tolerance;
 //   - one server per rack: two servers of Y drawing elsewhere, or one
 //     drawing from two other racks, fit no single server and rack;
 //   - each short rack is matched on its own: two of them may name the same
