@@ -265,7 +265,7 @@ func (s *Server) authenticate(r *http.Request) (p Principal, why string) {
 // without hashing it, but still against the token as the state holds it
 // now, so that a revocation stops it at once on every node that applies
 // the revocation.
-func (s *Server) tokenPrincipal(secret string) (Principal, string) {
+func (s *Server) tokenPrincipal(secret string) (p Principal, why string) {
 	id := wire.TokenID(secret)
 	tok, ok := Token{}, false
 	if id != "" {
@@ -276,24 +276,16 @@ func (s *Server) tokenPrincipal(secret string) (Principal, string) {
 			return p, ""
 		}
 	}
-	// Hashed even for an ID no token has: how long the answer takes says
-	// nothing of which IDs exist.
-	if !checkSecret(secret, tok) || !ok {
+	// The hashes are compared in constant time: how long the compare takes
+	// says nothing of how much of a guess was right.
+	if !ok || subtle.ConstantTimeCompare([]byte(wire.HashToken(secret)), []byte(tok.Hash)) != 1 {
 		return Principal{}, "the bearer token is not one of this cluster's"
 	}
 	if tok.Revoked {
 		return Principal{}, fmt.Sprintf("token %s (%s) was revoked at %s by %s", tok.ID, tok.Name, tok.RevokedAt.Format("2006-01-02T15:04:05Z07:00"), tok.RevokedBy)
 	}
-	p := Principal{Who: fmt.Sprintf("token:%s (%s)", tok.ID, tok.Name), Role: tok.Role, Halls: tok.Halls}
-	checked.put(secret, tok, p, time.Now())
-	return p, ""
-}
-
-// checkSecret says whether secret is tok's. The hashes are compared in
-// constant time: how long the compare takes says nothing of how much of
-// a guess was right.
-func checkSecret(secret string, tok Token) bool {
-	return subtle.ConstantTimeCompare([]byte(wire.HashToken(secret)), []byte(tok.Hash)) == 1
+	defer func() { checked.put(secret, tok, p, time.Now()) }()
+	return Principal{Who: fmt.Sprintf("token:%s (%s)", tok.ID, tok.Name), Role: tok.Role, Halls: tok.Halls}, ""
 }
 
 // Bounds of the tokens remembered as checked.

@@ -177,7 +177,7 @@ func TestAuditedRejects(t *testing.T) {
 	}{
 		{"a type this build does not know", body(0x7e, 1, `{}`), ErrUnknownCommand},
 		{"a body newer than this build reads", body(int(PlaceType), 9, `{}`), ErrUnknownVersion},
-		{"an audited entry inside", body(int(AuditedType), 1, `{}`), ErrMalformedCommand},
+		{"an audited entry inside", body(int(AuditedType), 1, string(body(int(ExpireReservationsType), 1, `{"at":"2026-01-01T00:00:00Z"}`)[2:])), ErrMalformedCommand},
 		{"no command", body(int(PlaceType), 1, `null`), ErrMalformedCommand},
 		{"a command body that is not JSON", body(int(PlaceType), 1, `"x"`), ErrMalformedCommand},
 	} {
