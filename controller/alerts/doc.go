@@ -41,6 +41,13 @@
 //     Config.Telemetry.AgentDownAfter.
 //   - DeclaredPowerExceeded: a rack's measured draw well above its declared
 //     power, sustained.
+//   - PSUFeedMiswired, PSUNoDraw, FeedPowerUnexplained,
+//     ServerDrawsFromOtherRack: the servers' PSUs (their BMCs, over IPMI)
+//     against the PDUs, feed by feed (package crosscheck): a server whose
+//     PSUs all draw from one feed, a PSU that draws nothing, a PDU that
+//     measures more than its rack's servers explain, a server whose draw is
+//     missing from its rack and shows on another's; beyond
+//     Config.CrossCheck's tolerance, sustained.
 //
 // A phase's current is its measured current; else its active power over
 // its voltage; else its PDU's input power split evenly over its phases,
