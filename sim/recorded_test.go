@@ -136,7 +136,13 @@ func TestRecordedPDUsFollowLoad(t *testing.T) {
 			}
 			checkParts(t, st, load, tt.resolution)
 			checkCurrent(t, st, load)
+			checkApparent(t, st, load, tt.resolution)
+			checkIdle(t, st, plan)
 			e0, hasEnergy := reading(st, collectors.EnergyJoules, collectors.ScopeDevice, 0)
+			if want, ok := recordedReading(plan, collectors.EnergyJoules); hasEnergy && (!ok || e0 != want) {
+				// No time has passed: the meter reads what was recorded.
+				t.Errorf("energy at the start: got %v J, want the recorded %v J", e0, want)
+			}
 			clk.advance(time.Hour)
 			st = poll()
 			if e1, ok := reading(st, collectors.EnergyJoules, collectors.ScopeDevice, 0); hasEnergy {
@@ -177,8 +183,7 @@ func checkParts(t *testing.T, st collectors.Status, load, resolution float64) {
 // voltage and the device's power factor, within the readings' rounding.
 func checkCurrent(t *testing.T, st collectors.Status, load float64) {
 	t.Helper()
-	amps := 0.0
-	volts, pf := 0.0, 1.0
+	amps, volts, pf := 0.0, 0.0, 0.0
 	for _, r := range st.Readings {
 		switch {
 		case r.Metric == collectors.CurrentAmperes && r.Scope == collectors.ScopePhase:
@@ -189,10 +194,10 @@ func checkCurrent(t *testing.T, st collectors.Status, load float64) {
 			pf = r.Value
 		}
 	}
-	if amps == 0 || volts < 90 {
-		return // no phase current, or no voltage to judge it by
+	if amps == 0 || volts < 90 || pf == 0 {
+		return // no phase current, or no voltage or power factor to judge it by
 	}
-	if got := amps * volts * pf; math.Abs(got-load)/load > 0.1 {
+	if got := amps * volts * pf; math.Abs(got-load)/load > 0.02 {
 		t.Errorf("phase current: %v A × %v V × PF %v = %v W, want about %v W", amps, volts, pf, got, load)
 	}
 }
@@ -263,4 +268,48 @@ func TestSiteServesRecordedPDUs(t *testing.T) {
 	if math.Abs(total-9000) > 2 {
 		t.Errorf("rack draw: got %v W over its PDUs, want 9000", total)
 	}
+}
+
+// checkApparent checks that apparent power is power over the device's
+// power factor, where it reports both.
+func checkApparent(t *testing.T, st collectors.Status, load, resolution float64) {
+	t.Helper()
+	va, ok := reading(st, collectors.ApparentPowerVA, collectors.ScopeDevice, 0)
+	pf, okPF := reading(st, collectors.PowerFactorRatio, collectors.ScopeDevice, 0)
+	if !ok || !okPF || pf < 0.5 {
+		return
+	}
+	// The power factor is read to 0.01: that much, and the resolution.
+	if want := load / pf; math.Abs(va-want) > want*0.01/pf+resolution {
+		t.Errorf("apparent power: got %v VA, want %v W / PF %v = %v VA", va, load, pf, want)
+	}
+}
+
+// checkIdle checks that outlets the recording shows drawing nothing still
+// draw nothing: the load is shared as the recording shares it.
+func checkIdle(t *testing.T, st collectors.Status, plan *sim.RecordingPlan) {
+	t.Helper()
+	busy := false // some outlet drew power when recorded
+	for _, o := range plan.Live() {
+		busy = busy || (o.Reading.Metric == collectors.PowerWatts && o.Reading.Scope == collectors.ScopeOutlet && o.Reading.Value > 0)
+	}
+	for _, o := range plan.Live() {
+		r := o.Reading
+		if !busy || r.Metric != collectors.PowerWatts || r.Scope != collectors.ScopeOutlet || r.Value != 0 {
+			continue
+		}
+		if got, ok := reading(st, r.Metric, r.Scope, r.Index); !ok || got != 0 {
+			t.Errorf("outlet %d, idle in the recording: got %v W (present %v), want 0", r.Index, got, ok)
+		}
+	}
+}
+
+// recordedReading is the device-scope reading of metric m as recorded.
+func recordedReading(plan *sim.RecordingPlan, m collectors.Metric) (float64, bool) {
+	for _, o := range plan.Live() {
+		if o.Reading.Metric == m && o.Reading.Scope == collectors.ScopeDevice {
+			return o.Reading.Value, true
+		}
+	}
+	return 0, false
 }
