@@ -65,7 +65,9 @@ func (t Target) device() string {
 }
 
 // Session is an SNMP session with one agent over UDP. It is not safe for
-// concurrent use: a Collector opens one per poll.
+// concurrent use: a Collector lends it to one poll at a time and keeps it
+// between polls (see Collector), so that an SNMPv3 agent's engine is
+// discovered once, not on every poll.
 type Session struct {
 	g    *gosnmp.GoSNMP
 	addr string
@@ -152,6 +154,34 @@ func (s *Session) BulkWalkAll(ctx context.Context, root string) ([]gosnmp.SnmpPD
 		return nil, fmt.Errorf("walk %s %s: %w", s.addr, root, withCause(ctx, err))
 	}
 	return pdus, nil
+}
+
+// GetBulk sends one GETBULK request of oids, every one a repeater, and
+// returns the answer's varbinds: the step of the Collector's column walks.
+func (s *Session) GetBulk(ctx context.Context, oids []string, maxRepetitions uint32) ([]gosnmp.SnmpPDU, error) {
+	defer s.bind(ctx)()
+	pkt, err := s.g.GetBulk(oids, 0, maxRepetitions)
+	if err != nil {
+		return nil, fmt.Errorf("getbulk %s %s: %w", s.addr, oids[0], withCause(ctx, err))
+	}
+	if pkt.Error != gosnmp.NoError {
+		return nil, fmt.Errorf("getbulk %s %s: %w", s.addr, oids[0], &StatusError{Status: pkt.Error})
+	}
+	return pkt.Variables, nil
+}
+
+// configure sets the per-request settings of t on a session that is kept
+// between polls, whose target may have been given other ones since.
+func (s *Session) configure(t Target) {
+	s.g.Timeout = t.Timeout
+	if s.g.Timeout <= 0 {
+		s.g.Timeout = DefaultTimeout
+	}
+	s.g.Retries = t.Retries
+	s.g.MaxRepetitions = t.MaxRepetitions
+	if s.g.MaxRepetitions == 0 {
+		s.g.MaxRepetitions = DefaultMaxRepetitions
+	}
 }
 
 // Close implements Client.

@@ -19,30 +19,51 @@ import (
 type DialFunc func(ctx context.Context, t Target) (Client, error)
 
 // Collector polls devices over SNMP, one device and one profile per call. It
-// is safe for concurrent use: each poll opens and closes its own session.
-// The state it keeps per device is what need not be asked again: the
-// profile auto-detection chose (asked again when it stops fitting), and
-// the tally of values it rejected.
+// is safe for concurrent use: a poll has a session to itself. The state it
+// keeps per device is what need not be asked again: the profile
+// auto-detection chose (asked again when it stops fitting), the session
+// (kept between polls, so that an SNMPv3 device's engine is discovered once
+// and not on every poll; see reusable for when it is dropped), and the tally
+// of values it rejected. Close it to close the sessions it keeps.
 type Collector struct {
 	dial   DialFunc
 	logger *slog.Logger
 	now    func() time.Time
+	pool   *sessionPool // nil: a session per poll (an injected dialler's)
 
 	mu       sync.Mutex
 	detected map[string]*Def // Target.Address → profile chosen by Auto
 	rejected map[string]int  // reason → values rejected since start
 }
 
-// NewCollector returns a Collector that dials real sessions and logs failed
-// polls at debug level to logger (nil: no logging). The agent, which owns
-// backoff, decides what deserves a warning.
+// NewCollector returns a Collector that dials real sessions, keeps up to
+// DefaultMaxSessions of them between polls, and logs failed polls at debug
+// level to logger (nil: no logging). The agent, which owns backoff, decides
+// what deserves a warning.
 func NewCollector(logger *slog.Logger) *Collector {
 	return NewCollectorWith(logger, nil, nil)
 }
 
+// NewCollectorSessions is NewCollector keeping up to maxSessions idle
+// sessions (<= 0: DefaultMaxSessions): one per device it polls, each a UDP
+// socket, so a poller of more devices than that pays a new session (and for
+// SNMPv3 an engine discovery) per poll of the least recently polled ones.
+func NewCollectorSessions(logger *slog.Logger, maxSessions int) *Collector {
+	c := NewCollectorWith(logger, nil, nil)
+	c.pool = newSessionPool(maxSessions)
+	return c
+}
+
 // NewCollectorWith is NewCollector with the dialler and the clock replaced;
-// nil keeps the real one.
+// nil keeps the real one. A Collector with a dialler of its own dials a
+// session for every poll and closes it after, so that the dialler sees
+// every poll.
 func NewCollectorWith(logger *slog.Logger, dial DialFunc, now func() time.Time) *Collector {
+	return newCollector(logger, dial, now, dial == nil)
+}
+
+// newCollector is NewCollectorWith choosing whether sessions are kept.
+func newCollector(logger *slog.Logger, dial DialFunc, now func() time.Time, keep bool) *Collector {
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -52,8 +73,53 @@ func NewCollectorWith(logger *slog.Logger, dial DialFunc, now func() time.Time) 
 	if now == nil {
 		now = time.Now
 	}
-	return &Collector{dial: dial, logger: logger.With("component", "snmp"), now: now,
+	c := &Collector{dial: dial, logger: logger.With("component", "snmp"), now: now,
 		detected: map[string]*Def{}, rejected: map[string]int{}}
+	if keep {
+		c.pool = newSessionPool(DefaultMaxSessions)
+	}
+	return c
+}
+
+// Close closes the sessions the Collector keeps; a poll running meanwhile
+// closes its own when it ends. Polls after Close still work, each with a
+// session of its own.
+func (c *Collector) Close() error {
+	if c.pool == nil {
+		return nil
+	}
+	return c.pool.close()
+}
+
+// session returns a client for t, an idle one kept from an earlier poll
+// or a new one, and the function that hands it back when the poll ends with
+// err: kept for the next poll when reusable says so, else closed.
+func (c *Collector) session(ctx context.Context, t Target) (Client, func(err error), error) {
+	if c.pool == nil {
+		client, err := c.dial(ctx, t)
+		if err != nil {
+			return nil, nil, err
+		}
+		return client, func(error) { _ = client.Close() }, nil
+	}
+	k := keyOf(t)
+	client, _ := c.pool.take(k).(Client)
+	if client == nil {
+		var err error
+		if client, err = c.dial(ctx, t); err != nil {
+			return nil, nil, err
+		}
+	}
+	if s, ok := client.(*Session); ok {
+		s.configure(t)
+	}
+	return client, func(err error) {
+		if !reusable(err) {
+			_ = client.Close()
+			return
+		}
+		c.pool.put(k, client)
+	}, nil
 }
 
 // Rejected returns how many values the Collector has rejected since it
@@ -88,12 +154,12 @@ func (c *Collector) Poll(ctx context.Context, t Target, p Profile) collectors.St
 // poll does the I/O of one poll and hands the answer to the profile. Errors
 // of the dialler and the client already name the target (Dial's and
 // Session's do), so only the profile's are wrapped with the address here.
-func (c *Collector) poll(ctx context.Context, t Target, p Profile) ([]collectors.Reading, error) {
-	client, err := c.dial(ctx, t)
+func (c *Collector) poll(ctx context.Context, t Target, p Profile) (_ []collectors.Reading, err error) {
+	client, release, err := c.session(ctx, t)
 	if err != nil {
 		return nil, err
 	}
-	defer func() { _ = client.Close() }()
+	defer func() { release(err) }()
 	if _, auto := p.(Auto); auto {
 		d, err := c.resolve(ctx, client, t)
 		if err != nil {
@@ -101,12 +167,7 @@ func (c *Collector) poll(ctx context.Context, t Target, p Profile) ([]collectors
 		}
 		p = d
 	}
-	if d, ok := p.(*Def); ok && d.maxReps > 0 && t.MaxRepetitions == 0 {
-		if s, ok := client.(*Session); ok {
-			s.g.MaxRepetitions = d.maxReps
-		}
-	}
-	pdus, err := walkRoots(ctx, client, p.Roots())
+	pdus, err := c.walk(ctx, client, t, p)
 	if err != nil {
 		return nil, err
 	}
@@ -165,12 +226,12 @@ func (c *Collector) forget(t Target, p Profile) {
 
 // Detect dials t and detects its profile, for a probe that wants to show
 // what it found.
-func (c *Collector) Detect(ctx context.Context, t Target) (Detection, error) {
-	client, err := c.dial(ctx, t)
+func (c *Collector) Detect(ctx context.Context, t Target) (_ Detection, err error) {
+	client, release, err := c.session(ctx, t)
 	if err != nil {
 		return Detection{}, err
 	}
-	defer func() { _ = client.Close() }()
+	defer func() { release(err) }()
 	det, err := Detect(ctx, client, Defs())
 	if err == nil {
 		c.mu.Lock()
@@ -178,6 +239,27 @@ func (c *Collector) Detect(ctx context.Context, t Target) (Detection, error) {
 		c.mu.Unlock()
 	}
 	return det, err
+}
+
+// walk reads what p parses: a Def's columns in lockstep when the client can
+// send single GETBULKs (walkColumns), else p's Roots one subtree at a time.
+// A profile's max_repetitions applies unless the target sets its own.
+func (c *Collector) walk(ctx context.Context, client Client, t Target, p Profile) ([]gosnmp.SnmpPDU, error) {
+	reps := t.MaxRepetitions
+	d, isDef := p.(*Def)
+	if reps == 0 && isDef && d.maxReps > 0 {
+		reps = d.maxReps
+	}
+	if reps == 0 {
+		reps = DefaultMaxRepetitions
+	}
+	if bg, ok := client.(bulkGetter); ok && isDef {
+		return walkColumns(ctx, bg, d.columnRoots(), reps)
+	}
+	if s, ok := client.(*Session); ok {
+		s.g.MaxRepetitions = reps
+	}
+	return walkRoots(ctx, client, p.Roots())
 }
 
 // walkRoots walks each root in turn and returns all the varbinds. The first
