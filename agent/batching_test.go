@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -138,4 +139,25 @@ func TestDefaultPushGap(t *testing.T) {
 	if got := a.cfg.PushGap; got.Seconds()*rate < 2 || got > 250*time.Millisecond {
 		t.Errorf("got a push gap of %v, want at least 2 / %v per second and at most 250 ms", got, rate)
 	}
+}
+
+// TestPushEndWakesTheBatching: a result that came in while a push was in
+// flight is pushed when that push ends, even if nothing comes in after it
+// (the third poll here never ends) and FlushInterval is an hour away.
+func TestPushEndWakesTheBatching(t *testing.T) {
+	hold := make(chan struct{})
+	p := &timedPusher{hold: hold}
+	var calls atomic.Int64
+	poller := &fakePoller{poll: func(ctx context.Context) collectors.Status {
+		if calls.Add(1) > 2 {
+			<-ctx.Done()
+			return collectors.Status{Reason: "timeout"}
+		}
+		return okPoll(ctx)
+	}}
+	start(t, Config{Name: "a1", Pusher: p, Interval: 5 * time.Millisecond, Timeout: time.Hour, PushGap: time.Millisecond,
+		FlushInterval: time.Hour, Targets: []Target{{Device: "d1", Poller: poller}}})
+	waitFor(t, "the second poll's result in, the third poll begun", 5*time.Second, func() bool { return calls.Load() >= 3 })
+	close(hold)
+	waitFor(t, "the second poll pushed once the first push ended", 5*time.Second, func() bool { b, _ := p.pushes(); return len(b) >= 2 })
 }
