@@ -170,9 +170,10 @@ func TestWalkColumns(t *testing.T) {
 		}
 	})
 	t.Run("a finished column leaves the request", func(t *testing.T) {
+		// endOfMibView names the OID asked for: inside the column.
 		s := &scriptedBulk{answers: [][]gosnmp.SnmpPDU{
 			{vb("1.1.1", 1), {Name: ".1.2", Type: gosnmp.EndOfMibView}},
-			{vb("1.1.2", 2), vb("1.5", 0)},
+			{vb("1.1.2", 2), {Name: ".1.1.2", Type: gosnmp.EndOfMibView}},
 		}}
 		if _, err := walkColumns(t.Context(), s, []string{"1.1", "1.2"}, 2); err != nil {
 			t.Fatal(err)
@@ -227,16 +228,20 @@ func TestWalkColumns(t *testing.T) {
 			roots = append(roots, fmt.Sprintf("1.%d", i+1))
 		}
 		var widest int
+		asked := map[string]bool{}
 		ends := bulkFunc(func(oids []string, _ uint32) []gosnmp.SnmpPDU {
 			widest = max(widest, len(oids))
+			for _, o := range oids {
+				asked[o] = true
+			}
 			out := make([]gosnmp.SnmpPDU, len(oids))
 			for i := range out {
 				out[i] = gosnmp.SnmpPDU{Name: ".9", Type: gosnmp.EndOfMibView}
 			}
 			return out
 		})
-		if _, err := walkColumns(t.Context(), ends, roots, 25); err != nil || widest != maxColumnsPerRequest {
-			t.Errorf("got %v, widest request %d, want nil and %d", err, widest, maxColumnsPerRequest)
+		if _, err := walkColumns(t.Context(), ends, roots, 25); err != nil || widest != maxColumnsPerRequest || len(asked) != len(roots) {
+			t.Errorf("got %v, widest request %d, %d columns asked, want nil, %d and all %d", err, widest, len(asked), maxColumnsPerRequest, len(roots))
 		}
 	})
 	t.Run("cancelled", func(t *testing.T) {
