@@ -68,3 +68,28 @@ func TestCarriedRecordIsNotWrittenTwice(t *testing.T) {
 		t.Errorf("got %d carried and %+v written, want the second call carried and its 500 answer recorded too", len(f.carried), f.recorded)
 	}
 }
+
+// tokenMaker makes tokens without carrying the call's record, as a
+// controller whose command was refused, or one that records apart, does.
+type tokenMaker struct{ tokenController }
+
+func (f *tokenMaker) CreateToken(_ context.Context, req wire.TokenRequest, by string) (wire.NewToken, error) {
+	return wire.NewToken{Token: wire.Token{ID: "cd34", Name: req.Name, Role: req.Role, CreatedBy: by}, Secret: "dcp_cd34_TOPSECRET"}, nil
+}
+func (f *tokenMaker) RevokeToken(context.Context, string, string) error { return nil }
+func (f *tokenMaker) Tokens(context.Context) ([]wire.Token, error)      { return nil, nil }
+
+// TestTokensSecretStaysOutOfARecordTheAPIWrites: when the API writes the
+// record of a token's creation itself (no command carried it), it keeps
+// the token's ID, name and role, never its secret.
+func TestTokensSecretStaysOutOfARecordTheAPIWrites(t *testing.T) {
+	f := &tokenMaker{tokenController{secret: "dcp_ab12_secret"}}
+	ts := httptest.NewServer(api.NewServer(f, nil, slog.New(slog.DiscardHandler)))
+	defer ts.Close()
+	if status, p := authCall(t, nil, "POST", ts.URL+"/v1/tokens", f.secret, []byte(`{"name":"ci","role":"viewer"}`), api.MediaJSON); status != 201 {
+		t.Fatalf("got %d %+v, want 201", status, p)
+	}
+	if len(f.recorded) != 1 || strings.Contains(f.recorded[0].Result, "TOPSECRET") || !strings.Contains(f.recorded[0].Result, "cd34") {
+		t.Errorf("records: got %+v, want one naming token cd34 without its secret", f.recorded)
+	}
+}
