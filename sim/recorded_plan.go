@@ -309,9 +309,8 @@ func scopeRank(s collectors.Scope) int {
 }
 
 // shares gives each live object its share of its metric and scope's
-// total, in proportion to the recorded values (evenly where all are 0), so
-// that outlets the recording shows idle stay idle and phases keep their
-// balance.
+// total, in proportion to its weight (evenly where all weigh 0), so that
+// outlets the recording shows idle stay idle.
 func (p *RecordingPlan) shares() {
 	type group struct {
 		m collectors.Metric
@@ -320,17 +319,29 @@ func (p *RecordingPlan) shares() {
 	sum, n := map[group]float64{}, map[group]int{}
 	for _, o := range p.live {
 		g := group{o.Reading.Metric, o.Reading.Scope}
-		sum[g] += o.Reading.Value
+		sum[g] += weight(o)
 		n[g]++
 	}
 	for i, o := range p.live {
 		g := group{o.Reading.Metric, o.Reading.Scope}
 		if sum[g] > 0 {
-			p.live[i].Share = o.Reading.Value / sum[g]
+			p.live[i].Share = weight(o) / sum[g]
 		} else {
 			p.live[i].Share = 1 / float64(n[g])
 		}
 	}
+}
+
+// weight is an object's part of its group's total: its recorded value,
+// but the same for every phase the recording shows in use, as the
+// simulator spreads a rack's servers over its phases. A recording's
+// imbalance of one moment, copied to a hundred PDUs, would make the
+// controller warn of PhaseImbalance on every rack that has one.
+func weight(o LiveObject) float64 {
+	if o.Reading.Scope == collectors.ScopePhase && o.Reading.Value > 0 {
+		return 1
+	}
+	return o.Reading.Value
 }
 
 // rawOf returns a value as a number, and for a decimal number written as
