@@ -119,6 +119,7 @@ func TestRecordedPDUsFollowLoad(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			checkRestAsRecorded(t, tt.file, plan, pdu)
 			target := snmp.Target{Address: serveUDP(t, pdu.Device, "public"), Credentials: snmp.Credentials{Community: snmp.NewSecret("public")}}
 			poll := func() collectors.Status {
 				ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
@@ -328,5 +329,35 @@ func checkPhasesEven(t *testing.T, st collectors.Status, resolution float64) {
 	}
 	if hi > 0 && hi-lo > resolution {
 		t.Errorf("phase power: from %v to %v W, want the phases in use even", lo, hi)
+	}
+}
+
+// checkRestAsRecorded checks that the device serves every object the plan
+// does not overlay as recorded: sentinels stay sentinels, voltages and
+// names stay what the device said.
+func checkRestAsRecorded(t *testing.T, file string, plan *sim.RecordingPlan, pdu *sim.RecordedPDU) {
+	t.Helper()
+	recs, err := sim.LoadSnmprec(filepath.Join(peer.Recordings(t), file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := map[string]bool{}
+	for _, o := range plan.Live() {
+		live[o.OID.String()] = true
+	}
+	want := map[string]sim.Value{}
+	for _, r := range recs {
+		want[r.OID.String()] = r.Value // the last of a repeated OID wins
+	}
+	n := 0
+	pdu.View().Walk(func(oid sim.OID, v sim.Value) bool {
+		n++
+		if w := want[oid.String()]; !live[oid.String()] && (v.Type != w.Type || v.String() != w.String()) {
+			t.Errorf("%s: got %v %v, want %v %v as recorded", oid, v.Type, v, w.Type, w)
+		}
+		return true
+	})
+	if n != len(want) {
+		t.Errorf("served %d objects, want the %d recorded", n, len(want))
 	}
 }
