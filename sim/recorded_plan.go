@@ -57,7 +57,7 @@ type RecordingPlan struct {
 	live    []LiveObject
 	pf      float64 // power factor: recorded, else 0.95
 	volts   float64 // line-to-neutral voltage: recorded, else 230
-	phases  int     // phases the recording reports, at least 1
+	phases  int     // phases the recording shows in use, at least 1
 }
 
 // Live returns the objects that follow the load.
@@ -100,8 +100,12 @@ func PlanRecording(name string, recs []Record, r Reader) (*RecordingPlan, error)
 	return p, nil
 }
 
-// recorded takes the power factor, voltage and number of phases from the
-// recording's readings, where it has them.
+// inUse are the readings that show a phase in use when they are above 0
+// (an HPE G5 lists three phases, two at 0 V: a single-phase unit).
+var inUse = []collectors.Metric{collectors.PowerWatts, collectors.CurrentAmperes, collectors.VoltageVolts}
+
+// recorded takes the power factor, voltage and number of phases in use
+// from the recording's readings, where it has them.
 func (p *RecordingPlan) recorded(base []collectors.Reading) {
 	phases := map[int]bool{}
 	for _, rd := range base {
@@ -112,7 +116,7 @@ func (p *RecordingPlan) recorded(base []collectors.Reading) {
 			(rd.Scope == collectors.ScopeDevice || (rd.Scope == collectors.ScopePhase && rd.Index == 1)):
 			p.volts = rd.Value
 		}
-		if rd.Scope == collectors.ScopePhase {
+		if rd.Scope == collectors.ScopePhase && rd.Value > 0 && slices.Contains(inUse, rd.Metric) {
 			phases[rd.Index] = true
 		}
 	}
