@@ -46,7 +46,6 @@ type LiveObject struct {
 	PerRaw   float64            // base units per raw unit
 	Share    float64            // of its metric and scope's total, from the recorded values
 	decimals int                // digits after the point, for a value written as text
-	typ      gosnmp.Asn1BER
 }
 
 // RecordingPlan is a recording of a PDU with the objects that follow its
@@ -294,7 +293,7 @@ func probeBy(r Reader, pdus []gosnmp.SnmpPDU, i int, delta float64, before map[r
 	slices.SortFunc(keys, func(a, b readingKey) int { return cmp.Compare(scopeRank(a.scope), scopeRank(b.scope)) })
 	k := keys[0]
 	return LiveObject{Reading: collectors.Reading{Metric: k.metric, Scope: k.scope, Index: k.index, Value: before[k]},
-		PerRaw: significant(per/delta, 9), decimals: decimals, typ: orig.Type}, true
+		PerRaw: significant(per/delta, 9), decimals: decimals}, true
 }
 
 // significant rounds f to n significant digits: a scale of 0.001 that a
