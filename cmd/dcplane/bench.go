@@ -13,7 +13,7 @@ import (
 
 func newBenchCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{Use: "bench", Short: "Measure dcplane on this machine (figures for docs/benchmarks.md)"}
-	cmd.AddCommand(newBenchPollCmd(g), newBenchDemoCmd(g), newBenchPlacementCmd(g), newBenchForecastCmd(g), newBenchRaftCmd(g), newBenchFailoverCmd(g), newBenchSecurityCmd(g), newBenchAlertsCmd(g), newBenchIPMICmd(g))
+	cmd.AddCommand(newBenchPollCmd(g), newBenchDemoCmd(g), newBenchPlacementCmd(g), newBenchForecastCmd(g), newBenchRaftCmd(g), newBenchFailoverCmd(g), newBenchSecurityCmd(g), newBenchAlertsCmd(g), newBenchIPMICmd(g), newBenchSNMPCmd(g))
 	return cmd
 }
 

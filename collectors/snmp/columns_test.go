@@ -276,3 +276,34 @@ func TestOIDAfter(t *testing.T) {
 		}
 	}
 }
+
+// TestColumnRootsRules builds profiles by hand to name each rule of
+// columnRoots: which tables are walked whole, which by the columns read.
+func TestColumnRootsRules(t *testing.T) {
+	tests := []struct {
+		name  string
+		table *table
+		unit  bool
+		want  []string
+	}{
+		{name: "required: whole", table: &table{entry: "1.9", required: true, cols: []*column{{col: 3}}}, want: []string{"1.9"}},
+		{name: "ordinal: whole", table: &table{entry: "1.9", ordinal: true, cols: []*column{{col: 3}}}, want: []string{"1.9"}},
+		{name: "unit table: whole", unit: true, table: &table{entry: "1.9", cols: []*column{{col: 3}}}, want: []string{"1.9"}},
+		{name: "described: description, value, units, scale", table: &table{entry: "1.9",
+			describe: &describe{col: 2, value: 5, unitsCol: 4, scaleCol: 3}}, want: []string{"1.9.2", "1.9.3", "1.9.4", "1.9.5"}},
+		{name: "columns, their units, conditions, number and unit columns", table: &table{entry: "1.9", unitColumn: 7, numberColumn: 6,
+			when: []condDef{{Col: 8}}, cols: []*column{{col: 3, unitsCol: 2, when: []condDef{{Col: 9}}}}},
+			want: []string{"1.9.2", "1.9.3", "1.9.6", "1.9.7", "1.9.8", "1.9.9"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := &Def{name: tt.name, unitTable: -1, tables: []*table{tt.table}}
+			if tt.unit {
+				d.unitTable = 0
+			}
+			if got := d.columnRoots(); !slices.Equal(got, tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
