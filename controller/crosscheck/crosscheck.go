@@ -22,6 +22,10 @@ type Server struct {
 	// Watts is the server's input power (DCMI, or its PSUs' sum); nil
 	// when unknown, never 0 for unknown.
 	Watts *float64 `json:"watts"`
+	// Resolution is the step of Watts (1 W for DCMI, a sensor's watts
+	// per count): the reading may be off by half of it. Nil when the BMC
+	// (or an agent older than collectors.PowerResolutionWatts) does not say.
+	Resolution *float64 `json:"resolution_watts,omitempty"`
 	// DeclaredWatts is its nameplate (or maximum) power, from the inventory.
 	DeclaredWatts float64 `json:"declared_watts,omitempty"`
 	PSUs          []PSU   `json:"psus"`
@@ -30,23 +34,48 @@ type Server struct {
 // PSU is one power supply of a server: where the inventory says it is
 // plugged and what the BMC says of it. Nil fields are unknown.
 type PSU struct {
-	Index   int      `json:"index"` // 1-based, in the BMC's order
-	Feed    string   `json:"feed"`  // as inventoried
-	Watts   *float64 `json:"watts"` // input power
-	Present *bool    `json:"present,omitempty"`
-	InputOK *bool    `json:"input_ok,omitempty"`
-	Healthy *bool    `json:"healthy,omitempty"`
+	Index int      `json:"index"` // 1-based, in the BMC's order
+	Feed  string   `json:"feed"`  // as inventoried
+	Watts *float64 `json:"watts"` // input power
+	// Resolution is the step of Watts: its sensor's watts per count (an
+	// 8-bit sensor that spans a 1 kW PSU reads in 4 W steps), so that Watts
+	// may be off by half of it. Nil when not stated.
+	Resolution *float64 `json:"resolution_watts,omitempty"`
+	Present    *bool    `json:"present,omitempty"`
+	InputOK    *bool    `json:"input_ok,omitempty"`
+	Healthy    *bool    `json:"healthy,omitempty"`
 }
 
 // Tolerance is how far a feed's PDUs and its PSUs may disagree: Watts plus
-// Share of what the PDUs measure.
+// Share of what the PDUs measure, for what neither reading accounts for,
+// plus half the step of every reading compared, for what the readings
+// cannot tell.
+//
+// The steps add up: a rack of forty servers of one model, at one load,
+// has forty PSU readings rounded alike, so a feed's PSU sum may be off by
+// forty half-steps (80 W at 4 W a count) with nothing wrong. A
+// disagreement within that is no finding, however tight Watts and Share.
 type Tolerance struct {
 	Watts float64
 	Share float64
+	// PDUResolution is the step of a PDU's power reading (10 W for one
+	// that reports hundredths of a kW, as APC's rPDU2 does); PSUResolution
+	// that of a PSU's input power whose BMC does not state its own
+	// (PSU.Resolution). 0 takes such readings as exact.
+	PDUResolution, PSUResolution float64
 }
 
-// of is the tolerance of a feed whose PDUs measure pdu watts.
+// of is the tolerance of a feed whose PDUs measure pdu watts, beside the
+// readings' resolution.
 func (t Tolerance) of(pdu float64) float64 { return t.Watts + t.Share*pdu }
+
+// psuStep is the step of p's input power reading.
+func (t Tolerance) psuStep(p PSU) float64 {
+	if p.Resolution != nil && *p.Resolution > 0 && !math.IsInf(*p.Resolution, 1) {
+		return *p.Resolution
+	}
+	return t.PSUResolution
+}
 
 // Kind says what a Finding found.
 type Kind string
@@ -85,8 +114,9 @@ type Finding struct {
 	Watts float64
 	// PDUWatts and PSUWatts are the feed's two sums (NoDraw: the PSU's own
 	// reading, 0, and none); Limit is the tolerance they were held to
-	// (Elsewhere: the largest of the feeds compared).
-	PDUWatts, PSUWatts, Limit float64
+	// (Elsewhere: the largest of the feeds compared), of which Resolution
+	// allows for the readings' steps (Unexplained, Miswired).
+	PDUWatts, PSUWatts, Limit, Resolution float64
 	// PSUs are, for Elsewhere, the server's PSUs (1-based) whose draw is
 	// missing from Rack's PDUs; Watts is their sum.
 	PSUs []int
@@ -120,8 +150,17 @@ func (f Finding) String() string {
 	if f.Watts < 0 {
 		what = "less than its servers' PSUs say they draw"
 	}
-	return fmt.Sprintf("rack %s feed %s: PDU %s measures %.0f W, %s (%.0f W, off by %+.0f W, tolerance %.0f W)",
-		f.Rack, f.Feed, f.PDU, f.PDUWatts, what, f.PSUWatts, f.Watts, f.Limit)
+	return fmt.Sprintf("rack %s feed %s: PDU %s measures %.0f W, %s (%.0f W, off by %+.0f W, tolerance %.0f W%s)",
+		f.Rack, f.Feed, f.PDU, f.PDUWatts, what, f.PSUWatts, f.Watts, f.Limit, f.resolution())
+}
+
+// resolution says how much of the finding's limit allows for the
+// readings' steps, if any.
+func (f Finding) resolution() string {
+	if f.Resolution <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(", of which %.0f W for the readings' resolution", f.Resolution)
 }
 
 // PDUWatts returns a PDU's measured input power, false when unknown.
@@ -165,7 +204,7 @@ func Check(k *inventory.Rack, pdus PDUWatts, servers map[string]Server, t Tolera
 	for _, f := range feeds {
 		if d := f.pdu - f.psu; d > f.limit || -d > f.limit {
 			res.Findings = append(res.Findings, Finding{Kind: Unexplained, Rack: k.ID, Feed: f.name, PDU: f.firstPDU, Watts: d,
-				PDUWatts: f.pdu, PSUWatts: f.psu, Limit: f.limit})
+				PDUWatts: f.pdu, PSUWatts: f.psu, Limit: f.limit, Resolution: f.steps})
 		}
 	}
 	return res
@@ -206,11 +245,12 @@ func noDraw(rack string, s Server) []Finding {
 	return out
 }
 
-// feed is one feed's two sums.
+// feed is one feed's two sums, and the limit of their difference, of
+// which steps allows for the readings' resolution.
 type feed struct {
 	name, firstPDU string
 	pdu, psu       float64
-	limit          float64
+	limit, steps   float64
 }
 
 // judgeFeeds sums each feed of k whose PDUs all have a reading; feeds
@@ -233,6 +273,7 @@ func judgeFeeds(k *inventory.Rack, pdus PDUWatts, servers map[string]Server, t T
 				f.firstPDU = p.ID
 			}
 			f.pdu += w
+			f.steps += t.PDUResolution / 2
 			ok = true
 		}
 		if !ok {
@@ -243,10 +284,11 @@ func judgeFeeds(k *inventory.Rack, pdus PDUWatts, servers map[string]Server, t T
 			for j, fd := range srv.PSUFeeds {
 				if fd == name {
 					f.psu += *s.PSUs[j].Watts
+					f.steps += t.psuStep(s.PSUs[j]) / 2
 				}
 			}
 		}
-		f.limit = t.of(f.pdu)
+		f.limit = t.of(f.pdu) + f.steps
 		out = append(out, f)
 	}
 	return out
@@ -257,15 +299,29 @@ func judgeFeeds(k *inventory.Rack, pdus PDUWatts, servers map[string]Server, t T
 // feed that draw from the long one: the fewest PSUs, largest first, whose
 // draw makes up the difference within both feeds' tolerance. Nil when no
 // such pair of feeds, or no such PSUs.
+//
+// The two feeds are judged as a pair, since a miswired PSU shows on both:
+// each feed's sums may be off by its limit, so the excess and the deficit
+// together must be beyond both limits (power moved, which readings that
+// fine can tell from none) and apart by no more than both (one move, seen
+// from its two ends). Either alone may then be within its own limit: a
+// miswired 1U server moves little more than forty PSUs' rounding.
 func miswired(k *inventory.Rack, feeds []feed, servers map[string]Server, t Tolerance) []Finding {
 	for _, long := range feeds {
 		for _, short := range feeds {
 			excess, deficit := long.pdu-long.psu, short.psu-short.pdu
-			limit := max(long.limit, short.limit)
-			if long.name == short.name || excess <= long.limit || deficit <= short.limit || excess-deficit > limit || deficit-excess > limit {
+			limit, pair := max(long.limit, short.limit), long.limit+short.limit
+			if long.name == short.name || excess <= 0 || deficit <= 0 || excess+deficit <= pair || math.Abs(excess-deficit) > pair {
 				continue
 			}
 			if found := explain(k, short, (excess+deficit)/2, limit, t.Watts, servers); found != nil {
+				steps := long.steps
+				if short.limit > long.limit {
+					steps = short.steps
+				}
+				for i := range found {
+					found[i].Resolution = steps
+				}
 				return found
 			}
 		}

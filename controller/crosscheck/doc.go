@@ -6,7 +6,11 @@
 // feed's PDUs measure that feed. Summed per feed, the PSUs' input power
 // and the PDUs' should agree, within a tolerance the site sets for what
 // neither accounts for (meter accuracy, unmetered switches and patch
-// panels): PSU losses are inside both figures. Where they do not, or where
+// panels): PSU losses are inside both figures. The tolerance also allows
+// half the step of every reading summed (Tolerance): a BMC's PSU sensor
+// reads in steps of a few watts, and forty PSUs of one model at one load
+// round alike, so a claim finer than the readings can measure is no
+// finding. Where they do not agree, or where
 // a PSU draws nothing while its server runs, Check says what is wrong:
 //
 //   - a miswired server: both PSUs draw from one feed while the inventory
