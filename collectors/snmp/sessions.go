@@ -10,8 +10,11 @@ import (
 )
 
 // DefaultMaxSessions bounds the idle sessions a Collector keeps, one per
-// device: each holds a UDP socket (a file descriptor) and, for SNMPv3, the
-// agent's engine ID, boots and time and the localised keys. Beyond it the
+// device: each holds a UDP socket (a file descriptor), gosnmp's 64 KiB
+// receive buffer and, for SNMPv3, the agent's engine ID, boots and time
+// and the localised keys. Keeping them saves a v2c poll about a third of
+// its CPU (a socket opened and closed, the buffer allocated: measured with
+// `dcplane bench snmp`) and an SNMPv3 poll its discovery. Beyond it the
 // least recently used session is closed, and its device pays a new session
 // (and for SNMPv3 a new engine discovery) on its next poll.
 const DefaultMaxSessions = 8192

@@ -103,6 +103,9 @@ type SNMPRow struct {
 	RequestsPerPoll Spread `json:"snmp_requests_per_poll"`
 	// RSSMiB is the poller process's resident memory after its window.
 	RSSMiB Spread `json:"rss_mib"`
+	// SimCores is the CPU the simulated PDUs' process used while this
+	// poller polled, in cores: what the pollers share the machine with.
+	SimCores Spread `json:"simulator_cpu_cores"`
 	// Failure is the last failed poll's reason, if any.
 	Failure string `json:"failure,omitempty"`
 }
@@ -187,7 +190,7 @@ func (c SNMPConfig) fleetInChild(ctx context.Context, n int) ([]SNMPRow, error) 
 		return nil, fmt.Errorf("PDU simulator: %w", err)
 	}
 	served := func() (uint64, error) { return readServed(filepath.Join(dir, snmpServedFile)) }
-	return c.measureFleet(ctx, fleet, community, served)
+	return c.measureFleet(ctx, fleet, community, served, func() time.Duration { return procCPU(child.Process.Pid) })
 }
 
 // waitFleet waits two minutes at most for the child's targets and community.
@@ -345,13 +348,14 @@ func (fl *snmpFleet) close() {
 
 // snmpRun is one poller's figures of one window.
 type snmpRun struct {
-	pollsPerSec, failedPerSec, cpuPerKPoll, requestsPerPoll, rssMiB float64
-	failure                                                         string
+	pollsPerSec, failedPerSec, cpuPerKPoll, requestsPerPoll, rssMiB, simCores float64
+	failure                                                                   string
 }
 
 // measureFleet runs both pollers against fleet c.Runs times and returns a
-// row for each.
-func (c SNMPConfig) measureFleet(ctx context.Context, fleet []snmpTarget, community snmp.Secret, served func() (uint64, error)) ([]SNMPRow, error) {
+// row for each. served is the count of SNMP answers the simulator sent,
+// simCPU its CPU time so far.
+func (c SNMPConfig) measureFleet(ctx context.Context, fleet []snmpTarget, community snmp.Secret, served func() (uint64, error), simCPU func() time.Duration) ([]SNMPRow, error) {
 	if len(fleet) == 0 {
 		return nil, errors.New("bench snmp: the simulator served no PDU")
 	}
@@ -368,13 +372,13 @@ func (c SNMPConfig) measureFleet(ctx context.Context, fleet []snmpTarget, commun
 	defer agent.c.Close()
 	var agentRuns, exporterRuns []snmpRun
 	for range c.Runs {
-		a, err := c.window(ctx, agent, fleet, served, c.Cores, selfCPU, func() float64 { return procStatusMiB("VmRSS") })
+		a, err := c.window(ctx, agent, fleet, served, simCPU, c.Cores, selfCPU, func() float64 { return procStatusMiB("VmRSS") })
 		if err != nil {
 			return nil, err
 		}
 		// The exporter's GOMAXPROCS is its environment's; this process,
 		// only its HTTP client now, is not held to it.
-		e, err := c.window(ctx, ex, fleet, served, runtime.GOMAXPROCS(0), func() time.Duration { return procCPU(ex.cmd.Process.Pid) },
+		e, err := c.window(ctx, ex, fleet, served, simCPU, runtime.GOMAXPROCS(0), func() time.Duration { return procCPU(ex.cmd.Process.Pid) },
 			func() float64 { return pidRSSMiB(ex.cmd.Process.Pid) })
 		if err != nil {
 			return nil, err
@@ -397,7 +401,8 @@ func rowOf(n int, poller string, runs []snmpRun) SNMPRow {
 		FailedPerSec:    pick(func(r snmpRun) float64 { return r.failedPerSec }),
 		CPUPerKPoll:     pick(func(r snmpRun) float64 { return r.cpuPerKPoll }),
 		RequestsPerPoll: pick(func(r snmpRun) float64 { return r.requestsPerPoll }),
-		RSSMiB:          pick(func(r snmpRun) float64 { return r.rssMiB })}
+		RSSMiB:          pick(func(r snmpRun) float64 { return r.rssMiB }),
+		SimCores:        pick(func(r snmpRun) float64 { return r.simCores })}
 	for _, r := range runs {
 		row.Failure = cmpOr(r.failure, row.Failure)
 	}
@@ -413,7 +418,8 @@ type poller interface {
 // profiles and modules loaded), then round robin for c.Duration with
 // c.Workers polls in flight, and measures the polls that ended, over the
 // time until the last did. This process's GOMAXPROCS is cores meanwhile.
-func (c SNMPConfig) window(ctx context.Context, p poller, fleet []snmpTarget, served func() (uint64, error), cores int, cpu func() time.Duration, rss func() float64) (snmpRun, error) {
+func (c SNMPConfig) window(ctx context.Context, p poller, fleet []snmpTarget, served func() (uint64, error), simCPU func() time.Duration,
+	cores int, cpu func() time.Duration, rss func() float64) (snmpRun, error) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(cores))
 	var failures atomic.Int64
 	var last atomic.Value
@@ -453,9 +459,9 @@ func (c SNMPConfig) window(ctx context.Context, p poller, fleet []snmpTarget, se
 	if err != nil {
 		return snmpRun{}, err
 	}
-	start, cpu0 := time.Now(), cpu()
+	start, cpu0, sim0 := time.Now(), cpu(), simCPU()
 	ok, failed := run(c.Duration, false)
-	secs, used := time.Since(start).Seconds(), cpu()-cpu0
+	secs, used, simUsed := time.Since(start).Seconds(), cpu()-cpu0, simCPU()-sim0
 	if err := ctx.Err(); err != nil {
 		return snmpRun{}, err
 	}
@@ -466,7 +472,7 @@ func (c SNMPConfig) window(ctx context.Context, p poller, fleet []snmpTarget, se
 	if err != nil {
 		return snmpRun{}, err
 	}
-	r := snmpRun{pollsPerSec: float64(ok) / secs, failedPerSec: float64(failed) / secs, rssMiB: rss()}
+	r := snmpRun{pollsPerSec: float64(ok) / secs, failedPerSec: float64(failed) / secs, rssMiB: rss(), simCores: simUsed.Seconds() / secs}
 	if n := ok + failed; n > 0 {
 		r.cpuPerKPoll = used.Seconds() / float64(n) * 1000
 		r.requestsPerPoll = float64(s1-s0) / float64(n)
@@ -652,7 +658,7 @@ func pidRSSMiB(pid int) float64 {
 
 // Header implements the bench table.
 func (r SNMPResult) Header() []string {
-	return []string{"PDUS", "POLLER", "POLLS/S", "FAILED/S", "CPU S/1000 POLLS", "SNMP REQUESTS/POLL", "RSS MIB"}
+	return []string{"PDUS", "POLLER", "POLLS/S", "FAILED/S", "CPU S/1000 POLLS", "SNMP REQUESTS/POLL", "RSS MIB", "SIMULATOR CORES"}
 }
 
 // Rows implements the bench table.
@@ -660,7 +666,7 @@ func (r SNMPResult) Rows() [][]string {
 	var out [][]string
 	for _, w := range r.Pollers {
 		out = append(out, []string{strconv.Itoa(w.PDUs), w.Poller, w.PollsPerSec.Cell(0), w.FailedPerSec.Cell(1),
-			w.CPUPerKPoll.Cell(3), w.RequestsPerPoll.Cell(1), w.RSSMiB.Cell(0)})
+			w.CPUPerKPoll.Cell(3), w.RequestsPerPoll.Cell(1), w.RSSMiB.Cell(0), w.SimCores.Cell(2)})
 	}
 	return out
 }
@@ -729,5 +735,5 @@ func (c SNMPConfig) measureInProcess(ctx context.Context, n int) ([]SNMPRow, err
 	}
 	defer fl.close()
 	return c.measureFleet(ctx, fl.targets, snmp.NewSecret(hex.EncodeToString(community)),
-		func() (uint64, error) { return fl.server.Served(), nil })
+		func() (uint64, error) { return fl.server.Served(), nil }, func() time.Duration { return 0 })
 }
