@@ -307,3 +307,43 @@ func TestColumnRootsRules(t *testing.T) {
 		})
 	}
 }
+
+// recordingBulk is a Client that also sends GETBULKs, from a recorded walk,
+// recording the max-repetitions asked for.
+type recordingBulk struct {
+	*bulkWalkClient
+	reps []uint32
+}
+
+func (r *recordingBulk) GetBulk(ctx context.Context, oids []string, reps uint32) ([]gosnmp.SnmpPDU, error) {
+	r.reps = append(r.reps, reps)
+	return r.bulkWalkClient.GetBulk(ctx, oids, reps)
+}
+
+// TestPollMaxRepetitions polls a recording through the Collector with a
+// profile that asks for small GETBULKs (as some Sentry3 firmware needs):
+// no request asks for more, unless the target sets its own.
+func TestPollMaxRepetitions(t *testing.T) {
+	small := *lookupDef("sentry3")
+	small.maxReps = 4
+	for _, tt := range []struct {
+		name    string
+		target  uint32
+		wantMax uint32
+	}{
+		{name: "the profile's", wantMax: 4},
+		{name: "the target's", target: 40, wantMax: 40},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			client := &recordingBulk{bulkWalkClient: &bulkWalkClient{walkClient: loadWalk(t, "sentry3_switched.snmprec")}}
+			c := newCollector(nil, func(context.Context, Target) (Client, error) { return client, nil }, nil, false)
+			st := c.Poll(t.Context(), Target{Address: "192.0.2.1:161", MaxRepetitions: tt.target}, &small)
+			if !st.OK || len(client.reps) == 0 {
+				t.Fatalf("poll: got OK=%v (%s) after %d GETBULKs", st.OK, st.Err, len(client.reps))
+			}
+			if got := slices.Max(client.reps); got != tt.wantMax {
+				t.Errorf("largest max-repetitions: got %d (%v), want %d", got, client.reps, tt.wantMax)
+			}
+		})
+	}
+}
