@@ -58,6 +58,12 @@ const (
 	// PSUHealthy is 1 when a power supply reports no failure, predictive
 	// failure or configuration error, 0 when it reports one.
 	PSUHealthy Metric = "psu_healthy"
+	// PowerResolutionWatts is the step of the PowerWatts reading at the
+	// same scope and index (a BMC sensor's watts per count, 1 W for DCMI):
+	// that reading may be off by half of it. A metric of its own, not a
+	// field of Reading, so that agents and controllers of older versions
+	// still read each other's batches.
+	PowerResolutionWatts Metric = "power_resolution_watts"
 )
 
 // Metrics lists every metric above, for profile validation and docs.
@@ -66,7 +72,8 @@ func Metrics() []Metric {
 		PowerFactorRatio, TemperatureCelsius, HumidityPercent, CoolingOutputWatts, SupplyAirCelsius,
 		ReturnAirCelsius, FanSpeedPercent, VoltageLineToLineVolts, RatedCurrentAmperes,
 		NearOverloadAmperes, UnitRunning, LoadPercent, BatteryChargePercent, BatteryRuntimeSeconds,
-		PowerMinWatts, PowerMaxWatts, PowerAverageWatts, PowerWindowSeconds, PSUPresent, PSUInputOK, PSUHealthy}
+		PowerMinWatts, PowerMaxWatts, PowerAverageWatts, PowerWindowSeconds, PSUPresent, PSUInputOK, PSUHealthy,
+		PowerResolutionWatts}
 }
 
 // Scope says which part of a device a reading belongs to.

@@ -103,9 +103,7 @@ func (c *Collector) Poll(ctx context.Context) collectors.Status {
 		return st
 	}
 	st.OK = true
-	for _, f := range r.Readings {
-		st.Readings = append(st.Readings, f.Reading)
-	}
+	st.Readings = readings(r.Readings)
 	return st
 }
 

@@ -22,4 +22,10 @@
 // A value the BMC does not give — no reading, sensor unavailable, DCMI not
 // supported, a completion code other than success — is left out of the
 // readings, never reported as zero.
+//
+// Every power reading comes with its resolution (collectors.
+// PowerResolutionWatts at its scope and index): a sensor's reading counts
+// in steps of M × 10^R watts, often 2 to 14 W, and DCMI in whole watts.
+// Forty PSUs of one model round alike, so the controller's cross-check
+// allows for the steps of the readings it sums.
 package ipmi

@@ -110,6 +110,10 @@ func TestGoIPMIServer(t *testing.T) {
 		if r.Device == nil || r.Device.ManufacturerID != 0x1c4c || r.Device.Firmware != "2.15" {
 			t.Errorf("device: got %+v, want manufacturer 0x1c4c, firmware 2.15", r.Device)
 		}
+		// DCMI's power is in whole watts: a poll says so.
+		if got, ok := findReading(c.Poll(ctxFor(t)).Readings, collectors.PowerResolutionWatts, collectors.ScopeDevice, 0); !ok || got != 1 {
+			t.Errorf("server power resolution: got %v (found %v), want 1 W (DCMI)", got, ok)
+		}
 	})
 
 	t.Run("DCMI not active: the SDR's server power", func(t *testing.T) {

@@ -64,6 +64,13 @@ func TestIPMISim(t *testing.T) {
 		if !strings.HasPrefix(r.DCMI, "not available") {
 			t.Errorf("DCMI: got %q, want not available (ipmi_sim has no DCMI)", r.DCMI)
 		}
+		// The SDR's PSU Input sensors count 4 W: a poll says so.
+		st := c.Poll(ctxFor(t))
+		for _, i := range []int{1, 2} {
+			if got, ok := findReading(st.Readings, collectors.PowerResolutionWatts, collectors.ScopePSU, i); !ok || got != 4 {
+				t.Errorf("PSU %d power resolution: got %v (found %v), want 4 W (the SDR's M)", i, got, ok)
+			}
+		}
 	})
 
 	t.Run("power follows the file", func(t *testing.T) {

@@ -415,6 +415,35 @@ func (s *sdrSensor) value(data []byte) (float64, error) {
 	return v, nil
 }
 
+// step is the resolution of a numeric sensor's reading of raw in its
+// metric's base unit: one count. For a linear sensor that is |M| × 10^R
+// (§36.3; the B offset moves every reading alike); for one with a
+// linearisation function (ln, x², …) it depends on the reading, and is the
+// larger of the steps to the neighbouring counts.
+func (s *sdrSensor) step(raw uint8) float64 {
+	f := s.full
+	var v float64
+	if f.LinearizationFunc == types.LinearizationFunc_Linear {
+		v = math.Abs(float64(f.ReadingFactors.M)) * math.Pow(10, float64(f.ReadingFactors.R_Exp))
+	} else {
+		format := f.SensorUnit.AnalogDataFormat
+		at := func(r uint8) float64 { return types.ConvertReading(r, format, f.ReadingFactors, f.LinearizationFunc) }
+		x := types.AnalogValue(raw, format)
+		for _, n := range []uint8{raw - 1, raw + 1} {
+			if d := types.AnalogValue(n, format) - x; d == 1 || d == -1 { // not wrapped round
+				v = max(v, math.Abs(at(n)-at(raw)))
+			}
+		}
+	}
+	if f.SensorUnit.BaseUnit == types.SensorUnitType_DegreesF {
+		v = v * 5 / 9
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	return v
+}
+
 // reading decodes a Get Sensor Reading answer and refuses one without a
 // value.
 func reading(data []byte) (*sensor.GetSensorReadingResponse, error) {

@@ -19,6 +19,27 @@ type answer struct {
 type Found struct {
 	collectors.Reading
 	Source string `json:"source"`
+	// Resolution is the step of Value in its unit: a sensor's M × 10^R (its
+	// reading counts in those steps), 1 for DCMI's whole watts, the sum of
+	// the steps summed for the PSUs' sum; 0 when there is none to state.
+	// The reading may be off by half of it.
+	Resolution float64 `json:"resolution,omitempty"`
+}
+
+// readings are what a poll found, for the controller: each reading, and
+// after them the resolution of each power reading that has one
+// (collectors.PowerResolutionWatts at its scope and index), so that the
+// cross-check does not claim a disagreement finer than the readings.
+func readings(found []Found) []collectors.Reading {
+	out := make([]collectors.Reading, 0, len(found))
+	var res []collectors.Reading
+	for _, f := range found {
+		out = append(out, f.Reading)
+		if f.Metric == collectors.PowerWatts && f.Resolution > 0 {
+			res = append(res, collectors.Reading{Metric: collectors.PowerResolutionWatts, Scope: f.Scope, Index: f.Index, Value: f.Resolution})
+		}
+	}
+	return append(out, res...)
 }
 
 // Unknown is a value a poll looked for and did not get, and why. It is
@@ -27,6 +48,10 @@ type Unknown struct {
 	Source string `json:"source"`
 	Why    string `json:"why"`
 }
+
+// dcmiResolution is the step of DCMI's power figures: whole watts (DCMI
+// v1.5 §6.6.1).
+const dcmiResolution = 1
 
 // Sources of the readings that come from no single sensor.
 const (
@@ -83,12 +108,12 @@ func powerReading(a answer) ([]Found, error) {
 		return nil, err
 	}
 	dev := func(m collectors.Metric, v float64) Found {
-		return Found{collectors.Reading{Metric: m, Scope: collectors.ScopeDevice, Value: v}, sourceDCMI}
+		return Found{collectors.Reading{Metric: m, Scope: collectors.ScopeDevice, Value: v}, sourceDCMI, dcmiResolution}
 	}
 	out := []Found{dev(collectors.PowerWatts, pr.Current), dev(collectors.PowerMinWatts, pr.Min),
 		dev(collectors.PowerMaxWatts, pr.Max), dev(collectors.PowerAverageWatts, pr.Average)}
 	if pr.Window > 0 {
-		out = append(out, dev(collectors.PowerWindowSeconds, pr.Window.Seconds()))
+		out = append(out, Found{collectors.Reading{Metric: collectors.PowerWindowSeconds, Scope: collectors.ScopeDevice, Value: pr.Window.Seconds()}, sourceDCMI, 0})
 	}
 	return out, nil
 }
@@ -99,7 +124,7 @@ func sensorReadings(s sdrSensor, a answer) ([]Found, error) {
 		return nil, a.err
 	}
 	at := func(m collectors.Metric, v float64) Found {
-		return Found{collectors.Reading{Metric: m, Scope: s.Scope, Index: s.Index, Value: v}, s.source()}
+		return Found{Reading: collectors.Reading{Metric: m, Scope: s.Scope, Index: s.Index, Value: v}, Source: s.source()}
 	}
 	if s.psuState {
 		states, err := s.psuStates(a.data)
@@ -118,7 +143,9 @@ func sensorReadings(s sdrSensor, a answer) ([]Found, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []Found{at(s.Metric, v)}, nil
+	f := at(s.Metric, v)
+	f.Resolution = s.step(a.data[0]) // value decoded it: the answer has its count
+	return []Found{f}, nil
 }
 
 // source names a sensor for people: number, name and entity, as ipmitool
@@ -132,13 +159,14 @@ func (s sdrSensor) source() string {
 type tally struct {
 	device       *Found           // the first whole-server power sensor that answered
 	psuPower     map[int]*float64 // PSU index → input power; nil value: unknown
+	psuStep      map[int]float64  // PSU index → its power reading's step
 	psuAbsent    map[int]bool     // PSUs that say they are not present
 	psuPowerName map[int]string   // PSU index → its power sensor, for Unknown
 }
 
 func (t *tally) add(s sdrSensor, found []Found) {
 	if t.psuPower == nil {
-		t.psuPower, t.psuAbsent, t.psuPowerName = map[int]*float64{}, map[int]bool{}, map[int]string{}
+		t.psuPower, t.psuStep, t.psuAbsent, t.psuPowerName = map[int]*float64{}, map[int]float64{}, map[int]bool{}, map[int]string{}
 	}
 	switch {
 	case s.deviceLevel && s.Scope != collectors.ScopePSU:
@@ -151,7 +179,7 @@ func (t *tally) add(s sdrSensor, found []Found) {
 		t.psuPower[s.Index] = nil
 		if len(found) == 1 {
 			v := found[0].Value
-			t.psuPower[s.Index] = &v
+			t.psuPower[s.Index], t.psuStep[s.Index] = &v, found[0].Resolution
 		}
 	case s.psuState:
 		for _, f := range found {
@@ -165,7 +193,7 @@ func (t *tally) add(s sdrSensor, found []Found) {
 // serverPower is the server's input power without DCMI.
 func (t *tally) serverPower() ([]Found, []Unknown) {
 	if t.device != nil {
-		return []Found{{collectors.Reading{Metric: collectors.PowerWatts, Scope: collectors.ScopeDevice, Value: t.device.Value}, t.device.Source}}, nil
+		return []Found{{collectors.Reading{Metric: collectors.PowerWatts, Scope: collectors.ScopeDevice, Value: t.device.Value}, t.device.Source, t.device.Resolution}}, nil
 	}
 	if len(t.psuPower) == 0 {
 		return nil, []Unknown{{sourceServer, "no DCMI power reading, and the SDR has no server or PSU input power sensor that answered"}}
@@ -175,18 +203,19 @@ func (t *tally) serverPower() ([]Found, []Unknown) {
 		idx = append(idx, i)
 	}
 	sort.Ints(idx)
-	sum := 0.0
+	sum, step := 0.0, 0.0
 	for _, i := range idx {
 		switch v := t.psuPower[i]; {
 		case v != nil:
 			sum += *v
+			step += t.psuStep[i]
 		case t.psuAbsent[i]:
 			// An absent PSU draws nothing: its state sensor says so.
 		default:
 			return nil, []Unknown{{sourceServer, fmt.Sprintf("PSU %d's input power is unknown (%s)", i, t.psuPowerName[i])}}
 		}
 	}
-	return []Found{{collectors.Reading{Metric: collectors.PowerWatts, Scope: collectors.ScopeDevice, Value: sum}, sourcePSUSum}}, nil
+	return []Found{{collectors.Reading{Metric: collectors.PowerWatts, Scope: collectors.ScopeDevice, Value: sum}, sourcePSUSum, step}}, nil
 }
 
 // isNoReading reports whether err only says that a value is unknown (a
