@@ -52,3 +52,35 @@ func TestTokenCache(t *testing.T) {
 		t.Errorf("the newest entry: got no hit, want it kept")
 	}
 }
+
+// oneToken authenticates one token.
+type oneToken struct{ tok Token }
+
+func (o oneToken) AuthEnabled() bool { return true }
+func (o oneToken) Token(id string) (Token, bool) {
+	return o.tok, id == o.tok.ID
+}
+
+// BenchmarkTokenPrincipal: a token's check with its SHA-256 (memory off:
+// each secret once) and from the memory of checked tokens.
+func BenchmarkTokenPrincipal(b *testing.B) {
+	const secret = "dcp_ab12cd34ef56_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
+	s := &Server{auth: oneToken{Token{ID: "ab12cd34ef56", Name: "team", Role: RolePlatform, Hash: wire.HashToken(secret)}}}
+	b.Run("hashed", func(b *testing.B) {
+		for b.Loop() {
+			checked.mu.Lock()
+			delete(checked.entries, secret)
+			checked.mu.Unlock()
+			if _, why := s.tokenPrincipal(secret); why != "" {
+				b.Fatal(why)
+			}
+		}
+	})
+	b.Run("remembered", func(b *testing.B) {
+		for b.Loop() {
+			if _, why := s.tokenPrincipal(secret); why != "" {
+				b.Fatal(why)
+			}
+		}
+	})
+}
