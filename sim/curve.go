@@ -91,6 +91,9 @@ func newCurve(name string, ss []forecast.Sample) (*Curve, error) {
 // LoadCurves reads every *.csv of dir with ParseCurves: the curves of all
 // its PDUs, in file then name order.
 func LoadCurves(dir string) ([]*Curve, error) {
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadCurve, err)
+	}
 	files, err := filepath.Glob(filepath.Join(dir, "*.csv"))
 	if err != nil {
 		return nil, err

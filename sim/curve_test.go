@@ -123,8 +123,11 @@ func TestParseCurvesRefuses(t *testing.T) {
 			t.Errorf("%s: got %v, want ErrBadCurve saying %q", name, err, tc.want)
 		}
 	}
-	if _, err := LoadCurves(filepath.Join(t.TempDir(), "none")); !errors.Is(err, ErrBadCurve) || !strings.Contains(err.Error(), "no *.csv in") {
+	if _, err := LoadCurves(t.TempDir()); !errors.Is(err, ErrBadCurve) || !strings.Contains(err.Error(), "no *.csv in") {
 		t.Errorf("a folder without traces: got %v, want it named", err)
+	}
+	if _, err := LoadCurves(filepath.Join(t.TempDir(), "none")); !errors.Is(err, ErrBadCurve) || !strings.Contains(err.Error(), "no such file or directory") {
+		t.Errorf("no folder: got %v, want it said", err)
 	}
 }
 

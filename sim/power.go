@@ -116,6 +116,10 @@ func NewRack(model LoadModel, now func() time.Time) *Rack {
 	return &Rack{model: model, now: now, shareA: shareA}
 }
 
+// Curve is the measured curve the rack's own load replays, nil when it
+// follows the daily cosine.
+func (r *Rack) Curve() *Curve { return r.model.Curve }
+
 // Load returns the rack's total draw in watts now: its own load plus its
 // placed workloads'.
 func (r *Rack) Load() float64 {

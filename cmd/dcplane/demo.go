@@ -28,6 +28,7 @@ type demoOptions struct {
 	psuFail  []string
 	vendors  string
 	recDir   string
+	curves   string
 }
 
 func newDemoCmd(g *globalOptions) *cobra.Command {
@@ -60,6 +61,7 @@ Nothing else needs to be installed. Stop it with Ctrl-C.`,
 	f.StringArrayVar(&o.alertmgr, "alertmanager", nil, "Alertmanager base URL to deliver the demo's alerts to (repeatable)")
 	f.StringVar(&o.vendors, "vendors", demo.VendorsAPC, "the PDUs' vendors: apc (the simulator's APC rPDU2), or mixed (recorded walks of real PDUs of every vendor, round robin, the load overlaid)")
 	f.StringVar(&o.recDir, "recordings", demo.DefaultRecordings, "where --vendors mixed finds the recorded walks and their MANIFEST.tsv")
+	f.StringVar(&o.curves, "load-curves", demo.DefaultCurves, "folder of power traces (Google's 2019 format) whose curves the racks' loads replay, each rack from its own point; none for a daily cosine (the default folder may be missing: then the cosine, said on start)")
 	return cmd
 }
 
@@ -80,7 +82,11 @@ func (o *demoOptions) run(cmd *cobra.Command) error {
 	if o.vendors != demo.VendorsAPC && o.vendors != demo.VendorsMixed {
 		return usageError{fmt.Errorf("--vendors %q: want %s or %s", o.vendors, demo.VendorsAPC, demo.VendorsMixed)}
 	}
-	c := demo.Config{Vendors: o.vendors, Recordings: o.recDir, Site: site, HTTPAddr: o.httpAddr, Interval: o.interval, Level: o.level,
+	curves, note, err := demo.LoadCurves(o.curves, cmd.Flags().Changed("load-curves"))
+	if err != nil {
+		return usageError{err}
+	}
+	c := demo.Config{Curves: curves, LoadNote: note, Vendors: o.vendors, Recordings: o.recDir, Site: site, HTTPAddr: o.httpAddr, Interval: o.interval, Level: o.level,
 		Overload: o.overload, Silence: o.silence, SummaryEvery: o.every, Logger: log, Alertmanagers: o.alertmgr,
 		BMCRacks: o.bmcRacks, Miswire: o.miswire, PSUFail: o.psuFail}
 	if !o.noWork {

@@ -13,7 +13,7 @@ import (
 // demoSettings are the flags of 'dcplane demo' that set it up rather than
 // change what the site does; every other flag is a scenario, which the
 // banner and the README list (demo.Scenarios).
-var demoSettings = []string{"racks", "http-addr", "interval", "level", "summary-every", "alertmanager", "vendors", "recordings", "help"}
+var demoSettings = []string{"racks", "http-addr", "interval", "level", "summary-every", "alertmanager", "vendors", "recordings", "load-curves", "help"}
 
 // TestDemoScenarioFlags checks that every flag of 'dcplane demo' is either a
 // setting or one of demo.Scenarios, and that each scenario is a flag whose

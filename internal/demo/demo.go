@@ -56,6 +56,11 @@ type Config struct {
 	// Vendors is the PDUs' vendors: VendorsAPC ("" too) or VendorsMixed,
 	// whose recorded walks are in Recordings (DefaultRecordings if "").
 	Vendors, Recordings string
+	// Curves are the real power curves the racks' loads replay (see
+	// LoadCurves); none: a daily cosine with noise. LoadNote says which,
+	// for the banner.
+	Curves   []*sim.Curve
+	LoadNote string
 }
 
 // Demo is a running simulator, controller and agent.
@@ -80,6 +85,7 @@ type Demo struct {
 	bmcPassword string
 	// recorded is each PDU's recording, with VendorsMixed; nil otherwise.
 	recorded map[string]*recording
+	loadNote string // how the racks' loads are modelled, for the banner
 	log      *slog.Logger
 	wg       sync.WaitGroup
 	errs     chan error // what goRun's functions fail with; Run reports the first
@@ -96,7 +102,7 @@ func Start(ctx context.Context, c Config) (_ *Demo, err error) {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	d := &Demo{site: c.Site, cancel: cancel, errs: make(chan error, 4), agentReg: prometheus.NewRegistry(),
-		interval: c.Interval, silenced: len(c.Silence), log: c.Logger.With("component", "demo")}
+		interval: c.Interval, silenced: len(c.Silence), loadNote: c.LoadNote, log: c.Logger.With("component", "demo")}
 	defer func() {
 		if err != nil {
 			d.Close()
@@ -118,7 +124,7 @@ func Start(ctx context.Context, c Config) (_ *Demo, err error) {
 	}
 	d.recorded = recorded
 	if d.sim, err = sim.StartSite(ctx, sim.SiteConfig{Site: c.Site, Community: community.Reveal(), Level: c.Level, Seed: 1,
-		Refresh: min(time.Second, c.Interval/10), Logger: c.Logger, Recorded: plans}); err != nil {
+		Refresh: min(time.Second, c.Interval/10), Logger: c.Logger, Recorded: plans, Curves: c.Curves}); err != nil {
 		return nil, err
 	}
 	if d.bmcs, err = d.startBMCs(ctx, c, c.Dir); err != nil {

@@ -157,7 +157,7 @@ func TestRun(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(runCtx, Config{Site: inventory.Reference(2), HTTPAddr: "127.0.0.1:0", Interval: 500 * time.Millisecond,
-			Level: 0.5, SummaryEvery: 100 * time.Millisecond, Workloads: []api.PlacementRequest{
+			Level: 0.5, SummaryEvery: 100 * time.Millisecond, LoadNote: "racks follow a test's note", Workloads: []api.PlacementRequest{
 				{Name: "w", Replicas: 2, CPUMillicores: 1000, MemoryMiB: 1024, Watts: 1000}}}, &out)
 	}()
 	waitFor(ctx, t, "summarising 2 racks ok", func() error {
@@ -180,7 +180,7 @@ func TestRun(t *testing.T) {
 	if first, _, _ := strings.Cut(got, "\n"); !strings.HasPrefix(first, "dcplane demo: running WITHOUT TLS") {
 		t.Errorf("got first line %q, want it to say the demo runs without TLS", first)
 	}
-	for _, want := range []string{"dcplane demo: site city-dpc, ", "2 racks", "  API        http://127.0.0.1:", "go run ./cmd/dcplane placement ls\n",
+	for _, want := range []string{"dcplane demo: site city-dpc, ", "2 racks", "  API        http://127.0.0.1:", "go run ./cmd/dcplane placement ls\n", "\n  load       racks follow a test's note\n",
 		"Ctrl-C stops it.\n", "\nplacing 1 workloads once every rack is measured…\nplaced 1 of 1 workloads: 2 replicas, 2.0 kW declared"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("got output %q, want it to contain %q", got, want)

@@ -62,6 +62,9 @@ func (d *Demo) banner(w io.Writer, communityFile string, silenced []string) {
 		fmt.Fprintf(w, "             go run ./cmd/dcplane server ls --rack %s\n", d.firstBMCRack())
 	}
 	d.vendorBanner(w)
+	if d.loadNote != "" {
+		fmt.Fprintf(w, "  load       %s\n", d.loadNote)
+	}
 	probeHint(w, d.site, communityFile, silenced)
 	fmt.Fprint(w, "  The token is the cluster's first admin token (also in raft/admin-token of the demo's directory);\n  dcplane token create --role viewer --name NAME makes others.\n")
 	fmt.Fprint(w, "Ctrl-C stops it.\n\n")
