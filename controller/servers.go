@@ -19,8 +19,8 @@ var ErrUnknownRack = wire.ErrUnknownRack
 
 // Servers returns what the BMCs say of the servers of rack (every rack's
 // when rack is ""), in inventory order: each server's input power and its
-// PSUs' feeds, input power and state, unknown (nil) where the telemetry
-// does not say. Only the leader has telemetry.
+// PSUs' feeds, input power and state, with the resolution of each power
+// reading, unknown (nil) where the telemetry does not say. Only the leader has telemetry.
 func (n *Node) Servers(_ context.Context, rack string) ([]crosscheck.Server, error) {
 	if !n.store.IsLeader() {
 		return nil, n.leaderError(store.ErrNotLeader)
@@ -93,9 +93,11 @@ func readServer(t alerts.Telemetry, k *inventory.Rack, s *inventory.Server, now 
 		return nil
 	}
 	out.Watts = read(collectors.PowerWatts, collectors.ScopeDevice, 0)
+	out.Resolution = read(collectors.PowerResolutionWatts, collectors.ScopeDevice, 0)
 	for j := range out.PSUs {
 		p := &out.PSUs[j]
 		p.Watts = read(collectors.PowerWatts, collectors.ScopePSU, p.Index)
+		p.Resolution = read(collectors.PowerResolutionWatts, collectors.ScopePSU, p.Index)
 		p.Present, p.InputOK, p.Healthy = flag(collectors.PSUPresent, p.Index), flag(collectors.PSUInputOK, p.Index), flag(collectors.PSUHealthy, p.Index)
 	}
 	return out

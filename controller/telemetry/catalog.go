@@ -20,8 +20,12 @@ const RatingMargin = 2
 type Rating map[collectors.Metric]float64
 
 // check says why r is beyond the rating (ReasonBeyondRating and a detail
-// naming the bound), or "" if it is not.
+// naming the bound), or "" if it is not. A resolution of no more than 0
+// is implausible, whatever the device: a reading counts in steps.
 func (g Rating) check(r collectors.Reading) (Reason, string) {
+	if r.Metric == collectors.PowerResolutionWatts && !(r.Value > 0) {
+		return ReasonImplausible, fmt.Sprintf("%s %g is no step: a power reading's resolution is more than 0 W", r.Metric, r.Value)
+	}
 	max, ok := g[r.Metric]
 	if !ok || r.Value <= max {
 		return "", ""
@@ -78,7 +82,9 @@ func NewCatalog(site *inventory.Site) *Catalog {
 
 // serverRating bounds what a server's BMC reports: its power (and each
 // PSU's) at most its nameplate, else its rack's budget (no server draws more
-// than its rack may), times RatingMargin.
+// than its rack may), times RatingMargin; so is the resolution of a power
+// reading (a sensor whose step passed all the server can draw would
+// measure nothing).
 func serverRating(s inventory.Server, k inventory.Rack) Rating {
 	w := max(s.NameplateW, s.MaxW)
 	if w <= 0 {
@@ -87,7 +93,7 @@ func serverRating(s inventory.Server, k inventory.Rack) Rating {
 	if w <= 0 {
 		w = inventory.DefaultRackBudgetKW * 1000
 	}
-	return Rating{collectors.PowerWatts: w * RatingMargin}
+	return Rating{collectors.PowerWatts: w * RatingMargin, collectors.PowerResolutionWatts: w * RatingMargin}
 }
 
 func pduRating(p inventory.PDU) Rating {
@@ -103,6 +109,7 @@ func pduRating(p inventory.PDU) Rating {
 	return Rating{
 		collectors.CurrentAmperes:         amps,
 		collectors.PowerWatts:             amps * volts,
+		collectors.PowerResolutionWatts:   amps * volts,
 		collectors.ApparentPowerVA:        amps * volts,
 		collectors.VoltageVolts:           ll,
 		collectors.VoltageLineToLineVolts: ll,
