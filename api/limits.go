@@ -41,8 +41,9 @@ type Limits struct {
 }
 
 // DefaultLimits are the limits NewServer applies unless WithLimits says
-// otherwise. An agent pushes once a second, and drains a backlog after an
-// outage at up to 10 pushes a second (a burst of 50 first); no more than 4
+// otherwise. An agent pushes its polls' results as they come in, at most 5
+// times a second (agent.Config.PushGap), and drains a backlog after an
+// outage: up to 10 pushes a second (a burst of 50 first); no more than 4
 // of its pushes are served at once. Other clients may make 10,000 calls a
 // second with 256 in flight: a scheduler placing thousands of workloads a
 // second through one token stays within them, a runaway loop does not.
