@@ -85,7 +85,9 @@ func audits(r *http.Request) bool {
 // audited serves h and records the call: who, when, what it asked, what
 // it got. The answer is held until the record is committed; if it cannot
 // be, the caller gets 503 outcome-unknown instead of it, so that no call
-// succeeds unrecorded.
+// succeeds unrecorded. On the routes of auditCarried the record goes down
+// with the call and, when the call's command is applied, is committed in
+// its entry with what the command did: then the API writes none.
 func (s *Server) audited(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if auditBefore[r.Pattern] {
