@@ -16,6 +16,13 @@
 //   - [NewRackPDU] and [NewInRow] are device models written from APC's
 //     PowerNet-MIB (rPDU2 and coolingUnit), whose readings are consistent
 //     with each other at the MIB's resolution.
+//   - [PlanRecording] finds, by asking a collector's profile, which
+//     objects of a real PDU's recorded walk hold its power, apparent power,
+//     current and energy, and what the device is ([RecordingPlan.Phases],
+//     [RecordingPlan.Volts], [RecordingPlan.RatedAmps]: what an inventory
+//     describing it must say); [NewRecordedPDU] serves the walk with those
+//     objects following a load in the device's own units, everything else
+//     as recorded ([SiteConfig].Recorded, the demo's --vendors mixed).
 //   - [LoadModel] and [Rack] give each rack a deterministic daily load curve,
 //     a pin for "push rack X over budget" scenarios, and the A/B feed split.
 //   - [PlacedLoad]s are the workloads placed on a rack, each drawing its

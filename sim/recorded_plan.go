@@ -57,6 +57,7 @@ type RecordingPlan struct {
 	pf      float64 // power factor: recorded, else 0.95
 	volts   float64 // line-to-neutral voltage: recorded, else 230
 	phases  int     // phases the recording shows in use, at least 1
+	ratedA  float64 // the input's rated current per phase, as recorded; 0 unknown
 }
 
 // Live returns the objects that follow the load.
@@ -64,6 +65,25 @@ func (p *RecordingPlan) Live() []LiveObject { return slices.Clone(p.live) }
 
 // Name is the recording's name, as given to PlanRecording.
 func (p *RecordingPlan) Name() string { return p.name }
+
+// Phases is how many phases the recording shows in use (a reading above 0
+// of power, current or voltage), at least 1: what an inventory that
+// describes the recorded device must say, since the simulator spreads the
+// load over those phases only.
+func (p *RecordingPlan) Phases() int { return p.phases }
+
+// Volts is the line-to-neutral voltage the recording shows (its device's
+// or its phase 1's), else 230 V: the voltage the simulated currents are
+// derived at (current = power / power factor / Volts), which an inventory
+// must say for its breaker sums to match them.
+func (p *RecordingPlan) Volts() float64 { return p.volts }
+
+// RatedAmps is the rated current of each input phase as the recorded
+// device reports it (its input's or a phase's rated_current_amperes, the
+// lowest where they differ), and false where it reports none: what an
+// inventory would take for the PDU's breaker. A branch breaker's rating
+// (scope breaker) is not the input's, and is not taken.
+func (p *RecordingPlan) RatedAmps() (float64, bool) { return p.ratedA, p.ratedA > 0 }
 
 // PlanRecording finds, by asking r, the objects of recs that hold power,
 // apparent power, current and energy readings of the device: each numeric
@@ -103,8 +123,8 @@ func PlanRecording(name string, recs []Record, r Reader) (*RecordingPlan, error)
 // (an HPE G5 lists three phases, two at 0 V: a single-phase unit).
 var inUse = []collectors.Metric{collectors.PowerWatts, collectors.CurrentAmperes, collectors.VoltageVolts}
 
-// recorded takes the power factor, voltage and number of phases in use
-// from the recording's readings, where it has them.
+// recorded takes the power factor, voltage, number of phases in use and
+// input rating from the recording's readings, where it has them.
 func (p *RecordingPlan) recorded(base []collectors.Reading) {
 	phases := map[int]bool{}
 	for _, rd := range base {
@@ -120,7 +140,24 @@ func (p *RecordingPlan) recorded(base []collectors.Reading) {
 		}
 	}
 	p.phases = max(1, len(phases))
+	for _, rd := range base {
+		if rd.Metric != collectors.RatedCurrentAmperes || rd.Value < minRatedA || rd.Value > maxRatedA {
+			continue
+		}
+		input := rd.Scope == collectors.ScopeDevice || (rd.Scope == collectors.ScopePhase && (phases[rd.Index] || len(phases) == 0))
+		if input && (p.ratedA == 0 || rd.Value < p.ratedA) {
+			p.ratedA = rd.Value
+		}
+	}
 }
+
+// The input ratings RatedAmps believes: a rack PDU's input is rated
+// between a few amperes and a few hundred; outside that, the object holds
+// something else (a sentinel, a unit the profile misreads).
+const (
+	minRatedA = 1
+	maxRatedA = 400
+)
 
 // readerPDUs returns the records under roots as varbinds, and the index of
 // each one's record.
