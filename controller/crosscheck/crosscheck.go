@@ -302,16 +302,17 @@ func judgeFeeds(k *inventory.Rack, pdus PDUWatts, servers map[string]Server, t T
 //
 // The two feeds are judged as a pair, since a miswired PSU shows on both:
 // each feed's sums may be off by its limit, so the excess and the deficit
-// together must be beyond both limits (power moved, which readings that
-// fine can tell from none) and apart by no more than both (one move, seen
-// from its two ends). Either alone may then be within its own limit: a
-// miswired 1U server moves little more than forty PSUs' rounding.
+// must be apart by no more than both limits (one move, seen from its two
+// ends), and their mean, the power moved, beyond the larger limit (power
+// that readings that fine can tell from none; explain needs no less).
+// Either alone may then be within its own limit: a miswired 1U server
+// moves little more than forty PSUs' rounding.
 func miswired(k *inventory.Rack, feeds []feed, servers map[string]Server, t Tolerance) []Finding {
 	for _, long := range feeds {
 		for _, short := range feeds {
 			excess, deficit := long.pdu-long.psu, short.psu-short.pdu
 			limit, pair := max(long.limit, short.limit), long.limit+short.limit
-			if long.name == short.name || excess <= 0 || deficit <= 0 || excess+deficit <= pair || math.Abs(excess-deficit) > pair {
+			if long.name == short.name || excess+deficit <= 2*limit || math.Abs(excess-deficit) > pair {
 				continue
 			}
 			if found := explain(k, short, (excess+deficit)/2, limit, t.Watts, servers); found != nil {

@@ -80,9 +80,9 @@ func TestResolutionAllowance(t *testing.T) {
 }
 
 // TestMiswiredAsAPair checks that a miswired PSU is judged on both feeds
-// together: the excess of one feed and the deficit of the other beyond
-// both feeds' limits together, and apart by no more than both, is a
-// miswiring, though one of them alone be within its feed's limit; an
+// together: the excess of one feed and the deficit of the other, their
+// mean beyond the larger limit and apart by no more than both limits, is
+// a miswiring, though one of them alone be within its feed's limit; an
 // excess with no deficit, or one that the deficit does not match, is not.
 func TestMiswiredAsAPair(t *testing.T) {
 	// Four servers at 100 W a PSU and an idle one at 32 W, all read in 8 W
@@ -102,7 +102,7 @@ func TestMiswiredAsAPair(t *testing.T) {
 	}{
 		{"100 W moved, seen on both feeds", 532, 332, []string{"miswired K1 feed B S0 PSU 2 100 alike [S1 S2 S3]"}},
 		{"32 W moved, seen as 28 W on A (within its limit) and 34 W on B", 460, 398, []string{"miswired K1 feed B S4 PSU 2 32"}},
-		{"29 W on each: within both limits together", 461, 403, nil},
+		{"29 W on each: within the limit", 461, 403, nil},
 		{"100 W on A, 55 W on B: apart by more than one limit, less than both", 532, 377, []string{"miswired K1 feed B S0 PSU 2 100 alike [S1 S2 S3]"}},
 		{"an excess with no deficit", 532, 432, []string{"unexplained K1 feed A K1-PA +100"}},
 		{"an excess and a deficit apart by more than both limits", 592, 392, []string{"unexplained K1 feed A K1-PA +160", "unexplained K1 feed B K1-PB -40"}},
