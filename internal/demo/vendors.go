@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -41,6 +42,9 @@ var ErrNoRecordings = errors.New("demo: no recorded PDU walks")
 type recording struct {
 	file, vendor, profile string
 	plan                  *sim.RecordingPlan
+	// site is what fitting the inventory to its recordings changed, shared
+	// by every recording one site was given (a recording belongs to one).
+	site *derating
 }
 
 // bigWalk is the most objects under its profile's roots a walk the demo
@@ -122,7 +126,8 @@ func polled(recs []sim.Record, roots []string) int {
 
 // mixedPDUs gives every PDU of site a recorded walk of dir, round robin
 // across the vendors of dir's MANIFEST.tsv (those with a PDU that records
-// its power), sets its profile to auto, and returns the plans for the
+// its power), sets its profile to auto, makes the inventory say what each
+// recorded PDU is (fitRecordings), and returns the plans for the
 // simulator and each PDU's recording.
 func mixedPDUs(site *inventory.Site, dir string, log *slog.Logger) (map[string]*sim.RecordingPlan, map[string]*recording, error) {
 	pools, err := pduVendors(dir)
@@ -148,7 +153,110 @@ func mixedPDUs(site *inventory.Site, dir string, log *slog.Logger) (map[string]*
 	if failed != nil {
 		return nil, nil, failed
 	}
+	fit := fitRecordings(site, of)
+	for _, rec := range of {
+		rec.site = &fit
+	}
 	return plans, of, nil
+}
+
+// derating is what fitRecordings did to a site's racks.
+type derating struct {
+	racks, derated int // racks, and those whose budget was lowered
+	// Of the racks derated, those whose limiting feed has a PDU with fewer
+	// phases, a lower rating or a lower voltage than the inventory had.
+	phases, rating, volts int
+	before, after         float64 // the site's rack budgets, W
+}
+
+// fitRecordings makes the inventory true to the recordings: a PDU served by
+// a recording takes its phases in use, its voltage and, where it reports
+// one, its input rating (else the inventory's breaker stays), and a rack
+// whose PDUs can then no longer carry its budget in 2N has the budget
+// lowered to what they carry: each feed alone within inventory.DerateFactor
+// of its breakers, the check inventory validation makes. (The reference
+// site's 3-phase 32 A feeds with a single-phase recording on them put the
+// whole load on L1: RedundancyLost and PhaseImbalance alerts that were true
+// of a configuration the demo had made up.) The simulator's load follows
+// the budget, so a derated rack draws what its PDUs can carry.
+func fitRecordings(site *inventory.Site, of map[string]*recording) derating {
+	var d derating
+	site.Racks(func(_ *inventory.Hall, _ *inventory.Row, k *inventory.Rack) bool {
+		d.racks++
+		d.before += k.BudgetWatts()
+		was := slices.Clone(k.PDUs)
+		for i := range k.PDUs {
+			if rec := of[k.PDUs[i].ID]; rec != nil {
+				fitPDU(&k.PDUs[i], rec.plan)
+			}
+		}
+		carry, limiting := feedCarry(k)
+		if budget := budgetUnder(carry); budget < k.BudgetKW {
+			k.BudgetKW = budget
+			d.derated++
+			for i := range k.PDUs {
+				p, old := k.PDUs[i], was[i]
+				if p.Feed != limiting {
+					continue
+				}
+				d.phases += b2i(p.Phases < old.Phases)
+				d.rating += b2i(p.BreakerA < old.BreakerA)
+				d.volts += b2i(p.VoltageV < old.VoltageV)
+			}
+		}
+		d.after += k.BudgetWatts()
+		return true
+	})
+	return d
+}
+
+// fitPDU makes p what plan's recorded PDU is. A voltage validation would
+// refuse stays the inventory's.
+func fitPDU(p *inventory.PDU, plan *sim.RecordingPlan) {
+	p.Phases = plan.Phases()
+	if v := plan.Volts(); v >= 100 && v <= 480 {
+		p.VoltageV = v
+	}
+	if a, ok := plan.RatedAmps(); ok {
+		p.BreakerA = a
+	}
+}
+
+// feedCarry is the power k's weakest feed can carry alone (its PDUs'
+// inventory.PDU.CapacityWatts summed), and that feed.
+func feedCarry(k *inventory.Rack) (float64, string) {
+	sum := map[string]float64{}
+	var feeds []string
+	for _, p := range k.PDUs {
+		if _, ok := sum[p.Feed]; !ok {
+			feeds = append(feeds, p.Feed)
+		}
+		sum[p.Feed] += p.CapacityWatts()
+	}
+	carry, limiting := math.Inf(1), ""
+	for _, f := range feeds {
+		if sum[f] < carry {
+			carry, limiting = sum[f], f
+		}
+	}
+	return carry, limiting
+}
+
+// budgetUnder is the largest budget in kW, in steps of 10 W, whose watts
+// do not exceed carry (5.888 kW carried: a 5.88 kW budget).
+func budgetUnder(carry float64) float64 {
+	kw := math.Floor(carry/10) / 100
+	for kw > 0 && kw*1000 > carry {
+		kw -= 0.01
+	}
+	return kw
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // nextRecording takes the next vendor's next recording, dropping vendors
@@ -218,19 +326,45 @@ func pduVendors(dir string) ([]*vendorPool, error) {
 }
 
 // recordedPDUs returns, for Config.Vendors, the recordings the simulator
-// serves for the site's PDUs (none for VendorsAPC) and each PDU's.
+// serves for the site's PDUs (none for VendorsAPC) and each PDU's, the
+// inventory made true to them (fitRecordings).
 func recordedPDUs(c Config, log *slog.Logger) (map[string]*sim.RecordingPlan, map[string]*recording, error) {
-	switch c.Vendors {
+	return vendorPDUs(c.Site, c.Vendors, c.Recordings, log)
+}
+
+// vendorPDUs is recordedPDUs for a site, its vendors and the folder of
+// recordings ("": DefaultRecordings), for the demo and for RunSim.
+func vendorPDUs(site *inventory.Site, vendors, recordings string, log *slog.Logger) (map[string]*sim.RecordingPlan, map[string]*recording, error) {
+	switch vendors {
 	case "", VendorsAPC:
 		return nil, nil, nil
 	case VendorsMixed:
-		dir := c.Recordings
+		dir := recordings
 		if dir == "" {
 			dir = DefaultRecordings
 		}
-		return mixedPDUs(c.Site, dir, log)
+		return mixedPDUs(site, dir, log)
 	}
-	return nil, nil, fmt.Errorf("--vendors %q: want %s or %s", c.Vendors, VendorsAPC, VendorsMixed)
+	return nil, nil, fmt.Errorf("--vendors %q: want %s or %s", vendors, VendorsAPC, VendorsMixed)
+}
+
+// line says, in one line, how many racks fitting the inventory to
+// the recordings derated and why; "" when none.
+func (f *derating) line() string {
+	if f == nil || f.derated == 0 {
+		return ""
+	}
+	var why []string
+	for _, r := range []struct {
+		n    int
+		what string
+	}{{f.phases, "single-phase"}, {f.rating, "a lower rating"}, {f.volts, "a lower voltage"}} {
+		if r.n > 0 {
+			why = append(why, fmt.Sprintf("%d %s", r.n, r.what))
+		}
+	}
+	return fmt.Sprintf("%d of %d racks derated to what their recorded PDUs carry on one feed at %.0f %% of their breakers (limiting PDUs: %s): budgets %.2f → %.2f MW",
+		f.derated, f.racks, inventory.DerateFactor*100, strings.Join(why, ", "), f.before/1e6, f.after/1e6)
 }
 
 // vendorBanner says which recordings the PDUs serve: one "profile
@@ -257,6 +391,11 @@ func (d *Demo) vendorBanner(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  PDUs       recorded walks of real PDUs, each following its rack's load, profile auto-detected:\n             %s\n",
 		strings.Join(parts, ",\n             "))
+	if len(order) > 0 {
+		if line := order[0].site.line(); line != "" {
+			fmt.Fprintf(w, "  derated    %s\n", line)
+		}
+	}
 }
 
 // vendorSummary is the summary's part for a mixed-vendor site: racks whose
