@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"time"
 
@@ -18,6 +19,8 @@ type simOptions struct {
 	communityFile string
 	level         float64
 	followEvery   time.Duration
+	vendors       string
+	recDir        string
 }
 
 func newSimCmd(g *globalOptions) *cobra.Command {
@@ -34,7 +37,12 @@ read from --community-file; a missing file is created with a random one
 Given --controller (or DCPLANE_CONTROLLER), the simulated racks follow that
 controller's placements, listed every --follow-every: a placed workload's
 replicas add their declared watts, shaped by the workload's daily profile,
-to their racks' draw, and a removed one takes them away.`,
+to their racks' draw, and a removed one takes them away.
+
+With --vendors mixed the PDUs serve recorded walks of real PDUs, as
+'dcplane demo --vendors mixed' does, and the inventory written says what
+each is (its phases, voltage and rating), its rack's budget lowered to what
+its PDUs carry on one feed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
@@ -45,6 +53,8 @@ to their racks' draw, and a removed one takes them away.`,
 	f.StringVar(&o.communityFile, "community-file", "", "file holding the SNMP community (required; created if missing)")
 	f.Float64Var(&o.level, "level", 0.6, "mean rack load, a share of the rack budget")
 	f.DurationVar(&o.followEvery, "follow-every", 5*time.Second, "how often to list the placements of --controller, when given")
+	f.StringVar(&o.vendors, "vendors", demo.VendorsAPC, "the PDUs' vendors: apc (the simulator's APC rPDU2), or mixed (recorded walks of real PDUs, the inventory written fitted to them)")
+	f.StringVar(&o.recDir, "recordings", demo.DefaultRecordings, "where --vendors mixed finds the recorded walks and their MANIFEST.tsv")
 	requireFlag(cmd, "inventory-out", "FILE", "")
 	requireFlag(cmd, "community-file", "FILE", "")
 	return cmd
@@ -55,12 +65,15 @@ func (o *simOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
+	if o.vendors != demo.VendorsAPC && o.vendors != demo.VendorsMixed {
+		return usageError{fmt.Errorf("--vendors %q: want %s or %s", o.vendors, demo.VendorsAPC, demo.VendorsMixed)}
+	}
 	site, err := o.site()
 	if err != nil {
 		return err
 	}
 	c := demo.SimConfig{Site: site, InventoryOut: o.inventoryOut, CommunityFile: o.communityFile,
-		Level: o.level, FollowEvery: o.followEvery, Logger: log}
+		Level: o.level, FollowEvery: o.followEvery, Vendors: o.vendors, Recordings: o.recDir, Logger: log}
 	// The global --controller has a default for the commands that need
 	// one; the simulator follows a controller only when told which.
 	if cmd.Flags().Changed("controller") || os.Getenv("DCPLANE_CONTROLLER") != "" {

@@ -29,7 +29,11 @@ type SimConfig struct {
 	// TLS for a TLS controller), sending Token (a viewer's is enough).
 	HTTPClient *http.Client
 	Token      string
-	Logger     *slog.Logger // nil: discard
+	// Vendors and Recordings are Config's: with VendorsMixed the PDUs
+	// serve recorded walks, and the inventory written says what they are
+	// (the racks derated to them, said on out).
+	Vendors, Recordings string
+	Logger              *slog.Logger // nil: discard
 }
 
 // RunSim serves every device of c.Site as an SNMP agent on its own loopback
@@ -52,7 +56,12 @@ func RunSim(ctx context.Context, c SimConfig, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s, err := sim.StartSite(ctx, sim.SiteConfig{Site: c.Site, Community: community.Reveal(), Level: c.Level, Seed: 1, Logger: c.Logger})
+	plans, recorded, err := vendorPDUs(c.Site, c.Vendors, c.Recordings, c.Logger)
+	if err != nil {
+		return err
+	}
+	s, err := sim.StartSite(ctx, sim.SiteConfig{Site: c.Site, Community: community.Reveal(), Level: c.Level, Seed: 1, Logger: c.Logger,
+		Recorded: plans})
 	if err != nil {
 		return err
 	}
@@ -70,6 +79,13 @@ func RunSim(ctx context.Context, c SimConfig, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "simulating %d devices; inventory with their addresses in %s\n", s.Devices(), c.InventoryOut)
+	for _, rec := range recorded {
+		fmt.Fprintf(out, "the %d PDUs serve recorded walks of real PDUs, their profile auto-detected\n", len(recorded))
+		if line := rec.site.line(); line != "" {
+			fmt.Fprintln(out, line)
+		}
+		break // every recording holds the site's derating
+	}
 	if client != nil {
 		if c.FollowEvery <= 0 {
 			c.FollowEvery = 5 * time.Second

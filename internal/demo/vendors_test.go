@@ -204,3 +204,61 @@ func TestMixedVendorsWithoutRecordings(t *testing.T) {
 		t.Fatalf("got %v, want an error naming --vendors", err)
 	}
 }
+
+// TestRunSimMixed: the standalone simulator with VendorsMixed writes the
+// inventory fitted to its recordings, as the demo's (the same PDUs, phases,
+// voltages, breakers and budgets), which validates, and says the racks it
+// derated.
+func TestRunSimMixed(t *testing.T) {
+	recs := peer.Recordings(t)
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	dir := t.TempDir()
+	c := SimConfig{Site: inventory.Reference(3), InventoryOut: filepath.Join(dir, "site.yaml"), CommunityFile: filepath.Join(dir, "community"),
+		Vendors: VendorsMixed, Recordings: recs}
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- RunSim(runCtx, c, &out) }()
+	waitFor(ctx, t, "the derating said", func() error {
+		if !strings.Contains(out.String(), "racks derated") {
+			return fmt.Errorf("output %q", out.String())
+		}
+		return nil
+	})
+	got, err := inventory.LoadFile(c.InventoryOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := inventory.Reference(3)
+	if _, _, err := mixedPDUs(want, recs, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	type rack struct {
+		budget float64
+		pdus   []string
+	}
+	describe := func(s *inventory.Site) map[string]rack {
+		m := map[string]rack{}
+		s.Racks(func(_ *inventory.Hall, _ *inventory.Row, k *inventory.Rack) bool {
+			r := rack{budget: k.BudgetKW}
+			for _, p := range k.PDUs {
+				r.pdus = append(r.pdus, fmt.Sprintf("%s %s %d×%v V %v A %s", p.ID, p.Feed, p.Phases, p.VoltageV, p.BreakerA, p.SNMP.Profile))
+			}
+			m[k.ID] = r
+			return true
+		})
+		return m
+	}
+	g, w := describe(got), describe(want)
+	for id, r := range w {
+		if !slices.Equal(g[id].pdus, r.pdus) || g[id].budget != r.budget {
+			t.Errorf("%s: written %v, want %v", id, g[id], r)
+		}
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Errorf("got %v from RunSim, want nil once stopped", err)
+	}
+}
