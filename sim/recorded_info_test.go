@@ -1,10 +1,14 @@
 package sim_test
 
 import (
+	"fmt"
 	"math"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/gosnmp/gosnmp"
 
 	"github.com/dcplane/dcplane/collectors"
 	"github.com/dcplane/dcplane/collectors/snmp"
@@ -77,4 +81,72 @@ func hasBreakerRating(t *testing.T, file string) bool {
 	return slices.ContainsFunc(rs, func(r collectors.Reading) bool {
 		return r.Metric == collectors.RatedCurrentAmperes && r.Scope == collectors.ScopeBreaker && r.Value > 0
 	})
+}
+
+// tableReader reads a made-up MIB under 1.3.6.1.4.1.99999: .1.0 the
+// device's power (W), .2.N phase N's current (A), .3.N phase N's rated
+// current, .4.0 the device's, .5.N branch breaker N's.
+type tableReader struct{}
+
+func (tableReader) Roots() []string { return []string{"1.3.6.1.4.1.99999"} }
+
+func (tableReader) Parse(pdus []gosnmp.SnmpPDU, _ int) ([]collectors.Reading, error) {
+	var out []collectors.Reading
+	for _, p := range pdus {
+		var col, idx int
+		if _, err := fmt.Sscanf(strings.TrimPrefix(p.Name, "."), "1.3.6.1.4.1.99999.%d.%d", &col, &idx); err != nil {
+			return nil, err
+		}
+		v := float64(gosnmp.ToBigInt(p.Value).Int64())
+		r := map[int]collectors.Reading{
+			1: {Metric: collectors.PowerWatts, Scope: collectors.ScopeDevice},
+			2: {Metric: collectors.CurrentAmperes, Scope: collectors.ScopePhase, Index: idx},
+			3: {Metric: collectors.RatedCurrentAmperes, Scope: collectors.ScopePhase, Index: idx},
+			4: {Metric: collectors.RatedCurrentAmperes, Scope: collectors.ScopeDevice},
+			5: {Metric: collectors.RatedCurrentAmperes, Scope: collectors.ScopeBreaker, Index: idx},
+		}[col]
+		r.Value = v
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// TestRatedAmpsIsTheInputs: RatedAmps is the lowest rating of the input
+// (the device or a phase in use), not a branch breaker's, not an unused
+// phase's, and not a value no PDU input is rated at.
+func TestRatedAmpsIsTheInputs(t *testing.T) {
+	tests := []struct {
+		name    string
+		objects map[string]int
+		phases  int
+		want    float64 // 0: none
+	}{
+		{"lowest phase in use", map[string]int{"1.0": 3000, "2.1": 6, "2.2": 6, "2.3": 0, "3.1": 32, "3.2": 16, "3.3": 10, "5.1": 8}, 2, 16},
+		{"device", map[string]int{"1.0": 3000, "2.1": 6, "4.0": 20, "5.1": 10}, 1, 20},
+		{"out of bounds", map[string]int{"1.0": 3000, "2.1": 6, "4.0": 5000, "3.1": 0}, 1, 0},
+		{"breakers only", map[string]int{"1.0": 3000, "2.1": 6, "5.1": 16, "5.2": 16}, 1, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var recs []sim.Record
+			for o, v := range tt.objects {
+				oid, err := sim.ParseOID("1.3.6.1.4.1.99999." + o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				recs = append(recs, sim.Record{OID: oid, Value: sim.Integer(v)})
+			}
+			slices.SortFunc(recs, func(a, b sim.Record) int { return a.OID.Compare(b.OID) })
+			plan, err := sim.PlanRecording(tt.name, recs, tableReader{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := plan.Phases(); got != tt.phases {
+				t.Errorf("phases: got %d, want %d", got, tt.phases)
+			}
+			if got, ok := plan.RatedAmps(); got != tt.want || ok != (tt.want > 0) {
+				t.Errorf("rated: got %v A (%v), want %v A", got, ok, tt.want)
+			}
+		})
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dcplane/dcplane/collectors/snmp"
 	"github.com/dcplane/dcplane/controller/alerts"
 	"github.com/dcplane/dcplane/internal/inventory"
 	"github.com/dcplane/dcplane/internal/peer"
@@ -232,8 +233,25 @@ func TestRunSimMixed(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := inventory.Reference(3)
-	if _, _, err := mixedPDUs(want, recs, slog.New(slog.DiscardHandler)); err != nil {
+	_, of, err := mixedPDUs(want, recs, slog.New(slog.DiscardHandler))
+	if err != nil {
 		t.Fatal(err)
+	}
+	// The PDUs serve their recordings: each answers as its recording's profile.
+	community, err := Community(c.CommunityFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	collector := snmp.NewCollector(nil)
+	for id, ep := range got.Devices() {
+		rec := of[id]
+		if rec == nil {
+			continue // a cooling unit
+		}
+		det, err := collector.Detect(ctx, snmp.Target{Address: ep.Address, Credentials: snmp.Credentials{Community: community}})
+		if err != nil || det.Profile.Name() != rec.profile {
+			t.Errorf("%s answers as %v (%v), want %s (%s)", id, det.Profile, err, rec.profile, rec.file)
+		}
 	}
 	type rack struct {
 		budget float64
