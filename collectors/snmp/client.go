@@ -170,6 +170,21 @@ func (s *Session) GetBulk(ctx context.Context, oids []string, maxRepetitions uin
 	return pkt.Variables, nil
 }
 
+// GetNext sends one GETNEXT request of oids and returns the answer's
+// varbinds, one for each: the step of a column walk on an agent that does
+// not answer GETBULK.
+func (s *Session) GetNext(ctx context.Context, oids []string) ([]gosnmp.SnmpPDU, error) {
+	defer s.bind(ctx)()
+	pkt, err := s.g.GetNext(oids)
+	if err != nil {
+		return nil, fmt.Errorf("getnext %s %s: %w", s.addr, oids[0], withCause(ctx, err))
+	}
+	if pkt.Error != gosnmp.NoError {
+		return nil, fmt.Errorf("getnext %s %s: %w", s.addr, oids[0], &StatusError{Status: pkt.Error})
+	}
+	return pkt.Variables, nil
+}
+
 // configure sets the per-request settings of t on a session that is kept
 // between polls, whose target may have been given other ones since.
 func (s *Session) configure(t Target) {

@@ -21,7 +21,8 @@ type DialFunc func(ctx context.Context, t Target) (Client, error)
 // Collector polls devices over SNMP, one device and one profile per call. It
 // is safe for concurrent use: a poll has a session to itself. The state it
 // keeps per device is what need not be asked again: the profile
-// auto-detection chose (asked again when it stops fitting), the session
+// auto-detection chose (asked again when it stops fitting), whether it
+// answers GETBULK (a device that does not is walked with GETNEXT), the session
 // (kept between polls, so that an SNMPv3 device's engine is discovered once
 // and not on every poll; see reusable for when it is dropped), and the tally
 // of values it rejected. Close it to close the sessions it keeps.
@@ -33,6 +34,7 @@ type Collector struct {
 
 	mu       sync.Mutex
 	detected map[string]*Def // Target.Address → profile chosen by Auto
+	noBulk   map[string]bool // Target.Address → the device does not answer GETBULK
 	rejected map[string]int  // reason → values rejected since start
 }
 
@@ -74,7 +76,7 @@ func newCollector(logger *slog.Logger, dial DialFunc, now func() time.Time, keep
 		now = time.Now
 	}
 	c := &Collector{dial: dial, logger: logger.With("component", "snmp"), now: now,
-		detected: map[string]*Def{}, rejected: map[string]int{}}
+		detected: map[string]*Def{}, noBulk: map[string]bool{}, rejected: map[string]int{}}
 	if keep {
 		c.pool = newSessionPool(DefaultMaxSessions)
 	}
@@ -141,7 +143,7 @@ func (c *Collector) Poll(ctx context.Context, t Target, p Profile) collectors.St
 	readings, err := c.poll(ctx, t, p)
 	if err != nil {
 		st.Reason = Reason(err)
-		st.Err = err.Error()
+		st.Err = explain(err)
 		c.logger.Debug("poll failed", "target", t.Address, "module", t.Module,
 			"profile", p.Name(), "reason", st.Reason, "err", err)
 		return st
@@ -254,12 +256,41 @@ func (c *Collector) walk(ctx context.Context, client Client, t Target, p Profile
 		reps = DefaultMaxRepetitions
 	}
 	if bg, ok := client.(bulkGetter); ok && isDef {
-		return walkColumns(ctx, bg, d.columnRoots(), reps)
+		return c.walkDef(ctx, client, bg, t, d, reps)
 	}
 	if s, ok := client.(*Session); ok {
 		s.g.MaxRepetitions = reps
 	}
 	return walkRoots(ctx, client, p.Roots())
+}
+
+// walkDef walks d's columns with GETBULK, or with GETNEXT on a device known
+// not to answer GETBULK. A device none of whose GETBULKs of a poll was
+// answered, because it ignored them or answered with an error-status, is
+// tried once with GETNEXT: when that walk is answered, the device is
+// remembered as one without GETBULK, and polled with GETNEXT from then on.
+func (c *Collector) walkDef(ctx context.Context, client Client, bg bulkGetter, t Target, d *Def, reps uint32) ([]gosnmp.SnmpPDU, error) {
+	ng, canNext := client.(nextGetter)
+	c.mu.Lock()
+	noBulk := c.noBulk[t.Address]
+	c.mu.Unlock()
+	if noBulk && canNext {
+		return walkColumns(ctx, byGetNext{ng}, d.columnRoots(), 1)
+	}
+	counted := &countingBulk{bg: bg}
+	pdus, err := walkColumns(ctx, counted, d.columnRoots(), reps)
+	if err == nil || counted.answered > 0 || !canNext || !bulkRefused(err) {
+		return pdus, err
+	}
+	pdus, nextErr := walkColumns(ctx, byGetNext{ng}, d.columnRoots(), 1)
+	if nextErr != nil {
+		return nil, err // GETNEXT fails too: the GETBULK's failure says what happened
+	}
+	c.mu.Lock()
+	c.noBulk[t.Address] = true
+	c.mu.Unlock()
+	c.logger.Info("device does not answer GETBULK; polling it with GETNEXT", "target", t.Address, "getbulk", err)
+	return pdus, nil
 }
 
 // walkRoots walks each root in turn and returns all the varbinds. The first

@@ -2,6 +2,7 @@ package snmp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -30,6 +31,52 @@ type bulkGetter interface {
 	// GetBulk sends one GETBULK of oids, all repeaters, and returns the
 	// varbinds of the answer in the order the agent sent them.
 	GetBulk(ctx context.Context, oids []string, maxRepetitions uint32) ([]gosnmp.SnmpPDU, error)
+}
+
+// nextGetter is a Client that can send one GETNEXT of several OIDs.
+// *Session is one.
+type nextGetter interface {
+	GetNext(ctx context.Context, oids []string) ([]gosnmp.SnmpPDU, error)
+}
+
+// byGetNext walks columns with GETNEXT for an agent that does not answer
+// GETBULK (an SNMPv1 heritage, or a management card that never implemented
+// it): a GETNEXT of n OIDs answers as a GETBULK of n repeaters and one
+// repetition would, so walkColumns and its bounds serve both.
+type byGetNext struct{ ng nextGetter }
+
+// GetBulk implements bulkGetter with one GETNEXT, whatever maxRepetitions.
+func (b byGetNext) GetBulk(ctx context.Context, oids []string, _ uint32) ([]gosnmp.SnmpPDU, error) {
+	return b.ng.GetNext(ctx, oids)
+}
+
+// countingBulk is a bulkGetter that counts the answers it got, so that the
+// Collector can tell an agent that never answers GETBULK from one that
+// stopped answering half-way.
+type countingBulk struct {
+	bg       bulkGetter
+	answered int
+}
+
+// GetBulk implements bulkGetter.
+func (c *countingBulk) GetBulk(ctx context.Context, oids []string, reps uint32) ([]gosnmp.SnmpPDU, error) {
+	pdus, err := c.bg.GetBulk(ctx, oids, reps)
+	if err == nil {
+		c.answered++
+	}
+	return pdus, err
+}
+
+// bulkRefused says whether err, the failure of a column walk of which no
+// GETBULK was answered, may mean that the agent does not do GETBULK: it
+// ignored them (a timeout) or answered with an error-status (genErr,
+// noSuchName, tooBig…), but not one of access.
+func bulkRefused(err error) bool {
+	if isTimeout(err) && !errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var se *StatusError
+	return errors.As(err, &se) && !isAuth(err)
 }
 
 // columnRoots returns the columns of d's tables that its Parse reads, as
@@ -122,7 +169,9 @@ type cursor struct {
 // varbinds whatever the number of columns: a profile's max_repetitions
 // stays the size of answer its devices manage. An OID that does not
 // increase, an empty answer, or more than MaxWalkVarbinds varbinds fail the
-// walk with ErrDecode.
+// walk with ErrDecode. A noSuchObject or noSuchInstance inside a column is
+// kept (Parse leaves its reading out) and the walk goes on from it; one that
+// does not move the column on ends the column.
 func walkColumns(ctx context.Context, bg bulkGetter, roots []string, maxReps uint32) ([]gosnmp.SnmpPDU, error) {
 	active := make([]*cursor, len(roots))
 	for i, r := range roots {
@@ -159,7 +208,16 @@ func walkColumns(ctx context.Context, bg bulkGetter, roots []string, maxReps uin
 				done[j] = true
 				continue
 			}
-			if !oidAfter(name, c.last) {
+			after := oidAfter(name, c.last)
+			if !after && exception(p) {
+				// noSuchObject or noSuchInstance where a GETBULK allows
+				// only endOfMibView, named as the request (some agents
+				// echo it): the column can go no further. What it held
+				// beyond is unknown, not an error of the whole poll.
+				done[j] = true
+				continue
+			}
+			if !after {
 				return nil, fmt.Errorf("%w: walk of %s: the agent answered %s after %s (OIDs must increase)", ErrDecode, c.root, name, c.last)
 			}
 			if len(out) == MaxWalkVarbinds {
@@ -177,6 +235,16 @@ func walkColumns(ctx context.Context, bg bulkGetter, roots []string, maxReps uin
 		active = append(next, active[len(batch):]...)
 	}
 	return out, nil
+}
+
+// exception says whether a varbind is one of SNMPv2's exceptions: the
+// agent has no value there.
+func exception(p gosnmp.SnmpPDU) bool {
+	switch p.Type {
+	case gosnmp.NoSuchObject, gosnmp.NoSuchInstance, gosnmp.EndOfMibView:
+		return true
+	}
+	return false
 }
 
 // oidAfter says whether dotted OID a comes after b in lexicographic order of

@@ -143,6 +143,9 @@ const (
 	RejectType       = "wrong_type"   // not a number of the types the column takes
 	RejectUnits      = "units"        // units the quantity cannot be in
 	RejectScale      = "scale"        // a scale column holding no usable scale
+	// RejectOverCapacity is a power or current beyond ten times what the
+	// device's own ratings allow (see overCapacity).
+	RejectOverCapacity = "over_capacity"
 )
 
 // row is one table row: its index and its varbinds by column.
@@ -176,7 +179,58 @@ func (d *Def) parse(pdus []gosnmp.SnmpPDU, module int) (parseResult, error) {
 		}
 		res.readings = append(res.readings, rs...)
 	}
+	res.readings = overCapacity(res.readings, res.rejected)
 	return res, nil
+}
+
+// capacityFactor is how many times what a device's own ratings allow a
+// reading may be before it is no measurement: a PDU's breakers trip at
+// well under twice their rating, so ten times is a unit mistake or
+// garbage, never a load.
+const capacityFactor = 10
+
+// assumedVolts works out a capacity in watts for a device that reports its
+// ratings but no voltage: the highest voltage of common distribution (480 V
+// line to line), so that a wrong guess rejects nothing real.
+const assumedVolts = 480
+
+// overCapacity drops, counting them as RejectOverCapacity, the power and
+// current readings of a device beyond capacityFactor times the capacity its
+// own ratings (rated_current_amperes) give: all its ratings summed, in
+// watts at its highest voltage. A device that reports no rating keeps its
+// readings: only the plausibility bounds apply.
+func overCapacity(rs []collectors.Reading, rejected map[string]int) []collectors.Reading {
+	var amps, volts float64
+	for _, r := range rs {
+		switch r.Metric {
+		case collectors.RatedCurrentAmperes:
+			amps += r.Value
+		case collectors.VoltageVolts, collectors.VoltageLineToLineVolts:
+			volts = max(volts, r.Value)
+		}
+	}
+	if amps <= 0 {
+		return rs
+	}
+	if volts <= 0 {
+		volts = assumedVolts
+	}
+	out := rs[:0]
+	for _, r := range rs {
+		limit := 0.0
+		switch r.Metric {
+		case collectors.PowerWatts, collectors.ApparentPowerVA:
+			limit = capacityFactor * amps * volts
+		case collectors.CurrentAmperes:
+			limit = capacityFactor * amps
+		}
+		if limit > 0 && r.Value > limit {
+			rejected[RejectOverCapacity]++
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // group sorts varbinds into the rows of each table, rows in index order.

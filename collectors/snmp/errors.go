@@ -126,3 +126,30 @@ func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
 }
+
+// explain puts in front of err what happened, in the words an operator acts
+// on: whether the device answered at all, and if it did, what was wrong
+// with its answer. A device that answered is reachable and its credentials
+// work: looking at the address or the network would be a wrong lead.
+func explain(err error) string {
+	var what string
+	var se *StatusError
+	switch Reason(err) {
+	case ReasonDecode:
+		what = "the device answered, but its answer cannot be used"
+	case ReasonNoSuchObject:
+		what = "the device answered, but lacks what its profile reads"
+	case ReasonAuth:
+		what = "the device answered, but refused the credentials"
+	case ReasonTimeout:
+		what = "no answer in time (an SNMPv2c device also ignores a wrong community)"
+	case ReasonRefused:
+		what = "nothing listens for SNMP at the address (port unreachable)"
+	default:
+		if !errors.As(err, &se) {
+			return err.Error()
+		}
+		what = fmt.Sprintf("the device answered, but with error-status %s", se.Status)
+	}
+	return what + ": " + err.Error()
+}
