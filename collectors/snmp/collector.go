@@ -34,7 +34,7 @@ type Collector struct {
 
 	mu       sync.Mutex
 	detected map[string]*Def // Target.Address → profile chosen by Auto
-	noBulk   map[string]bool // Target.Address → the device does not answer GETBULK
+	bulk     map[string]bool // Target.Address → whether the device answers GETBULK
 	rejected map[string]int  // reason → values rejected since start
 }
 
@@ -76,7 +76,7 @@ func newCollector(logger *slog.Logger, dial DialFunc, now func() time.Time, keep
 		now = time.Now
 	}
 	c := &Collector{dial: dial, logger: logger.With("component", "snmp"), now: now,
-		detected: map[string]*Def{}, noBulk: map[string]bool{}, rejected: map[string]int{}}
+		detected: map[string]*Def{}, bulk: map[string]bool{}, rejected: map[string]int{}}
 	if keep {
 		c.pool = newSessionPool(DefaultMaxSessions)
 	}
@@ -265,32 +265,46 @@ func (c *Collector) walk(ctx context.Context, client Client, t Target, p Profile
 }
 
 // walkDef walks d's columns with GETBULK, or with GETNEXT on a device known
-// not to answer GETBULK. A device none of whose GETBULKs of a poll was
-// answered, because it ignored them or answered with an error-status, is
-// tried once with GETNEXT: when that walk is answered, the device is
-// remembered as one without GETBULK, and polled with GETNEXT from then on.
+// not to answer GETBULK. A device not yet known either way none of whose
+// GETBULKs of a poll was answered, because it ignored them or answered
+// with an error-status, is tried once with GETNEXT: when that walk is
+// answered, the device is remembered as one without GETBULK and polled
+// with GETNEXT from then on. A device that has answered GETBULK and stops
+// is down or busy, not one without GETBULK: it is not tried with GETNEXT,
+// which would only double the time its failed polls take.
 func (c *Collector) walkDef(ctx context.Context, client Client, bg bulkGetter, t Target, d *Def, reps uint32) ([]gosnmp.SnmpPDU, error) {
 	ng, canNext := client.(nextGetter)
 	c.mu.Lock()
-	noBulk := c.noBulk[t.Address]
+	bulk, known := c.bulk[t.Address]
 	c.mu.Unlock()
-	if noBulk && canNext {
+	if known && !bulk && canNext {
 		return walkColumns(ctx, byGetNext{ng}, d.columnRoots(), 1)
 	}
 	counted := &countingBulk{bg: bg}
 	pdus, err := walkColumns(ctx, counted, d.columnRoots(), reps)
-	if err == nil || counted.answered > 0 || !canNext || !bulkRefused(err) {
+	if counted.answered > 0 {
+		if !known {
+			c.setBulk(t.Address, true)
+		}
+		return pdus, err
+	}
+	if err == nil || known || !canNext || !bulkRefused(err) {
 		return pdus, err
 	}
 	pdus, nextErr := walkColumns(ctx, byGetNext{ng}, d.columnRoots(), 1)
 	if nextErr != nil {
 		return nil, err // GETNEXT fails too: the GETBULK's failure says what happened
 	}
-	c.mu.Lock()
-	c.noBulk[t.Address] = true
-	c.mu.Unlock()
+	c.setBulk(t.Address, false)
 	c.logger.Info("device does not answer GETBULK; polling it with GETNEXT", "target", t.Address, "getbulk", err)
 	return pdus, nil
+}
+
+// setBulk remembers whether the device at addr answers GETBULK.
+func (c *Collector) setBulk(addr string, answers bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.bulk[addr] = answers
 }
 
 // walkRoots walks each root in turn and returns all the varbinds. The first

@@ -343,15 +343,34 @@ func TestNoGetBulkFallsBackToGetNext(t *testing.T) {
 		})
 	}
 
+	// A device that answered GETBULK and then stops is down or busy: its
+	// poll fails as a timeout, without a GETNEXT walk doubling its cost.
+	var stopped atomic.Bool
+	was := startRawAgent(t, rawTable(t, npsFixture), rawOptions{handle: func(a *rawAgent, req *gosnmp.SnmpPacket) (byte, []rawEntry, bool) {
+		if stopped.Load() {
+			return 0, nil, false
+		}
+		return a.serve(req)
+	}})
+	col := newTestCollector()
+	defer col.Close()
+	if st := pollRaw(t, col, was.addr, rpdu2Profile, 50*time.Millisecond, 0); !st.OK {
+		t.Fatalf("device answering GETBULK: %s", st.Err)
+	}
+	stopped.Store(true)
+	if st := pollRaw(t, col, was.addr, rpdu2Profile, 50*time.Millisecond, 0); st.Reason != ReasonTimeout || was.count(gosnmp.GetNextRequest) != 0 {
+		t.Errorf("device that stopped answering: got reason %q (%s), %d GETNEXT, want a timeout and none", st.Reason, st.Err, was.count(gosnmp.GetNextRequest))
+	}
+
 	// A device that answers nothing at all is down, not without GETBULK.
 	silent, _ := silentAgent(t)
-	col := newTestCollector()
+	col = newTestCollector()
 	defer col.Close()
 	if st := pollRaw(t, col, silent, rpdu2Profile, 50*time.Millisecond, 0); st.Reason != ReasonTimeout {
 		t.Errorf("silent device: got reason %q (%s), want timeout", st.Reason, st.Err)
 	}
-	if len(col.noBulk) != 0 {
-		t.Errorf("silent device: remembered as without GETBULK: %v", col.noBulk)
+	if len(col.bulk) != 0 {
+		t.Errorf("silent device: remembered as %v", col.bulk)
 	}
 }
 
