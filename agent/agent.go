@@ -40,7 +40,8 @@ type Reporter interface {
 }
 
 // Target is one device to poll. A Poller that is also an io.Closer (an
-// IPMI session) is closed when Run returns.
+// IPMI session) is closed when Run returns, and what a SharedPoller shares
+// (the SNMP Collector's kept sessions) once.
 type Target struct {
 	Device string
 	Poller Poller
@@ -223,10 +224,31 @@ func (a *Agent) pools() []*pool {
 	return ps
 }
 
-// closePollers closes the pollers that are io.Closers, BMCWorkers at a
-// time: a BMC that does not answer its Close Session costs one request
-// timeout.
+// SharedPoller is a Poller that polls through something it shares with
+// other targets: an SNMP Collector, which keeps a session per device
+// between polls. Run closes each thing shared once when it ends.
+type SharedPoller interface {
+	Poller
+	// Shared returns what the poller shares; a comparable value (a
+	// pointer), the same for every poller that shares it.
+	Shared() io.Closer
+}
+
+// closePollers closes what the pollers share (see SharedPoller), each once,
+// and the pollers that are io.Closers, BMCWorkers at a time: a BMC that
+// does not answer its Close Session costs one request timeout.
 func (a *Agent) closePollers() {
+	closed := map[io.Closer]bool{}
+	for _, t := range a.cfg.Targets {
+		sp, ok := t.Poller.(SharedPoller)
+		if !ok || closed[sp.Shared()] {
+			continue
+		}
+		closed[sp.Shared()] = true
+		if err := sp.Shared().Close(); err != nil {
+			a.log.Debug("close failed", "device", t.Device, "err", err)
+		}
+	}
 	sem := make(chan struct{}, a.cfg.BMCWorkers)
 	var wg sync.WaitGroup
 	for _, t := range a.cfg.Targets {

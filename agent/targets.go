@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"sort"
 
@@ -20,6 +21,11 @@ type snmpPoller struct {
 }
 
 func (s snmpPoller) Poll(ctx context.Context) collectors.Status { return s.c.Poll(ctx, s.t, s.p) }
+
+// Shared returns the Collector the poller polls through, one for all the
+// SNMP targets that Targets was given it for: Run closes it, and the
+// sessions it keeps, once when it ends.
+func (s snmpPoller) Shared() io.Closer { return s.c }
 
 // Selection picks the devices of an inventory an agent polls. Empty fields
 // match everything.

@@ -208,8 +208,7 @@ func walkColumns(ctx context.Context, bg bulkGetter, roots []string, maxReps uin
 				done[j] = true
 				continue
 			}
-			after := oidAfter(name, c.last)
-			if !after && exception(p) {
+			if exception(p) && !oidAfter(name, c.last) {
 				// noSuchObject or noSuchInstance where a GETBULK allows
 				// only endOfMibView, named as the request (some agents
 				// echo it): the column can go no further. What it held
@@ -217,7 +216,7 @@ func walkColumns(ctx context.Context, bg bulkGetter, roots []string, maxReps uin
 				done[j] = true
 				continue
 			}
-			if !after {
+			if !oidAfter(name, c.last) {
 				return nil, fmt.Errorf("%w: walk of %s: the agent answered %s after %s (OIDs must increase)", ErrDecode, c.root, name, c.last)
 			}
 			if len(out) == MaxWalkVarbinds {
