@@ -280,3 +280,15 @@ func TestRunSimMixed(t *testing.T) {
 		t.Errorf("got %v from RunSim, want nil once stopped", err)
 	}
 }
+
+// TestBudgetUnder: a derated budget's watts never exceed what its feed
+// carries, as validation requires, float arithmetic included (4.03 kW is
+// 4030.0000000000005 W), and waste at most 10 W of it.
+func TestBudgetUnder(t *testing.T) {
+	for w := 10.0; w <= 20000; w += 2.5 {
+		kw := budgetUnder(w)
+		if got := kw * 1000; got > w || got < w-10-1e-6 {
+			t.Fatalf("budgetUnder(%v W) = %v kW: %v W, want at most %v W and within 10 W of it", w, kw, got, w)
+		}
+	}
+}
