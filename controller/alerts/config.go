@@ -62,6 +62,14 @@ type CrossCheckConfig struct {
 	// from the feed with no BMC to say so (switches, patch panels).
 	ToleranceWatts float64 `yaml:"tolerance_watts" json:"tolerance_watts"`
 	ToleranceShare float64 `yaml:"tolerance_share" json:"tolerance_share"`
+	// PDUResolutionWatts is the step of a PDU's power reading (10 W for
+	// one that reports hundredths of a kW, as APC's rPDU2 does);
+	// PSUResolutionWatts that of a PSU's input power whose BMC does not
+	// state its own (this version's agents report each sensor's). Half of
+	// every step summed widens a feed's tolerance: sums of rounded
+	// readings cannot agree more finely than that.
+	PDUResolutionWatts float64 `yaml:"pdu_resolution_watts" json:"pdu_resolution_watts"`
+	PSUResolutionWatts float64 `yaml:"psu_resolution_watts" json:"psu_resolution_watts"`
 	// For is how long a finding must hold before it alerts: the PDUs and
 	// the BMCs are polled at different moments of a changing load.
 	For Duration `yaml:"for" json:"for"`
@@ -69,7 +77,8 @@ type CrossCheckConfig struct {
 
 // Tolerance is the cross-check's tolerance.
 func (c CrossCheckConfig) Tolerance() crosscheck.Tolerance {
-	return crosscheck.Tolerance{Watts: c.ToleranceWatts, Share: c.ToleranceShare}
+	return crosscheck.Tolerance{Watts: c.ToleranceWatts, Share: c.ToleranceShare,
+		PDUResolution: c.PDUResolutionWatts, PSUResolution: c.PSUResolutionWatts}
 }
 
 // RackConfig holds the thresholds of a rack's draw against its budget and
@@ -163,7 +172,8 @@ func DefaultConfig() Config {
 		Forecast:   ForecastConfig{Days: 30, For: Duration(time.Hour)},
 		Telemetry:  TelemetryConfig{StaleFor: Duration(time.Minute), AgentDownAfter: Duration(2 * time.Minute)},
 		Placement:  PlacementConfig{Excess: 0.25, ExcessWatts: 1000, For: Duration(30 * time.Minute)},
-		CrossCheck: CrossCheckConfig{ToleranceWatts: 50, ToleranceShare: 0.03, For: Duration(10 * time.Minute)},
+		CrossCheck: CrossCheckConfig{ToleranceWatts: 50, ToleranceShare: 0.03, PDUResolutionWatts: 10, PSUResolutionWatts: 4,
+			For: Duration(10 * time.Minute)},
 	}
 }
 
@@ -308,6 +318,8 @@ func (c Config) Validate() error {
 	duration("placement.for", c.Placement.For)
 	atLeast("cross_check.tolerance_watts", c.CrossCheck.ToleranceWatts, 0)
 	atLeast("cross_check.tolerance_share", c.CrossCheck.ToleranceShare, 0)
+	atLeast("cross_check.pdu_resolution_watts", c.CrossCheck.PDUResolutionWatts, 0)
+	atLeast("cross_check.psu_resolution_watts", c.CrossCheck.PSUResolutionWatts, 0)
 	duration("cross_check.for", c.CrossCheck.For)
 	if len(es) > 0 {
 		return es

@@ -29,7 +29,9 @@ func bmc(id string, a, b float64) crosscheck.Server {
 // TestCrossCheckRules checks the cross-check's alerts on rack K1: none
 // for a healthy rack, one naming the server or PDU for each fault, none
 // while a server's readings are unknown, and each resolving once the
-// fault is gone.
+// fault is gone. A limit is the default tolerance (50 W + 3 %) plus half
+// the default steps of the readings compared: 5 W for each PDU, 2 W for
+// each PSU whose BMC states none (e.g. 80 + 5 + 3 × 2 = 91 W).
 func TestCrossCheckRules(t *testing.T) {
 	healthy := func() map[string]crosscheck.Server {
 		return map[string]crosscheck.Server{"S1": bmc("S1", 300, 300), "S2": bmc("S2", 200, 200), "S3": bmc("S3", 100, 100)}
@@ -42,10 +44,10 @@ func TestCrossCheckRules(t *testing.T) {
 		wantResolved bool
 	}{
 		{"healthy", nil, 620, 590, []string{}, false},
-		{"miswired", nil, 810, 395, []string{"PSUFeedMiswired server S2 firing 200/74.3"}, true},
+		{"miswired", nil, 810, 395, []string{"PSUFeedMiswired server S2 firing 200/85.3"}, true},
 		{"a PSU draws nothing", func(m map[string]crosscheck.Server) { m["S3"] = bmc("S3", 200, 0) }, 700, 500,
 			[]string{"PSUNoDraw server S3 firing 200/0"}, true},
-		{"load nothing explains", nil, 1000, 600, []string{"FeedPowerUnexplained PDU K1-A firing 400/80"}, true},
+		{"load nothing explains", nil, 1000, 600, []string{"FeedPowerUnexplained PDU K1-A firing 400/91"}, true},
 		{"a stale server: held, nothing fires", func(m map[string]crosscheck.Server) {
 			s := m["S1"]
 			s.Fresh = false

@@ -63,12 +63,12 @@ func TestServerDrawsFromOtherRack(t *testing.T) {
 		want  []string
 	}{
 		{"healthy", 0, nil, []string{}},
-		{"moved: pending", time.Minute, moved, []string{"ServerDrawsFromOtherRack server S2 pending 400/68"}},
-		{"moved: firing after the duration", 10 * time.Minute, moved, []string{"ServerDrawsFromOtherRack server S2 firing 400/68"}},
+		{"moved: pending", time.Minute, moved, []string{"ServerDrawsFromOtherRack server S2 pending 400/77"}},
+		{"moved: firing after the duration", 10 * time.Minute, moved, []string{"ServerDrawsFromOtherRack server S2 firing 400/77"}},
 		{"the other rack unknown: held", time.Minute, func(in *Input) { moved(in); delete(in.Devices, "K2-A") },
-			[]string{"ServerDrawsFromOtherRack server S2 firing 400/68 held"}},
+			[]string{"ServerDrawsFromOtherRack server S2 firing 400/77 held"}},
 		{"its own rack unknown: held", time.Minute, func(in *Input) { moved(in); delete(in.Servers, "S1") },
-			[]string{"ServerDrawsFromOtherRack server S2 firing 400/68 held"}},
+			[]string{"ServerDrawsFromOtherRack server S2 firing 400/77 held"}},
 		{"missing, every rack judged, none shows it: resolved", time.Minute, func(in *Input) {
 			moved(in)
 			in.Devices["K2-A"], in.Devices["K2-B"] = pdu(400, 1.5, 1.5, 1.5), pdu(400, 1.5, 1.5, 1.5)

@@ -60,6 +60,8 @@ func TestValidate(t *testing.T) {
 		{"placement.for negative", func(c *Config) { c.Placement.For = Duration(-time.Minute) }, "placement.for"},
 		{"tolerance_watts negative", func(c *Config) { c.CrossCheck.ToleranceWatts = -1 }, "cross_check.tolerance_watts"},
 		{"tolerance_share negative", func(c *Config) { c.CrossCheck.ToleranceShare = -0.01 }, "cross_check.tolerance_share"},
+		{"pdu_resolution_watts negative", func(c *Config) { c.CrossCheck.PDUResolutionWatts = -1 }, "cross_check.pdu_resolution_watts"},
+		{"psu_resolution_watts negative", func(c *Config) { c.CrossCheck.PSUResolutionWatts = -1 }, "cross_check.psu_resolution_watts"},
 		{"cross_check.for negative", func(c *Config) { c.CrossCheck.For = Duration(-time.Minute) }, "cross_check.for"},
 	}
 	for _, tt := range tests {

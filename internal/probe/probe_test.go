@@ -118,6 +118,7 @@ func TestValueUnits(t *testing.T) {
 		want string
 	}{
 		{collectors.Reading{Metric: collectors.PowerWatts, Value: 1140}, "1140 W"},
+		{collectors.Reading{Metric: collectors.PowerResolutionWatts, Value: 4}, "4 W"},
 		{collectors.Reading{Metric: collectors.CurrentAmperes, Value: 4.9}, "4.9 A"},
 		{collectors.Reading{Metric: collectors.VoltageVolts, Value: 230}, "230 V"},
 		{collectors.Reading{Metric: collectors.ApparentPowerVA, Value: 1200}, "1200 VA"},

@@ -44,7 +44,7 @@ func index(r collectors.Reading) string {
 func Unit(m collectors.Metric) string {
 	switch m {
 	case collectors.PowerWatts, collectors.CoolingOutputWatts, collectors.PowerMinWatts,
-		collectors.PowerMaxWatts, collectors.PowerAverageWatts:
+		collectors.PowerMaxWatts, collectors.PowerAverageWatts, collectors.PowerResolutionWatts:
 		return "W"
 	case collectors.PowerWindowSeconds:
 		return "s"
