@@ -72,8 +72,8 @@ func (c *countingBulk) GetBulk(ctx context.Context, oids []string, reps uint32) 
 // ignored them (a timeout) or answered with an error-status (genErr,
 // noSuchName, tooBig…), but not one of access.
 func bulkRefused(err error) bool {
-	if isTimeout(err) && !errors.Is(err, context.DeadlineExceeded) {
-		return true
+	if isTimeout(err) {
+		return true // a poll out of time tries nothing more: walkColumns checks ctx first
 	}
 	var se *StatusError
 	return errors.As(err, &se) && !isAuth(err)

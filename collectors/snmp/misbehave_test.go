@@ -343,6 +343,16 @@ func TestNoGetBulkFallsBackToGetNext(t *testing.T) {
 		})
 	}
 
+	// A device that refuses our access answers GETNEXT the same: no fallback.
+	denied := startRawAgent(t, rawTable(t, npsFixture), rawOptions{handle: refuse(true, byte(gosnmp.AuthorizationError))})
+	{
+		col := newTestCollector()
+		defer col.Close()
+		if st := pollRaw(t, col, denied.addr, rpdu2Profile, 100*time.Millisecond, 0); st.Reason != ReasonAuth || denied.count(gosnmp.GetNextRequest) != 0 {
+			t.Errorf("authorizationError: got reason %q (%s), %d GETNEXT, want auth and none", st.Reason, st.Err, denied.count(gosnmp.GetNextRequest))
+		}
+	}
+
 	// A device that answered GETBULK and then stops is down or busy: its
 	// poll fails as a timeout, without a GETNEXT walk doubling its cost.
 	var stopped atomic.Bool
