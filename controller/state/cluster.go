@@ -1,14 +1,16 @@
 package state
 
 import (
+	"github.com/dcplane/dcplane/controller/calibration"
 	"github.com/dcplane/dcplane/controller/placement"
 	"github.com/dcplane/dcplane/internal/inventory"
 )
 
 // topology builds the placement engine's cluster of a site, with no usage
 // yet, and the indexes of its racks and servers by ID. budget gives each
-// rack's budget in watts (the inventory's or an override).
-func topology(site *inventory.Site, budget func(*inventory.Rack) float64) (c *placement.Cluster, racks, servers map[string]int) {
+// rack's budget in watts (the inventory's or an override), drawn what the
+// BMC of each server measured, with which its power model is calibrated.
+func topology(site *inventory.Site, budget func(*inventory.Rack) float64, drawn func(server string) calibration.Observed) (c *placement.Cluster, racks, servers map[string]int) {
 	c = &placement.Cluster{}
 	racks, servers = map[string]int{}, map[string]int{}
 	for hi := range site.Halls {
@@ -32,7 +34,7 @@ func topology(site *inventory.Site, budget func(*inventory.Rack) float64) (c *pl
 				c.Racks = append(c.Racks, rackOf(k, len(c.Rows)-1, b))
 				for si := range k.Servers {
 					servers[k.Servers[si].ID] = len(c.Servers)
-					c.Servers = append(c.Servers, serverOf(&k.Servers[si], len(c.Racks)-1))
+					c.Servers = append(c.Servers, serverOf(&k.Servers[si], len(c.Racks)-1, drawn(k.Servers[si].ID)))
 				}
 			}
 		}
@@ -49,8 +51,12 @@ func rackOf(k *inventory.Rack, row int, budget float64) placement.Rack {
 	return r
 }
 
-func serverOf(s *inventory.Server, rack int) placement.Server {
+// serverOf is server s of rack as placement sees it, with its declared
+// power model calibrated by what was measured of it (calibration.Calibrate):
+// a replica that asks a utilisation is given its watts from that.
+func serverOf(s *inventory.Server, rack int, measured calibration.Observed) placement.Server {
+	m := calibration.Calibrate(calibration.Declared(s), measured)
 	return placement.Server{ID: s.ID, Rack: rack, PSUFeeds: s.PSUFeeds,
 		CPUMillicores: s.CPUMillicores, MemoryMiB: s.MemoryMiB, GPUs: s.GPUs,
-		IdleWatts: s.IdleW, MaxWatts: s.MaxW}
+		IdleWatts: m.IdleWatts, MaxWatts: m.MaxWatts}
 }

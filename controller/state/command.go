@@ -78,8 +78,11 @@ var commands = map[MessageType]spec{
 	RemovePlacementType:    {name: "RemovePlacement", decode: decodeAs[RemovePlacement], version: 1},
 	ConfirmReservationType: {name: "ConfirmReservation", decode: decodeAs[ConfirmReservation], version: 1},
 	ExpireReservationsType: {name: "ExpireReservations", decode: decodeAs[ExpireReservations], version: 1},
-	RecordRackPeaksType:    {name: "RecordRackPeaks", decode: decodeAs[RecordRackPeaks], version: 1},
-	SetNodeAPIType:         {name: "SetNodeAPI", decode: decodeAs[SetNodeAPI], version: 1, ignorable: true},
+	// Version 2 adds the servers' measured draws, which a version-1
+	// reader would ignore, placing on a power model other replicas have
+	// calibrated. A command without them is written as version 1.
+	RecordRackPeaksType: {name: "RecordRackPeaks", decode: decodeAs[RecordRackPeaks], version: 2},
+	SetNodeAPIType:      {name: "SetNodeAPI", decode: decodeAs[SetNodeAPI], version: 1, ignorable: true},
 	// Not ignorable: every replica must hold the alert state (acks,
 	// silences) to answer reads of it alike and to hand it to a new leader.
 	RecordAlertsType: {name: "RecordAlerts", decode: decodeAs[RecordAlerts], version: 1},
@@ -195,11 +198,34 @@ type RecordRackPeaks struct {
 	// Placements made within it before At may not be in the peaks yet.
 	Horizon time.Duration `json:"horizon,omitempty"`
 	At      time.Time     `json:"at"`
+	// Servers is, since body version 2, each server's lowest and highest
+	// measured input power over the same horizon, from which every
+	// replica calibrates placement's power model of it. Servers left out
+	// keep what was recorded of them; a server the inventory does not
+	// have is ignored.
+	Servers map[string]ServerDraw `json:"servers,omitempty"` // server ID → draw
+}
+
+// ServerDraw is the lowest and highest input power a server's BMC
+// measured while the server was on, in watts: both above 0, the lowest
+// not above the highest.
+type ServerDraw struct {
+	MinWatts float64 `json:"min_watts"`
+	MaxWatts float64 `json:"max_watts"`
 }
 
 // Type is RecordRackPeaksType.
 func (RecordRackPeaks) Type() MessageType { return RecordRackPeaksType }
 func (RecordRackPeaks) command()          {}
+
+// bodyVersion is 1 unless c carries servers' draws: nodes older than
+// calibration keep applying the racks' peaks.
+func (c RecordRackPeaks) bodyVersion() uint8 {
+	if len(c.Servers) == 0 {
+		return 1
+	}
+	return 2
+}
 
 // Ignored is what Decode returns for a command of a type this build does not
 // know, written with the IgnoreUnknown bit. Applying it changes nothing but

@@ -324,6 +324,9 @@ func (v *View) recordRackPeaks(c RecordRackPeaks) (*View, error) {
 			return nil, fmt.Errorf("record rack peaks: rack %q: %v W is not a draw: %w", id, w, ErrMalformedCommand)
 		}
 	}
+	if err := checkDraws(c.Servers); err != nil {
+		return nil, fmt.Errorf("record rack peaks: %w", err)
+	}
 	n := *v
 	n.peaks, n.peakAt = maps.Clone(v.peaks), maps.Clone(v.peakAt)
 	if n.peaks == nil {
@@ -344,6 +347,7 @@ func (v *View) recordRackPeaks(c RecordRackPeaks) (*View, error) {
 		n.cluster.Racks[i].PeakWatts, n.cluster.Racks[i].PeakKnown = w, true
 	}
 	n.recountPending(recorded)
+	n.recordDraws(c.Servers, normalTime(c.At))
 	n.updated = normalTime(c.At)
 	return &n, nil
 }

@@ -31,7 +31,14 @@ import (
 // Format 5 adds the halls of agents' tokens, which a format-4 reader would
 // drop, letting those agents report for every hall. It is written only
 // when some token has halls.
-const snapshotFormat = 5
+//
+// Format 6 adds the servers' measured draws, which a format-5 reader would
+// drop, placing on the declared power model where the others calibrate
+// it. It is written when some draw is recorded, and (as the newest) when
+// some token has halls: a format-5 reader then refuses a snapshot it could
+// have read, which stops it during a rolling upgrade instead of letting
+// it diverge.
+const snapshotFormat = 6
 
 // formatBeforeHalls is the format of a snapshot with tokens, none of which
 // has halls.
@@ -66,6 +73,8 @@ type snapshot struct {
 	Tokens   []snapshotToken    `json:"tokens,omitempty"`
 	Audit    []wire.AuditRecord `json:"audit,omitempty"`
 	AuditSeq uint64             `json:"audit_seq,omitempty"`
+	// Since format 6: written only when not empty.
+	Draws map[string]drawRecord `json:"server_draws,omitempty"`
 }
 
 // snapshotToken is a token with its hash, which wire.Token never encodes.
@@ -93,6 +102,9 @@ func (v *View) WriteTo(w io.Writer) (int64, error) {
 				snap.Format = snapshotFormat
 			}
 		}
+	}
+	if len(v.draws) > 0 {
+		snap.Format, snap.Draws = snapshotFormat, v.draws
 	}
 	b, err := json.Marshal(snap)
 	if err != nil {
@@ -133,7 +145,7 @@ func readSnapshot(r io.Reader) (*View, error) {
 	for _, p := range s.Placements {
 		ps[p.ID] = p
 	}
-	v := &View{budgets: s.Budgets, keys: cowOf(s.Keys), peaks: s.Peaks, peakAt: s.PeakAt, peakSpan: s.PeakSpan, placements: cowOf(ps), nodes: s.Nodes}
+	v := &View{budgets: s.Budgets, keys: cowOf(s.Keys), peaks: s.Peaks, peakAt: s.PeakAt, peakSpan: s.PeakSpan, placements: cowOf(ps), nodes: s.Nodes, draws: s.Draws}
 	if s.Alerts != nil {
 		v.alerts = s.Alerts.Clone()
 	}

@@ -31,6 +31,9 @@ type View struct {
 	usage      usageTable           // by rack index; copied on write
 	rackIdx    map[string]int       // rack ID → index in cluster.Racks; shared while site is
 	serverIdx  map[string]int       // server ID → index in cluster.Servers; shared while site is
+	// draws is each server's committed measured draw, by server ID; copied
+	// on write.
+	draws map[string]drawRecord
 	// epoch counts the commands applied that changed the placement picture
 	// other than by an accepted Place or by freeing room (see changeOf),
 	// and restores: a leader's working copy of the cluster that Places alone
@@ -94,6 +97,7 @@ func (v *View) withSite(site *inventory.Site) (*View, error) {
 	n.budgets = keepRacks(v.budgets, n.racks)
 	n.peaks = keepRacks(v.peaks, n.racks)
 	n.peakAt, n.peakSpan = keepRacks(v.peakAt, n.racks), v.peakSpan
+	n.draws = keepServers(v.draws, site)
 	if err := n.rebuildCluster(); err != nil {
 		return nil, err
 	}
@@ -118,7 +122,7 @@ func keepRacks[V any](m map[string]V, racks map[string]*inventory.Rack) map[stri
 // the peaks and the placements, which it adds in ID order so that every
 // replica sums them alike.
 func (n *View) rebuildCluster() error {
-	n.cluster, n.rackIdx, n.serverIdx = topology(n.site, n.budgetOf)
+	n.cluster, n.rackIdx, n.serverIdx = topology(n.site, n.budgetOf, n.drawOf)
 	if err := n.cluster.Index(); err != nil {
 		return fmt.Errorf("index the cluster: %w", err)
 	}
