@@ -87,6 +87,9 @@ func Dial(ctx context.Context, t Target) (*Session, error) {
 		return nil, fmt.Errorf("dial %s: %w", t.Address, err)
 	}
 	g.Context = context.Background()
+	if t.Credentials.USM == nil {
+		g.Conn = lenientConn{g.Conn}
+	}
 	return &Session{g: g, addr: t.Address}, nil
 }
 
