@@ -69,6 +69,10 @@ var auditCarried = map[string]int{
 	"PUT /v1/inventory":                  http.StatusOK,
 	"POST /v1/tokens":                    http.StatusCreated,
 	"DELETE /v1/tokens/{id}":             http.StatusNoContent,
+	"POST /v1/alerts/{id}/ack":           http.StatusOK,
+	"POST /v1/alerts/{id}/silence":       http.StatusOK,
+	"POST /v1/cluster/join":              http.StatusNoContent,
+	"DELETE /v1/cluster/members/{id}":    http.StatusNoContent,
 }
 
 // audits says whether the call r is recorded: every call that may change

@@ -354,12 +354,13 @@ func (n *Node) SilenceAlert(ctx context.Context, id, by, why string, d time.Dura
 }
 
 // changeAlerts commits a person's transition and applies it to the
-// evaluator, in step with the evaluations. Only the leader can.
+// evaluator, in step with the evaluations. Only the leader can. The call's
+// audit record rides in the transition's entry (propose).
 func (n *Node) changeAlerts(ctx context.Context, t alerts.Transition) error {
 	a := n.alerting
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if _, err := n.store.Apply(ctx, state.RecordAlerts{Transitions: []alerts.Transition{t}, At: t.At}); err != nil {
+	if _, err := n.propose(ctx, state.RecordAlerts{Transitions: []alerts.Transition{t}, At: t.At}); err != nil {
 		return n.leaderError(err)
 	}
 	n.m.transitions.WithLabelValues(string(t.Kind)).Inc()

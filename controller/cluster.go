@@ -238,12 +238,13 @@ func (n *Node) Restore(ctx context.Context, r io.Reader) error {
 }
 
 // recordAPI commits a node's API URL ("" forgets it) unless the state holds
-// it already.
+// it already. A join's or a removal's audit record rides in its entry
+// (propose); when nothing is committed, the API records the call apart.
 func (n *Node) recordAPI(ctx context.Context, id, url string) error {
 	if cur, ok := n.store.State().NodeAPI(id); cur == url && (ok || url == "") {
 		return nil
 	}
-	if _, err := n.store.Apply(ctx, state.SetNodeAPI{Node: id, URL: url, At: n.cfg.Now()}); err != nil {
+	if _, err := n.propose(ctx, state.SetNodeAPI{Node: id, URL: url, At: n.cfg.Now()}); err != nil {
 		return n.leaderError(err)
 	}
 	n.log.Info("node API recorded", "node", id, "api", url)

@@ -90,7 +90,13 @@ type AuditRecord struct {
 	Path   string    `json:"path"`
 	Input  string    `json:"input,omitempty"` // the request body, cut at a few KiB; secrets never
 	Status int       `json:"status"`
-	Result string    `json:"result,omitempty"` // the answer's body, cut likewise
+	// Result is the answer's body, cut likewise, for a record the API
+	// writes apart from the call's change (state.RecordAudit). For a
+	// record carried in the same Raft entry as the call's command
+	// (CallAudit, state.Audited) it is the state's outcome of that
+	// command, which every replica computes alike, since the answer's body
+	// does not exist yet when the entry is committed.
+	Result string `json:"result,omitempty"`
 }
 
 // AuditFilter narrows the audit trail; zero fields match everything.
