@@ -185,9 +185,22 @@ func (b *balance) agrees(out, in map[string]float64) bool {
 }
 
 // receives says whether l's missing PSUs, each plugged into some feed of
-// b, make b's every feed agree with its PDUs.
+// b that measures more than b's servers explain beyond its tolerance
+// (a long feed, as the short rack's are short), make b's every feed agree
+// with its PDUs. A rack already within its tolerance receives nothing:
+// with PSUs of about the tolerance, any such rack would "agree" after
+// taking one, and be named on no evidence.
 func (b *balance) receives(l leaver) bool {
 	if len(b.feeds) == 0 || len(l.watts) > maxMovedPSUs {
+		return false
+	}
+	var long []feed
+	for _, f := range b.feeds {
+		if f.pdu-f.psu > f.limit {
+			long = append(long, f)
+		}
+	}
+	if len(long) == 0 {
 		return false
 	}
 	in := map[string]float64{}
@@ -196,7 +209,7 @@ func (b *balance) receives(l leaver) bool {
 		if i == len(l.watts) {
 			return b.agrees(nil, in)
 		}
-		for _, f := range b.feeds {
+		for _, f := range long {
 			in[f.name] += l.watts[i]
 			ok := try(i + 1)
 			in[f.name] -= l.watts[i]

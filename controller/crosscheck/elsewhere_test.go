@@ -111,6 +111,9 @@ func TestElsewhere(t *testing.T) {
 		{"the other rack shows a different amount", func(_ map[string]Server, p map[string]float64) {
 			p["K1-PA"], p["K1-PB"], p["K2-PA"], p["K2-PB"] = 400, 400, 700, 700
 		}, nil, []string{"S2"}, true},
+		{"the other rack within its tolerance: it receives nothing", func(_ map[string]Server, p map[string]float64) {
+			p["K1-PA"], p["K1-PB"], p["K2-PA"], p["K2-PB"] = 500, 500, 450, 450 // S3's 100 W could fit K2's +50 W
+		}, nil, []string{"S3"}, true},
 		{"the other rack short as well: it receives nothing", func(_ map[string]Server, p map[string]float64) {
 			p["K1-PA"], p["K1-PB"], p["K2-PA"], p["K2-PB"] = 400, 400, 330, 330
 		}, nil, []string{"S2"}, true},
