@@ -65,7 +65,10 @@ func probeHint(w io.Writer, site *inventory.Site, communityFile string, silenced
 		fmt.Fprintf(w, "             e.g. %s\n", e)
 	}
 	if server := firstServer(site); server != "" {
-		fmt.Fprintf(w, "             e.g. --miswire %s --psu-fail %s\n", server, server)
+		// A miswired PSU moves half its server's draw, which the sums of a
+		// rack's PSUs, each read in steps of a few watts, see reliably only
+		// at a high load.
+		fmt.Fprintf(w, "             e.g. --miswire %s --psu-fail %s --level 0.8\n", server, server)
 	}
 }
 
