@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/dcplane/dcplane/controller/calibration"
 	"github.com/dcplane/dcplane/controller/placement"
 	"github.com/dcplane/dcplane/controller/power"
 	"github.com/dcplane/dcplane/controller/state"
@@ -40,10 +41,13 @@ const (
 )
 
 // live is what the leader knows of its racks beyond the committed state:
-// which are stale now and their peaks measured since it leads.
+// which are stale now and their peaks measured since it leads; and of its
+// servers, their draws measured since it leads (see foldDraws), which
+// placement takes only once committed.
 type live struct {
 	stale map[string]bool
 	peaks map[string]float64
+	draws *calibration.Record // the same from one overlay to the next
 }
 
 // Place decides where the replicas of req go and commits the placement
@@ -269,7 +273,7 @@ func (n *Node) account(now time.Time) {
 		return
 	}
 	rep := power.Compute(v.Site(), budgets{v}, n.tel, now)
-	l := &live{stale: map[string]bool{}, peaks: map[string]float64{}}
+	l := &live{stale: map[string]bool{}, peaks: map[string]float64{}, draws: n.foldDraws(v, now)}
 	for _, k := range rep.Racks {
 		if k.DrawWatts == nil {
 			// Unknown draw: placement counts it as taking nothing more
@@ -289,13 +293,14 @@ func (n *Node) account(now time.Time) {
 	n.live.Store(l)
 }
 
-// commitPeaks commits the recorded peaks; it says whether it did.
+// commitPeaks commits the recorded peaks, and the servers' draws that
+// changed; it says whether it did.
 func (n *Node) commitPeaks(ctx context.Context, now time.Time) bool {
-	peaks := n.peaks.Peaks(now)
-	if len(peaks) == 0 {
+	peaks, draws := n.peaks.Peaks(now), n.changedDraws(now)
+	if len(peaks) == 0 && len(draws) == 0 {
 		return false
 	}
-	if _, err := n.store.Apply(ctx, state.RecordRackPeaks{Peaks: peaks, Horizon: n.peaks.Horizon(), At: now}); err != nil {
+	if _, err := n.store.Apply(ctx, state.RecordRackPeaks{Peaks: peaks, Horizon: n.peaks.Horizon(), Servers: draws, At: now}); err != nil {
 		n.log.Warn("committing rack peaks", "err", err)
 		return false
 	}
