@@ -33,9 +33,9 @@ type Collector struct {
 	pool   *sessionPool // nil: a session per poll (an injected dialler's)
 
 	mu       sync.Mutex
-	detected map[string]*Def // Target.Address → profile chosen by Auto
-	bulk     map[string]bool // Target.Address → whether the device answers GETBULK
-	rejected map[string]int  // reason → values rejected since start
+	detected map[string]*Def        // Target.Address → profile chosen by Auto
+	bulk     map[string]bulkSupport // Target.Address → what the device does with GETBULK
+	rejected map[string]int         // reason → values rejected since start
 }
 
 // NewCollector returns a Collector that dials real sessions, keeps up to
@@ -76,7 +76,7 @@ func newCollector(logger *slog.Logger, dial DialFunc, now func() time.Time, keep
 		now = time.Now
 	}
 	c := &Collector{dial: dial, logger: logger.With("component", "snmp"), now: now,
-		detected: map[string]*Def{}, bulk: map[string]bool{}, rejected: map[string]int{}}
+		detected: map[string]*Def{}, bulk: map[string]bulkSupport{}, rejected: map[string]int{}}
 	if keep {
 		c.pool = newSessionPool(DefaultMaxSessions)
 	}
@@ -264,10 +264,21 @@ func (c *Collector) walk(ctx context.Context, client Client, t Target, p Profile
 	return walkRoots(ctx, client, p.Roots())
 }
 
+// bulkSupport is what the Collector knows of a device's GETBULK.
+type bulkSupport int
+
+const (
+	bulkUnknown bulkSupport = iota // never asked, or never answered
+	bulkYes                        // it has answered a GETBULK
+	bulkNo                         // it ignores GETBULK or refuses it, and answers GETNEXT
+	bulkTryNext                    // its GETBULKs went unanswered in a poll too short to try GETNEXT
+)
+
 // walkDef walks d's columns with GETBULK, or with GETNEXT on a device known
 // not to answer GETBULK. A device not yet known either way none of whose
 // GETBULKs of a poll was answered, because it ignored them or answered
-// with an error-status, is tried once with GETNEXT: when that walk is
+// with an error-status, is tried with GETNEXT: in the same poll when time
+// is left, else first thing in its next poll. When the GETNEXT walk is
 // answered, the device is remembered as one without GETBULK and polled
 // with GETNEXT from then on. A device that has answered GETBULK and stops
 // is down or busy, not one without GETBULK: it is not tried with GETNEXT,
@@ -275,36 +286,62 @@ func (c *Collector) walk(ctx context.Context, client Client, t Target, p Profile
 func (c *Collector) walkDef(ctx context.Context, client Client, bg bulkGetter, t Target, d *Def, reps uint32) ([]gosnmp.SnmpPDU, error) {
 	ng, canNext := client.(nextGetter)
 	c.mu.Lock()
-	bulk, known := c.bulk[t.Address]
+	known := c.bulk[t.Address]
 	c.mu.Unlock()
-	if known && !bulk && canNext {
+	switch {
+	case !canNext:
+	case known == bulkNo:
 		return walkColumns(ctx, byGetNext{ng}, d.columnRoots(), 1)
+	case known == bulkTryNext:
+		return c.tryNext(ctx, ng, t, d, nil)
 	}
 	counted := &countingBulk{bg: bg}
 	pdus, err := walkColumns(ctx, counted, d.columnRoots(), reps)
 	if counted.answered > 0 {
-		if !known {
-			c.setBulk(t.Address, true)
+		if known != bulkYes {
+			c.setBulk(t.Address, bulkYes)
 		}
 		return pdus, err
 	}
-	if err == nil || known || !canNext || !bulkRefused(err) {
+	if err == nil || known != bulkUnknown || !canNext || !bulkRefused(err) {
 		return pdus, err
 	}
-	pdus, nextErr := walkColumns(ctx, byGetNext{ng}, d.columnRoots(), 1)
-	if nextErr != nil {
-		return nil, err // GETNEXT fails too: the GETBULK's failure says what happened
-	}
-	c.setBulk(t.Address, false)
-	c.logger.Info("device does not answer GETBULK; polling it with GETNEXT", "target", t.Address, "getbulk", err)
-	return pdus, nil
+	return c.tryNext(ctx, ng, t, d, err)
 }
 
-// setBulk remembers whether the device at addr answers GETBULK.
-func (c *Collector) setBulk(addr string, answers bool) {
+// tryNext walks d's columns with GETNEXT on a device whose GETBULKs went
+// unanswered (bulkErr: in this poll; nil: in an earlier one) and remembers
+// what it learns: bulkNo when the walk is answered, bulkTryNext when the
+// poll had no time left to send it, else nothing. A walk that got no
+// answer returns bulkErr, which says what happened first, when there is
+// one.
+func (c *Collector) tryNext(ctx context.Context, ng nextGetter, t Target, d *Def, bulkErr error) ([]gosnmp.SnmpPDU, error) {
+	counted := &countingBulk{bg: byGetNext{ng}}
+	pdus, err := walkColumns(ctx, counted, d.columnRoots(), 1)
+	switch {
+	case counted.answered > 0:
+		c.setBulk(t.Address, bulkNo)
+		c.logger.Info("device does not answer GETBULK; polling it with GETNEXT", "target", t.Address)
+	case ctx.Err() != nil && bulkErr != nil:
+		c.setBulk(t.Address, bulkTryNext)
+	default:
+		c.setBulk(t.Address, bulkUnknown)
+	}
+	if err != nil && bulkErr != nil && counted.answered == 0 {
+		return nil, bulkErr
+	}
+	return pdus, err
+}
+
+// setBulk remembers what the device at addr does with GETBULK.
+func (c *Collector) setBulk(addr string, b bulkSupport) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.bulk[addr] = answers
+	if b == bulkUnknown {
+		delete(c.bulk, addr)
+		return
+	}
+	c.bulk[addr] = b
 }
 
 // walkRoots walks each root in turn and returns all the varbinds. The first

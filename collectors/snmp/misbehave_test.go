@@ -392,6 +392,28 @@ func TestNoGetBulkFallsBackToGetNext(t *testing.T) {
 		})
 	}
 
+	// A poll too short to try GETNEXT after its GETBULK timed out: the next
+	// poll starts with GETNEXT, and the device is remembered.
+	short := startRawAgent(t, rawTable(t, npsFixture), rawOptions{handle: refuse(false, 0)})
+	{
+		col := newTestCollector()
+		defer col.Close()
+		ctx, cancel := context.WithTimeout(t.Context(), 150*time.Millisecond)
+		st := col.Poll(ctx, v2c(short.addr, time.Second, 0), rpdu2Profile)
+		cancel()
+		if st.Reason != ReasonTimeout || short.count(gosnmp.GetNextRequest) != 0 {
+			t.Fatalf("short poll: got reason %q (%s), %d GETNEXT, want a timeout and none", st.Reason, st.Err, short.count(gosnmp.GetNextRequest))
+		}
+		for poll := 2; poll <= 3; poll++ {
+			if st := pollRaw(t, col, short.addr, rpdu2Profile, time.Second, 0); !st.OK || !slices.Equal(st.Readings, npsHost) {
+				t.Fatalf("short poll, then poll %d: got ok=%v %s, want the fixture's readings", poll, st.OK, st.Err)
+			}
+		}
+		if n := short.count(gosnmp.GetBulkRequest); n != 1 {
+			t.Errorf("short poll: got %d GETBULK over 3 polls, want the first poll's alone", n)
+		}
+	}
+
 	// A device that refuses our access answers GETNEXT the same: no fallback.
 	denied := startRawAgent(t, rawTable(t, npsFixture), rawOptions{handle: refuse(true, byte(gosnmp.AuthorizationError))})
 	{
