@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/dcplane/dcplane/controller/crosscheck"
+	"github.com/dcplane/dcplane/controller/state"
 	"github.com/dcplane/dcplane/controller/wire"
 )
 
@@ -21,12 +23,80 @@ type Serverer interface {
 	Servers(ctx context.Context, rack string) ([]crosscheck.Server, error)
 }
 
-// Server readings: one server's input power and its PSUs' feeds, power and
-// state as its BMC last said, unknown (null) where it does not.
-type (
-	ServerReading = crosscheck.Server
-	PSUReading    = crosscheck.PSU
-)
+// PowerModeler is what the HTTP layer needs to show, beside a server's
+// readings, the power model placement derives a replica's watts from. A
+// Serverer that also implements it adds power_model to GET /v1/servers.
+type PowerModeler interface {
+	// ServerPower returns the power model of a server of the inventory,
+	// false for a server it does not have.
+	ServerPower(id string) (state.ServerPower, bool)
+}
+
+// ServerReading is one server's input power and its PSUs' feeds, power and
+// state as its BMC last said, unknown (null) where it does not; and the
+// power model placement takes for it.
+type ServerReading struct {
+	crosscheck.Server
+	PowerModel *PowerModel `json:"power_model,omitempty"`
+}
+
+// PSUReading is one power supply of a ServerReading.
+type PSUReading = crosscheck.PSU
+
+// PowerModel is placement's power model of a server beside the
+// inventory's: the idle and maximum draw it derives a replica's watts
+// from, which are the declared ones unless what the server's BMC measured
+// (as the leader last committed it) proves them wrong: a maximum below
+// the highest draw is raised to it, an idle above the lowest lowered to
+// it. Unknown figures are null, never 0.
+type PowerModel struct {
+	DeclaredIdleWatts float64  `json:"declared_idle_watts"`
+	DeclaredMaxWatts  *float64 `json:"declared_max_watts"`
+	IdleWatts         float64  `json:"idle_watts"`
+	// MaxWatts is null when no maximum is declared: a measured draw is
+	// a floor of the maximum, not the maximum.
+	MaxWatts     *float64 `json:"max_watts"`
+	IdleMeasured bool     `json:"idle_measured"`
+	MaxMeasured  bool     `json:"max_measured"`
+	// The lowest and highest draw committed, null until one was.
+	MeasuredMinWatts *float64  `json:"measured_min_watts"`
+	MeasuredMaxWatts *float64  `json:"measured_max_watts"`
+	MeasuredAt       time.Time `json:"measured_at,omitzero"`
+}
+
+// powerModelOf is p as the API shows it.
+func powerModelOf(p state.ServerPower) *PowerModel {
+	known := func(w float64) *float64 {
+		if w > 0 {
+			return &w
+		}
+		return nil
+	}
+	out := &PowerModel{DeclaredIdleWatts: p.Declared.IdleWatts, DeclaredMaxWatts: known(p.Declared.MaxWatts),
+		IdleWatts: p.Calibrated.IdleWatts, MaxWatts: known(p.Calibrated.MaxWatts),
+		IdleMeasured: p.Calibrated.IdleMeasured, MaxMeasured: p.Calibrated.MaxMeasured}
+	if p.Measured.Known {
+		out.MeasuredMinWatts, out.MeasuredMaxWatts = known(p.Measured.MinWatts), known(p.Measured.MaxWatts)
+		out.MeasuredAt = p.MeasuredAt
+	}
+	return out
+}
+
+// readings are the servers of list with their power models, when pm is
+// not nil.
+func readings(list []crosscheck.Server, pm PowerModeler) []ServerReading {
+	out := make([]ServerReading, len(list))
+	for i := range list {
+		out[i].Server = list[i]
+		if pm == nil {
+			continue
+		}
+		if p, ok := pm.ServerPower(list[i].ID); ok {
+			out[i].PowerModel = powerModelOf(p)
+		}
+	}
+	return out
+}
 
 // ServerList is the answer of GET /v1/servers.
 type ServerList struct {
@@ -37,6 +107,7 @@ type ServerList struct {
 var ErrUnknownRack = wire.ErrUnknownRack
 
 func (s *Server) routeServers(sv Serverer) {
+	pm, _ := sv.(PowerModeler)
 	s.mux.HandleFunc("GET /v1/servers", s.leader(func(w http.ResponseWriter, r *http.Request) {
 		rack := r.URL.Query().Get("rack")
 		list, err := sv.Servers(r.Context(), rack)
@@ -49,7 +120,7 @@ func (s *Server) routeServers(sv Serverer) {
 			s.fail(w, r, err)
 			return
 		}
-		s.json(w, http.StatusOK, ServerList{Servers: nonNil(list)})
+		s.json(w, http.StatusOK, ServerList{Servers: readings(list, pm)})
 	}))
 }
 
