@@ -26,6 +26,7 @@ type demoOptions struct {
 	bmcRacks int
 	miswire  []string
 	psuFail  []string
+	drawFrom []string
 	vendors  string
 	recDir   string
 	curves   string
@@ -58,6 +59,7 @@ Nothing else needs to be installed. Stop it with Ctrl-C.`,
 	f.IntVar(&o.bmcRacks, "bmc-racks", demo.DefaultBMCRacks, "serve simulated BMCs for the servers of the first N racks, 0 none (scenario)")
 	f.StringSliceVar(&o.miswire, "miswire", nil, "servers whose PSUs all draw from feed A (scenario)")
 	f.StringSliceVar(&o.psuFail, "psu-fail", nil, "servers one of whose PSUs draws nothing (scenario)")
+	f.StringSliceVar(&o.drawFrom, "draw-from", nil, "SERVER=RACK: a server whose PSUs draw from another rack's PDUs (scenario)")
 	f.StringArrayVar(&o.alertmgr, "alertmanager", nil, "Alertmanager base URL to deliver the demo's alerts to (repeatable)")
 	f.StringVar(&o.vendors, "vendors", demo.VendorsAPC, "the PDUs' vendors: apc (the simulator's APC rPDU2), or mixed (recorded walks of real PDUs of every vendor, round robin, the load overlaid)")
 	f.StringVar(&o.recDir, "recordings", demo.DefaultRecordings, "where --vendors mixed finds the recorded walks and their MANIFEST.tsv")
@@ -88,14 +90,14 @@ func (o *demoOptions) run(cmd *cobra.Command) error {
 	}
 	c := demo.Config{Curves: curves, LoadNote: note, Vendors: o.vendors, Recordings: o.recDir, Site: site, HTTPAddr: o.httpAddr, Interval: o.interval, Level: o.level,
 		Overload: o.overload, Silence: o.silence, SummaryEvery: o.every, Logger: log, Alertmanagers: o.alertmgr,
-		BMCRacks: o.bmcRacks, Miswire: o.miswire, PSUFail: o.psuFail}
+		BMCRacks: o.bmcRacks, Miswire: o.miswire, PSUFail: o.psuFail, DrawFrom: o.drawFrom}
 	if !o.noWork {
 		if c.Workloads, err = demo.CityWorkloads(); err != nil {
 			return err
 		}
 	}
 	err = demo.Run(cmd.Context(), c, cmd.OutOrStdout())
-	if errors.Is(err, sim.ErrUnknown) || errors.Is(err, sim.ErrNoBMC) { // a scenario names what the site lacks
+	if errors.Is(err, sim.ErrUnknown) || errors.Is(err, sim.ErrNoBMC) || errors.Is(err, sim.ErrBadConfig) { // a scenario names what the site lacks, or is malformed
 		return usageError{err}
 	}
 	return err

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/dcplane/dcplane/agent"
 	"github.com/dcplane/dcplane/collectors/ipmi"
@@ -53,8 +54,8 @@ func BMCServers(site *inventory.Site, racks int) int {
 // is rewritten.
 func (d *Demo) startBMCs(ctx context.Context, c Config, dir string) (int, error) {
 	if c.BMCRacks <= 0 {
-		if len(c.Miswire) > 0 || len(c.PSUFail) > 0 {
-			return 0, fmt.Errorf("--miswire and --psu-fail need simulated BMCs: --bmc-racks is %d", c.BMCRacks)
+		if len(c.Miswire) > 0 || len(c.PSUFail) > 0 || len(c.DrawFrom) > 0 {
+			return 0, fmt.Errorf("--miswire, --psu-fail and --draw-from need simulated BMCs: --bmc-racks is %d", c.BMCRacks)
 		}
 		return 0, nil
 	}
@@ -87,6 +88,15 @@ func (d *Demo) startBMCs(ctx context.Context, c Config, dir string) (int, error)
 	for _, id := range c.PSUFail {
 		if err := d.sim.FailPSU(id); err != nil {
 			return n, fmt.Errorf("--psu-fail: %w", err)
+		}
+	}
+	for _, move := range c.DrawFrom {
+		server, rack, ok := strings.Cut(move, "=")
+		if !ok || server == "" || rack == "" {
+			return n, fmt.Errorf("--draw-from %q: want SERVER=RACK: %w", move, sim.ErrBadConfig)
+		}
+		if err := d.sim.DrawFrom(server, rack); err != nil {
+			return n, fmt.Errorf("--draw-from: %w", err)
 		}
 	}
 	return n, nil

@@ -14,7 +14,7 @@ import (
 )
 
 // crossCheckRules are the cross-check's alerts: a healthy site raises none.
-var crossCheckRules = []alerts.Rule{alerts.PSUFeedMiswired, alerts.PSUNoDraw, alerts.FeedPowerUnexplained}
+var crossCheckRules = []alerts.Rule{alerts.PSUFeedMiswired, alerts.PSUNoDraw, alerts.FeedPowerUnexplained, alerts.ServerDrawsFromOtherRack}
 
 // crossCheckFor is how long a cross-check finding must hold before its
 // alert fires in these tests: short, so that a test takes seconds, yet

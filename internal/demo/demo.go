@@ -42,7 +42,11 @@ type Config struct {
 	// Miswire and PSUFail are servers (with a BMC) whose PSUs all draw from
 	// feed A, or whose last PSU draws nothing: the cross-check's faults.
 	Miswire, PSUFail []string
-	SummaryEvery     time.Duration // how often Run prints the live summary; Start ignores it
+	// DrawFrom are SERVER=RACK moves: the server's PSUs draw from that
+	// rack's PDUs while the inventory keeps it in its own (both racks need
+	// BMCs for the cross-check to see it).
+	DrawFrom     []string
+	SummaryEvery time.Duration // how often Run prints the live summary; Start ignores it
 	// Workloads are placed by Run once the controller has measured every
 	// rack (see Demo.PlaceWorkloads); Start ignores them. Nil places none.
 	Workloads []api.PlacementRequest

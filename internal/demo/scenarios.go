@@ -35,6 +35,7 @@ var Scenarios = []Scenario{
 	{"bmc-racks", "N", "serves simulated BMCs for the servers of the first N racks (default 4; 0 none), polled over IPMI: dcplane server ls"},
 	{"miswire", "SERVER[,SERVER]", "plugs both PSUs of servers into feed A: the cross-check alerts PSUFeedMiswired naming them"},
 	{"psu-fail", "SERVER[,SERVER]", "makes a PSU of servers draw nothing: the cross-check alerts PSUNoDraw"},
+	{"draw-from", "SERVER=RACK", "plugs a server into another rack's PDUs: the cross-check alerts ServerDrawsFromOtherRack"},
 }
 
 // Usage is the scenario as it is written on a command line: "--flag ARG".
