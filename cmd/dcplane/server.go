@@ -29,7 +29,10 @@ func newServerLsCmd(g *globalOptions) *cobra.Command {
 their BMCs report (IPMI) against their declared power, and each power
 supply's feed (as inventoried), input power and state. A server whose BMC
 has not answered lately, or that has none, shows STALE and its reason:
-its readings are unknown ("-"), never 0. Tables show watts.`,
+its readings are unknown ("-"), never 0. MODEL W is the idle/maximum
+draw placement derives a replica's watts from: the declared ones, or,
+marked *, the lowest or highest draw the BMC measured where it proves the
+declared figure wrong. Tables show watts.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
@@ -58,9 +61,24 @@ func (o *serverLsOptions) run(cmd *cobra.Command) error {
 		if !s.Fresh {
 			state = "STALE: " + s.Reason
 		}
-		rows[i] = []string{s.ID, s.Rack, wattsOf(s.Watts), fmt.Sprintf("%.0f", s.DeclaredWatts), psuSummary(s.PSUs), state}
+		rows[i] = []string{s.ID, s.Rack, wattsOf(s.Watts), fmt.Sprintf("%.0f", s.DeclaredWatts), modelOf(s.PowerModel), psuSummary(s.PSUs), state}
 	}
-	return table(cmd.OutOrStdout(), []string{"SERVER", "RACK", "W", "DECLARED W", "PSUS (FEED W STATE)", "STATUS"}, rows)
+	return table(cmd.OutOrStdout(), []string{"SERVER", "RACK", "W", "DECLARED W", "MODEL W", "PSUS (FEED W STATE)", "STATUS"}, rows)
+}
+
+// modelOf shows placement's power model of a server as IDLE/MAX, a figure
+// the BMC's measurement set marked "*"; "-" for what is unknown.
+func modelOf(m *api.PowerModel) string {
+	if m == nil {
+		return "-"
+	}
+	mark := func(w string, measured bool) string {
+		if measured {
+			return w + "*"
+		}
+		return w
+	}
+	return mark(fmt.Sprintf("%.0f", m.IdleWatts), m.IdleMeasured) + "/" + mark(wattsOf(m.MaxWatts), m.MaxMeasured)
 }
 
 // wattsOf shows a reading in watts, "-" when unknown.
