@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -61,7 +62,9 @@ func bmcPower(id string, at time.Time, w float64) collectors.Status {
 func TestMeasuredDrawCalibratesPlacement(t *testing.T) {
 	site, id, _, declaredMax := oneServerSite()
 	now := time.Now()
-	n := openNodeAt(t, t.TempDir(), site, func() time.Time { return now })
+	var clock atomic.Int64 // the node's clock, which the test moves on
+	clock.Store(now.UnixNano())
+	n := openNodeAt(t, t.TempDir(), site, func() time.Time { return time.Unix(0, clock.Load()) })
 	defer n.Close()
 	n.cfg.DeclaredOnly = true // no PDU readings: the rack's draw is unknown
 	ctx := context.Background()
@@ -97,9 +100,22 @@ func TestMeasuredDrawCalibratesPlacement(t *testing.T) {
 	// A new leader (its overlay gone) starts from what was committed:
 	// its first commit neither forgets nor repeats it.
 	n.live.Store(nil)
-	n.account(now.Add(2 * time.Minute))
+	n.account(now.Add(2 * time.Minute)) // the BMC is stale by now
 	if n.commitPeaks(ctx, now.Add(2*time.Minute)) {
 		t.Error("a new leader's first commit: got one, want nothing changed")
+	}
+	// Nor does a lower reading it measures make it forget the higher
+	// one committed within the horizon.
+	n.live.Store(nil)
+	later := now.Add(time.Hour)
+	clock.Store(later.UnixNano())
+	pushBMC(t, n, 2, bmcPower(id, later, declaredMax-50))
+	n.account(later)
+	if !n.commitPeaks(ctx, later) {
+		t.Fatal("a lower draw measured: got no commit, want its lowest draw committed")
+	}
+	if p, _ := n.ServerPower(id); p.Measured.MinWatts != declaredMax-50 || p.Measured.MaxWatts != measured {
+		t.Errorf("after a change of leader: got %+v, want %v–%v W measured", p.Measured, declaredMax-50, measured)
 	}
 	if got := derivedWatts(t, n); got != measured {
 		t.Errorf("after a change of leader: got %v W, want the measured %v W", got, measured)
