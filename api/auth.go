@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"crypto/x509"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -48,10 +49,23 @@ type Authenticator interface {
 	Token(id string) (wire.Token, bool)
 }
 
-// HeaderPrincipal carries, on a request a follower forwards to the
-// leader, who the follower authenticated by certificate ("who|role"). The
-// leader believes it only of a controller's certificate.
-const HeaderPrincipal = "X-Dcplane-Principal"
+// Headers of a request a follower forwards to the leader for a caller it
+// authenticated by certificate. The follower sets them (and removes any the
+// caller sent) only on its own forwards; the leader believes them only of
+// a controller's certificate, and with HeaderForwarded.
+const (
+	// HeaderPrincipal is who the follower authenticated: "who|role".
+	HeaderPrincipal = "X-Dcplane-Principal"
+	// HeaderPrincipalHalls is, for an agent, the halls its certificate
+	// assigns, as a JSON array of names ([] for every hall): a header of
+	// their own, never read back from the name, which a certificate's CN
+	// could fake. A forwarded agent without it, or with one that is not
+	// such an array, is refused.
+	HeaderPrincipalHalls = "X-Dcplane-Principal-Halls"
+	// HeaderPrincipalAgent is, for an agent, the name its telemetry must
+	// carry (Principal.Agent).
+	HeaderPrincipalAgent = "X-Dcplane-Principal-Agent"
+)
 
 // Problem types of authentication.
 const (
@@ -127,11 +141,18 @@ func AccessOf(pattern string) []Role { return slices.Clone(access[pattern]) }
 
 // Principal is who a request was authenticated as.
 type Principal struct {
-	Who  string // "token:ID (name)", "cert:CN", "cert:CN (halls H1,H2)" or "anonymous"
+	Who  string // "token:ID (name)", "cert:CN", "… via CN" when forwarded, or "anonymous"
 	Role Role
 	// Halls are the halls an agent may report telemetry for: its token's,
 	// or its certificate's hall URIs (HallURIPrefix); none: every hall.
 	Halls []string
+	// Agent is the name an agent's telemetry must carry (Batch.Agent),
+	// since the controller's agent-down alerting keys on it: its
+	// certificate's CN; or its token's name when the token is restricted
+	// to halls. An agent token for every hall is bound to no name (""):
+	// it may report for every device anyway, and one token may serve
+	// several agents (the demo's "demo-agent" token does).
+	Agent string
 }
 
 // HallURIPrefix starts the URI SANs that assign an agent's certificate to
@@ -150,24 +171,57 @@ func hallsOf(c *x509.Certificate) []string {
 	return halls
 }
 
-// certAgent is the principal of an agent's certificate: its halls, when it
-// has any, are in Who as well, so that the leader a follower forwards its
-// push to (which sees only Who and the role) holds it to them.
+// certAgent is the principal of an agent's certificate: bound to its CN,
+// held to its halls.
 func certAgent(cn string, halls []string) Principal {
-	who := "cert:" + cn
-	if len(halls) > 0 {
-		who += " (halls " + strings.Join(halls, ",") + ")"
-	}
-	return Principal{Who: who, Role: RoleAgent, Halls: halls}
+	return Principal{Who: "cert:" + cn, Role: RoleAgent, Halls: halls, Agent: cn}
 }
 
-// forwardedHalls reads back the halls certAgent put in who.
-func forwardedHalls(who string) []string {
-	_, list, ok := strings.Cut(who, " (halls ")
-	if !ok || !strings.HasSuffix(list, ")") {
-		return nil
+// setForwardedPrincipal sets on out, a request this node forwards to the
+// leader, who made r when it was authenticated by certificate: the leader
+// judges the call by its caller, whom this node's certificate vouches for.
+// A bearer token travels as it came, and the leader checks it itself. Any
+// principal header the caller sent is removed first.
+func setForwardedPrincipal(out http.Header, r *http.Request) {
+	out.Del(HeaderPrincipal)
+	out.Del(HeaderPrincipalHalls)
+	out.Del(HeaderPrincipalAgent)
+	p, ok := PrincipalOf(r.Context())
+	if !ok || r.Header.Get("Authorization") != "" {
+		return
 	}
-	return strings.Split(strings.TrimSuffix(list, ")"), ",")
+	out.Set(HeaderPrincipal, p.Who+"|"+string(p.Role))
+	if p.Role == RoleAgent {
+		halls, _ := json.Marshal(nonNil(p.Halls))
+		out.Set(HeaderPrincipalHalls, string(halls))
+		out.Set(HeaderPrincipalAgent, p.Agent)
+	}
+}
+
+// forwardedPrincipal reads the principal a follower vouches for on r, a
+// request from a controller's certificate cn. An agent's halls and name
+// come from their own headers; why says what is wrong when they cannot be
+// read, and the call is then refused, never taken as for every hall.
+func forwardedPrincipal(r *http.Request, cn string) (p Principal, why string) {
+	who, role, _ := strings.Cut(r.Header.Get(HeaderPrincipal), "|")
+	p = Principal{Who: who + " via " + cn, Role: Role(role)}
+	if p.Role != RoleAgent {
+		return p, ""
+	}
+	var halls []string
+	h := r.Header.Values(HeaderPrincipalHalls)
+	if len(h) != 1 || json.Unmarshal([]byte(h[0]), &halls) != nil || halls == nil || slices.Contains(halls, "") {
+		return Principal{}, fmt.Sprintf("the agent %s forwarded by %s comes without halls that can be read (%s: want one JSON array of hall names)", who, cn, HeaderPrincipalHalls)
+	}
+	a := r.Header.Values(HeaderPrincipalAgent)
+	if len(a) != 1 || a[0] == "" {
+		return Principal{}, fmt.Sprintf("the agent %s forwarded by %s comes without the name it is bound to (%s)", who, cn, HeaderPrincipalAgent)
+	}
+	if len(halls) > 0 {
+		p.Halls = halls
+	}
+	p.Agent = a[0]
+	return p, ""
 }
 
 type principalKey struct{}
@@ -186,23 +240,24 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, pattern strin
 	if known && slices.Equal(allowed, public) {
 		return r
 	}
+	// Every refusal is logged (rate-limited) and counted (refuse).
 	var p Principal
 	switch {
 	case s.noAuth:
 		p = Principal{Who: "anonymous", Role: RoleAdmin}
 	case s.auth == nil:
-		s.problem(w, r, &Problem{Type: ProblemUnauthenticated, Title: "Unauthenticated", Status: http.StatusUnauthorized,
+		s.refuse(w, r, pattern, "", denyNoAuthenticator, &Problem{Type: ProblemUnauthenticated, Title: "Unauthenticated", Status: http.StatusUnauthorized,
 			Detail: "this server has no way to authenticate callers, and serves no one"})
 		return nil
 	default:
-		var why string
-		if p, why = s.authenticate(r); why != "" {
+		var reason, why string
+		if p, reason, why = s.authenticate(r); why != "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="dcplane"`)
-			s.problem(w, r, &Problem{Type: ProblemUnauthenticated, Title: "Unauthenticated", Status: http.StatusUnauthorized, Detail: why})
+			s.refuse(w, r, pattern, "", reason, &Problem{Type: ProblemUnauthenticated, Title: "Unauthenticated", Status: http.StatusUnauthorized, Detail: why})
 			return nil
 		}
 		if !slices.Contains(allowed, p.Role) {
-			s.problem(w, r, &Problem{Type: ProblemForbidden, Title: "Forbidden", Status: http.StatusForbidden,
+			s.refuse(w, r, pattern, p.Who, denyRole, &Problem{Type: ProblemForbidden, Title: "Forbidden", Status: http.StatusForbidden,
 				Detail: forbidden(pattern, p, allowed, known)})
 			return nil
 		}
@@ -224,40 +279,46 @@ func forbidden(pattern string, p Principal, allowed roleSet, known bool) string 
 
 // authenticate finds who r comes from: a bearer token if it carries one,
 // else a verified client certificate (through a follower that forwards,
-// the one the follower vouches for). why says what is wrong when none.
-func (s *Server) authenticate(r *http.Request) (p Principal, why string) {
+// the one the follower vouches for). why says what is wrong when none,
+// and reason names it among the deny* reasons.
+func (s *Server) authenticate(r *http.Request) (p Principal, reason, why string) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		secret, ok := strings.CutPrefix(h, "Bearer ")
 		if !ok {
-			return p, "the Authorization header is not a bearer token"
+			return p, denyNotBearer, "the Authorization header is not a bearer token"
 		}
-		return s.tokenPrincipal(strings.TrimSpace(secret))
+		p, why = s.tokenPrincipal(strings.TrimSpace(secret))
+		if why == "" {
+			return p, "", ""
+		}
+		if strings.HasPrefix(why, revokedPrefix) {
+			return p, denyRevokedToken, why
+		}
+		return p, denyUnknownToken, why
 	}
 	role, err := tlsutil.PeerRole(r.TLS)
 	if err != nil {
-		return p, "no credentials: send Authorization: Bearer TOKEN (dcplane reads DCPLANE_TOKEN or --token-file), or a client certificate of the site CA"
+		return p, denyNoCredentials, "no credentials: send Authorization: Bearer TOKEN (dcplane reads DCPLANE_TOKEN or --token-file), or a client certificate of the site CA"
 	}
 	leaf := r.TLS.VerifiedChains[0][0]
 	cn := leaf.Subject.CommonName
 	switch Role(role) {
 	case RoleAgent:
-		return certAgent(cn, hallsOf(leaf)), ""
+		return certAgent(cn, hallsOf(leaf)), "", ""
 	case Role(tlsutil.RoleOperator):
 		// A person's certificate acts as the operator role; what more
 		// they may do takes a token of a role that may.
-		return Principal{Who: "cert:" + cn, Role: RoleOperator}, ""
+		return Principal{Who: "cert:" + cn, Role: RoleOperator}, "", ""
 	case RoleController:
-		if fwd := r.Header.Get(HeaderPrincipal); fwd != "" && r.Header.Get(HeaderForwarded) != "" {
-			who, role, _ := strings.Cut(fwd, "|")
-			p := Principal{Who: who + " via " + cn, Role: Role(role)}
-			if p.Role == RoleAgent {
-				p.Halls = forwardedHalls(who)
+		if r.Header.Get(HeaderPrincipal) != "" && r.Header.Get(HeaderForwarded) != "" {
+			if p, why = forwardedPrincipal(r, cn); why != "" {
+				return p, denyForwardedAgent, why
 			}
-			return p, ""
+			return p, "", ""
 		}
-		return Principal{Who: "cert:" + cn, Role: RoleController}, ""
+		return Principal{Who: "cert:" + cn, Role: RoleController}, "", ""
 	}
-	return p, fmt.Sprintf("the certificate of %q has the role %q, which the API does not know", cn, role)
+	return p, denyUnknownCertRole, fmt.Sprintf("the certificate of %q has the role %q, which the API does not know", cn, role)
 }
 
 // tokenPrincipal checks a bearer token against the state's hash of it,
@@ -282,11 +343,25 @@ func (s *Server) tokenPrincipal(secret string) (p Principal, why string) {
 		return Principal{}, "the bearer token is not one of this cluster's"
 	}
 	if tok.Revoked {
-		return Principal{}, fmt.Sprintf("token %s (%s) was revoked at %s by %s", tok.ID, tok.Name, tok.RevokedAt.Format("2006-01-02T15:04:05Z07:00"), tok.RevokedBy)
+		return Principal{}, fmt.Sprintf(revokedPrefix+"%s (%s) was revoked at %s by %s", tok.ID, tok.Name, tok.RevokedAt.Format("2006-01-02T15:04:05Z07:00"), tok.RevokedBy)
 	}
 	defer func() { checked.put(secret, tok, p, time.Now()) }()
-	return Principal{Who: fmt.Sprintf("token:%s (%s)", tok.ID, tok.Name), Role: tok.Role, Halls: tok.Halls}, ""
+	return Principal{Who: fmt.Sprintf("token:%s (%s)", tok.ID, tok.Name), Agent: boundAgent(tok), Role: tok.Role, Halls: tok.Halls}, ""
 }
+
+// boundAgent is the agent name a token binds its telemetry to: its own
+// name when it is an agent's restricted to halls, else none (see
+// Principal.Agent).
+func boundAgent(tok Token) string {
+	if tok.Role == RoleAgent && len(tok.Halls) > 0 {
+		return tok.Name
+	}
+	return ""
+}
+
+// revokedPrefix starts what tokenPrincipal says of a revoked token, and of
+// nothing else: authenticate tells revocations apart by it.
+const revokedPrefix = "token "
 
 // Bounds of the tokens remembered as checked.
 const (

@@ -267,10 +267,7 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, leaderURL strin
 			// The leader judges the call by who made it: the bearer token
 			// travels as it came; a caller known by its certificate is
 			// vouched for by this node's (which the leader checks).
-			pr.Out.Header.Del(HeaderPrincipal)
-			if p, ok := PrincipalOf(r.Context()); ok && r.Header.Get("Authorization") == "" {
-				pr.Out.Header.Set(HeaderPrincipal, p.Who+"|"+string(p.Role))
-			}
+			setForwardedPrincipal(pr.Out.Header, r)
 		},
 		Transport: s.transport,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {

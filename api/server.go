@@ -57,6 +57,7 @@ type Server struct {
 	limits    Limits        // per client: WithLimits, else DefaultLimits
 	reg       prometheus.Registerer
 	lim       *limits
+	denials   *denials // logs and counts the calls refused 401 or 403
 }
 
 // ServerOption changes how NewServer builds the Server.
@@ -101,6 +102,7 @@ func NewServer(c Controller, metrics http.Handler, log *slog.Logger, opts ...Ser
 		o(s)
 	}
 	s.lim = newLimits(s.limits, s.reg)
+	s.denials = newDenials(s.log, s.reg)
 	if s.auditor != nil {
 		s.routeAudit(s.auditor)
 	}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -105,10 +106,16 @@ func (s *Server) telemetry(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, _ := PrincipalOf(r.Context())
+	if p.Agent != "" && b.Agent != p.Agent {
+		s.refuse(w, r, r.Pattern, p.Who, denyAgentName, &Problem{Type: ProblemForbidden, Title: "Forbidden", Status: http.StatusForbidden,
+			Detail: fmt.Sprintf("%s may push telemetry only as agent %q, and this batch names agent %q", p.Who, p.Agent, b.Agent),
+			Errors: []FieldProblem{{Field: "agent", Detail: fmt.Sprintf("must be %q, the name the caller's credentials are bound to", p.Agent)}}})
+		return
+	}
 	t, ok := s.c.(TelemetryTaker)
 	if !ok {
 		if len(p.Halls) > 0 {
-			s.problem(w, r, &Problem{Type: ProblemForbidden, Title: "Forbidden", Status: http.StatusForbidden,
+			s.refuse(w, r, r.Pattern, p.Who, denyHallsUnenforced, &Problem{Type: ProblemForbidden, Title: "Forbidden", Status: http.StatusForbidden,
 				Detail: "this controller cannot hold " + p.Who + " to its halls, so takes nothing from it"})
 			return
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -59,9 +60,8 @@ host of its https:// URL. Without them the agent refuses to start, unless
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
-	host, _ := os.Hostname()
 	f := cmd.Flags()
-	f.StringVar(&o.name, "name", host, "agent name reported to the controller")
+	f.StringVar(&o.name, "name", "", "agent name reported to the controller (default: the CN of --cert-file, to which the controller binds it, else the host name)")
 	f.StringVar(&o.inventory, "inventory", "", "site inventory file (required)")
 	f.StringVar(&o.credentials, "credentials", "", "credentials file: names used in the inventory → how to authenticate (required)")
 	f.StringVar(&o.sel.Hall, "hall", "", "poll only the devices of this hall")
@@ -137,6 +137,9 @@ func (o *agentOptions) pushClient(log *slog.Logger) (*api.Client, error) {
 		return nil, err
 	}
 	hc := &http.Client{Timeout: pushTimeout}
+	if o.name == "" {
+		o.name = defaultAgentName(conf)
+	}
 	if conf != nil {
 		for _, u := range strings.Split(o.controller, ",") {
 			if !strings.HasPrefix(strings.TrimSpace(u), "https://") {
@@ -157,6 +160,19 @@ func (o *agentOptions) pushClient(log *slog.Logger) (*api.Client, error) {
 	}
 	c.UseToken(tok)
 	return c, nil
+}
+
+// defaultAgentName is the name of an agent given no --name: its
+// certificate's CN, the only name the controller takes its telemetry
+// under, else the host name.
+func defaultAgentName(conf *tls.Config) string {
+	if conf != nil && len(conf.Certificates) > 0 && conf.Certificates[0].Leaf != nil {
+		if cn := conf.Certificates[0].Leaf.Subject.CommonName; cn != "" {
+			return cn
+		}
+	}
+	host, _ := os.Hostname()
+	return host
 }
 
 // logSkipped warns about devices the agent cannot poll, one line a device for

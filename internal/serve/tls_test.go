@@ -275,7 +275,7 @@ func TestClusterOverTLSJoinsAndForwards(t *testing.T) {
 		_, e3 := n3.Site(ctx)
 		return e2 == nil && e3 == nil
 	})
-	batch, err := api.EncodeBatch(&api.Batch{Agent: "a1", Seq: 1})
+	batch, err := api.EncodeBatch(&api.Batch{Agent: "c-agent", Seq: 1}) // the agent certificate's CN
 	if err != nil {
 		t.Fatal(err)
 	}
