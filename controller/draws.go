@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"math"
 	"time"
 
 	"github.com/dcplane/dcplane/controller/calibration"
@@ -55,9 +56,27 @@ func (n *Node) committedDraws(v *state.View, now time.Time) *calibration.Record 
 	return rec
 }
 
+// Draws move by a few watts all the time; committing each move would write
+// every server's draw to the log every PeakCommitEvery (some 1 MB for
+// 18,000 servers). A server's lowest or highest draw is committed again
+// when it has moved from the committed one by drawStepWatts or
+// drawStepShare of it, whichever is more: a model within that of the
+// measurement changes no decision that matters.
+const (
+	drawStepWatts = 5
+	drawStepShare = 0.01
+)
+
+// moved says whether a draw of w watts has moved far enough from the
+// committed one to be committed.
+func moved(committed, w float64) bool {
+	return math.Abs(w-committed) >= max(drawStepWatts, drawStepShare*committed)
+}
+
 // changedDraws is the draw over the horizon before now of each server of
-// the inventory whose draw is not the one committed: what the next
-// RecordRackPeaks carries. Servers that left the inventory are forgotten.
+// the inventory whose draw has moved from the one committed (or that has
+// none): what the next RecordRackPeaks carries. Servers that left the
+// inventory are forgotten.
 func (n *Node) changedDraws(now time.Time) map[string]state.ServerDraw {
 	l, v := n.live.Load(), n.store.State()
 	if l == nil || l.draws == nil {
@@ -66,7 +85,8 @@ func (n *Node) changedDraws(now time.Time) map[string]state.ServerDraw {
 	l.draws.Retain(func(id string) bool { _, ok := v.ServerPower(id); return ok })
 	var out map[string]state.ServerDraw
 	for id, o := range l.draws.Observed(now) {
-		if p, ok := v.ServerPower(id); ok && p.Measured == o {
+		p, ok := v.ServerPower(id)
+		if ok && p.Measured.Known && !moved(p.Measured.MinWatts, o.MinWatts) && !moved(p.Measured.MaxWatts, o.MaxWatts) {
 			continue
 		}
 		if out == nil {

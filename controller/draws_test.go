@@ -93,9 +93,18 @@ func TestMeasuredDrawCalibratesPlacement(t *testing.T) {
 	if got, _, err := n.Place(ctx, d, "", true, false); err != nil || got.Assignments[0].Watts != 250 {
 		t.Errorf("declared 250 W: got %+v, %v", got, err)
 	}
-	// Nothing changed since: nothing to commit.
+	// Nothing changed since: nothing to commit; nor for a draw within a
+	// few watts of the one committed.
 	if n.commitPeaks(ctx, now.Add(time.Minute)) {
 		t.Error("commitPeaks with nothing changed: got true, want false")
+	}
+	pushBMC(t, n, 2, bmcPower(id, now.Add(time.Second), measured+drawStepWatts-1))
+	n.account(now)
+	if o := n.live.Load().draws.Observed(now)[id]; o.MaxWatts != measured+drawStepWatts-1 {
+		t.Fatalf("the leader's record: got %+v, want a highest draw of %v W", o, measured+drawStepWatts-1)
+	}
+	if n.commitPeaks(ctx, now.Add(time.Minute)) {
+		t.Errorf("a draw %v W above the one committed: got a commit, want none", drawStepWatts-1)
 	}
 	// A new leader (its overlay gone) starts from what was committed:
 	// its first commit neither forgets nor repeats it.
@@ -109,7 +118,7 @@ func TestMeasuredDrawCalibratesPlacement(t *testing.T) {
 	n.live.Store(nil)
 	later := now.Add(time.Hour)
 	clock.Store(later.UnixNano())
-	pushBMC(t, n, 2, bmcPower(id, later, declaredMax-50))
+	pushBMC(t, n, 3, bmcPower(id, later, declaredMax-50))
 	n.account(later)
 	if !n.commitPeaks(ctx, later) {
 		t.Fatal("a lower draw measured: got no commit, want its lowest draw committed")
@@ -162,5 +171,26 @@ func TestStaleOrUnknownDrawChangesNothing(t *testing.T) {
 				t.Errorf("got %v W, want the declared %v W", got, declaredMax)
 			}
 		})
+	}
+}
+
+// TestMoved checks when a draw has moved far enough from the committed one
+// to be committed again: by 5 W, or 1 % of it above 500 W.
+func TestMoved(t *testing.T) {
+	tests := []struct {
+		committed, w float64
+		want         bool
+	}{
+		{400, 404, false},
+		{400, 405, true},
+		{400, 395, true},
+		{2000, 2019, false},
+		{2000, 2020, true},
+		{2000, 1980, true},
+	}
+	for _, tt := range tests {
+		if got := moved(tt.committed, tt.w); got != tt.want {
+			t.Errorf("moved(%v, %v): got %v, want %v", tt.committed, tt.w, got, tt.want)
+		}
 	}
 }
