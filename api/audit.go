@@ -73,6 +73,7 @@ var auditCarried = map[string]int{
 	"POST /v1/alerts/{id}/silence":       http.StatusOK,
 	"POST /v1/cluster/join":              http.StatusNoContent,
 	"DELETE /v1/cluster/members/{id}":    http.StatusNoContent,
+	"PUT /v1/cluster/snapshot":           http.StatusNoContent, // in the restored state (state.KeepAudit)
 }
 
 // audits says whether the call r is recorded: every call that may change
@@ -110,8 +111,12 @@ func (s *Server) audited(h http.HandlerFunc) http.HandlerFunc {
 		applied, carried := auditCarried[r.Pattern]
 		var ca *wire.CallAudit
 		if carried {
+			input := func() string { return cut(in.buf.Bytes(), in.n) }
+			if auditNoInput[r.Pattern] {
+				input = func() string { return "" }
+			}
 			ca = wire.NewCallAudit(wire.AuditRecord{At: time.Now(), Who: p.Who, Role: p.Role, Method: r.Method,
-				Path: auditPath(r), Status: applied}, func() string { return cut(in.buf.Bytes(), in.n) })
+				Path: auditPath(r), Status: applied}, input)
 			r = r.WithContext(wire.WithCallAudit(r.Context(), ca))
 		}
 		h(rec, r)

@@ -1,9 +1,11 @@
 package controller
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -229,11 +231,42 @@ func (n *Node) Backup(ctx context.Context, w io.Writer) (uint64, string, error) 
 // Restore replaces the state on every node with a backup's. The leader's
 // working copy of the cluster and its telemetry-derived peaks stay: they
 // are rebuilt from the restored state at the next decision.
+//
+// The audit trail is not rewound: the backup is restored with the trail as
+// it stands, after a barrier, and the call's record appended
+// (state.KeepAudit), in the state every node installs. Records committed
+// between the barrier and the restore itself (calls made while the
+// restore runs) are lost with their changes; the restore's record, which
+// rides in the restored state, is not.
 func (n *Node) Restore(ctx context.Context, r io.Reader) error {
-	if err := n.store.Restore(ctx, r); err != nil {
+	b, err := io.ReadAll(r) // bounded by the caller (the API's limit of a snapshot)
+	if err != nil {
+		return fmt.Errorf("restore: read snapshot: %w", err)
+	}
+	if err := n.store.Barrier(ctx); err != nil {
 		return n.leaderError(err)
 	}
-	n.log.Warn("state restored from a backup", "index", n.store.State().Index())
+	ca := wire.CallAuditOf(ctx)
+	rec, carried := wire.AuditRecord{}, false
+	if ca != nil {
+		rec, carried = ca.Record()
+	}
+	if !carried {
+		rec = wire.AuditRecord{At: n.cfg.Now(), Who: "(not an API call)", Method: http.MethodPut, Path: "/v1/cluster/snapshot", Status: http.StatusNoContent}
+	}
+	if rec.Node == "" {
+		rec.Node = n.cfg.NodeID
+	}
+	if b, err = state.KeepAudit(bytes.NewReader(b), n.store.State(), rec); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	if err := n.store.Restore(ctx, bytes.NewReader(b)); err != nil {
+		return n.leaderError(err)
+	}
+	if carried {
+		ca.Carry()
+	}
+	n.log.Warn("state restored from a backup; the audit trail kept, with a record of the restore", "index", n.store.State().Index())
 	return nil
 }
 

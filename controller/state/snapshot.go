@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/dcplane/dcplane/controller/alerts"
@@ -165,6 +166,36 @@ func readSnapshot(r io.Reader) (*View, error) {
 	}
 	v.index, v.updated = s.Index, s.Updated
 	return v, nil
+}
+
+// KeepAudit reads a snapshot written by View.WriteTo, about to be
+// restored in place of cur, and writes it again with cur's audit trail in
+// place of its own, followed by rec, the record of the restore (its Result
+// is set here: what was restored). A restore puts back the state of the
+// past, but never rewinds the audit trail: the records made since the
+// snapshot, and the restore's own, stay. The snapshot's own records are
+// dropped (they are the trail as it was then: a prefix of cur's, for a
+// snapshot of this cluster).
+func KeepAudit(r io.Reader, cur *View, rec wire.AuditRecord) ([]byte, error) {
+	v, err := readSnapshot(r)
+	if err != nil {
+		return nil, err
+	}
+	if rec.At.IsZero() {
+		return nil, fmt.Errorf("keep the audit trail: the restore's record has no time: %w", ErrMalformedCommand)
+	}
+	dropped := len(v.access.audit)
+	// Clipped: appending must not write into the backing array of cur,
+	// whose next view may append there.
+	v.access.audit, v.access.lastSeq = slices.Clip(cur.access.audit), cur.access.lastSeq
+	rec.Result = fmt.Sprintf("restored a snapshot of index %d (updated %s); the audit trail kept (%d records), the snapshot's own %d dropped",
+		v.index, normalTime(v.updated).Format(time.RFC3339), len(cur.access.audit), dropped)
+	v.appendAudit(rec)
+	var b bytes.Buffer
+	if _, err := v.WriteTo(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
 
 // Hash is the SHA-256, in hex, of the snapshot WriteTo writes: equal states
