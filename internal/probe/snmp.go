@@ -80,7 +80,7 @@ func SNMPHint(reason string) string {
 	case snmp.ReasonRefused:
 		return "; nothing listens on that UDP port"
 	case snmp.ReasonNoSuchObject:
-		return "; the device answered, but does not have what the profile reads: wrong --profile or --module?"
+		return "; wrong --profile or --module?"
 	}
 	return ""
 }
