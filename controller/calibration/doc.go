@@ -15,9 +15,9 @@
 // either. Input power is what both the BMC and the declared figures
 // (SPECpower measures at the wall) count, PSU losses included.
 //
-// The package is pure: no clock, no I/O. Its caller folds a server's
-// readings over a span (Observed.Add), the leader commits the span's
-// figures (as it commits racks' peaks) so that every replica of the state
-// calibrates alike, and the state applies Calibrate to Declared when it
-// builds the servers of placement's cluster.
+// The package is pure: no clock, no I/O. The leader folds each server's
+// readings over the peak horizon (Record, a sliding Observed.Add), commits
+// the horizon's figures with the racks' peaks (state.RecordRackPeaks) so
+// that every replica of the state calibrates alike, and the state applies
+// Calibrate to Declared when it builds the servers of placement's cluster.
 package calibration
