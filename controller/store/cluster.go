@@ -135,6 +135,9 @@ func (s *Store) enqueueTimeout(ctx context.Context) time.Duration {
 // maps Raft's errors to the store's. Raft resolves every future (at the
 // latest when it shuts down), so the goroutine that waits on it returns then.
 func (s *Store) await(ctx context.Context, f raft.Future) error {
+	// The waiter ends when f is answered, which hashicorp/raft does for
+	// every future but one queued as the node shuts down: that waiter
+	// ends with the process (the controller's tests tell goleak so).
 	done := make(chan error, 1)
 	go func() { done <- f.Error() }()
 	var err error
