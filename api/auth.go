@@ -349,6 +349,41 @@ func (s *Server) tokenPrincipal(secret string) (p Principal, why string) {
 	return Principal{Who: fmt.Sprintf("token:%s (%s)", tok.ID, tok.Name), Agent: boundAgent(tok), Role: tok.Role, Halls: tok.Halls}, ""
 }
 
+// forwardUnknownToken sends a call whose bearer token this follower does
+// not know to the leader, which judges it, and returns true; false when
+// it did not (no token, a token this node knows, no follower, no leader
+// known, or a call already forwarded). A token is created on the leader
+// and replicated after: a client that creates one and at once calls a
+// follower would otherwise be told its token is not the cluster's. A call
+// the leader refuses as unauthenticated counts against its address here
+// too, so that guesses sent through a follower meet its Guesses limit.
+func (s *Server) forwardUnknownToken(w http.ResponseWriter, r *http.Request) bool {
+	if s.router == nil || s.auth == nil || s.noAuth || r.Header.Get(HeaderForwarded) != "" {
+		return false
+	}
+	secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		return false
+	}
+	id := wire.TokenID(strings.TrimSpace(secret))
+	if id == "" {
+		return false
+	}
+	if _, known := s.auth.Token(id); known {
+		return false
+	}
+	self, leaderURL := s.router.Leader()
+	if self || leaderURL == "" {
+		return false
+	}
+	sw := &statusOf{ResponseWriter: w}
+	s.forward(sw, r, leaderURL)
+	if sw.status == http.StatusUnauthorized {
+		s.guessed(r)
+	}
+	return true
+}
+
 // boundAgent is the agent name a token binds its telemetry to: its own
 // name when it is an agent's restricted to halls, else none (see
 // Principal.Agent).

@@ -13,6 +13,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
+
+	"github.com/dcplane/dcplane/internal/tlsutil"
 )
 
 // Limit bounds what one client (a principal) may ask of the API: a token
@@ -200,7 +202,7 @@ func (s *Server) refuseGuesser(w http.ResponseWriter, r *http.Request) bool {
 	if s.lim.guesses.limit.Rate <= 0 || r.Header.Get("Authorization") == "" {
 		return false
 	}
-	key := addressOf(r)
+	key := guesser(r)
 	spent, wait := s.lim.guesses.spent(key, time.Now())
 	if !spent {
 		return false
@@ -218,8 +220,26 @@ func (s *Server) refuseGuesser(w http.ResponseWriter, r *http.Request) bool {
 // address's Guesses.
 func (s *Server) guessed(r *http.Request) {
 	if s.lim.guesses.limit.Rate > 0 && r.Header.Get("Authorization") != "" {
-		s.lim.guesses.take(addressOf(r), time.Now())
+		s.lim.guesses.take(guesser(r), time.Now())
 	}
+}
+
+// guesser names, for the Guesses limit, the address r's token came from:
+// its caller's, or, for a call a follower forwarded (vouched for by its
+// controller certificate), the address the follower took it from, so that
+// one client's guesses through a follower do not spend the follower's
+// bucket for every client it forwards.
+func guesser(r *http.Request) string {
+	if r.Header.Get(HeaderForwarded) != "" && r.TLS != nil {
+		if role, err := tlsutil.PeerRole(r.TLS); err == nil && Role(role) == RoleController {
+			first, _, _ := strings.Cut(r.Header.Get("X-Forwarded-For"), ",")
+			if a, err := netip.ParseAddr(strings.TrimSpace(first)); err == nil {
+				fake := &http.Request{RemoteAddr: netip.AddrPortFrom(a, 0).String()}
+				return addressOf(fake)
+			}
+		}
+	}
+	return addressOf(r)
 }
 
 // statusOf remembers the status written through it.
@@ -227,6 +247,10 @@ type statusOf struct {
 	http.ResponseWriter
 	status int
 }
+
+// Unwrap lets http.ResponseController (the reverse proxy's flushes) reach
+// the writer beneath.
+func (w *statusOf) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (w *statusOf) WriteHeader(code int) {
 	w.status = code

@@ -152,7 +152,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set(HeaderNode, s.router.NodeID())
 	}
 	_, pattern := s.mux.Handler(r)
-	if s.refuseGuesser(w, r) {
+	if s.refuseGuesser(w, r) || s.forwardUnknownToken(w, r) {
 		return
 	}
 	sw := &statusOf{ResponseWriter: w}
