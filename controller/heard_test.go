@@ -54,3 +54,24 @@ func TestAgentNotHeardForNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestAgentNotHeardForAMixedBatch: a push that the window takes in part
+// (its own hall's devices) but that also holds devices of halls its agent
+// does not have does not count its agent heard either: the name is the
+// pusher's, and half a forged batch must not keep another agent's outage
+// from being alerted.
+func TestAgentNotHeardForAMixedBatch(t *testing.T) {
+	n := openNode(t, t.TempDir(), inventory.Reference(2))
+	defer n.Close()
+	poll := func(device string) collectors.Status {
+		return collectors.Status{Device: device, At: time.Now(), OK: true,
+			Readings: []collectors.Reading{{Metric: collectors.PowerWatts, Scope: collectors.ScopeDevice, Value: 1000}}}
+	}
+	b := &wire.Batch{Agent: "agent-h2", Seq: 1, Polls: []collectors.Status{poll("H1-R01-K01-PA"), poll("H2-R01-K01-PA")}}
+	if _, err := n.TakeTelemetry(context.Background(), b, []string{"H1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := n.alerting.agentsSeen()["agent-h2"]; ok {
+		t.Error("an H1 agent's batch with an H2 device, named agent-h2: got agent-h2 heard, want not")
+	}
+}
