@@ -229,13 +229,25 @@ func withCause(ctx context.Context, err error) error {
 func (s *Session) bind(ctx context.Context) func() {
 	s.g.Context = ctx
 	conn := s.g.Conn
+	fired := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
+		defer close(fired)
 		if conn != nil {
 			_ = conn.SetDeadline(time.Now())
 		}
 	})
 	return func() {
-		stop()
+		// A cancellation that cut the request left the connection's
+		// deadlines in the past: gosnmp sets a read deadline for each
+		// request but never a write one, so a session kept for the next
+		// poll would fail every request it sends. Clear them once the
+		// cancellation is done with them.
+		if !stop() {
+			<-fired
+			if conn != nil {
+				_ = conn.SetDeadline(time.Time{})
+			}
+		}
 		s.g.Context = context.Background()
 	}
 }

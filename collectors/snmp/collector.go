@@ -322,7 +322,7 @@ func (c *Collector) tryNext(ctx context.Context, ng nextGetter, t Target, d *Def
 	case counted.answered > 0:
 		c.setBulk(t.Address, bulkNo)
 		c.logger.Info("device does not answer GETBULK; polling it with GETNEXT", "target", t.Address)
-	case ctx.Err() != nil && bulkErr != nil:
+	case bulkErr != nil && outOfTime(ctx):
 		c.setBulk(t.Address, bulkTryNext)
 	default:
 		c.setBulk(t.Address, bulkUnknown)
@@ -331,6 +331,17 @@ func (c *Collector) tryNext(ctx context.Context, ng nextGetter, t Target, d *Def
 		return nil, bulkErr
 	}
 	return pdus, err
+}
+
+// outOfTime says whether ctx is done or its deadline has passed: a request
+// that gosnmp cut at the deadline may return before ctx's own timer has
+// fired, and the poll is out of time all the same.
+func outOfTime(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
 
 // setBulk remembers what the device at addr does with GETBULK.

@@ -557,3 +557,38 @@ func reading(rs []c.Reading, m c.Metric, s c.Scope, idx int) (float64, bool) {
 	}
 	return 0, false
 }
+
+// TestKeptSessionServesAfterAPollCutByItsDeadline: a poll that its
+// context's deadline cuts while a request waits may end the request by
+// moving the socket's deadline to now (when the context's timer wins the
+// race with gosnmp's own read deadline, capped at the same instant); the
+// session is kept, and the next poll of the device, once it answers again,
+// is read through it: the cut leaves no deadline in the past behind
+// (gosnmp sets a read deadline per request, never a write one). Five cuts,
+// so that the context's timer wins at least once.
+func TestKeptSessionServesAfterAPollCutByItsDeadline(t *testing.T) {
+	pdu, err := sim.NewRackPDU(sim.RackPDUConfig{Name: "pdu1", Load: func() float64 { return 3000 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := serveSim(t, map[string]*sim.Device{"public": pdu.Device})
+	col := newTestCollector()
+	defer col.Close()
+	if st := pollRaw(t, col, addr, rpdu2Profile, time.Second, 0); !st.OK {
+		t.Fatalf("first poll: %s: %s", st.Reason, st.Err)
+	}
+	for cut := 1; cut <= 5; cut++ {
+		pdu.SetDelay(300 * time.Millisecond)
+		ctx, cancel := context.WithTimeout(t.Context(), 60*time.Millisecond)
+		st := col.Poll(ctx, v2c(addr, 2*time.Second, 0), rpdu2Profile)
+		cancel()
+		if st.OK {
+			t.Fatalf("cut %d: a poll cut at 60 ms by a device answering in 300 ms: got ok, want it cut", cut)
+		}
+		pdu.SetDelay(0)
+		time.Sleep(350 * time.Millisecond) // the late answer arrives meanwhile
+		if st := pollRaw(t, col, addr, rpdu2Profile, time.Second, 0); !st.OK {
+			t.Fatalf("the poll after cut %d: got %s: %s, want the device read through its kept session", cut, st.Reason, st.Err)
+		}
+	}
+}
