@@ -234,8 +234,7 @@ func guesser(r *http.Request) string {
 		if role, err := tlsutil.PeerRole(r.TLS); err == nil && Role(role) == RoleController {
 			first, _, _ := strings.Cut(r.Header.Get("X-Forwarded-For"), ",")
 			if a, err := netip.ParseAddr(strings.TrimSpace(first)); err == nil {
-				fake := &http.Request{RemoteAddr: netip.AddrPortFrom(a, 0).String()}
-				return addressOf(fake)
+				return addressKey(a.String())
 			}
 		}
 	}
@@ -303,6 +302,12 @@ func addressOf(r *http.Request) string {
 	if err != nil {
 		host = r.RemoteAddr
 	}
+	return addressKey(host)
+}
+
+// addressKey is the client key of a caller at host: "address:" and the
+// host, or the /64 of an IPv6 one.
+func addressKey(host string) string {
 	if a, err := netip.ParseAddr(host); err == nil && a.Is6() && !a.Is4In6() {
 		p, _ := a.Prefix(64)
 		host = p.String()
