@@ -12,7 +12,8 @@ import (
 // crosscheck): for each server with a BMC, whether it is miswired
 // (PSUFeedMiswired) and whether a PSU of it draws nothing (PSUNoDraw); for
 // each feed, whether its PDUs and PSUs disagree beyond the tolerance
-// (FeedPowerUnexplained). A judgement the readings do not allow is
+// (FeedPowerUnexplained), unless a server found drawing from another rack
+// explains the rack's sums (j.explained). A judgement the readings do not allow is
 // unknown, which holds the alert. Racks with no BMC are not judged.
 func (j *judge) crossCheck(o Object, k *inventory.Rack) {
 	if !hasBMC(k) {
@@ -60,11 +61,17 @@ func (j *judge) crossCheck(o Object, k *inventory.Rack) {
 		}
 		fo.PDU = pdu
 		f, found := byFeed[feed]
+		stray, explained := j.explained[k.ID]
+		found = found && !explained
 		c := condition{rule: FeedPowerUnexplained, obj: fo, after: after, unit: "W", known: true, fire: found}
-		if found {
+		switch {
+		case found:
 			c.value, c.limit, c.summary = abs(f.Watts), f.Limit, f.String()
 			c.clear = false
-		} else {
+		case explained:
+			c.clear, c.summary = true, fmt.Sprintf("rack %s feed %s: server %s of rack %s draws from rack %s, which explains the PDUs (%s)",
+				k.ID, feed, stray.Server, stray.Rack, stray.From, ServerDrawsFromOtherRack)
+		default:
 			c.clear, c.summary = true, fmt.Sprintf("rack %s feed %s: the PDUs agree with the servers' PSUs", k.ID, feed)
 		}
 		j.out = append(j.out, c)

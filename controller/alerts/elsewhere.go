@@ -29,8 +29,7 @@ func init() {
 // while its draw is missing there but the rack it draws from may be one
 // that is not judged.
 func (j *judge) elsewhere() {
-	cfg := j.cfg.CrossCheck
-	res := crosscheck.Elsewhere(j.in.Site, j.in.pduWatts, j.in.Servers, cfg.Tolerance())
+	cfg, res := j.cfg.CrossCheck, j.strays
 	found := map[string]crosscheck.Finding{}
 	for _, f := range res.Findings {
 		found[f.Server] = f
@@ -54,4 +53,23 @@ func (j *judge) elsewhere() {
 		}
 		return true
 	})
+}
+
+// explainedBy maps each rack that a finding of strays names, as the stray
+// server's rack or as the rack it draws from, to that finding. Elsewhere
+// names a server only when taking its draw out of its rack's sums, and
+// adding it to the other rack's, makes every feed of both agree within
+// the tolerance: what FeedPowerUnexplained would say of their feeds is
+// that one server's draw, which ServerDrawsFromOtherRack already says with
+// both racks and the numbers. One fault is one alert, not five.
+func explainedBy(strays crosscheck.Strays) map[string]crosscheck.Finding {
+	out := map[string]crosscheck.Finding{}
+	for _, f := range strays.Findings {
+		for _, k := range []string{f.Rack, f.From} {
+			if _, ok := out[k]; !ok {
+				out[k] = f
+			}
+		}
+	}
+	return out
 }

@@ -141,3 +141,60 @@ func TestServerDrawsFromOtherRackListed(t *testing.T) {
 		t.Errorf("got %+v, want a warning whose runbook says to check the inventory", r)
 	}
 }
+
+// TestStrayServerIsOneAlert checks that a server drawing from another
+// rack is one alert, not one for every feed of the two racks it puts out
+// of balance: while ServerDrawsFromOtherRack names it, FeedPowerUnexplained
+// fires on neither rack, and its cleared summary says why; a difference
+// that no server explains still raises FeedPowerUnexplained.
+func TestStrayServerIsOneAlert(t *testing.T) {
+	unexplained := func(as []Alert) []string {
+		out := []string{}
+		for _, a := range as {
+			if a.Rule == FeedPowerUnexplained {
+				out = append(out, a.Object.Rack+"/"+a.Object.Feed)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	for _, tt := range []struct {
+		name              string
+		k1, k2            float64 // each feed's PDU of K1 and K2
+		stray             bool
+		wantUnexplained   []string
+		wantClearedReason string // in the cleared condition's summary of K1's feed A, when explained
+	}{
+		{"S2 draws from K2: one alert", 400, 600, true, []string{}, "server S2 of rack K1 draws from rack K2"},
+		{"K2 draws more than anything explains", 600, 700, false, []string{"K2/A", "K2/B"}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := instant()
+			c.CrossCheck.For = 0
+			e := evaluator(t, c)
+			in := strayInput()
+			in.Devices["K1-A"], in.Devices["K1-B"] = pdu(tt.k1, 1.5, 1.5, 1.5), pdu(tt.k1, 1.5, 1.5, 1.5)
+			in.Devices["K2-A"], in.Devices["K2-B"] = pdu(tt.k2, 1.5, 1.5, 1.5), pdu(tt.k2, 1.5, 1.5, 1.5)
+			res := e.Evaluate(in, t0)
+			if got := strayBriefs(res.Active); (len(got) == 1) != tt.stray {
+				t.Errorf("ServerDrawsFromOtherRack: got %v, want one: %v", got, tt.stray)
+			}
+			if got := unexplained(res.Active); !slices.Equal(got, tt.wantUnexplained) {
+				t.Errorf("FeedPowerUnexplained on: got %v, want %v", got, tt.wantUnexplained)
+			}
+			if tt.wantClearedReason == "" {
+				return
+			}
+			j := &judge{cfg: &c, in: &in, now: t0}
+			var summary string
+			for _, cond := range j.run() {
+				if cond.rule == FeedPowerUnexplained && cond.obj.Rack == "K1" && cond.obj.Feed == "A" {
+					summary = cond.summary
+				}
+			}
+			if !strings.Contains(summary, tt.wantClearedReason) || !strings.Contains(summary, string(ServerDrawsFromOtherRack)) {
+				t.Errorf("K1 feed A's condition: got summary %q, want it to say %q and name %s", summary, tt.wantClearedReason, ServerDrawsFromOtherRack)
+			}
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dcplane/dcplane/controller/crosscheck"
 	"github.com/dcplane/dcplane/internal/inventory"
 )
 
@@ -32,6 +33,13 @@ type judge struct {
 	now  time.Time
 	band float64 // cfg.Hysteresis
 	out  []condition
+
+	// strays is what crosscheck.Elsewhere found of the site, and explained
+	// each rack (by ID) whose PDUs' disagreement with its servers one of
+	// its findings explains: the stray server's own rack and the rack it
+	// draws from (see explainedBy).
+	strays    crosscheck.Strays
+	explained map[string]crosscheck.Finding
 }
 
 // atOrAbove judges a value that alerts at or above limit and clears below
@@ -60,6 +68,8 @@ func (j *judge) run() []condition {
 		j.in.Site = &inventory.Site{} // before the first inventory: agents only
 	}
 	site := j.in.Site
+	j.strays = crosscheck.Elsewhere(site, j.in.pduWatts, j.in.Servers, j.cfg.CrossCheck.Tolerance())
+	j.explained = explainedBy(j.strays)
 	forecasts := map[[2]string]Forecast{}
 	for _, f := range j.in.Forecasts {
 		forecasts[[2]string{string(f.Kind), f.ID}] = f
