@@ -34,7 +34,9 @@ func (Audited) command()          {}
 func init() {
 	// Not ignorable: a node that skipped it would skip the command
 	// inside it too. See the note in the commands table.
-	commands[AuditedType] = spec{name: "Audited", decode: decodeAudited, version: 1}
+	// Version 2 is the CBOR body (auditedCBOR), whose command inside is
+	// written in its own newest version too.
+	commands[AuditedType] = spec{name: "Audited", decode: decodeAudited, version: 1, cbor: 2, decodeCBOR: decodeAuditedCBOR}
 }
 
 // auditedBody is Audited's body: the record, then the command inside as
@@ -50,29 +52,28 @@ type auditedBody struct {
 // errNested refuses an Audited inside an Audited, or around nothing.
 var errNested = errors.New("an audited entry holds one command, not another audited one or none")
 
-// MarshalJSON writes the body of an Audited command.
+// MarshalJSON writes the JSON body of an Audited command (version 1),
+// with the command inside in its JSON version too: a reader of version 1
+// may not read more.
 func (c Audited) MarshalJSON() ([]byte, error) {
-	switch c.Command.(type) {
-	case nil, Audited:
-		return nil, fmt.Errorf("encode Audited: %w: %w", ErrMalformedCommand, errNested)
-	}
-	inner, err := Encode(c.Command)
+	t, version, inner, err := encodeInner(c.Command, CodecJSON)
 	if err != nil {
 		return nil, err
 	}
-	// Encode wrote [type][version]body: the version byte is always there
-	// for the commands this build writes (every spec's version is 1 or
-	// more), but an Ignored read from a legacy entry may lack it.
-	b := auditedBody{Record: c.Record, Type: MessageType(inner[0])}
-	if len(inner) > 1 && inner[1] != legacyBody {
-		b.Version, b.Command = inner[1], inner[2:]
-	} else {
-		b.Command = inner[1:]
-	}
-	return json.Marshal(b)
+	return json.Marshal(auditedBody{Record: c.Record, Type: t, Version: version, Command: inner})
 }
 
-// decodeAudited reads an Audited body, and the command inside it as
+// encodeInner is encodeParts of the command inside an Audited, which is
+// neither an Audited nor nothing.
+func encodeInner(cmd Command, reads Codec) (MessageType, uint8, []byte, error) {
+	switch cmd.(type) {
+	case nil, Audited:
+		return 0, 0, nil, fmt.Errorf("encode Audited: %w: %w", ErrMalformedCommand, errNested)
+	}
+	return encodeParts(cmd, reads)
+}
+
+// decodeAudited reads an Audited JSON body, and the command inside it as
 // Decode reads an entry: an unknown type fails unless it carries
 // IgnoreUnknown, a body newer than this build reads fails.
 func decodeAudited(body []byte) (Command, error) {
@@ -80,14 +81,23 @@ func decodeAudited(body []byte) (Command, error) {
 	if err := json.Unmarshal(body, &b); err != nil {
 		return nil, err
 	}
-	if b.Type&^IgnoreUnknown == AuditedType || b.Type == 0 || len(b.Command) == 0 || string(b.Command) == "null" {
+	if string(b.Command) == "null" {
 		return nil, errNested
 	}
-	inner, err := Decode(append([]byte{byte(b.Type), b.Version}, b.Command...))
+	return decodeInner(b.Record, b.Type, b.Version, b.Command)
+}
+
+// decodeInner reads the command inside an Audited body and returns the
+// Audited.
+func decodeInner(rec wire.AuditRecord, t MessageType, version uint8, body []byte) (Command, error) {
+	if t&^IgnoreUnknown == AuditedType || t == 0 || len(body) == 0 {
+		return nil, errNested
+	}
+	inner, err := decodeParts(t, version, body)
 	if err != nil {
 		return nil, fmt.Errorf("the command inside: %w", err)
 	}
-	return Audited{Record: b.Record, Command: inner}, nil
+	return Audited{Record: rec, Command: inner}, nil
 }
 
 // audited applies c.Command and, when the state takes it, appends the

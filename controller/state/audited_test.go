@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -17,21 +18,31 @@ func callRecord(path string) wire.AuditRecord {
 		Path: path, Input: `{"name":"w"}`, Status: 201}
 }
 
-// roundTrip encodes cmd as the log holds it and decodes it back.
+// roundTrip encodes cmd as the log holds it, in both codecs, and decodes
+// it back: it returns what the CBOR body (version 2) decodes to, having
+// checked that the JSON body (version 1) decodes to the same.
 func roundTrip(t *testing.T, cmd Command) Command {
 	t.Helper()
-	b, err := Encode(cmd)
-	if err != nil {
-		t.Fatalf("encode: got %v, want nil", err)
+	var got [2]Command
+	for i, tt := range []struct {
+		codec   Codec
+		version byte
+	}{{CodecJSON, 1}, {CodecCBOR, 2}} {
+		b, err := EncodeFor(cmd, tt.codec)
+		if err != nil {
+			t.Fatalf("encode: got %v, want nil", err)
+		}
+		if MessageType(b[0]) != AuditedType || b[1] != tt.version {
+			t.Fatalf("header: got type %d version %d, want %d version %d", b[0], b[1], AuditedType, tt.version)
+		}
+		if got[i], err = Decode(b); err != nil {
+			t.Fatalf("decode version %d: got %v, want nil", tt.version, err)
+		}
 	}
-	if MessageType(b[0]) != AuditedType || b[1] != 1 {
-		t.Fatalf("header: got type %d version %d, want %d version 1", b[0], b[1], AuditedType)
+	if !reflect.DeepEqual(got[0], got[1]) {
+		t.Fatalf("decoded: got %+v from CBOR, want %+v as from JSON", got[1], got[0])
 	}
-	got, err := Decode(b)
-	if err != nil {
-		t.Fatalf("decode: got %v, want nil", err)
-	}
-	return got
+	return got[1]
 }
 
 // TestAuditedPlacementIsOneEntry: a placement and its call's record are
@@ -127,10 +138,15 @@ func TestAuditedKeepsTheInnerVersion(t *testing.T) {
 	tok := createToken("a", wire.RoleAgent)
 	tok.Token.Halls = []string{"H1"}
 	got := roundTrip(t, Audited{Record: callRecord("/v1/tokens"), Command: tok})
-	b, _ := Encode(Audited{Record: callRecord("/v1/tokens"), Command: tok})
+	b, _ := EncodeFor(Audited{Record: callRecord("/v1/tokens"), Command: tok}, CodecJSON)
 	var body auditedBody
 	if err := json.Unmarshal(b[2:], &body); err != nil || body.Version != 2 || body.Type != CreateTokenType {
 		t.Errorf("inner header: got type %v version %d (%v), want CreateToken version 2", body.Type, body.Version, err)
+	}
+	b, _ = Encode(Audited{Record: callRecord("/v1/tokens"), Command: tok})
+	var cb auditedCBOR
+	if err := cborDec.Unmarshal(b[2:], &cb); err != nil || cb.Version != 2 || cb.Type != CreateTokenType {
+		t.Errorf("inner header in CBOR: got type %v version %d (%v), want CreateToken version 2", cb.Type, cb.Version, err)
 	}
 	a, ok := got.(Audited)
 	if !ok {

@@ -222,8 +222,9 @@ func TestPutSiteKeepsDrawsOfItsServers(t *testing.T) {
 
 // TestRecordRackPeaksOldBodies checks that the bodies RecordRackPeaks was
 // written in before servers' draws (without a version byte, and version
-// 1) still decode and apply, that a command without draws is still
-// written as version 1, and that one with draws is version 2.
+// 1) still decode and apply, that for readers of JSON a command without
+// draws is still written as version 1 and one with draws as version 2,
+// and that either is version 3 (CBOR) for readers of it.
 func TestRecordRackPeaksOldBodies(t *testing.T) {
 	body := `{"peaks":{"` + rackA + `":4321.5},"horizon":3600000000000,"at":"2026-11-30T09:00:00Z"}`
 	for _, b := range [][]byte{
@@ -244,13 +245,16 @@ func TestRecordRackPeaksOldBodies(t *testing.T) {
 		}
 	}
 	for _, tt := range []struct {
-		cmd  RecordRackPeaks
-		want byte
+		cmd   RecordRackPeaks
+		codec Codec
+		want  byte
 	}{
-		{RecordRackPeaks{Peaks: map[string]float64{rackA: 1}, At: t0}, 1},
-		{RecordRackPeaks{Servers: map[string]ServerDraw{srvA: {MinWatts: 1, MaxWatts: 2}}, At: t0}, 2},
+		{RecordRackPeaks{Peaks: map[string]float64{rackA: 1}, At: t0}, CodecJSON, 1},
+		{RecordRackPeaks{Servers: map[string]ServerDraw{srvA: {MinWatts: 1, MaxWatts: 2}}, At: t0}, CodecJSON, 2},
+		{RecordRackPeaks{Peaks: map[string]float64{rackA: 1}, At: t0}, CodecCBOR, 3},
+		{RecordRackPeaks{Servers: map[string]ServerDraw{srvA: {MinWatts: 1, MaxWatts: 2}}, At: t0}, CodecCBOR, 3},
 	} {
-		b, err := Encode(tt.cmd)
+		b, err := EncodeFor(tt.cmd, tt.codec)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -265,8 +269,8 @@ func TestRecordRackPeaksOldBodies(t *testing.T) {
 			t.Errorf("round trip: got %+v, want %+v", g, tt.cmd)
 		}
 	}
-	if _, err := Decode(append([]byte{byte(RecordRackPeaksType), 3}, body...)); !errors.Is(err, ErrUnknownVersion) {
-		t.Errorf("version 3: got %v, want %v", err, ErrUnknownVersion)
+	if _, err := Decode(append([]byte{byte(RecordRackPeaksType), 4}, body...)); !errors.Is(err, ErrUnknownVersion) {
+		t.Errorf("version 4: got %v, want %v", err, ErrUnknownVersion)
 	}
 }
 

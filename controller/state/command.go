@@ -15,8 +15,8 @@ import (
 //
 // # Encoding
 //
-// An encoded command is its type byte, a version byte, then the body in
-// JSON: [type|IgnoreUnknown?][version]{...}. The version is that of the
+// An encoded command is its type byte, a version byte, then the body:
+// [type|IgnoreUnknown?][version]body. The version is that of the
 // command's body, per type: a change that older readers would misread
 // raises it (a field they would ignore does not), and a node that reads a
 // body newer than it knows stops applying with an error naming the entry,
@@ -24,6 +24,29 @@ import (
 // versions existed have no version byte: the body follows the type byte at
 // once, and always starts with '{', which no version byte can be (versions
 // stay below 0x7b). Decode reads them as version 0, the same layout as 1.
+//
+// Bodies are JSON, but for the commands the placement path writes at every
+// call (Place, RecordRackPeaks, and Audited around a Place), whose newest
+// version (spec.cbor) is a compact CBOR body (cbor.go): JSON took about a
+// quarter of the CPU of a placement through the API. Every older version
+// is still read, so a log written by an older build replays.
+//
+// # Upgrades
+//
+// A node older than the CBOR versions stops applying at the first one it
+// meets (ErrUnknownVersion). The leader therefore writes them only when
+// every member of the Raft configuration reads them (EncodeFor with the
+// cluster's Codec, store.Store decides): itself, and each other member
+// whose SetNodeAPI announced Reads of CodecCBOR, which a node of this
+// build does when it joins (at every start with --join) and when it
+// leads. Until then it writes the JSON versions, which every release
+// reads. So a rolling upgrade needs no order: upgrade the members one by
+// one, restarting each with --join (a bootstrap node restarted without it
+// announces itself when it next leads); the leader switches to CBOR once
+// the last has announced. What it cannot protect: a node of an older build
+// joining a cluster whose log already holds CBOR entries, or a member
+// downgraded after it announced, stops applying at the first such entry;
+// upgrade that node to this build instead.
 type MessageType uint8
 
 // legacyBody is the first byte of a body written without a version byte:
@@ -56,12 +79,18 @@ const IgnoreUnknown MessageType = 0x80
 
 // spec describes one known command type.
 type spec struct {
-	name   string
+	name string
+	// decode reads a JSON body, of any version up to version.
 	decode func(body []byte) (Command, error)
-	// version is the body version this build writes (unless the command
-	// says less: bodyVersioner) and the newest it reads; every type starts
-	// at 1.
+	// version is the JSON body version this build writes (unless the
+	// command says less: bodyVersioner) and the newest JSON one it reads;
+	// every type starts at 1.
 	version uint8
+	// cbor, when not 0, is the version whose body is CBOR (read by
+	// decodeCBOR, written by the command's marshalCBOR): above every JSON
+	// version, and the newest this build reads and writes of the type.
+	cbor       uint8
+	decodeCBOR func(body []byte) (Command, error)
 	// ignorable commands are written with the IgnoreUnknown bit, so that
 	// nodes older than the type skip them. Only SetNodeAPI is: a node that
 	// skips it cannot forward to the leader's API, and says so, but its
@@ -72,16 +101,18 @@ type spec struct {
 
 // commands is every command type this build knows.
 var commands = map[MessageType]spec{
-	PutSiteType:            {name: "PutSite", decode: decodeAs[PutSite], version: 1},
-	SetRackBudgetType:      {name: "SetRackBudget", decode: decodeAs[SetRackBudget], version: 1},
-	PlaceType:              {name: "Place", decode: decodeAs[Place], version: 1},
+	PutSiteType:       {name: "PutSite", decode: decodeAs[PutSite], version: 1},
+	SetRackBudgetType: {name: "SetRackBudget", decode: decodeAs[SetRackBudget], version: 1},
+	// Version 2 is the CBOR body (placeCBOR).
+	PlaceType:              {name: "Place", decode: decodeAs[Place], version: 1, cbor: 2, decodeCBOR: decodePlaceCBOR},
 	RemovePlacementType:    {name: "RemovePlacement", decode: decodeAs[RemovePlacement], version: 1},
 	ConfirmReservationType: {name: "ConfirmReservation", decode: decodeAs[ConfirmReservation], version: 1},
 	ExpireReservationsType: {name: "ExpireReservations", decode: decodeAs[ExpireReservations], version: 1},
 	// Version 2 adds the servers' measured draws, which a version-1
 	// reader would ignore, placing on a power model other replicas have
-	// calibrated. A command without them is written as version 1.
-	RecordRackPeaksType: {name: "RecordRackPeaks", decode: decodeAs[RecordRackPeaks], version: 2},
+	// calibrated. A command without them is written as version 1 in
+	// JSON. Version 3 is the CBOR body (peaksCBOR), with or without them.
+	RecordRackPeaksType: {name: "RecordRackPeaks", decode: decodeAs[RecordRackPeaks], version: 2, cbor: 3, decodeCBOR: decodePeaksCBOR},
 	SetNodeAPIType:      {name: "SetNodeAPI", decode: decodeAs[SetNodeAPI], version: 1, ignorable: true},
 	// Not ignorable: every replica must hold the alert state (acks,
 	// silences) to answer reads of it alike and to hand it to a new leader.
@@ -97,6 +128,9 @@ var commands = map[MessageType]spec{
 	// audited.go's init: its decoder reads the command inside through this
 	// table, which a literal entry would make an initialisation cycle.
 }
+
+// newest is the newest body version of the type this build reads.
+func (s spec) newest() uint8 { return max(s.version, s.cbor) }
 
 // String names the type, for logs and errors.
 func (t MessageType) String() string {
@@ -240,32 +274,57 @@ type Ignored struct {
 func (c Ignored) Type() MessageType { return c.Raw &^ IgnoreUnknown }
 func (Ignored) command()            {}
 
-// Encode writes a command as its type byte, its body's version and its JSON
-// body (see MessageType).
-func Encode(cmd Command) ([]byte, error) {
+// Encode writes a command as its type byte, its body's version and its
+// body, in the newest version this build writes: for a cluster that may
+// hold older nodes, EncodeFor.
+func Encode(cmd Command) ([]byte, error) { return EncodeFor(cmd, CodecNewest) }
+
+// EncodeFor writes a command as Encode does, for readers that take bodies
+// up to codec reads: below CodecCBOR, in the newest JSON version (see
+// MessageType's Upgrades).
+func EncodeFor(cmd Command, reads Codec) ([]byte, error) {
+	t, version, body, err := encodeParts(cmd, reads)
+	if err != nil {
+		return nil, err
+	}
+	return header(t, version, body), nil
+}
+
+// encodeParts returns cmd's type byte (with IgnoreUnknown when its type
+// has it), its body's version and its body, for readers of reads.
+func encodeParts(cmd Command, reads Codec) (MessageType, uint8, []byte, error) {
 	if cmd == nil {
-		return nil, fmt.Errorf("encode: nil command: %w", ErrMalformedCommand)
+		return 0, 0, nil, fmt.Errorf("encode: nil command: %w", ErrMalformedCommand)
 	}
 	if ig, ok := cmd.(Ignored); ok {
-		return header(ig.Raw|IgnoreUnknown, ig.Version, ig.Body), nil
+		return ig.Raw | IgnoreUnknown, ig.Version, ig.Body, nil
 	}
 	s, ok := commands[cmd.Type()]
 	if !ok {
-		return nil, fmt.Errorf("encode %v: %w", cmd.Type(), ErrUnknownCommand)
+		return 0, 0, nil, fmt.Errorf("encode %v: %w", cmd.Type(), ErrUnknownCommand)
 	}
 	t := cmd.Type()
 	if s.ignorable {
 		t |= IgnoreUnknown
 	}
+	if c, ok := cmd.(cborBody); ok && s.cbor != 0 && reads >= CodecCBOR {
+		body, fits, err := c.marshalCBOR()
+		if err != nil {
+			return 0, 0, nil, fmt.Errorf("encode %v: %w", t, err)
+		}
+		if fits {
+			return t, s.cbor, body, nil
+		}
+	}
 	body, err := json.Marshal(cmd)
 	if err != nil {
-		return nil, fmt.Errorf("encode %v: %w", t, err)
+		return 0, 0, nil, fmt.Errorf("encode %v: %w", t, err)
 	}
 	version := s.version
 	if v, ok := cmd.(bodyVersioner); ok {
 		version = v.bodyVersion()
 	}
-	return header(t, version, body), nil
+	return t, version, body, nil
 }
 
 // bodyVersioner is a command whose body may be written in an older
@@ -302,6 +361,12 @@ func Decode(b []byte) (Command, error) {
 	if len(body) > 0 && body[0] != legacyBody {
 		version, body = body[0], body[1:]
 	}
+	return decodeParts(raw, version, body)
+}
+
+// decodeParts is Decode of an entry taken apart: its type byte as written,
+// its body's version and its body.
+func decodeParts(raw MessageType, version uint8, body []byte) (Command, error) {
 	s, ok := commands[raw&^IgnoreUnknown]
 	switch {
 	case !ok && raw&IgnoreUnknown != 0:
@@ -309,11 +374,15 @@ func Decode(b []byte) (Command, error) {
 	case !ok:
 		return nil, fmt.Errorf("decode type %d, body version %d: this build knows types 1 to %d: %w",
 			uint8(raw), version, maxType(), ErrUnknownCommand)
-	case version > s.version:
+	case version > s.newest():
 		return nil, fmt.Errorf("decode %s body version %d: this build reads up to version %d: %w",
-			s.name, version, s.version, ErrUnknownVersion)
+			s.name, version, s.newest(), ErrUnknownVersion)
 	}
-	cmd, err := s.decode(body)
+	decode := s.decode
+	if s.cbor != 0 && version == s.cbor {
+		decode = s.decodeCBOR
+	}
+	cmd, err := decode(body)
 	if err != nil {
 		return nil, fmt.Errorf("decode %s body version %d: %w: %w", s.name, version, ErrMalformedCommand, err)
 	}
