@@ -16,6 +16,7 @@ import (
 
 	"github.com/dcplane/dcplane/api"
 	"github.com/dcplane/dcplane/collectors"
+	"github.com/dcplane/dcplane/collectors/ipmi"
 	"github.com/dcplane/dcplane/controller/telemetry"
 )
 
@@ -169,6 +170,9 @@ func New(cfg Config) (*Agent, error) {
 	for _, r := range cfg.Reasons {
 		m.pollErrors.WithLabelValues(r)
 	}
+	for _, p := range protocols {
+		m.overdue.WithLabelValues(string(p))
+	}
 	return &Agent{cfg: cfg, log: cfg.Logger.With("component", "agent"), m: m, buf: newBuffer(cfg.BufferBatches, m)}, nil
 }
 
@@ -206,6 +210,32 @@ type pool struct {
 	timeout  time.Duration
 	jobs     chan int
 	q        queue
+	behind   bool // its polls start overdue (see started)
+}
+
+// started records that a worker took e, a target of p due at e.at: how
+// late it started, and whether it was overdue, more than one Interval
+// late. A poll overdue is the agent falling behind (too few workers for
+// its targets and their answer times), not the device failing: it is
+// counted and logged apart from the device's failures. The pool is
+// behind from its first overdue poll until one starts within half an
+// Interval of its time.
+func (a *Agent) started(p *pool, e entry) {
+	late := max(0, time.Since(e.at))
+	a.m.startLag.WithLabelValues(string(p.protocol)).Set(late.Seconds())
+	overdue := late > a.cfg.Interval
+	if overdue {
+		a.m.overdue.WithLabelValues(string(p.protocol)).Inc()
+	}
+	switch {
+	case overdue && !p.behind:
+		p.behind = true
+		a.log.Warn("agent falling behind: polls start more than an interval after their time; give it more workers or a longer interval",
+			"protocol", p.protocol, "late", late.Round(time.Millisecond), "interval", a.cfg.Interval, "workers", p.workers, "targets", len(p.q)+1)
+	case p.behind && late < a.cfg.Interval/2:
+		p.behind = false
+		a.log.Info("agent caught up: polls start on time again", "protocol", p.protocol, "late", late.Round(time.Millisecond))
+	}
 }
 
 // pools returns the pools of workers, indexed as protocols.
@@ -357,9 +387,9 @@ func (a *Agent) schedule(ctx context.Context, pools []*pool, results <-chan resu
 		case <-ctx.Done():
 			return
 		case next[0] <- due[0]:
-			heap.Pop(&pools[0].q)
+			a.started(pools[0], heap.Pop(&pools[0].q).(entry))
 		case next[1] <- due[1]:
-			heap.Pop(&pools[1].q)
+			a.started(pools[1], heap.Pop(&pools[1].q).(entry))
 		case <-timer.C:
 		case r := <-results:
 			pending := b.add(r.status)
@@ -417,10 +447,15 @@ func (a *Agent) nextPoll(r result, fails []int) time.Time {
 		fails[r.target]++
 	}
 	if isFailing := fails[r.target] > 0; isFailing != wasFailing {
-		if isFailing {
+		switch {
+		case isFailing && r.status.Reason == ipmi.ReasonLocal:
+			a.m.backoff.Inc()
+			a.log.Warn("no socket to the device could be opened on this host (its ports or file descriptors ran out): nothing was sent",
+				"device", r.status.Device, "reason", r.status.Reason, "err", r.status.Err)
+		case isFailing:
 			a.m.backoff.Inc()
 			a.log.Warn("device not answering", "device", r.status.Device, "reason", r.status.Reason, "err", r.status.Err)
-		} else {
+		default:
 			a.m.backoff.Dec()
 			a.log.Info("device answering again", "device", r.status.Device)
 		}

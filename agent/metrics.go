@@ -7,6 +7,8 @@ type metrics struct {
 	pollDuration    *prometheus.HistogramVec // by protocol
 	polls           *prometheus.CounterVec   // by result
 	pollErrors      *prometheus.CounterVec   // by reason
+	startLag        *prometheus.GaugeVec     // by protocol
+	overdue         *prometheus.CounterVec   // by protocol
 	backoff         prometheus.Gauge
 	targets         prometheus.Gauge
 	bufferDepth     prometheus.Gauge
@@ -30,6 +32,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		pollErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "dcplane_agent_poll_errors_total", Help: "Failed polls, by reason (timeout, refused, auth, decode, …).",
 		}, []string{"reason"}),
+		startLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "dcplane_agent_poll_start_lag_seconds", Help: "How long after its time the last poll started, by protocol: above 0 while every worker is busy.",
+		}, []string{"protocol"}),
+		overdue: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dcplane_agent_polls_overdue_total", Help: "Polls that started more than one interval after their time, by protocol: the agent falling behind (too few workers for its devices), not the devices failing.",
+		}, []string{"protocol"}),
 		backoff: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "dcplane_agent_devices_in_backoff", Help: "Devices polled less often because their last polls failed.",
 		}),
@@ -58,7 +66,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "dcplane_agent_controller_reachable", Help: "1 if the last push to the controller succeeded, else 0.",
 		}),
 	}
-	reg.MustRegister(m.pollDuration, m.polls, m.pollErrors, m.backoff, m.targets,
+	reg.MustRegister(m.pollDuration, m.polls, m.pollErrors, m.startLag, m.overdue, m.backoff, m.targets,
 		m.bufferDepth, m.bufferCapacity, m.dropped, m.pushes, m.refusedPolls, m.refusedReadings, m.reachable)
 	return m
 }

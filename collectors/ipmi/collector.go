@@ -113,6 +113,15 @@ func (c *Collector) Report(ctx context.Context) (Report, error) {
 	return c.poll(ctx, true)
 }
 
+// SessionOpen reports whether the Collector holds a session with its BMC,
+// which its next poll will reuse unless it has been idle too long. It
+// waits for a poll in progress to end.
+func (c *Collector) SessionOpen() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.bmc != nil
+}
+
 // Close ends the session, telling the BMC within one request timeout.
 // Polls after Close fail with ErrClosed.
 func (c *Collector) Close() error {

@@ -83,9 +83,15 @@ func newFleetCollector(t *testing.T, f *fleet, now func() time.Time) *Collector 
 func TestSessionKeptAcrossPolls(t *testing.T) {
 	f := &fleet{t: t, name: "goipmi_dcmi.txt"}
 	c := newFleetCollector(t, f, nil)
+	if c.SessionOpen() {
+		t.Errorf("session open before the first poll")
+	}
 	for i := range 3 {
 		if st := c.Poll(t.Context()); !st.OK || len(st.Readings) == 0 {
 			t.Fatalf("poll %d: OK=%v %s, %d readings", i, st.OK, st.Err, len(st.Readings))
+		}
+		if !c.SessionOpen() {
+			t.Errorf("poll %d: no session open after it", i)
 		}
 	}
 	if f.count() != 1 {
@@ -116,8 +122,8 @@ func TestSessionDroppedOnFailure(t *testing.T) {
 	if st.OK || st.Reason != ReasonTimeout || len(st.Readings) != 0 {
 		t.Errorf("got OK=%v reason %q, %d readings; want a timeout and none", st.OK, st.Reason, len(st.Readings))
 	}
-	if !f.sessions[0].closed {
-		t.Errorf("the failed session was not closed")
+	if !f.sessions[0].closed || c.SessionOpen() {
+		t.Errorf("the failed session was not closed (closed %v, collector's open %v)", f.sessions[0].closed, c.SessionOpen())
 	}
 	f.fail = nil
 	if st := c.Poll(t.Context()); !st.OK {

@@ -44,7 +44,28 @@ var (
 	// ErrDecode means the BMC answered with something that cannot be
 	// decoded.
 	ErrDecode = errors.New("ipmi: cannot decode answer")
+
+	// ErrLocal means this host could not open a socket to the BMC (no
+	// ephemeral port, file descriptor or buffer left): nothing was sent,
+	// and the BMC is not to blame. Linux says EAGAIN when no ephemeral
+	// port is left, which Go takes for a timeout.
+	ErrLocal = errors.New("ipmi: no socket to the BMC could be opened on this host")
 )
+
+// localErrnos are the errors of opening a socket that say this host ran
+// out of something, not that the BMC or the network failed.
+var localErrnos = []error{syscall.EAGAIN, syscall.EADDRNOTAVAIL, syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM}
+
+// localError marks err, an error of opening a socket, with ErrLocal when
+// it is one of localErrnos.
+func localError(err error) error {
+	for _, e := range localErrnos {
+		if errors.Is(err, e) {
+			return fmt.Errorf("%w: %w", ErrLocal, err)
+		}
+	}
+	return err
+}
 
 // CompletionError is an answer whose completion code is not success
 // (IPMI v2.0 §5.2). For a reading it means "unknown", never zero.
@@ -103,13 +124,14 @@ const (
 	ReasonProtocol = "protocol" // cipher suite rejected or refused, or the BMC offers only IPMI v1.5
 	ReasonDecode   = "decode"   // an answer we could not decode
 	ReasonConfig   = "config"   // the target cannot be used as configured
+	ReasonLocal    = "local"    // this host could not open a socket: the agent's limits, not the BMC
 	ReasonOther    = "other"    // anything else, including a poll cancelled by its caller
 )
 
 // Reasons lists every value Reason returns but "", so that a metric
 // labelled by reason can start each at 0.
 func Reasons() []string {
-	return []string{ReasonTimeout, ReasonRefused, ReasonAuth, ReasonProtocol, ReasonDecode, ReasonConfig, ReasonOther}
+	return []string{ReasonTimeout, ReasonRefused, ReasonAuth, ReasonProtocol, ReasonDecode, ReasonConfig, ReasonLocal, ReasonOther}
 }
 
 // Reason classifies err into one of the Reason* constants, for
@@ -118,6 +140,8 @@ func Reason(err error) string {
 	switch {
 	case err == nil:
 		return ""
+	case errors.Is(err, ErrLocal): // before the timeouts: EAGAIN is one to Go
+		return ReasonLocal
 	case errors.Is(err, ErrTooSlow):
 		return ReasonTimeout
 	case errors.Is(err, ErrAuth):

@@ -304,7 +304,7 @@ type tap struct {
 func (t *tap) Dial(network, addr string) (net.Conn, error) {
 	c, err := net.Dial(network, addr)
 	if err != nil {
-		return nil, err
+		return nil, localError(err)
 	}
 	return &tapConn{Conn: c, tap: t}, nil
 }
@@ -380,7 +380,7 @@ func hexByte(b uint8) string { return strconv.FormatUint(uint64(b), 16) + "h" }
 func checkV20(ctx context.Context, host string, port int, t Target) error {
 	conn, err := net.Dial("udp", net.JoinHostPort(host, strconv.Itoa(port)))
 	if err != nil {
-		return err
+		return localError(err)
 	}
 	defer conn.Close()
 	answer, err := exchangeUDP(ctx, conn, authCapabilitiesRequest(), t.timeout(), t.retries()+1)

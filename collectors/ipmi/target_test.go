@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/bougou/go-ipmi/pkg/types"
 )
@@ -127,6 +129,11 @@ func TestReason(t *testing.T) {
 		{fmt.Errorf("read: %w", syscall.ECONNREFUSED), ReasonRefused},
 		{fmt.Errorf("x: %w", ErrDecode), ReasonDecode},
 		{ErrConfig, ReasonConfig},
+		// No ephemeral port left for the socket: this host's limit, which
+		// Go takes for a timeout (EAGAIN), and go-ipmi wraps as it does.
+		{fmt.Errorf("init udp connection failed, err: %w", localError(&net.OpError{Op: "dial", Net: "udp", Err: os.NewSyscallError("connect", syscall.EAGAIN)})), ReasonLocal},
+		{fmt.Errorf("x: %w: %w", ErrNoAnswer, localError(os.NewSyscallError("socket", syscall.EMFILE))), ReasonLocal},
+		{localError(os.NewSyscallError("connect", syscall.ECONNREFUSED)), ReasonRefused},
 		{errors.New("something else"), ReasonOther},
 	}
 	for _, tt := range tests {
@@ -166,5 +173,39 @@ func TestHandshakeRefusals(t *testing.T) {
 	}
 	if _, ok := setupStatus(loadCapture(t, "ipmi_sim.txt").authcaps); ok {
 		t.Errorf("a v1.5 answer read as a setup answer")
+	}
+}
+
+// TestDialOutOfFiles: a poll whose socket this host cannot open (here, no
+// file descriptor left) fails at once with ReasonLocal, not as a BMC
+// timeout: nothing was sent.
+func TestDialOutOfFiles(t *testing.T) {
+	f, err := os.Open(os.DevNull) // the lowest free descriptor
+	if err != nil {
+		t.Fatal(err)
+	}
+	free := f.Fd()
+	f.Close()
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	low := lim
+	low.Cur = uint64(free) // no new descriptor
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewCollector(Target{Address: "127.0.0.1:9", User: "u", Password: NewPassword("p"), Timeout: time.Second}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	st := c.Poll(context.Background())
+	took := time.Since(start)
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	if st.OK || st.Reason != ReasonLocal || took > 500*time.Millisecond {
+		t.Errorf("got OK %v, reason %q (%s) after %v; want reason %q at once", st.OK, st.Reason, st.Err, took, ReasonLocal)
 	}
 }
