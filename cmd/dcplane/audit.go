@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"io"
 	"strconv"
 	"time"
 
@@ -32,30 +34,11 @@ keep the newest 10000 records, replicated like the state.`,
 		Example: "  dcplane audit ls --path /v1/placements --since 1h\n  dcplane audit ls --who token:3f9a1c0b2d4e -o json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := g.checkOutput(); err != nil {
-				return err
-			}
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
 			f := api.AuditFilter{Who: o.who, Path: o.path, Method: o.method, Limit: o.limit}
 			if o.since > 0 {
 				f.Since = time.Now().Add(-o.since)
 			}
-			l, err := c.Audit(cmd.Context(), f)
-			if err != nil {
-				return err
-			}
-			if g.data() {
-				return g.print(cmd.OutOrStdout(), l)
-			}
-			var rows [][]string
-			for _, r := range l.Records {
-				rows = append(rows, []string{strconv.FormatUint(r.Seq, 10), r.At.Format(time.RFC3339), r.Who, string(r.Role),
-					r.Method + " " + r.Path, strconv.Itoa(r.Status)})
-			}
-			return table(cmd.OutOrStdout(), []string{"SEQ", "AT", "WHO", "ROLE", "CALL", "STATUS"}, rows)
+			return show(cmd, g, func(c *api.Client, ctx context.Context) (*api.AuditList, error) { return c.Audit(ctx, f) }, printAudit)
 		},
 	}
 	f := ls.Flags()
@@ -66,4 +49,14 @@ keep the newest 10000 records, replicated like the state.`,
 	f.IntVar(&o.limit, "limit", 0, "only the newest N records (0: all kept)")
 	cmd.AddCommand(ls)
 	return cmd
+}
+
+// printAudit writes the audit records' table.
+func printAudit(w io.Writer, l *api.AuditList) error {
+	var rows [][]string
+	for _, r := range l.Records {
+		rows = append(rows, []string{strconv.FormatUint(r.Seq, 10), r.At.Format(time.RFC3339), r.Who, string(r.Role),
+			r.Method + " " + r.Path, strconv.Itoa(r.Status)})
+	}
+	return table(w, []string{"SEQ", "AT", "WHO", "ROLE", "CALL", "STATUS"}, rows)
 }

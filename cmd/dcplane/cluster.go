@@ -31,21 +31,7 @@ address, API URL, role. Below, that controller's own view: its term, the
 index and hash of the state it serves, and whether it has caught up.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := g.checkOutput(); err != nil {
-				return err
-			}
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			st, err := c.Cluster(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if g.data() {
-				return g.print(cmd.OutOrStdout(), st)
-			}
-			return printMembers(cmd.OutOrStdout(), st)
+			return show(cmd, g, (*api.Client).Cluster, printMembers)
 		},
 	}
 }

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -33,28 +35,22 @@ keeps it in memory, and a new leader starts afresh).`,
 }
 
 func (o *forecastOptions) run(cmd *cobra.Command) error {
-	if err := o.checkOutput(); err != nil {
-		return err
-	}
-	c, err := o.client()
-	if err != nil {
-		return err
-	}
-	rep, err := c.Forecast(cmd.Context(), o.filter)
-	if err != nil {
-		return err
-	}
-	if o.data() {
-		return o.print(cmd.OutOrStdout(), rep)
-	}
+	return show(cmd, o.globalOptions, func(c *api.Client, ctx context.Context) (*api.ForecastReport, error) {
+		return c.Forecast(ctx, o.filter)
+	}, printForecast)
+}
+
+// printForecast writes each object's days to full, and when and from what
+// the forecast was made.
+func printForecast(w io.Writer, rep *api.ForecastReport) error {
 	rows := make([][]string, len(rep.Objects))
 	for i, f := range rep.Objects {
 		rows[i] = []string{f.Kind, f.ID, forecastDays(f, rep.HorizonDays), kw(f.PeakWatts), kw(&f.BudgetWatts), strconv.Itoa(f.HistoryDays), f.Why}
 	}
-	if err := table(cmd.OutOrStdout(), []string{"KIND", "ID", "DAYS", "PEAK kW", "BUDGET kW", "HISTORY DAYS", "WHY"}, rows); err != nil {
+	if err := table(w, []string{"KIND", "ID", "DAYS", "PEAK kW", "BUDGET kW", "HISTORY DAYS", "WHY"}, rows); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(cmd.OutOrStdout(), "\nforecast at %s from the history kept since %s\n",
+	_, err := fmt.Fprintf(w, "\nforecast at %s from the history kept since %s\n",
 		rep.At.Local().Format("2006-01-02 15:04"), rep.HistorySince.Local().Format("2006-01-02 15:04"))
 	return err
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,8 +10,33 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/dcplane/dcplane/api"
 )
+
+// show is what most commands that read the controller do: check -o, call
+// fetch (a method expression of api.Client, or a closure) with a client,
+// and print its answer as data for -o json or yaml,
+// or for people with table.
+func show[T any](cmd *cobra.Command, g *globalOptions, fetch func(*api.Client, context.Context) (T, error), table func(io.Writer, T) error) error {
+	if err := g.checkOutput(); err != nil {
+		return err
+	}
+	c, err := g.client()
+	if err != nil {
+		return err
+	}
+	v, err := fetch(c, cmd.Context())
+	if err != nil {
+		return err
+	}
+	if g.data() {
+		return g.print(cmd.OutOrStdout(), v)
+	}
+	return table(cmd.OutOrStdout(), v)
+}
 
 // Output formats of -o.
 const (

@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
+	"github.com/dcplane/dcplane/api"
 	"github.com/dcplane/dcplane/controller/power"
 )
 
@@ -17,30 +19,21 @@ A rollup with stale racks shows the draw of the racks it knows and no
 headroom: what it cannot see might use it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := g.checkOutput(); err != nil {
-				return err
-			}
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			sum, err := c.Power(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if g.data() {
-				return g.print(cmd.OutOrStdout(), sum)
-			}
-			rows := [][]string{rollupRow("site", sum.Site)}
-			for _, h := range sum.Halls {
-				rows = append(rows, rollupRow("hall", h))
-			}
-			for _, r := range sum.Rows {
-				rows = append(rows, rollupRow("row", r))
-			}
-			return table(cmd.OutOrStdout(), []string{"LEVEL", "ID", "RACKS", "STALE", "DRAW kW", "BUDGET kW", "USED %", "HEADROOM kW"}, rows)
+			return show(cmd, g, (*api.Client).Power, printPower)
 		},
 	}
+}
+
+// printPower writes the site's, halls' and rows' rollups.
+func printPower(w io.Writer, sum *api.PowerSummary) error {
+	rows := [][]string{rollupRow("site", sum.Site)}
+	for _, h := range sum.Halls {
+		rows = append(rows, rollupRow("hall", h))
+	}
+	for _, r := range sum.Rows {
+		rows = append(rows, rollupRow("row", r))
+	}
+	return table(w, []string{"LEVEL", "ID", "RACKS", "STALE", "DRAW kW", "BUDGET kW", "USED %", "HEADROOM kW"}, rows)
 }
 
 func rollupRow(level string, r power.Rollup) []string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sort"
 	"strings"
@@ -45,27 +46,23 @@ their headroom cannot be vouched for. Tables show kW; -o json shows watts.`,
 }
 
 func (o *rackLsOptions) run(cmd *cobra.Command) error {
-	if err := o.checkOutput(); err != nil {
-		return err
-	}
-	c, err := o.client()
-	if err != nil {
-		return err
-	}
-	list, err := c.Racks(cmd.Context(), o.filter)
-	if err != nil {
-		return err
-	}
-	racks := list.Racks
-	sortByUse(racks)
-	if o.data() {
-		return o.print(cmd.OutOrStdout(), racks)
-	}
+	return show(cmd, o.globalOptions, func(c *api.Client, ctx context.Context) ([]power.Rack, error) {
+		list, err := c.Racks(ctx, o.filter)
+		if err != nil {
+			return nil, err
+		}
+		sortByUse(list.Racks)
+		return list.Racks, nil
+	}, printRacks)
+}
+
+// printRacks writes the racks' table, in the order given.
+func printRacks(w io.Writer, racks []power.Rack) error {
 	rows := make([][]string, len(racks))
 	for i, k := range racks {
 		rows[i] = []string{k.ID, k.Row, kw(k.DrawWatts), kw(&k.BudgetWatts), pct(k.UsedRatio), statusWord(k.Status)}
 	}
-	return table(cmd.OutOrStdout(), []string{"RACK", "ROW", "DRAW kW", "BUDGET kW", "USED %", "STATUS"}, rows)
+	return table(w, []string{"RACK", "ROW", "DRAW kW", "BUDGET kW", "USED %", "STATUS"}, rows)
 }
 
 // sortByUse orders racks: unknown draw first, then by share used, highest

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -41,20 +43,13 @@ declared figure wrong. Tables show watts.`,
 }
 
 func (o *serverLsOptions) run(cmd *cobra.Command) error {
-	if err := o.checkOutput(); err != nil {
-		return err
-	}
-	c, err := o.client()
-	if err != nil {
-		return err
-	}
-	list, err := c.Servers(cmd.Context(), o.rack)
-	if err != nil {
-		return err
-	}
-	if o.data() {
-		return o.print(cmd.OutOrStdout(), list)
-	}
+	return show(cmd, o.globalOptions, func(c *api.Client, ctx context.Context) ([]api.ServerReading, error) {
+		return c.Servers(ctx, o.rack)
+	}, printServers)
+}
+
+// printServers writes each server's power and PSUs.
+func printServers(w io.Writer, list []api.ServerReading) error {
 	rows := make([][]string, len(list))
 	for i, s := range list {
 		state := "ok"
@@ -63,7 +58,7 @@ func (o *serverLsOptions) run(cmd *cobra.Command) error {
 		}
 		rows[i] = []string{s.ID, s.Rack, wattsOf(s.Watts), fmt.Sprintf("%.0f", s.DeclaredWatts), modelOf(s.PowerModel), psuSummary(s.PSUs), state}
 	}
-	return table(cmd.OutOrStdout(), []string{"SERVER", "RACK", "W", "DECLARED W", "MODEL W", "PSUS (FEED W STATE)", "STATUS"}, rows)
+	return table(w, []string{"SERVER", "RACK", "W", "DECLARED W", "MODEL W", "PSUS (FEED W STATE)", "STATUS"}, rows)
 }
 
 // modelOf shows placement's power model of a server as IDLE/MAX, a figure

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -90,38 +91,29 @@ func newTokenLsCmd(g *globalOptions) *cobra.Command {
 		Short: "List the tokens (never their secrets)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := g.checkOutput(); err != nil {
-				return err
-			}
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			l, err := c.Tokens(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if g.data() {
-				return g.print(cmd.OutOrStdout(), l)
-			}
-			var rows [][]string
-			for _, t := range l.Tokens {
-				state := "active"
-				if t.Revoked {
-					state = "revoked " + t.RevokedAt.Format(time.RFC3339) + " by " + t.RevokedBy
-				}
-				halls := "-"
-				if t.Role == api.RoleAgent {
-					halls = "all"
-				}
-				if len(t.Halls) > 0 {
-					halls = strings.Join(t.Halls, ",")
-				}
-				rows = append(rows, []string{t.ID, t.Name, string(t.Role), halls, t.CreatedBy, t.CreatedAt.Format(time.RFC3339), state})
-			}
-			return table(cmd.OutOrStdout(), []string{"ID", "NAME", "ROLE", "HALLS", "CREATED BY", "CREATED", "STATE"}, rows)
+			return show(cmd, g, (*api.Client).Tokens, printTokens)
 		},
 	}
+}
+
+// printTokens writes the tokens' table.
+func printTokens(w io.Writer, l *api.TokenList) error {
+	var rows [][]string
+	for _, t := range l.Tokens {
+		state := "active"
+		if t.Revoked {
+			state = "revoked " + t.RevokedAt.Format(time.RFC3339) + " by " + t.RevokedBy
+		}
+		halls := "-"
+		if t.Role == api.RoleAgent {
+			halls = "all"
+		}
+		if len(t.Halls) > 0 {
+			halls = strings.Join(t.Halls, ",")
+		}
+		rows = append(rows, []string{t.ID, t.Name, string(t.Role), halls, t.CreatedBy, t.CreatedAt.Format(time.RFC3339), state})
+	}
+	return table(w, []string{"ID", "NAME", "ROLE", "HALLS", "CREATED BY", "CREATED", "STATE"}, rows)
 }
 
 func newTokenRevokeCmd(g *globalOptions) *cobra.Command {
