@@ -198,10 +198,10 @@ func (n *Node) JoinNode(ctx context.Context, req wire.JoinRequest) error {
 	if err := n.store.Join(ctx, req.ID, req.RaftAddr); err != nil {
 		return n.leaderError(err)
 	}
-	if req.API == "" {
+	if req.API == "" && req.Reads == 0 {
 		return nil
 	}
-	return n.recordAPI(ctx, req.ID, req.API)
+	return n.recordAPI(ctx, req.ID, req.API, state.Codec(req.Reads))
 }
 
 // RemoveNode takes a node out of the cluster and forgets its API URL.
@@ -209,7 +209,7 @@ func (n *Node) RemoveNode(ctx context.Context, id string) error {
 	if err := n.store.Remove(ctx, id); err != nil {
 		return n.leaderError(err)
 	}
-	return n.recordAPI(ctx, id, "")
+	return n.recordAPI(ctx, id, "", 0)
 }
 
 // TransferLeadership hands leadership to another voter.
@@ -270,33 +270,33 @@ func (n *Node) Restore(ctx context.Context, r io.Reader) error {
 	return nil
 }
 
-// recordAPI commits a node's API URL ("" forgets it) unless the state holds
-// it already. A join's or a removal's audit record rides in its entry
-// (propose); when nothing is committed, the API records the call apart.
-func (n *Node) recordAPI(ctx context.Context, id, url string) error {
-	if cur, ok := n.store.State().NodeAPI(id); cur == url && (ok || url == "") {
+// recordAPI commits a node's API URL ("" forgets it) and the codec it
+// reads (0 forgets it) unless the state holds them already. A join's or a
+// removal's audit record rides in its entry (propose); when nothing is
+// committed, the API records the call apart.
+func (n *Node) recordAPI(ctx context.Context, id, url string, reads state.Codec) error {
+	v := n.store.State()
+	if cur, ok := v.NodeAPI(id); cur == url && (ok || url == "") && v.NodeReads(id) == max(reads, state.CodecJSON) {
 		return nil
 	}
-	if _, err := n.propose(ctx, state.SetNodeAPI{Node: id, URL: url, At: n.cfg.Now()}); err != nil {
+	if _, err := n.propose(ctx, state.SetNodeAPI{Node: id, URL: url, Reads: reads, At: n.cfg.Now()}); err != nil {
 		return n.leaderError(err)
 	}
-	n.log.Info("node API recorded", "node", id, "api", url)
+	n.log.Info("node API recorded", "node", id, "api", url, "reads", reads)
 	return nil
 }
 
-// advertise records this node's API URL once it leads, after a barrier so
-// that it compares with the state every earlier leader left.
+// advertise records this node's API URL and the codec it reads once it
+// leads, after a barrier so that it compares with the state every earlier
+// leader left.
 func (n *Node) advertise(ctx context.Context) {
-	if n.cfg.APIURL == "" {
-		return
-	}
 	ctx, cancel := context.WithTimeout(ctx, advertiseTimeout)
 	defer cancel()
 	if err := n.store.Barrier(ctx); err != nil {
 		n.log.Warn("recording this node's API URL", "err", err)
 		return
 	}
-	if err := n.recordAPI(ctx, n.cfg.NodeID, n.cfg.APIURL); err != nil {
+	if err := n.recordAPI(ctx, n.cfg.NodeID, n.cfg.APIURL, state.CodecNewest); err != nil {
 		n.log.Warn("recording this node's API URL", "err", err)
 	}
 }
@@ -311,7 +311,7 @@ func (n *Node) joinLoop(ctx context.Context) {
 		return
 	}
 	defer c.CloseIdleConnections()
-	req := wire.JoinRequest{ID: n.cfg.NodeID, RaftAddr: n.store.Addr(), API: n.cfg.APIURL}
+	req := wire.JoinRequest{ID: n.cfg.NodeID, RaftAddr: n.store.Addr(), API: n.cfg.APIURL, Reads: uint8(state.CodecNewest)}
 	for {
 		err := c.Join(ctx, req)
 		if err == nil {

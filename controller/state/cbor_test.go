@@ -257,3 +257,35 @@ func TestCBOREncoderIsDeterministic(t *testing.T) {
 		t.Errorf("body: got %v (%v), want a map of peaks and time", m, err)
 	}
 }
+
+// TestNodeReadsAnnounced: a node's announced codec is kept apart from its
+// URL, survives a snapshot, and is CodecJSON when none was announced.
+func TestNodeReadsAnnounced(t *testing.T) {
+	m := New()
+	mustApply(t, m, SetNodeAPI{Node: "n1", URL: "https://n1:8443", At: t0})
+	if got := m.View().NodeReads("n1"); got != CodecJSON {
+		t.Errorf("announced nothing: got %d, want %d", got, CodecJSON)
+	}
+	mustApply(t, m, SetNodeAPI{Node: "n2", Reads: CodecCBOR, At: t0})
+	mustApply(t, m, SetNodeAPI{Node: "n1", URL: "https://n1:8443", Reads: CodecCBOR, At: t0})
+	var buf bytes.Buffer
+	if _, err := m.View().WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	r := New()
+	if err := r.Restore(&buf); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"n1", "n2"} {
+		if got := r.View().NodeReads(n); got != CodecCBOR {
+			t.Errorf("%s after a snapshot: got %d, want %d", n, got, CodecCBOR)
+		}
+	}
+	if _, ok := r.View().NodeAPI("n2"); ok {
+		t.Errorf("n2: got an API URL, want none (it announced its codec only)")
+	}
+	mustApply(t, r, SetNodeAPI{Node: "n1", At: t0.Add(time.Second)})
+	if got := r.View().NodeReads("n1"); got != CodecJSON {
+		t.Errorf("n1 forgotten: got %d, want %d", got, CodecJSON)
+	}
+}

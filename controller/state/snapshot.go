@@ -68,6 +68,10 @@ type snapshot struct {
 	// Optional, in format 2: a reader that does not know it drops it, as
 	// such a reader skips SetNodeAPI.
 	Nodes map[string]string `json:"node_apis,omitempty"`
+	// Optional likewise, since CBOR bodies: the codec each node announced
+	// (SetNodeAPI.Reads), which a reader that does not know it drops as it
+	// ignores the field in SetNodeAPI.
+	Reads map[string]Codec `json:"node_reads,omitempty"`
 	// Since format 3: written only when not empty.
 	Alerts *alerts.State `json:"alerts,omitempty"`
 	// Since format 4: written only when not empty.
@@ -91,6 +95,7 @@ func (v *View) WriteTo(w io.Writer) (int64, error) {
 		Format: formatBeforeAlerts, Index: v.index, Updated: v.updated,
 		Site: v.site, Budgets: v.budgets,
 		Placements: v.Placements(), Keys: v.keys.toMap(), Peaks: v.peaks, PeakAt: v.peakAt, PeakSpan: v.peakSpan, Nodes: v.nodes,
+		Reads: v.reads,
 	}
 	if !alertsEmpty(v.alerts) {
 		snap.Format, snap.Alerts = formatBeforeAccess, &v.alerts
@@ -146,7 +151,7 @@ func readSnapshot(r io.Reader) (*View, error) {
 	for _, p := range s.Placements {
 		ps[p.ID] = p
 	}
-	v := &View{budgets: s.Budgets, keys: cowOf(s.Keys), peaks: s.Peaks, peakAt: s.PeakAt, peakSpan: s.PeakSpan, placements: cowOf(ps), nodes: s.Nodes, draws: s.Draws}
+	v := &View{budgets: s.Budgets, keys: cowOf(s.Keys), peaks: s.Peaks, peakAt: s.PeakAt, peakSpan: s.PeakSpan, placements: cowOf(ps), nodes: s.Nodes, reads: s.Reads, draws: s.Draws}
 	if s.Alerts != nil {
 		v.alerts = s.Alerts.Clone()
 	}

@@ -26,6 +26,7 @@ type View struct {
 	peakAt     map[string]time.Time // rack ID → when its peak was committed; copied on write
 	peakSpan   time.Duration        // the horizon of the last peaks committed
 	nodes      map[string]string    // node ID → API URL; copied on write
+	reads      map[string]Codec     // node ID → codec it announced; copied on write
 	alerts     alerts.State         // firing alerts, acks, silences; copied on write
 	access     access               // API tokens and the audit trail; copied on write
 	usage      usageTable           // by rack index; copied on write
@@ -89,7 +90,7 @@ func (v *View) BudgetOverrides() map[string]float64 {
 // fails with ErrInUse when site lacks a server that holds a placement.
 func (v *View) withSite(site *inventory.Site) (*View, error) {
 	n := &View{site: site, racks: map[string]*inventory.Rack{}, updated: v.updated,
-		placements: v.placements, keys: v.keys, epoch: v.epoch, nodes: v.nodes, alerts: v.alerts, access: v.access}
+		placements: v.placements, keys: v.keys, epoch: v.epoch, nodes: v.nodes, reads: v.reads, alerts: v.alerts, access: v.access}
 	site.Racks(func(_ *inventory.Hall, _ *inventory.Row, k *inventory.Rack) bool {
 		n.racks[k.ID] = k
 		return true

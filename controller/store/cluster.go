@@ -74,7 +74,7 @@ func (s *Store) Apply(ctx context.Context, cmd state.Command) (*state.View, erro
 	if err := s.leading("apply"); err != nil {
 		return nil, err
 	}
-	b, err := state.Encode(cmd)
+	b, err := state.EncodeFor(cmd, s.Codec())
 	if err != nil {
 		return nil, fmt.Errorf("apply: %w", err)
 	}
@@ -181,6 +181,9 @@ func (s *Store) Join(ctx context.Context, id, addr string) error {
 		}
 	}
 	f := s.raft.AddVoter(raft.ServerID(id), raft.ServerAddress(addr), 0, s.enqueueTimeout(ctx))
+	// A new member reads JSON until it announces more: the leader writes
+	// for it from the entry after its own.
+	defer s.codecs.invalidate()
 	if err := s.await(ctx, f); err != nil {
 		return fmt.Errorf("join %s at %s: %w", id, addr, err)
 	}
@@ -194,6 +197,7 @@ func (s *Store) remove(ctx context.Context, srv raft.Server) error {
 	if srv.ID == raft.ServerID(s.id) {
 		return fmt.Errorf("address %s is the leader's own", srv.Address)
 	}
+	defer s.codecs.invalidate() // one member fewer may read more
 	f := s.raft.RemoveServer(srv.ID, 0, s.enqueueTimeout(ctx))
 	if err := s.await(ctx, f); err != nil {
 		return fmt.Errorf("remove %s, which held the address: %w", srv.ID, err)
@@ -258,6 +262,7 @@ func (s *Store) Remove(ctx context.Context, id string) error {
 	if !slices.ContainsFunc(cf.Configuration().Servers, func(srv raft.Server) bool { return srv.ID == raft.ServerID(id) }) {
 		return fmt.Errorf("remove %s: %w", id, ErrUnknownNode)
 	}
+	defer s.codecs.invalidate() // one member fewer may read more
 	if err := s.await(ctx, s.raft.RemoveServer(raft.ServerID(id), 0, s.enqueueTimeout(ctx))); err != nil {
 		return fmt.Errorf("remove %s: %w", id, err)
 	}

@@ -37,6 +37,9 @@ func (f *fsm) Apply(l *raft.Log) any {
 		f.logger.Warn("skipping a command of a type this release does not know", "index", l.Index, "type", uint8(ig.Raw), "version", ig.Version)
 	}
 	v, err := f.machine.Apply(l.Index, cmd)
+	if announces(cmd) {
+		f.codecs.invalidate() // a member may read more, or less, now
+	}
 	return applyResult{view: v, err: err}
 }
 
@@ -57,6 +60,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	if err := f.machine.Restore(rc); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
+	f.codecs.invalidate() // the members' announcements are the snapshot's
 	// A whole state replaces the one that could not go on.
 	if f.halted.Swap(nil) != nil {
 		f.logger.Warn("state restored from a snapshot: applying the log again")

@@ -56,6 +56,7 @@ type Store struct {
 	bolt      *raftboltdb.BoltStore
 	leaders   leadership
 	halted    atomic.Pointer[error] // set once by fsm.halt; cleared by a restore
+	codecs    codecGate             // which bodies Apply writes: see Codec
 	openIndex uint64                // last index in the log at Open
 	caughtUp  atomic.Bool           // latched by Ready
 	stop      chan struct{}         // closed by Close to stop watchLeadership
@@ -240,6 +241,7 @@ func (s *Store) watchLeadership() {
 		select {
 		case leader := <-ch:
 			s.logger.Info("leadership changed", "leader", leader)
+			s.codecs.invalidate() // the configuration may have changed under another leader
 			s.leaders.publish(leader)
 		case <-s.stop:
 			return

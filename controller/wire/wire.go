@@ -44,6 +44,10 @@ type JoinRequest struct {
 	ID       string `json:"id"`
 	RaftAddr string `json:"raft_addr"`
 	API      string `json:"api,omitempty"` // the node's API URL, for forwarding
+	// Reads is the newest codec of command bodies the node reads
+	// (state.Codec; 0 from releases before it), which the leader records
+	// so as to write a codec only once every member reads it.
+	Reads uint8 `json:"reads,omitempty"`
 }
 
 // AlertList is the answer of GET /v1/alerts.

@@ -1,0 +1,84 @@
+package store
+
+import (
+	"sync/atomic"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/dcplane/dcplane/controller/state"
+)
+
+// codecGate remembers which body codec the leader may write (see
+// state.MessageType's Upgrades): the newest that every member of the Raft
+// configuration reads. Working it out reads the configuration, so it is
+// kept until something that could change it happens (invalidate): a
+// node's announcement applied, a member added or removed, a leadership
+// change, a restore.
+type codecGate struct {
+	gen atomic.Uint64 // moved by invalidate
+	cur atomic.Pointer[codecChoice]
+}
+
+// codecChoice is a codec worked out at generation gen.
+type codecChoice struct {
+	gen   uint64
+	codec state.Codec
+}
+
+// invalidate makes the next Codec work the codec out again.
+func (g *codecGate) invalidate() { g.gen.Add(1) }
+
+// Codec is the newest body codec this node writes as the leader:
+// state.CodecCBOR once every member of the configuration reads it (this
+// node, of this build, and each other that announced it in SetNodeAPI),
+// else state.CodecJSON, which every release reads. A configuration it
+// cannot read makes it JSON, until asked again.
+func (s *Store) Codec() state.Codec {
+	gen := s.codecs.gen.Load()
+	if c := s.codecs.cur.Load(); c != nil && c.gen == gen {
+		return c.codec
+	}
+	cf := s.raft.GetConfiguration()
+	if err := cf.Error(); err != nil {
+		return state.CodecJSON
+	}
+	codec := s.membersRead(cf.Configuration().Servers)
+	if prev := s.codecs.cur.Swap(&codecChoice{gen: gen, codec: codec}); prev == nil || prev.codec != codec {
+		s.logger.Info("command bodies", "codec", codecName(codec), "members", len(cf.Configuration().Servers))
+	}
+	return codec
+}
+
+// membersRead is the newest codec every one of servers reads: this node
+// reads what this build writes; another reads what its last SetNodeAPI
+// announced.
+func (s *Store) membersRead(servers []raft.Server) state.Codec {
+	v := s.machine.View()
+	codec := state.CodecNewest
+	for _, srv := range servers {
+		if string(srv.ID) != s.id {
+			codec = min(codec, v.NodeReads(string(srv.ID)))
+		}
+	}
+	return codec
+}
+
+func codecName(c state.Codec) string {
+	switch c {
+	case state.CodecJSON:
+		return "json"
+	case state.CodecCBOR:
+		return "cbor"
+	}
+	return "unknown"
+}
+
+// announces reports whether cmd records a node's announcement, alone or
+// with its call's record.
+func announces(cmd state.Command) bool {
+	if a, ok := cmd.(state.Audited); ok {
+		cmd = a.Command
+	}
+	_, ok := cmd.(state.SetNodeAPI)
+	return ok
+}
