@@ -173,7 +173,26 @@ func New(cfg Config) (*Agent, error) {
 	for _, p := range protocols {
 		m.overdue.WithLabelValues(string(p))
 	}
-	return &Agent{cfg: cfg, log: cfg.Logger.With("component", "agent"), m: m, buf: newBuffer(cfg.BufferBatches, m)}, nil
+	a := &Agent{cfg: cfg, log: cfg.Logger.With("component", "agent"), m: m, buf: newBuffer(cfg.BufferBatches, m)}
+	a.checkBMCInterval()
+	return a, nil
+}
+
+// checkBMCInterval warns when BMCs are polled less often than their
+// sessions are kept (ipmi.DefaultMaxIdle): each poll would open a new
+// session, several times the CPU of a poll over a kept one.
+func (a *Agent) checkBMCInterval() {
+	longest := time.Duration(float64(a.cfg.Interval) * (1 + a.cfg.Jitter))
+	if longest < ipmi.DefaultMaxIdle {
+		return
+	}
+	for _, t := range a.cfg.Targets {
+		if t.Protocol == ProtocolIPMI {
+			a.log.Warn("BMCs polled less often than their sessions are kept: each poll opens a new session",
+				"interval", a.cfg.Interval, "jitter", a.cfg.Jitter, "session_max_idle", ipmi.DefaultMaxIdle)
+			return
+		}
+	}
 }
 
 // Buffered is how many batches wait to be pushed.

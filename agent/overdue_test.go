@@ -124,3 +124,30 @@ func TestLocalFailureLogged(t *testing.T) {
 		t.Errorf("got 'device not answering', want the host's limit named:\n%s", logs.String())
 	}
 }
+
+// TestBMCIntervalBeyondSessions: an agent whose BMC polls (interval and
+// jitter) come less often than a session is kept warns that each poll will
+// open a session; one within it, or without BMCs, does not.
+func TestBMCIntervalBeyondSessions(t *testing.T) {
+	bmc := Target{Device: "bmc0", Poller: &fakePoller{poll: okPoll}, Protocol: ProtocolIPMI}
+	pdu := Target{Device: "pdu", Poller: &fakePoller{poll: okPoll}}
+	tests := []struct {
+		interval time.Duration
+		targets  []Target
+		want     bool
+	}{
+		{30 * time.Second, []Target{bmc}, false},
+		{46 * time.Second, []Target{bmc}, true}, // up to 50.6 s with its jitter
+		{time.Minute, []Target{pdu}, false},
+	}
+	for _, tt := range tests {
+		logs := &logBuffer{}
+		if _, err := New(Config{Name: "a1", Pusher: &fakePusher{}, Interval: tt.interval, Targets: tt.targets,
+			Logger: slog.New(slog.NewTextHandler(logs, nil))}); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(logs.String(), "each poll opens a new session"); got != tt.want {
+			t.Errorf("interval %v, %s: got warning %v, want %v", tt.interval, tt.targets[0].Device, got, tt.want)
+		}
+	}
+}

@@ -2,9 +2,12 @@ package sim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net"
+	"strconv"
+	"syscall"
 
 	"github.com/bougou/go-ipmi/pkg/bmc"
 	"github.com/bougou/go-ipmi/pkg/clock"
@@ -31,6 +34,14 @@ type BMCConfig struct {
 	// Credentials is the name Rewrite writes in the servers' bmc
 	// endpoints: an ipmi entry of the agent's credentials file.
 	Credentials string
+	// FirstPort, when not 0, is where the BMCs' ports start: each BMC
+	// listens on the next port from it that is free. 0 takes ports the
+	// system picks, from its ephemeral range, which is also where an
+	// agent polling them from the same host takes its sockets' ports (one
+	// per kept session): Linux's default range holds 28,232, fewer than
+	// 18,000 BMCs and 18,000 sessions. Below that range (under 32768 on
+	// Linux), the two do not compete.
+	FirstPort int
 }
 
 // BMC sensor numbers: PSU n's input power is bmcPSUPower+n-1, its status
@@ -53,6 +64,7 @@ func (s *Site) StartBMCs(ctx context.Context, site *inventory.Site, cfg BMCConfi
 	}
 	s.bmcCredentials = cfg.Credentials
 	s.servers, s.allServers = map[string]serverRef{}, map[string]bool{}
+	ports := &bmcPorts{host: s.host, next: cfg.FirstPort}
 	n := 0
 	var err error
 	site.Racks(func(_ *inventory.Hall, _ *inventory.Row, k *inventory.Rack) bool {
@@ -69,7 +81,7 @@ func (s *Site) StartBMCs(ctx context.Context, site *inventory.Site, cfg BMCConfi
 			if cfg.Servers >= 0 && n >= cfg.Servers {
 				break
 			}
-			if err = s.serveBMC(ctx, cfg, k.Servers[i].ID, rs, i); err != nil {
+			if err = s.serveBMC(ctx, cfg, ports, k.Servers[i].ID, rs, i); err != nil {
 				break
 			}
 			s.servers[k.Servers[i].ID] = serverRef{rs, i}
@@ -81,7 +93,7 @@ func (s *Site) StartBMCs(ctx context.Context, site *inventory.Site, cfg BMCConfi
 }
 
 // serveBMC starts the BMC of server i of rs.
-func (s *Site) serveBMC(ctx context.Context, cfg BMCConfig, id string, rs *rackServers, i int) error {
+func (s *Site) serveBMC(ctx context.Context, cfg BMCConfig, ports *bmcPorts, id string, rs *rackServers, i int) error {
 	res := psuResolution(rs.maxW[i])
 	h := mock.New()
 	for j := range rs.psuFeed[i] {
@@ -114,7 +126,7 @@ func (s *Site) serveBMC(ctx context.Context, cfg BMCConfig, id string, rs *rackS
 		now := uint16(min(math.MaxUint16, math.Round(w)))
 		return bmcsim.DCMIPower(now, now, now, now, 1000, true), types.CodeOK, nil
 	})
-	conn, err := udp.Listen(net.JoinHostPort(s.host, "0"))
+	conn, err := ports.listen()
 	if err != nil {
 		return fmt.Errorf("sim: BMC %s: %w", id, err)
 	}
@@ -130,6 +142,28 @@ func (s *Site) serveBMC(ctx context.Context, cfg BMCConfig, id string, rs *rackS
 		}
 	}()
 	return nil
+}
+
+// bmcPorts opens the BMCs' sockets on host: on ports the system picks
+// when next is 0, else on the next free ones from next up.
+type bmcPorts struct {
+	host string
+	next int
+}
+
+func (p *bmcPorts) listen() (*udp.Conn, error) {
+	if p.next == 0 {
+		return udp.Listen(net.JoinHostPort(p.host, "0"))
+	}
+	for ; p.next <= math.MaxUint16; p.next++ {
+		conn, err := udp.Listen(net.JoinHostPort(p.host, strconv.Itoa(p.next)))
+		if errors.Is(err, syscall.EADDRINUSE) {
+			continue // another program's
+		}
+		p.next++
+		return conn, err
+	}
+	return nil, errors.New("no free UDP port left from BMCConfig.FirstPort up")
 }
 
 // BMCs is how many BMCs the site serves.

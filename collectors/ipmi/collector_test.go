@@ -94,8 +94,8 @@ func TestSessionKeptAcrossPolls(t *testing.T) {
 			t.Errorf("poll %d: no session open after it", i)
 		}
 	}
-	if f.count() != 1 {
-		t.Fatalf("sessions: got %d, want 1", f.count())
+	if f.count() != 1 || c.SessionsOpened() != 1 {
+		t.Fatalf("sessions: got %d (the collector says %d), want 1", f.count(), c.SessionsOpened())
 	}
 	r := f.sessions[0]
 	if r.times("sdr") != 1 || r.times("dcmi") != 3 {
@@ -129,8 +129,8 @@ func TestSessionDroppedOnFailure(t *testing.T) {
 	if st := c.Poll(t.Context()); !st.OK {
 		t.Fatalf("second poll: %s", st.Err)
 	}
-	if f.count() != 2 {
-		t.Errorf("sessions: got %d, want 2", f.count())
+	if f.count() != 2 || c.SessionsOpened() != 2 {
+		t.Errorf("sessions: got %d (the collector says %d), want 2", f.count(), c.SessionsOpened())
 	}
 
 	f2 := &fleet{t: t, name: "goipmi_dcmi.txt", fail: &CompletionError{Command: "Get Sensor Reading", Code: 0xcb}}
@@ -153,10 +153,13 @@ func TestIdleSessionReopened(t *testing.T) {
 	f := &fleet{t: t, name: "goipmi_dcmi.txt"}
 	c := newFleetCollector(t, f, clk.Now)
 	c.Poll(t.Context())
+	// A 30 s poll interval with its 10 % jitter keeps the session.
+	clk.advance(33 * time.Second)
+	c.Poll(t.Context())
 	clk.advance(DefaultMaxIdle)
 	c.Poll(t.Context())
 	if f.count() != 1 {
-		t.Fatalf("after %v idle: %d sessions, want 1", DefaultMaxIdle, f.count())
+		t.Fatalf("after 33 s and %v idle: %d sessions, want 1", DefaultMaxIdle, f.count())
 	}
 	clk.advance(DefaultMaxIdle + time.Second)
 	if st := c.Poll(t.Context()); !st.OK {

@@ -11,8 +11,10 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,6 +46,13 @@ type IPMIConfig struct {
 	Ipmitool  string
 	SimStderr io.Writer    // the BMC simulator's standard error; nil discards it
 	Logger    *slog.Logger // the agent's and its collectors'; nil: discard
+	// WarmUpMax bounds the agent's warm-up, which lasts until every BMC's
+	// session is open (at least one interval, and 1 s); 5 minutes if 0.
+	WarmUpMax time.Duration
+	// CPUProfile, when set, is where the Go CPU profile of the agent's
+	// last measured window goes, and CPUProfile+".sim" the simulator's
+	// of the same window.
+	CPUProfile string
 }
 
 // IPMIFleet is the BMC count the memory figure is given for: the reference
@@ -79,14 +88,25 @@ type IPMIResult struct {
 	ToolCPUPerKPoll   Spread `json:"ipmitool_cpu_seconds_per_1000_polls"`
 	ToolSimCores      Spread `json:"simulator_cpu_cores_ipmitool"`
 
-	// HeapPerBMC and RSSPerBMC are what the agent holds per BMC with every
-	// session open (Go heap in use after a GC, and resident memory), from
-	// the first run; FleetHeapMiB and FleetRSSMiB extrapolate them to
-	// IPMIFleet BMCs, linearly.
-	HeapPerBMC   float64 `json:"agent_heap_bytes_per_bmc"`
-	RSSPerBMC    float64 `json:"agent_rss_bytes_per_bmc"`
-	FleetHeapMiB float64 `json:"agent_heap_mib_for_18000_bmcs_extrapolated"`
-	FleetRSSMiB  float64 `json:"agent_rss_mib_for_18000_bmcs_extrapolated"`
+	// WarmUpSeconds is how long the first run's warm-up took, and
+	// SessionsOpen how many BMCs' sessions were open at its end (all of
+	// them unless WarmUpMax passed first), of the first run.
+	WarmUpSeconds float64 `json:"agent_warm_up_seconds"`
+	SessionsOpen  int     `json:"agent_sessions_open_after_warm_up"`
+	// SessionsOpened is how many sessions the agent opened during the
+	// measured windows, over all runs: none when every poll reuses a kept
+	// session.
+	SessionsOpened int `json:"agent_sessions_opened_while_measured"`
+	// HeapPerBMC and RSSPerBMC are what the agent holds per BMC with its
+	// sessions open (Go heap in use after a GC, and resident memory), from
+	// the first run; FleetHeapMiB and FleetRSSMiB are for IPMIFleet BMCs:
+	// measured when BMCs is IPMIFleet, else extrapolated linearly
+	// (FleetMeasured false).
+	HeapPerBMC    float64 `json:"agent_heap_bytes_per_bmc"`
+	RSSPerBMC     float64 `json:"agent_rss_bytes_per_bmc"`
+	FleetHeapMiB  float64 `json:"agent_heap_mib_for_18000_bmcs"`
+	FleetRSSMiB   float64 `json:"agent_rss_mib_for_18000_bmcs"`
+	FleetMeasured bool    `json:"agent_memory_for_18000_bmcs_measured"`
 	// ToolMaxRSSMiB is the largest resident size of one ipmitool process.
 	ToolMaxRSSMiB float64 `json:"ipmitool_max_rss_mib"`
 	// AgentFailure and ToolFailure are the last failed poll's reason, if any.
@@ -116,7 +136,11 @@ func IPMI(ctx context.Context, c IPMIConfig) (IPMIResult, error) {
 	if err != nil {
 		return IPMIResult{}, err
 	}
-	child := exec.CommandContext(ctx, self, "bench", "ipmi", "--serve-bmcs", dir, "--bmcs", strconv.Itoa(c.BMCs))
+	args := []string{"bench", "ipmi", "--serve-bmcs", dir, "--bmcs", strconv.Itoa(c.BMCs)}
+	if c.CPUProfile != "" {
+		args = append(args, "--cpuprofile", c.CPUProfile+".sim")
+	}
+	child := exec.CommandContext(ctx, self, args...)
 	child.Stderr = c.SimStderr
 	if err := child.Start(); err != nil {
 		return IPMIResult{}, fmt.Errorf("start the BMC simulator: %w", err)
@@ -160,8 +184,10 @@ func waitSite(ctx context.Context, path string) (*inventory.Site, error) {
 // ServeBMCs serves a simulated BMC for each of the first bmcs servers of
 // the reference site (sim.StartBMCs) with the password in dir's password
 // file, writes the inventory with their addresses to dir, and serves until
-// ctx is done: the child IPMI starts.
-func ServeBMCs(ctx context.Context, dir string, bmcs int) error {
+// ctx is done: the child IPMI starts. With cpuProfile, it writes a Go CPU
+// profile there of the time between a SIGUSR1 and the next SIGUSR2 (the
+// agent's measured window).
+func ServeBMCs(ctx context.Context, dir string, bmcs int, cpuProfile string) error {
 	s, site, err := startBMCSim(ctx, filepath.Join(dir, ipmiPasswordFile), bmcs)
 	if err != nil {
 		return err
@@ -178,8 +204,47 @@ func ServeBMCs(ctx context.Context, dir string, bmcs int) error {
 	if err := os.Rename(tmp, filepath.Join(dir, ipmiSiteFile)); err != nil {
 		return err
 	}
+	if cpuProfile != "" {
+		return profileOnSignals(ctx, cpuProfile)
+	}
 	<-ctx.Done()
 	return nil
+}
+
+// profileOnSignals writes a CPU profile of this process to path, from a
+// SIGUSR1 to the next SIGUSR2, until ctx is done.
+func profileOnSignals(ctx context.Context, path string) error {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGUSR1, syscall.SIGUSR2)
+	defer signal.Stop(sig)
+	var f *os.File
+	for {
+		select {
+		case <-ctx.Done():
+			if f != nil {
+				pprof.StopCPUProfile()
+				return f.Close()
+			}
+			return nil
+		case s := <-sig:
+			switch {
+			case s == syscall.SIGUSR1 && f == nil:
+				var err error
+				if f, err = os.Create(path); err != nil {
+					return err
+				}
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+			case s == syscall.SIGUSR2 && f != nil:
+				pprof.StopCPUProfile()
+				if err := f.Close(); err != nil {
+					return err
+				}
+				f = nil
+			}
+		}
+	}
 }
 
 // startBMCSim starts the simulated site of the first bmcs servers'
@@ -198,7 +263,8 @@ func startBMCSim(ctx context.Context, passwordFile string, bmcs int) (*sim.Site,
 	if err != nil {
 		return nil, nil, err
 	}
-	n, err := s.StartBMCs(ctx, site, sim.BMCConfig{Servers: bmcs, User: ipmiUser, Password: pw.Reveal(), Credentials: ipmiCredentials})
+	n, err := s.StartBMCs(ctx, site, sim.BMCConfig{Servers: bmcs, User: ipmiUser, Password: pw.Reveal(), Credentials: ipmiCredentials,
+		FirstPort: bmcFirstPort(bmcs)})
 	if err == nil && n < bmcs {
 		err = fmt.Errorf("sim: %d BMCs started, want %d", n, bmcs)
 	}
@@ -208,6 +274,32 @@ func startBMCSim(ctx context.Context, passwordFile string, bmcs int) (*sim.Site,
 	}
 	s.Rewrite(site)
 	return s, site, nil
+}
+
+// bmcFirstPort is where the simulated BMCs' ports start: below the
+// system's ephemeral ports, which the agent's sockets take one per kept
+// session, so that 18,000 BMCs and 18,000 sessions on one host do not run
+// out of them (Linux's default range holds 28,232). 0 (ports from the
+// ephemeral range) when the range cannot be read or leaves no room below.
+func bmcFirstPort(bmcs int) int {
+	data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(data))
+	if len(f) != 2 {
+		return 0
+	}
+	low, err := strconv.Atoi(f[0])
+	if err != nil {
+		return 0
+	}
+	// Room for the BMCs, and for other programs' ports they skip.
+	first := low - bmcs - bmcs/4 - 100
+	if first < 1024 {
+		return 0
+	}
+	return first
 }
 
 // referenceRacksFor is the fewest racks of the reference site that hold n
@@ -279,6 +371,9 @@ func (c IPMIConfig) withDefaults() IPMIConfig {
 	if c.Timeout <= 0 {
 		c.Timeout = 5 * time.Second
 	}
+	if c.WarmUpMax <= 0 {
+		c.WarmUpMax = 5 * time.Minute
+	}
 	if c.Ipmitool == "" {
 		c.Ipmitool = "ipmitool"
 	}
@@ -321,24 +416,104 @@ func (c IPMIConfig) agentRun(ctx context.Context, site *inventory.Site, pw ipmi.
 	var wg sync.WaitGroup
 	defer func() { cancel(); wg.Wait() }()
 	wg.Go(func() { _ = a.Run(ctx) })
-	if err := sleepCtx(ctx, max(c.Interval, time.Second)); err != nil { // warm-up: every session open
+	warm, open, err := c.warmUp(ctx, targets)
+	if err != nil {
 		return ipmiRun{}, err
 	}
 	if memory {
+		r.WarmUpSeconds, r.SessionsOpen = warm.Seconds(), open
 		n := float64(len(targets))
 		r.HeapPerBMC, r.RSSPerBMC = (heapInUse()-heap0)/n, (procStatusMiB("VmRSS")-rss0)*(1<<20)/n
 		r.FleetHeapMiB, r.FleetRSSMiB = r.HeapPerBMC*IPMIFleet/(1<<20), r.RSSPerBMC*IPMIFleet/(1<<20)
+		r.FleetMeasured = len(targets) == IPMIFleet
 	}
-	before := measure(reg, simPID, push)
-	if err := sleepCtx(ctx, c.Duration); err != nil {
+	opened0 := sessionsOpened(targets)
+	stop, err := c.profile(simPID)
+	if err != nil {
 		return ipmiRun{}, err
 	}
-	p := runOf(before, measure(reg, simPID, push))
+	before := measure(reg, simPID, push)
+	err = sleepCtx(ctx, c.Duration)
+	after := measure(reg, simPID, push)
+	if perr := stop(); err == nil {
+		err = perr
+	}
+	if err != nil {
+		return ipmiRun{}, err
+	}
+	p := runOf(before, after)
+	r.SessionsOpened += sessionsOpened(targets) - opened0
 	run := ipmiRun{pollsPerSec: p.pollsPerSec, failedPerSec: p.failedPerSec, cpuPerKPoll: p.cpuPerKPoll, simCores: p.simCores}
 	if _, fs := push.failures(1); len(fs) > 0 {
 		run.failure = fs[0].Device + ": " + fs[0].Reason
 	}
 	return run, nil
+}
+
+// warmUp waits until every target's session is open, at least one
+// interval (and 1 s) and at most c.WarmUpMax, so that the window measures
+// polls over kept sessions rather than their opening. It returns how long
+// it waited and how many sessions were open then.
+func (c IPMIConfig) warmUp(ctx context.Context, targets []agent.Target) (time.Duration, int, error) {
+	start := time.Now()
+	if err := sleepCtx(ctx, max(c.Interval, time.Second)); err != nil {
+		return 0, 0, err
+	}
+	for {
+		open := sessionsOpen(targets)
+		if open == len(targets) || time.Since(start) >= c.WarmUpMax {
+			return time.Since(start), open, nil
+		}
+		if err := sleepCtx(ctx, 250*time.Millisecond); err != nil {
+			return 0, 0, err
+		}
+	}
+}
+
+// sessionsOpen is how many of targets' collectors hold a session.
+func sessionsOpen(targets []agent.Target) int {
+	n := 0
+	for _, t := range targets {
+		if c, ok := t.Poller.(*ipmi.Collector); ok && c.SessionOpen() {
+			n++
+		}
+	}
+	return n
+}
+
+// sessionsOpened is how many sessions targets' collectors have opened.
+func sessionsOpened(targets []agent.Target) int {
+	n := 0
+	for _, t := range targets {
+		if c, ok := t.Poller.(*ipmi.Collector); ok {
+			n += c.SessionsOpened()
+		}
+	}
+	return n
+}
+
+// profile starts the CPU profiles of a measured window, when asked: this
+// process's to c.CPUProfile (each window's overwrites the last's), and
+// the simulator's, which it starts and stops by signals. stop ends both.
+func (c IPMIConfig) profile(simPID int) (stop func() error, err error) {
+	if c.CPUProfile == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(c.CPUProfile)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	sim, _ := os.FindProcess(simPID)
+	_ = sim.Signal(syscall.SIGUSR1)
+	return func() error {
+		_ = sim.Signal(syscall.SIGUSR2)
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
 }
 
 // heapInUse is the Go heap in use after a collection, in bytes.
@@ -471,14 +646,20 @@ func (r IPMIResult) Summary() string {
 	fmt.Fprintf(&b, "agent: its IPMI collectors, %d BMC polls at once, interval %s (asked %.0f polls/s); a poll reads DCMI power and each PSU's power and status sensors over the BMC's kept session\n",
 		r.Workers, r.Interval, r.AskedPerSec)
 	fmt.Fprintf(&b, "ipmitool: one process per poll ('dcmi power reading': a session opened and closed each time), %d at once, the BMCs round-robin\n", r.ToolWorkers)
-	fmt.Fprintf(&b, "%s of %.0f s each side, the agent's after one interval (at least 1 s) of warm-up\n", SpreadHeader(r.Runs, "runs"), r.Seconds)
+	fmt.Fprintf(&b, "%s of %.0f s each side, the agent's after a warm-up until every BMC's session is open (run 1: %.0f s, %d of %d open)\n",
+		SpreadHeader(r.Runs, "runs"), r.Seconds, r.WarmUpSeconds, r.SessionsOpen, r.BMCs)
+	fmt.Fprintf(&b, "agent sessions opened while measured: %d (all runs)\n", r.SessionsOpened)
 	rss := fmt.Sprintf("%.1f KiB RSS", r.RSSPerBMC/1024)
 	fleetRSS := fmt.Sprintf(", %.0f MiB RSS", r.FleetRSSMiB)
 	if r.RSSPerBMC <= 0 { // the runtime returned more to the OS than the sessions took
 		rss, fleetRSS = "RSS change below its noise", ""
 	}
-	fmt.Fprintf(&b, "agent memory per BMC, sessions open (run 1): %.1f KiB Go heap, %s; for %d BMCs %.0f MiB heap%s (extrapolated linearly from %d)\n",
-		r.HeapPerBMC/1024, rss, IPMIFleet, r.FleetHeapMiB, fleetRSS, r.BMCs)
+	how := fmt.Sprintf("extrapolated linearly from %d", r.BMCs)
+	if r.FleetMeasured {
+		how = "measured"
+	}
+	fmt.Fprintf(&b, "agent memory per BMC, %d sessions open (run 1): %.1f KiB Go heap, %s; for %d BMCs %.0f MiB heap%s (%s)\n",
+		r.SessionsOpen, r.HeapPerBMC/1024, rss, IPMIFleet, r.FleetHeapMiB, fleetRSS, how)
 	fmt.Fprintf(&b, "ipmitool: largest process %.1f MiB RSS, and no state between polls\n", r.ToolMaxRSSMiB)
 	if r.AgentFailure != "" || r.ToolFailure != "" {
 		fmt.Fprintf(&b, "last failures: agent %q, ipmitool %q\n", r.AgentFailure, r.ToolFailure)

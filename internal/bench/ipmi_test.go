@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -53,8 +54,34 @@ func TestIPMI(t *testing.T) {
 		t.Errorf("got CPU per 1000 polls %+v (agent) %+v (ipmitool), heap per BMC %v, ipmitool RSS %v MiB; want each measured",
 			r.AgentCPUPerKPoll, r.ToolCPUPerKPoll, r.HeapPerBMC, r.ToolMaxRSSMiB)
 	}
-	if got, want := r.FleetHeapMiB, r.HeapPerBMC*IPMIFleet/(1<<20); got != want {
-		t.Errorf("got %v MiB for the fleet, want %v (per BMC × %d)", got, want, IPMIFleet)
+	if got, want := r.FleetHeapMiB, r.HeapPerBMC*IPMIFleet/(1<<20); got != want || r.FleetMeasured {
+		t.Errorf("got %v MiB for the fleet (measured %v), want %v (per BMC × %d), extrapolated", got, r.FleetMeasured, want, IPMIFleet)
+	}
+	// The warm-up waits for every session; the windows reuse them.
+	if r.SessionsOpen != 8 || r.SessionsOpened != 0 {
+		t.Errorf("got %d sessions open after the warm-up and %d opened while measured, want 8 and 0", r.SessionsOpen, r.SessionsOpened)
+	}
+}
+
+// TestBMCFirstPort: the simulated BMCs' ports end below the system's
+// ephemeral ports, which the agent's sockets take.
+func TestBMCFirstPort(t *testing.T) {
+	data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		t.Skipf("no ephemeral port range to read: %v", err)
+	}
+	var low, high int
+	if _, err := fmt.Sscan(string(data), &low, &high); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{8, 2000, 18000} {
+		first := bmcFirstPort(n)
+		if first == 0 && low-n >= 1024+n/4+100 {
+			t.Errorf("bmcFirstPort(%d) = 0 with ports %d-%d, want room below", n, low, high)
+		}
+		if first != 0 && (first < 1024 || first+n > low) {
+			t.Errorf("bmcFirstPort(%d) = %d, want %d ports from at least 1024 ending below %d", n, first, n, low)
+		}
 	}
 }
 
