@@ -107,6 +107,11 @@ type IPMIResult struct {
 	FleetHeapMiB  float64 `json:"agent_heap_mib_for_18000_bmcs"`
 	FleetRSSMiB   float64 `json:"agent_rss_mib_for_18000_bmcs"`
 	FleetMeasured bool    `json:"agent_memory_for_18000_bmcs_measured"`
+	// ProcessRSSMiB is this process's whole resident size then: the
+	// agent's, and the bench's own (the inventory, pages the runtime
+	// kept from before). RSSPerBMC can be below HeapPerBMC when the
+	// sessions' heap reuses pages already resident.
+	ProcessRSSMiB float64 `json:"bench_process_rss_mib"`
 	// ToolMaxRSSMiB is the largest resident size of one ipmitool process.
 	ToolMaxRSSMiB float64 `json:"ipmitool_max_rss_mib"`
 	// AgentFailure and ToolFailure are the last failed poll's reason, if any.
@@ -426,6 +431,7 @@ func (c IPMIConfig) agentRun(ctx context.Context, site *inventory.Site, pw ipmi.
 		r.HeapPerBMC, r.RSSPerBMC = (heapInUse()-heap0)/n, (procStatusMiB("VmRSS")-rss0)*(1<<20)/n
 		r.FleetHeapMiB, r.FleetRSSMiB = r.HeapPerBMC*IPMIFleet/(1<<20), r.RSSPerBMC*IPMIFleet/(1<<20)
 		r.FleetMeasured = len(targets) == IPMIFleet
+		r.ProcessRSSMiB = procStatusMiB("VmRSS")
 	}
 	opened0 := sessionsOpened(targets)
 	stop, err := c.profile(simPID)
@@ -658,8 +664,8 @@ func (r IPMIResult) Summary() string {
 	if r.FleetMeasured {
 		how = "measured"
 	}
-	fmt.Fprintf(&b, "agent memory per BMC, %d sessions open (run 1): %.1f KiB Go heap, %s; for %d BMCs %.0f MiB heap%s (%s)\n",
-		r.SessionsOpen, r.HeapPerBMC/1024, rss, IPMIFleet, r.FleetHeapMiB, fleetRSS, how)
+	fmt.Fprintf(&b, "agent memory per BMC, %d sessions open (run 1): %.1f KiB Go heap, %s; for %d BMCs %.0f MiB heap%s (%s); the whole bench process %.0f MiB RSS\n",
+		r.SessionsOpen, r.HeapPerBMC/1024, rss, IPMIFleet, r.FleetHeapMiB, fleetRSS, how, r.ProcessRSSMiB)
 	fmt.Fprintf(&b, "ipmitool: largest process %.1f MiB RSS, and no state between polls\n", r.ToolMaxRSSMiB)
 	if r.AgentFailure != "" || r.ToolFailure != "" {
 		fmt.Fprintf(&b, "last failures: agent %q, ipmitool %q\n", r.AgentFailure, r.ToolFailure)
