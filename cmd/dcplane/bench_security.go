@@ -20,6 +20,7 @@ type benchSecurityOptions struct {
 	clients  int
 	perPush  int
 	dir      string
+	cpuProf  string
 }
 
 func newBenchSecurityCmd(g *globalOptions) *cobra.Command {
@@ -51,6 +52,7 @@ under 10 %.`,
 	f.IntVar(&o.clients, "clients", 64, "concurrent placement clients")
 	f.IntVar(&o.perPush, "polls-per-push", 16, "PDUs' polls in each push")
 	f.StringVar(&o.dir, "dir", os.TempDir(), "where the controllers' Raft data goes (new directories, removed at the end)")
+	f.StringVar(&o.cpuProf, "cpuprofile", "", "write a Go CPU profile of each run's placements, both ways, to FILE.run1, FILE.run2, … (go tool pprof merges several; labels end=plain|tls, side=controller|client)")
 	return cmd
 }
 
@@ -60,7 +62,7 @@ func (o *benchSecurityOptions) run(cmd *cobra.Command) error {
 			o.racks, o.runs, o.pushes, o.requests, o.agents, o.clients, o.perPush)}
 	}
 	r, err := bench.Security(cmd.Context(), bench.SecurityConfig{Racks: o.racks, Runs: o.runs, Pushes: o.pushes, Requests: o.requests,
-		Agents: o.agents, Clients: o.clients, PollsPerPush: o.perPush, Dir: o.dir})
+		Agents: o.agents, Clients: o.clients, PollsPerPush: o.perPush, Dir: o.dir, CPUProfile: o.cpuProf})
 	if err != nil {
 		return err
 	}

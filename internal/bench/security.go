@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -38,6 +39,12 @@ type SecurityConfig struct {
 	// are made in it and removed at the end); "" is the system's temp dir.
 	Dir    string
 	Logger *slog.Logger // the controllers'; nil: discard
+	// CPUProfile, if not "", is where a Go CPU profile of each run's
+	// placement phases (both ends, without the untimed removals) is
+	// written: CPUProfile.run1, .run2, … (go tool pprof takes several and
+	// merges them). Its samples carry the labels end=plain or end=tls, and
+	// side=controller or side=client.
+	CPUProfile string
 }
 
 // SecurityResult is what Security reports: each path's rate without and
@@ -143,7 +150,7 @@ func Security(ctx context.Context, c SecurityConfig) (SecurityResult, error) {
 		ends[i] = e
 	}
 	for _, e := range ends {
-		if err := e.warm(ctx, c, pdus, r.PollsPerPush); err != nil {
+		if err := e.warm(pprof.WithLabels(ctx, e.labels), c, pdus, r.PollsPerPush); err != nil {
 			return r, err
 		}
 	}
@@ -154,14 +161,10 @@ func Security(ctx context.Context, c SecurityConfig) (SecurityResult, error) {
 			order = []int{1, 0}
 		}
 		for _, i := range order {
-			ts[i] = append(ts[i], ends[i].ingest(ctx, c, pdus, r.PollsPerPush))
+			ts[i] = append(ts[i], ends[i].ingest(pprof.WithLabels(ctx, ends[i].labels), c, pdus, r.PollsPerPush))
 		}
-		for _, i := range order {
-			t, err := ends[i].place(ctx, c, templates, run)
-			if err != nil {
-				return r, err
-			}
-			ts[2+i] = append(ts[2+i], t)
+		if err := placeBoth(ctx, c, ends, order, templates, run, &ts); err != nil {
+			return r, err
 		}
 	}
 	r.Paths = []SecurityPath{securityPath("ingest", secNone, "readings", ts[0], r.ReadingsPerPush),
@@ -176,6 +179,34 @@ func Security(ctx context.Context, c SecurityConfig) (SecurityResult, error) {
 	}
 	r.LoadAfter, r.Seconds = loadAverage(), time.Since(start).Seconds()
 	return r, nil
+}
+
+// placeBoth times each end's placements of a run, in order, under the
+// run's CPU profile if one is asked for, then removes them (unprofiled).
+func placeBoth(ctx context.Context, c SecurityConfig, ends [2]*secureEnd, order []int, templates []placement.Request, run int, ts *[4][]timing) error {
+	path := ""
+	if c.CPUProfile != "" {
+		path = fmt.Sprintf("%s.run%d", c.CPUProfile, run+1)
+	}
+	stop, err := startCPUProfile(path)
+	if err != nil {
+		return err
+	}
+	var ids [2][]string
+	for _, i := range order {
+		var t timing
+		t, ids[i] = ends[i].place(pprof.WithLabels(ctx, ends[i].labels), c, templates, run)
+		ts[2+i] = append(ts[2+i], t)
+	}
+	if err := stop(); err != nil {
+		return err
+	}
+	for i, e := range ends {
+		if err := e.remove(ctx, ids[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // benchCA is a site CA in memory, issuing the bench's certificates.
@@ -221,6 +252,8 @@ type secureEnd struct {
 	// pushed counts each agent's pushes, which stamp its polls from epoch.
 	pushed []int
 	epoch  time.Time
+	// labels name the end in a CPU profile: end=plain or end=tls.
+	labels pprof.LabelSet
 }
 
 // startSecureEnd opens a single-node controller (in a new directory under
@@ -230,12 +263,18 @@ func startSecureEnd(ctx context.Context, c SecurityConfig, ca *benchCA, secure b
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
-	e := &secureEnd{dir: dir, served: make(chan error, 1)}
+	e := &secureEnd{dir: dir, served: make(chan error, 1), labels: pprof.Labels("end", "plain")}
+	if secure {
+		e.labels = pprof.Labels("end", "tls")
+	}
 	defer func() {
 		if err != nil {
 			e.close()
 		}
 	}()
+	// The controller's goroutines, and those they start, carry its labels.
+	defer pprof.SetGoroutineLabels(ctx)
+	pprof.SetGoroutineLabels(pprof.WithLabels(pprof.WithLabels(ctx, e.labels), pprof.Labels("side", "controller")))
 	log := c.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -394,18 +433,24 @@ func (e *secureEnd) warm(ctx context.Context, c SecurityConfig, pdus []string, p
 	if err := firstErr([][]timing{{e.ingest(ctx, w, pdus, perPush)}}); err != nil {
 		return fmt.Errorf("bench: warming up: %w", err)
 	}
-	for _, p := range e.placers {
-		if _, err := p.Placements(ctx, "none"); err != nil {
-			return fmt.Errorf("bench: warming up: %w", err)
+	// The placement clients dial here: their connections' goroutines
+	// carry the labels of the goroutine that dials.
+	var err error
+	pprof.Do(ctx, clientLabels, func(ctx context.Context) {
+		for _, p := range e.placers {
+			if _, err = p.Placements(ctx, "none"); err != nil {
+				err = fmt.Errorf("bench: warming up: %w", err)
+				return
+			}
 		}
-	}
-	return nil
+	})
+	return err
 }
 
 // place times c.Requests placements of the city's shapes, one replica
-// each, from c.Clients clients, then removes them (untimed), so that every
-// run starts from the empty site.
-func (e *secureEnd) place(ctx context.Context, c SecurityConfig, templates []placement.Request, run int) (timing, error) {
+// each, from c.Clients clients, and returns the IDs of those placed, for
+// remove.
+func (e *secureEnd) place(ctx context.Context, c SecurityConfig, templates []placement.Request, run int) (timing, []string) {
 	reqs := measuredRequests(templates, run, c.Requests, 1)
 	ids := make([]string, len(reqs))
 	a := &apiRun{clients: len(e.placers)}
@@ -422,15 +467,21 @@ func (e *secureEnd) place(ctx context.Context, c SecurityConfig, templates []pla
 		}
 		return err // a refusal too: the site is far from full, and each way places the same
 	})
+	return t, ids
+}
+
+// remove removes a run's placements (untimed), so that every run starts
+// from the empty site.
+func (e *secureEnd) remove(ctx context.Context, ids []string) error {
 	for _, id := range ids {
 		if id == "" {
 			continue
 		}
 		if err := e.placers[0].RemovePlacement(ctx, id); err != nil {
-			return t, fmt.Errorf("bench: removing a run's placements: %w", err)
+			return fmt.Errorf("bench: removing a run's placements: %w", err)
 		}
 	}
-	return t, nil
+	return nil
 }
 
 // sitePDUs are the IDs of the site's PDUs.

@@ -1,9 +1,12 @@
 package bench
 
 import (
+	"compress/gzip"
 	"context"
 	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,9 +21,21 @@ import (
 func TestSecurity(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	r, err := Security(ctx, SecurityConfig{Racks: 8, Runs: 2, Pushes: 40, Requests: 30, Agents: 2, Clients: 4, PollsPerPush: 4, Dir: t.TempDir()})
+	dir := t.TempDir()
+	prof := filepath.Join(dir, "cpu")
+	r, err := Security(ctx, SecurityConfig{Racks: 8, Runs: 2, Pushes: 40, Requests: 30, Agents: 2, Clients: 4, PollsPerPush: 4, Dir: dir, CPUProfile: prof})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, run := range []string{".run1", ".run2"} {
+		f, err := os.Open(prof + run)
+		if err != nil {
+			t.Fatalf("got %v, want a CPU profile of each run's placements", err)
+		}
+		if _, err := gzip.NewReader(f); err != nil { // a profile is gzipped protobuf
+			t.Errorf("%s: got %v, want a Go CPU profile", prof+run, err)
+		}
+		f.Close()
 	}
 	if len(r.Paths) != 4 {
 		t.Fatalf("got %d paths, want ingest and placement, each both ways", len(r.Paths))

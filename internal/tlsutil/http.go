@@ -48,6 +48,9 @@ func HTTPClient(conf *tls.Config, timeout time.Duration) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.TLSClientConfig = conf.Clone()
 	t.TLSClientConfig.ServerName = "" // always the host dialled
+	t.Protocols = new(http.Protocols)
+	t.Protocols.SetHTTP1(true)
+	t.MaxIdleConnsPerHost = 16
 	return &http.Client{Transport: t, Timeout: timeout}
 }
 

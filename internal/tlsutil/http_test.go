@@ -11,6 +11,8 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -113,5 +115,78 @@ func TestConfigAsRefusesAnotherRoleOrAMissingFile(t *testing.T) {
 	}
 	if _, err := PeerRole(nil); !errors.Is(err, ErrNoTLS) {
 		t.Errorf("PeerRole(nil): got %v, want ErrNoTLS", err)
+	}
+}
+
+// tlsServer is a server of fn over mutual TLS with a controller's
+// certificate of ca, offering HTTP/2 as well as HTTP/1.1, and a client
+// config of an operator's certificate.
+func tlsServer(t *testing.T, fn http.HandlerFunc) (*httptest.Server, *tls.Config) {
+	t.Helper()
+	ca, err := NewCA("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(ca.Cert)
+	ts := httptest.NewUnstartedServer(fn)
+	ts.EnableHTTP2 = true
+	ts.TLS = NewConfig(pair(t, ca, Request{Role: RoleController, Name: "n1", IPs: loopback}), pool, APIRoles...)
+	ts.Config.ErrorLog = log.New(io.Discard, "", 0)
+	ts.StartTLS()
+	t.Cleanup(ts.Close)
+	return ts, NewConfig(pair(t, ca, Request{Role: RoleOperator, Name: "c"}), pool, RoleController)
+}
+
+// TestHTTPClientSpeaksHTTP1: an HTTPClient asks for HTTP/1.1 even of a
+// server that offers HTTP/2, whose framing costs a call of the API more
+// CPU than HTTP/1.1's (HPACK, a goroutine and several TLS records per
+// answer), for nothing: an agent or a client calls one call at a time.
+func TestHTTPClientSpeaksHTTP1(t *testing.T) {
+	ts, conf := tlsServer(t, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, r.Proto) })
+	if got := body(t, HTTPClient(conf, 5*time.Second), ts.URL); got != "HTTP/1.1" {
+		t.Errorf("got %s, want HTTP/1.1", got)
+	}
+	// The server does offer HTTP/2: a client that asks for it gets it.
+	h2 := &http.Client{Transport: &http.Transport{TLSClientConfig: conf, ForceAttemptHTTP2: true}}
+	if got := body(t, h2, ts.URL); got != "HTTP/2.0" {
+		t.Errorf("a client asking for HTTP/2: got %s, want HTTP/2.0", got)
+	}
+}
+
+// TestHTTPClientKeepsItsConnections: an HTTPClient making calls 8 at a
+// time keeps its 8 connections between calls, rather than closing all but
+// two of them (http.DefaultTransport's MaxIdleConnsPerHost) and paying a
+// new TLS handshake for each call past them.
+func TestHTTPClientKeepsItsConnections(t *testing.T) {
+	const concurrent, rounds = 8, 20
+	var conns atomic.Int64
+	ts, conf := tlsServer(t, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") })
+	ts.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	hc := HTTPClient(conf, 5*time.Second)
+	defer hc.CloseIdleConnections()
+	for range rounds {
+		var wg sync.WaitGroup
+		for range concurrent {
+			wg.Go(func() {
+				res, err := hc.Get(ts.URL)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				_, _ = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+			})
+		}
+		wg.Wait()
+	}
+	// A connection goes back to the pool just after its answer is read: a
+	// call of the next round may dial before it is back.
+	if got := conns.Load(); got > 2*concurrent {
+		t.Errorf("got %d connections for %d rounds of %d calls at once, want at most %d", got, rounds, concurrent, 2*concurrent)
 	}
 }
