@@ -10,32 +10,14 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/dcplane/dcplane/api"
 	"github.com/dcplane/dcplane/controller"
+	"github.com/dcplane/dcplane/internal/peer"
 	"github.com/dcplane/dcplane/internal/serve"
 )
-
-// lockedBuffer is a bytes.Buffer that the demo writes while the test reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // tokenPattern matches any API token's secret: "dcp_" ID "_" 32 random
 // bytes in base64url (controller.newSecret).
@@ -104,7 +86,7 @@ func TestSecretsStayOutOfEveryOutput(t *testing.T) {
 	demoCtx, stopDemo := context.WithCancel(ctx)
 	root, _ := newRootCmd()
 	root.SetArgs(demoArgs)
-	var out, logs lockedBuffer
+	var out, logs peer.Log
 	root.SetOut(&out)
 	root.SetErr(&logs)
 	done := make(chan error, 1)

@@ -97,7 +97,7 @@ func startAlertmanager(t *testing.T) string {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	var out syncBuffer
+	var out peer.Log
 	cmd := exec.Command(bin, "--config.file="+conf, "--storage.path="+filepath.Join(dir, "data"),
 		"--web.listen-address="+addr, "--cluster.listen-address=")
 	cmd.Stdout, cmd.Stderr = &out, &out

@@ -1,14 +1,12 @@
 package demo
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 	"github.com/dcplane/dcplane/api"
 	"github.com/dcplane/dcplane/controller/power"
 	"github.com/dcplane/dcplane/internal/inventory"
+	"github.com/dcplane/dcplane/internal/peer"
 	"github.com/dcplane/dcplane/sim"
 )
 
@@ -127,24 +126,6 @@ func TestStartScenarioErrors(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestRun runs the demo with a workload to place until a summary line
 // shows every rack known and the workload placed, stops it as Ctrl-C does,
 // and checks what it printed.
@@ -153,7 +134,7 @@ func TestRun(t *testing.T) {
 	defer cancel()
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	var out syncBuffer
+	var out peer.Log
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(runCtx, Config{Site: inventory.Reference(2), HTTPAddr: "127.0.0.1:0", Interval: 500 * time.Millisecond,
@@ -200,7 +181,7 @@ func TestRunSim(t *testing.T) {
 	defer stop()
 	dir := t.TempDir()
 	c := SimConfig{Site: inventory.Reference(2), InventoryOut: filepath.Join(dir, "site.yaml"), CommunityFile: filepath.Join(dir, "community")}
-	var out syncBuffer
+	var out peer.Log
 	done := make(chan error, 1)
 	go func() { done <- RunSim(runCtx, c, &out) }()
 	var site *inventory.Site

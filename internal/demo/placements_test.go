@@ -16,6 +16,7 @@ import (
 
 	"github.com/dcplane/dcplane/api"
 	"github.com/dcplane/dcplane/internal/inventory"
+	"github.com/dcplane/dcplane/internal/peer"
 	"github.com/dcplane/dcplane/sim"
 )
 
@@ -253,7 +254,7 @@ func TestRunSimController(t *testing.T) {
 	}
 	c.Controller, c.FollowEvery = srv.URL, 50*time.Millisecond
 	runCtx, stop := context.WithCancel(ctx)
-	var out syncBuffer
+	var out peer.Log
 	done := make(chan error, 1)
 	go func() { done <- RunSim(runCtx, c, &out) }()
 	waitFor(ctx, t, "listing placements twice", func() error {
