@@ -3,12 +3,16 @@ package bench
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/dcplane/dcplane/agent"
+	"github.com/dcplane/dcplane/collectors/ipmi"
 	"github.com/dcplane/dcplane/internal/demo"
 	"github.com/dcplane/dcplane/internal/inventory"
 )
@@ -36,6 +40,14 @@ func TestIPMI(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	if first := bmcFirstPort(8); first != 0 {
+		for _, a := range bmcAddresses(site) {
+			_, p, _ := net.SplitHostPort(a)
+			if port, _ := strconv.Atoi(p); port < first || port >= first+8*5/4+100 {
+				t.Errorf("BMC at %s, want a port from %d, below the ephemeral ones", a, first)
+			}
+		}
+	}
 	r, err := ipmiRuns(ctx, IPMIConfig{Interval: 100 * time.Millisecond, Duration: 700 * time.Millisecond, Runs: 2,
 		Workers: 4, ToolWorkers: 2, Ipmitool: tool}, site, pwFile, os.Getpid())
 	if err != nil {
@@ -99,3 +111,52 @@ func TestReferenceRacksFor(t *testing.T) {
 
 // BMCServersOf is how many servers the reference site of racks racks holds.
 func BMCServersOf(racks int) int { return demo.BMCServers(inventory.Reference(racks), racks) }
+
+// openBMC is a BMC whose session opens at once and answers a poll with
+// nothing: no DCMI, an empty SDR.
+type openBMC struct{}
+
+func (openBMC) DeviceID(context.Context) ([]byte, error) { return nil, nil }
+func (openBMC) PowerReading(context.Context) ([]byte, error) {
+	return nil, &ipmi.CompletionError{Command: "Get DCMI Power Reading", Code: 0xc1}
+}
+func (openBMC) SDR(context.Context) ([][]byte, error)                { return nil, nil }
+func (openBMC) SensorReading(context.Context, uint8) ([]byte, error) { return nil, nil }
+func (openBMC) Close(context.Context) error                          { return nil }
+
+// TestWarmUpWaitsForSessions: the warm-up lasts past its interval until
+// every BMC's session is open, and at most WarmUpMax when some never
+// opens, saying how many did.
+func TestWarmUpWaitsForSessions(t *testing.T) {
+	var targets []agent.Target
+	for i := range 3 {
+		c, err := ipmi.NewCollectorWith(ipmi.Target{Address: fmt.Sprintf("bmc%d.test", i), User: "u", Password: ipmi.NewPassword("p")}, nil,
+			func(context.Context, ipmi.Target) (ipmi.BMC, error) { return openBMC{}, nil }, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		targets = append(targets, agent.Target{Device: fmt.Sprintf("bmc%d", i), Poller: c, Protocol: agent.ProtocolIPMI})
+	}
+	poll := func(ts []agent.Target) {
+		for _, tg := range ts {
+			if st := tg.Poller.Poll(t.Context()); !st.OK {
+				t.Errorf("poll of %s: %s", tg.Device, st.Err)
+			}
+		}
+	}
+	c := IPMIConfig{Interval: 10 * time.Millisecond, WarmUpMax: 1500 * time.Millisecond}
+	poll(targets[:2]) // two open at once; the third never does
+	took, open, err := c.warmUp(t.Context(), targets)
+	if err != nil || open != 2 || took < c.WarmUpMax {
+		t.Errorf("one session never open: got %d open after %v (%v), want 2 after the bound %v", open, took, err, c.WarmUpMax)
+	}
+	c.WarmUpMax = time.Minute
+	time.AfterFunc(1500*time.Millisecond, func() { poll(targets[2:]) })
+	took, open, err = c.warmUp(t.Context(), targets)
+	if err != nil || open != 3 || took < 1500*time.Millisecond || took > 30*time.Second {
+		t.Errorf("the last session open after 1.5 s: got %d open after %v (%v), want 3 after 1.5 s", open, took, err)
+	}
+	if got := sessionsOpened(targets); got != 3 {
+		t.Errorf("got %d sessions opened, want 3", got)
+	}
+}
