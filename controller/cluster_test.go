@@ -14,6 +14,7 @@ import (
 	"github.com/dcplane/dcplane/api"
 	"github.com/dcplane/dcplane/collectors"
 	"github.com/dcplane/dcplane/controller"
+	"github.com/dcplane/dcplane/controller/state"
 	"github.com/dcplane/dcplane/internal/inventory"
 	"github.com/dcplane/dcplane/internal/serve"
 )
@@ -167,6 +168,16 @@ func TestClusterServesFromAnyNode(t *testing.T) {
 	if st := status(t, n2); st.Leader != "n1" || st.LeaderAPI != n1.url || st.State != "Follower" {
 		t.Fatalf("n2's status: got leader %s at %s, state %s, want n1 at %s, Follower", st.Leader, st.LeaderAPI, st.State, n1.url)
 	}
+	// Every member announced the codec it reads (n1 when it led, n2 and n3
+	// when they joined), so the leader writes CBOR bodies.
+	waitUntil(t, "every member to announce CBOR, and n1 to write it", func() bool {
+		for _, m := range ms {
+			if n1.n.NodeReads(m.id) != state.CodecCBOR {
+				return false
+			}
+		}
+		return n1.n.LogCodec() == state.CodecCBOR
+	})
 
 	// Writes sent to followers are forwarded to the leader.
 	res, err := n2.c.PutInventory(ctx, siteYAML(t, inventory.Reference(4)))

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/dcplane/dcplane/controller/forecast"
+	"github.com/dcplane/dcplane/controller/state"
 )
 
 // What of a node the external tests (package controller_test, which serve
@@ -21,3 +22,9 @@ func (n *Node) ObserveHistory(k forecast.Key, at time.Time, watts float64) {
 
 // Evaluate runs one evaluation of the alerts, and of the forecasts, at now.
 func (n *Node) Evaluate(ctx context.Context, now time.Time) { n.evaluate(ctx, now) }
+
+// LogCodec is the body codec the node writes as the leader.
+func (n *Node) LogCodec() state.Codec { return n.store.Codec() }
+
+// NodeReads is the codec node announced, as this node's state holds it.
+func (n *Node) NodeReads(node string) state.Codec { return n.store.State().NodeReads(node) }

@@ -183,6 +183,11 @@ func TestCBORPlaceCarriesEverything(t *testing.T) {
 			t.Errorf("%T through CBOR:\n got %+v\nwant %+v", cmd, got, cmd)
 		}
 	}
+	b, _ := Encode(Audited{Record: rec, Command: full})
+	var body auditedCBOR
+	if err := cborDec.Unmarshal(b[2:], &body); err != nil || body.Type != PlaceType || body.Version != 2 {
+		t.Errorf("the Place inside: got type %v version %d (%v), want Place version 2 (CBOR)", body.Type, body.Version, err)
+	}
 	if n := reflect.TypeOf(wire.AuditRecord{}).NumField(); n != reflect.TypeOf(auditRecordCBOR{}).NumField() {
 		t.Errorf("wire.AuditRecord has %d fields, auditRecordCBOR %d: give the new one a key", n, reflect.TypeOf(auditRecordCBOR{}).NumField())
 	}
@@ -225,6 +230,12 @@ func TestCBORDecodeLimits(t *testing.T) {
 			}
 		})
 	}
+	if _, err := Decode(peaks(peaksMap(maxCBORMap + 1))); !errors.Is(err, ErrMalformedCommand) {
+		t.Errorf("more peaks than the limit: got %v, want %v", err, ErrMalformedCommand)
+	}
+	if _, err := Decode(peaks(peaksMap(maxCBORMap))); err != nil {
+		t.Errorf("peaks at the limit: got %v, want nil", err)
+	}
 	if _, err := Decode(place(many(maxCBORArray))); err != nil {
 		t.Errorf("assignments at the limit: got %v, want nil", err)
 	}
@@ -234,6 +245,15 @@ func TestCBORDecodeLimits(t *testing.T) {
 	if _, err := Decode(append([]byte{byte(PlaceType), 3}, 0xa0)); !errors.Is(err, ErrUnknownVersion) {
 		t.Errorf("Place version 3: got %v, want %v", err, ErrUnknownVersion)
 	}
+}
+
+// peaksMap is a RecordRackPeaks CBOR body of n distinct racks' peaks.
+func peaksMap(n int) []byte {
+	b := []byte{0xa1, 0x01, 0xba, byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}
+	for i := range n {
+		b = append(b, 0x64, byte('a'+i%26), byte('a'+i/26%26), byte('a'+i/676%26), byte('a'+i/17576%26), 0x01)
+	}
+	return b
 }
 
 // TestCBOREncoderIsDeterministic: equal commands are equal bytes, map

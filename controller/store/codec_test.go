@@ -60,6 +60,9 @@ func TestCodecWaitsForEveryMember(t *testing.T) {
 		t.Errorf("the member took its announcement back: got body version %d, want %d", got, json)
 	}
 	announce(followers[0].ID(), state.CodecCBOR)
+	if got := leader.Codec(); got != state.CodecCBOR {
+		t.Errorf("announced again: got codec %d, want %d", got, state.CodecCBOR)
+	}
 	late := open(t, clusterConfig("n3", t.TempDir(), false))
 	if err := leader.Join(testContext(t), late.ID(), late.Addr()); err != nil {
 		t.Fatal(err)
