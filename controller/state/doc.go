@@ -13,8 +13,10 @@
 //
 // # Wire format
 //
-// A command travels through the Raft log as one type byte followed by a JSON
-// body (Encode, Decode). Type values are only ever appended, never reused or
+// A command travels through the Raft log as one type byte, a body version
+// byte and a body (Encode, Decode): JSON, or for the commands every
+// placement writes a compact CBOR body, which the leader writes only once
+// every member reads it (EncodeFor; MessageType says how). Type values are only ever appended, never reused or
 // renumbered. The high bit of the type byte, IgnoreUnknown, says what a node
 // that does not know the type must do with it: without the bit, Decode fails
 // with ErrUnknownCommand and the node must stop rather than diverge; with the
@@ -22,7 +24,7 @@
 // command gets the bit only when replicas that lack its effect during a rolling
 // upgrade still answer every read correctly. Fields added to an existing
 // command's body are ignored by older nodes, so a change an older node must not
-// ignore takes a new type.
+// ignore takes a new body version.
 //
 // # Reading
 //
