@@ -250,7 +250,7 @@ func (a *Agent) started(p *pool, e entry) {
 	case overdue && !p.behind:
 		p.behind = true
 		a.log.Warn("agent falling behind: polls start more than an interval after their time; give it more workers or a longer interval",
-			"protocol", p.protocol, "late", late.Round(time.Millisecond), "interval", a.cfg.Interval, "workers", p.workers, "targets", len(p.q)+1)
+			"protocol", p.protocol, "late", late.Round(time.Millisecond), "interval", a.cfg.Interval, "workers", p.workers, "waiting", len(p.q))
 	case p.behind && late < a.cfg.Interval/2:
 		p.behind = false
 		a.log.Info("agent caught up: polls start on time again", "protocol", p.protocol, "late", late.Round(time.Millisecond))
