@@ -36,8 +36,7 @@ func (l *logBuffer) String() string {
 // can start in time counts the polls it starts more than an interval late
 // as overdue, and logs that it is falling behind, while every poll it
 // makes succeeds: no poll fails, none is a timeout, no device backs off.
-// The PDU, on its own workers, is polled on time: none of its polls is
-// overdue.
+// The PDU, on its own workers, is polled on time.
 func TestOverduePolls(t *testing.T) {
 	slow := func(ctx context.Context) collectors.Status {
 		select {
@@ -59,8 +58,10 @@ func TestOverduePolls(t *testing.T) {
 	waitFor(t, "5 overdue BMC polls", 5*time.Second, func() bool {
 		return counter(t, reg, "dcplane_agent_polls_overdue_total", "ipmi") >= 5
 	})
-	if got := counter(t, reg, "dcplane_agent_polls_overdue_total", "snmp"); got != 0 {
-		t.Errorf("got %v overdue PDU polls, want 0: the PDU has its own workers", got)
+	// A stall of the whole test process (a loaded machine) can make a PDU
+	// poll late too, but not as often as the BMCs' queue does.
+	if pdu, bmcs := counter(t, reg, "dcplane_agent_polls_overdue_total", "snmp"), counter(t, reg, "dcplane_agent_polls_overdue_total", "ipmi"); pdu*4 > bmcs {
+		t.Errorf("got %v overdue PDU polls against %v of the BMCs', want far fewer: the PDU has its own workers", pdu, bmcs)
 	}
 	if got, want := counter(t, reg, "dcplane_agent_polls_total", "error"), 0.0; got != want {
 		t.Errorf("got %v failed polls, want %v: overdue is not failed", got, want)
