@@ -43,7 +43,9 @@ type SecurityConfig struct {
 	// placement phases (both ends, without the untimed removals) is
 	// written: CPUProfile.run1, .run2, … (go tool pprof takes several and
 	// merges them). Its samples carry the labels end=plain or end=tls, and
-	// side=controller or side=client.
+	// side=controller or side=client. The labels are the goroutines', not
+	// the phase's: a controller's background work (Raft, the alert loop)
+	// while the other end is measured is in its end's samples too.
 	CPUProfile string
 }
 
