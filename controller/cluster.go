@@ -313,7 +313,7 @@ func (n *Node) joinLoop(ctx context.Context) {
 	defer c.CloseIdleConnections()
 	req := wire.JoinRequest{ID: n.cfg.NodeID, RaftAddr: n.store.Addr(), API: n.cfg.APIURL, Reads: uint8(state.CodecNewest)}
 	for {
-		err := c.Join(ctx, req)
+		err := join(ctx, c, req)
 		if err == nil {
 			n.log.Info("joined the cluster", "via", c.URL())
 			return
@@ -325,6 +325,28 @@ func (n *Node) joinLoop(ctx context.Context) {
 		case <-time.After(joinRetry):
 		}
 	}
+}
+
+// join asks c to add req's node to its cluster. A leader of a release
+// before JoinRequest.Reads refuses the field as unknown; join then asks
+// again without it, so that a node of this build still joins a cluster in
+// the middle of an upgrade: unannounced, it is written the JSON bodies
+// every release reads (see state.MessageType's Upgrades), and announces
+// itself when it next joins or leads.
+func join(ctx context.Context, c Peer, req wire.JoinRequest) error {
+	err := c.Join(ctx, req)
+	if req.Reads != 0 && refusesReads(err) {
+		req.Reads = 0
+		return c.Join(ctx, req)
+	}
+	return err
+}
+
+// refusesReads reports whether err is how releases before
+// JoinRequest.Reads answer it: a 422 naming reads as no field of the
+// request (their text is fixed: they are released).
+func refusesReads(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "(HTTP 422)") && strings.Contains(err.Error(), "reads: is not a field")
 }
 
 // peers is Config.Peers. Without TLS its clients carry Config.Token as

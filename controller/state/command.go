@@ -39,8 +39,9 @@ import (
 // cluster's Codec, store.Store decides): itself, and each other member
 // whose SetNodeAPI announced Reads of CodecCBOR, which a node of this
 // build does when it joins (at every start with --join) and when it
-// leads. Until then it writes the JSON versions, which every release
-// reads. So a rolling upgrade needs no order: upgrade the members one by
+// leads (a leader of an older release refuses the announcement in a join
+// request: the node joins again without it, unannounced). Until then it
+// writes the JSON versions, which every release reads. So a rolling upgrade needs no order: upgrade the members one by
 // one, restarting each with --join (a bootstrap node restarted without it
 // announces itself when it next leads); the leader switches to CBOR once
 // the last has announced. What it cannot protect: a node of an older build
