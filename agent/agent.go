@@ -467,7 +467,7 @@ func (a *Agent) nextPoll(r result, fails []int) time.Time {
 	}
 	if isFailing := fails[r.target] > 0; isFailing != wasFailing {
 		switch {
-		case isFailing && r.status.Reason == ipmi.ReasonLocal:
+		case isFailing && r.status.Reason == collectors.ReasonLocal:
 			a.m.backoff.Inc()
 			a.log.Warn("no socket to the device could be opened on this host (its ports or file descriptors ran out): nothing was sent",
 				"device", r.status.Device, "reason", r.status.Reason, "err", r.status.Err)

@@ -114,6 +114,12 @@ type Reading struct {
 	Value  float64  `json:"value"`
 }
 
+// ReasonLocal is the Status.Reason of a poll that failed because this
+// host could not open a socket to the device (its ephemeral ports, file
+// descriptors or buffers ran out): nothing was sent, and the device is not
+// to blame. Every protocol's collector uses this word for it.
+const ReasonLocal = "local"
+
 // Status is the outcome of one poll of one device. A poll that fails makes all
 // of the device's readings unknown from At on: the controller marks its series
 // stale rather than keeping, or zeroing, the last values.

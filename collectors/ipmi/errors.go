@@ -7,6 +7,8 @@ import (
 	"net"
 	"os"
 	"syscall"
+
+	"github.com/dcplane/dcplane/collectors"
 )
 
 // The errors of this package. Test for them with errors.Is.
@@ -118,14 +120,14 @@ const ccInsufficientPrivilege = 0xd4
 // The reasons Reason returns: short, low-cardinality causes of a failed poll,
 // fit for a metric label.
 const (
-	ReasonTimeout  = "timeout"  // no answer in time
-	ReasonRefused  = "refused"  // ICMP port unreachable: nothing listens there
-	ReasonAuth     = "auth"     // user, password or privilege rejected
-	ReasonProtocol = "protocol" // cipher suite rejected or refused, or the BMC offers only IPMI v1.5
-	ReasonDecode   = "decode"   // an answer we could not decode
-	ReasonConfig   = "config"   // the target cannot be used as configured
-	ReasonLocal    = "local"    // this host could not open a socket: the agent's limits, not the BMC
-	ReasonOther    = "other"    // anything else, including a poll cancelled by its caller
+	ReasonTimeout  = "timeout"              // no answer in time
+	ReasonRefused  = "refused"              // ICMP port unreachable: nothing listens there
+	ReasonAuth     = "auth"                 // user, password or privilege rejected
+	ReasonProtocol = "protocol"             // cipher suite rejected or refused, or the BMC offers only IPMI v1.5
+	ReasonDecode   = "decode"               // an answer we could not decode
+	ReasonConfig   = "config"               // the target cannot be used as configured
+	ReasonLocal    = collectors.ReasonLocal // this host could not open a socket: the agent's limits, not the BMC
+	ReasonOther    = "other"                // anything else, including a poll cancelled by its caller
 )
 
 // Reasons lists every value Reason returns but "", so that a metric

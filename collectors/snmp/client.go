@@ -84,7 +84,7 @@ func Dial(ctx context.Context, t Target) (*Session, error) {
 	}
 	g.Context = ctx
 	if err := g.Connect(); err != nil {
-		return nil, fmt.Errorf("dial %s: %w", t.Address, err)
+		return nil, fmt.Errorf("dial %s: %w", t.Address, localError(err))
 	}
 	g.Context = context.Background()
 	if t.Credentials.USM == nil {

@@ -10,6 +10,8 @@ import (
 	"syscall"
 
 	"github.com/gosnmp/gosnmp"
+
+	"github.com/dcplane/dcplane/collectors"
 )
 
 // The errors of this package. Test for them with errors.Is.
@@ -29,23 +31,43 @@ var (
 	// ErrBadCredentials means the Target's credentials are incomplete or
 	// inconsistent (no community, no user, an unknown protocol…).
 	ErrBadCredentials = errors.New("snmp: bad credentials")
+
+	// ErrLocal means this host could not open a socket to the device (no
+	// ephemeral port, file descriptor or buffer left): nothing was sent,
+	// and the device is not to blame. Linux says EAGAIN when no ephemeral
+	// port is left, which Go takes for a timeout.
+	ErrLocal = errors.New("snmp: no socket to the device could be opened on this host")
 )
+
+// localErrnos are the errors of opening a socket that say this host ran
+// out of something, not that the device or the network failed.
+var localErrnos = []error{syscall.EAGAIN, syscall.EADDRNOTAVAIL, syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM}
+
+// localError marks err, an error of opening a socket, with ErrLocal when
+// it is one of localErrnos.
+func localError(err error) error {
+	if isAny(err, localErrnos) {
+		return fmt.Errorf("%w: %w", ErrLocal, err)
+	}
+	return err
+}
 
 // The reasons Reason returns: short, low-cardinality causes of a failed poll,
 // fit for a metric label.
 const (
-	ReasonTimeout      = "timeout"      // no answer in time (also: wrong v2c community, which agents ignore)
-	ReasonRefused      = "refused"      // ICMP port unreachable: nothing listens there
-	ReasonAuth         = "auth"         // SNMPv3 USM rejected us, or access denied
-	ReasonDecode       = "decode"       // an answer we could not decode or use
-	ReasonNoSuchObject = "nosuchobject" // the device lacks what the profile reads
-	ReasonOther        = "other"        // anything else, including a poll cancelled by its caller
+	ReasonTimeout      = "timeout"              // no answer in time (also: wrong v2c community, which agents ignore)
+	ReasonRefused      = "refused"              // ICMP port unreachable: nothing listens there
+	ReasonAuth         = "auth"                 // SNMPv3 USM rejected us, or access denied
+	ReasonDecode       = "decode"               // an answer we could not decode or use
+	ReasonNoSuchObject = "nosuchobject"         // the device lacks what the profile reads
+	ReasonLocal        = collectors.ReasonLocal // this host could not open a socket: the agent's limits, not the device
+	ReasonOther        = "other"                // anything else, including a poll cancelled by its caller
 )
 
 // Reasons lists every value Reason returns but "", so that a metric
 // labelled by reason can start each at 0.
 func Reasons() []string {
-	return []string{ReasonTimeout, ReasonRefused, ReasonAuth, ReasonDecode, ReasonNoSuchObject, ReasonOther}
+	return []string{ReasonTimeout, ReasonRefused, ReasonAuth, ReasonDecode, ReasonNoSuchObject, ReasonLocal, ReasonOther}
 }
 
 // StatusError is a response whose error-status is not noError.
@@ -86,6 +108,8 @@ func Reason(err error) string {
 		return ReasonRefused
 	case errors.Is(err, context.Canceled):
 		return ReasonOther
+	case errors.Is(err, ErrLocal): // before the timeouts: EAGAIN is one to Go
+		return ReasonLocal
 	case isTimeout(err):
 		return ReasonTimeout
 	}
@@ -145,6 +169,8 @@ func explain(err error) string {
 		what = "no answer in time (an SNMPv2c device also ignores a wrong community)"
 	case ReasonRefused:
 		what = "nothing listens for SNMP at the address (port unreachable)"
+	case ReasonLocal:
+		what = "this host could not open a socket to the device (its ports or file descriptors ran out): nothing was sent"
 	default:
 		if !errors.As(err, &se) {
 			return err.Error()

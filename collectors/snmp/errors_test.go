@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/gosnmp/gosnmp"
 )
@@ -32,6 +34,10 @@ func TestReason(t *testing.T) {
 		{wrap(&StatusError{Status: gosnmp.NoAccess}), ReasonAuth},
 		{wrap(errors.New("incoming packet is not authentic, discarding")), ReasonAuth},
 		{wrap(refused), ReasonRefused},
+		// No ephemeral port left: Linux's EAGAIN, which Go calls a timeout.
+		{wrap(localError(&net.OpError{Op: "dial", Net: "udp", Err: os.NewSyscallError("connect", syscall.EAGAIN)})), ReasonLocal},
+		{wrap(localError(os.NewSyscallError("socket", syscall.EMFILE))), ReasonLocal},
+		{wrap(localError(os.NewSyscallError("connect", syscall.ENETUNREACH))), ReasonOther}, // the network, not this host
 		{wrap(context.DeadlineExceeded), ReasonTimeout},
 		{wrap(os.ErrDeadlineExceeded), ReasonTimeout},
 		{wrap(fmt.Errorf("request timeout (after 1 retries): %w", gosnmp.ErrMaxRetriesExceeded)), ReasonTimeout},
@@ -47,5 +53,39 @@ func TestReason(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestDialOutOfFiles checks that a poll whose socket this host cannot
+// open (here: no file descriptor left) fails at once with reason local,
+// which the agent logs as its own limit, not as a device that does not
+// answer; and that the error says nothing was sent.
+func TestDialOutOfFiles(t *testing.T) {
+	f, err := os.Open(os.DevNull) // the lowest free descriptor
+	if err != nil {
+		t.Fatal(err)
+	}
+	free := f.Fd()
+	f.Close()
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	low := lim
+	low.Cur = uint64(free) // no new descriptor
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = Dial(context.Background(), Target{Address: "127.0.0.1:9", Credentials: Credentials{Community: NewSecret("public")}, Timeout: time.Second})
+	took := time.Since(start)
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(err, ErrLocal) || Reason(err) != ReasonLocal || took > 500*time.Millisecond {
+		t.Fatalf("got %v (reason %q) after %v; want ErrLocal, reason %q, at once", err, Reason(err), took, ReasonLocal)
+	}
+	if got := explain(err); !strings.Contains(got, "nothing was sent") {
+		t.Errorf("explained: got %q, want it to say nothing was sent", got)
 	}
 }
