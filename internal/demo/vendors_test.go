@@ -219,7 +219,7 @@ func TestRunSimMixed(t *testing.T) {
 	dir := t.TempDir()
 	c := SimConfig{Site: inventory.Reference(3), InventoryOut: filepath.Join(dir, "site.yaml"), CommunityFile: filepath.Join(dir, "community"),
 		Vendors: VendorsMixed, Recordings: recs}
-	var out syncBuffer
+	var out peer.Log
 	done := make(chan error, 1)
 	go func() { done <- RunSim(runCtx, c, &out) }()
 	waitFor(ctx, t, "the derating said", func() error {
