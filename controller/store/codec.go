@@ -10,19 +10,21 @@ import (
 
 // codecGate remembers which body codec the leader may write (see
 // state.MessageType's Upgrades): the newest that every member of the Raft
-// configuration reads. Working it out reads the configuration, so it is
-// kept until something that could change it happens (invalidate): a
-// node's announcement applied, a member added or removed, a leadership
-// change, a restore.
+// configuration reads. It is kept until something that could change it
+// happens: a node's announcement applied, a member added or removed by
+// this leader, a leadership change or a restore (invalidate), or a new
+// term, in which another leader may have changed the configuration (the
+// term is read at every Apply, so that an Apply racing the leadership
+// notice cannot use a choice of an older term).
 type codecGate struct {
 	gen atomic.Uint64 // moved by invalidate
 	cur atomic.Pointer[codecChoice]
 }
 
-// codecChoice is a codec worked out at generation gen.
+// codecChoice is a codec worked out at generation gen, in term.
 type codecChoice struct {
-	gen   uint64
-	codec state.Codec
+	gen, term uint64
+	codec     state.Codec
 }
 
 // invalidate makes the next Codec work the codec out again.
@@ -34,8 +36,8 @@ func (g *codecGate) invalidate() { g.gen.Add(1) }
 // else state.CodecJSON, which every release reads. A configuration it
 // cannot read makes it JSON, until asked again.
 func (s *Store) Codec() state.Codec {
-	gen := s.codecs.gen.Load()
-	if c := s.codecs.cur.Load(); c != nil && c.gen == gen {
+	gen, term := s.codecs.gen.Load(), s.raft.CurrentTerm()
+	if c := s.codecs.cur.Load(); c != nil && c.gen == gen && c.term == term {
 		return c.codec
 	}
 	cf := s.raft.GetConfiguration()
@@ -43,7 +45,7 @@ func (s *Store) Codec() state.Codec {
 		return state.CodecJSON
 	}
 	codec := s.membersRead(cf.Configuration().Servers)
-	if prev := s.codecs.cur.Swap(&codecChoice{gen: gen, codec: codec}); prev == nil || prev.codec != codec {
+	if prev := s.codecs.cur.Swap(&codecChoice{gen: gen, term: term, codec: codec}); prev == nil || prev.codec != codec {
 		s.logger.Info("command bodies", "codec", codecName(codec), "members", len(cf.Configuration().Servers))
 	}
 	return codec
