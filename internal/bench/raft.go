@@ -49,6 +49,7 @@ type RaftConfig struct {
 type RaftResult struct {
 	Nodes        int          `json:"nodes"`
 	CommandBytes int          `json:"command_bytes"` // one encoded command (etcd: key and value)
+	Codec        string       `json:"codec"`         // the bodies the leader wrote: json or cbor
 	Runs         int          `json:"runs"`
 	Modes        []RaftMode   `json:"modes"`
 	Fsync        ModeResult   `json:"fsync"` // every run's fsyncs together
@@ -199,15 +200,28 @@ func raftDcplane(ctx context.Context, c RaftConfig, dir string, r *RaftResult, r
 	if _, err := leader.Apply(ctx, state.PutSite{Site: inventory.Reference(4), At: time.Now()}); err != nil {
 		return fmt.Errorf("bench: put site: %w", err)
 	}
+	// The followers announce the bodies they read, as a controller does
+	// when it joins (without it the leader writes the JSON bodies every
+	// release reads); the log then holds what a cluster of this build's
+	// nodes writes.
+	for _, s := range nodes[1:] {
+		if _, err := leader.Apply(ctx, state.SetNodeAPI{Node: s.ID(), Reads: state.CodecNewest, At: time.Now()}); err != nil {
+			return fmt.Errorf("bench: announce %s: %w", s.ID(), err)
+		}
+	}
+	codec := leader.Codec()
+	if codec != state.CodecNewest {
+		return fmt.Errorf("bench: the leader writes codec %d after every member announced %d", codec, state.CodecNewest)
+	}
 	rack := leader.State().Site().Halls[0].Rows[0].Racks[0].ID
 	cmd := func(i int) state.Command {
 		return state.RecordRackPeaks{Peaks: map[string]float64{rack: float64(1000 + i%10000)}, At: time.Unix(1_700_000_000+int64(i), 0).UTC()}
 	}
-	b, err := state.Encode(cmd(0))
+	b, err := state.EncodeFor(cmd(0), codec)
 	if err != nil {
 		return err
 	}
-	r.CommandBytes = len(b)
+	r.CommandBytes, r.Codec = len(b), codecName(codec)
 	var top atomic.Uint64 // highest acknowledged index
 	for _, clients := range c.Clients {
 		m := driveRaft(ctx, "dcplane", clients, c.Commands, func(ctx context.Context, i int) error {
@@ -452,8 +466,8 @@ func (r RaftResult) Summary() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s, each with new nodes (and new etcd members); COMMANDS is each run's, ERRORS their sum over the runs\n",
 		SpreadHeader(r.Runs, "runs"))
-	fmt.Fprintf(&b, "%d nodes on loopback, fsync on every write; one command is %d bytes; disk fsync (4 KiB) p50 %.2f ms, p99 %.2f ms\n",
-		r.Nodes, r.CommandBytes, r.Fsync.P50Ms, r.Fsync.P99Ms)
+	fmt.Fprintf(&b, "%d nodes on loopback, fsync on every write; one command is %d bytes (%s body); disk fsync (4 KiB) p50 %.2f ms, p99 %.2f ms\n",
+		r.Nodes, r.CommandBytes, r.Codec, r.Fsync.P50Ms, r.Fsync.P99Ms)
 	if r.Etcd != "" {
 		fmt.Fprintf(&b, "etcd: %s, 3 members on loopback, puts over its gRPC API; × ETCD is dcplane's rate over etcd's in the same run\n", r.Etcd)
 	}
@@ -468,4 +482,15 @@ func (r RaftResult) Summary() string {
 	fmt.Fprintf(&b, "machine: %d CPUs (%s), %s, load average %s at the start, %s at the end\n",
 		r.Machine.CPUs, r.Machine.CPU, r.Machine.GoVersion, r.Machine.LoadStart, r.Machine.LoadEnd)
 	return b.String()
+}
+
+// codecName is how the report names a body codec.
+func codecName(c state.Codec) string {
+	switch c {
+	case state.CodecJSON:
+		return "json"
+	case state.CodecCBOR:
+		return "cbor"
+	}
+	return fmt.Sprintf("codec %d", c)
 }

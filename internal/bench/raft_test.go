@@ -12,7 +12,7 @@ import (
 // TestRaft runs a small Raft bench against etcd twice: every command
 // committed, none lost on any node or member in either run, and each
 // figure, the ratio to etcd included, a spread over the two runs in the
-// result and in its table.
+// result and in its table; the leader writes the bodies of this build.
 func TestRaft(t *testing.T) {
 	etcd := peer.Require(t, "etcd", "etcd-server")
 	r, err := Raft(t.Context(), RaftConfig{Commands: 200, Clients: []int{1, 32}, Dir: t.TempDir(), Etcd: etcd, Runs: 2})
@@ -21,6 +21,11 @@ func TestRaft(t *testing.T) {
 	}
 	if len(r.Modes) != 4 || r.Runs != 2 {
 		t.Fatalf("modes: got %d over %d runs, want 4 (2 systems × 2 client counts) over 2", len(r.Modes), r.Runs)
+	}
+	// The log holds what a cluster of this build writes: the followers
+	// announced the CBOR bodies, and the leader wrote them.
+	if r.Codec != "cbor" {
+		t.Errorf("codec: got %q, want cbor", r.Codec)
 	}
 	for _, m := range r.Modes {
 		if m.Errors != 0 || m.PerSec.Min <= 0 || m.Batching.Min <= 0 || m.P99Ms.Min < m.P50Ms.Min {
