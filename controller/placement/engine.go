@@ -3,6 +3,7 @@ package placement
 import (
 	"math"
 	"slices"
+	"sync"
 )
 
 // Weights of the scorers in the final score.
@@ -170,6 +171,7 @@ func (e *Engine) Place(c *Cluster, req Request, opt Options) (Decision, error) {
 	if err != nil {
 		return Decision{}, err
 	}
+	defer st.release()
 	d := Decision{Assignments: make([]Assignment, 0, req.Replicas)}
 	for i := range req.Replicas {
 		st.listAll = opt.Explain && i == 0
@@ -211,6 +213,9 @@ func (e *Engine) start(c *Cluster, req *Request) (*state, error) {
 // lists the best server of every feasible rack in st.all, and skips no
 // rack.
 func (e *Engine) pick(st *state) (choice, bool) {
+	if st.req.Watts > 0 && st.prunes(e) && len(st.scorers) > 0 {
+		return e.pickDeclared(st)
+	}
 	best := choice{k: -1}
 	for k := range st.c.Racks {
 		servers := st.byRack[k]
@@ -310,6 +315,103 @@ func (e *Engine) declared(st *state, k int, servers []int32, best choice) (choic
 		return choice{}, false
 	}
 	c.s, c.score = s, score+v
+	return c, true
+}
+
+// partial is a rack that passed the rack filters for a replica of
+// declared watts, with the weighted sum of all its rack scores but the
+// last (total) and the most its servers may score (most).
+type partial struct {
+	k           int
+	total, most float64
+	bound       float64 // total + the last scorer's weight + most
+}
+
+// pickDeclared is pick for a replica of declared watts when the search
+// prunes. It scores every rack the filters let through with all its rack
+// scorers but the last, then finishes first the rack whose score may be
+// the highest, so that the best found so far is high from the start and
+// the last scorer, the power checks and the server search are spared on
+// the racks that cannot beat it. Which racks are cut changes no decision:
+// a rack is cut only when its score cannot beat the best so far, as in
+// declared, and better orders the candidates whatever the order they are
+// found in.
+func (e *Engine) pickDeclared(st *state) (choice, bool) {
+	w, n := st.req.Watts, len(st.scorers)-1
+	last := st.scorers[n].weight
+	if st.partials == nil {
+		st.partials = partialPool.Get().(*[]partial)
+	}
+	ps := (*st.partials)[:0]
+	seed := -1
+	for k := range st.c.Racks {
+		servers := st.byRack[k]
+		if len(servers) == 0 || !st.roomFor(k) || !e.rackOK(st, k, len(servers)) {
+			continue
+		}
+		p := partial{k: k, most: e.serverMost(st, k)}
+		for _, s := range st.scorers[:n] { // summed as scoreAbove sums them
+			p.total += s.weight * s.score(st, k, w)
+		}
+		p.bound = p.total + last + p.most // scoreAbove's bound before the last scorer
+		if seed < 0 || p.bound > ps[seed].bound {
+			seed = len(ps)
+		}
+		ps = append(ps, p)
+	}
+	*st.partials = ps
+	best := choice{k: -1}
+	if seed < 0 {
+		return best, false
+	}
+	try := func(p *partial) {
+		if c, ok := e.finish(st, p, best); ok && (best.k < 0 || st.better(c, best)) {
+			best = c
+		}
+	}
+	try(&ps[seed])
+	for i := range ps {
+		if i != seed {
+			try(&ps[i])
+		}
+	}
+	return best, best.k >= 0
+}
+
+// partialPool keeps pickDeclared's buffers between calls: one a rack.
+var partialPool = sync.Pool{New: func() any { return new([]partial) }}
+
+// finish is declared for a rack scored by pickDeclared but for its last
+// scorer: cut, as scoreAbove and declared cut, when it cannot beat best.
+func (e *Engine) finish(st *state, p *partial, best choice) (choice, bool) {
+	k, w := p.k, st.req.Watts
+	if best.k >= 0 && p.bound < best.score {
+		return choice{}, false
+	}
+	s := st.scorers[len(st.scorers)-1]
+	if _, peak := s.scorer.(peakDecorrelation); peak && best.k >= 0 {
+		// The peak score is the costliest; its bound from the rack's peak
+		// hour, summed as the score is, cuts most racks before it.
+		if (p.total+s.weight*peakMost(st, k, w))+p.most < best.score {
+			return choice{}, false
+		}
+	}
+	score := p.total + s.weight*s.score(st, k, w)
+	c := choice{k: k, s: -1, w: w, score: score + p.most}
+	if best.k >= 0 && !st.better(c, best) {
+		return choice{}, false
+	}
+	for _, pc := range e.power {
+		if !(w <= pc.room(st, k)) {
+			return choice{}, false // no rejection to count: the search prunes
+		}
+	}
+	servers := st.byRack[k]
+	srv, v, ok := e.server(st, k, servers, p.most)
+	if !ok {
+		return choice{}, false
+	}
+	c.s, c.score = srv, score+v
 	return c, true
 }
 

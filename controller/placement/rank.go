@@ -97,7 +97,35 @@ func (peakDecorrelation) score(st *state, k int, w float64) float64 {
 			after = x
 		}
 	}
+	return peakScore(before, after, w)
+}
+
+// peakScore is 1 − the penalty of a replica of w watts that raises a
+// rack's highest hourly load from before to after.
+func peakScore(before, after, w float64) float64 {
 	return 1 - min(max((after-before)/w, 0), 1)
+}
+
+// peakMost is the most peakDecorrelation may score rack k for a replica of
+// w watts, from the rack's peak hour alone: the replica raises that hour
+// to at least p[h] + w·f[h], computed as score computes it, and every step
+// from there (a larger after, the subtraction, the division, the clamp) is
+// monotone in floating point too, so score ≤ peakMost exactly, not only
+// up to rounding. It walks the rack's profile once, without the
+// multiplications.
+func peakMost(st *state, k int, w float64) float64 {
+	if st.flat || !(w > 0) {
+		return 0
+	}
+	p := st.rackProfile(k)
+	var before float64
+	at := 0
+	for h := range p { // as score finds before
+		if p[h] > before {
+			before, at = p[h], h
+		}
+	}
+	return peakScore(before, p[at]+w*st.f[at], w)
 }
 
 // balance prefers the rack whose power and resources stay in step: the

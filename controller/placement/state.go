@@ -54,6 +54,8 @@ type state struct {
 	scorerBuf [4]weighted
 	serverBuf [2]weightedServer
 
+	partials *[]partial // pickDeclared's racks, from partialPool
+
 	listAll bool     // list every feasible rack's candidate in all
 	all     []choice // for explanations
 
@@ -369,4 +371,12 @@ func (st *state) eligibleDomains(enough int) int {
 		}
 	}
 	return len(seen)
+}
+
+// release returns the call's buffers to their pool.
+func (st *state) release() {
+	if st.partials != nil {
+		partialPool.Put(st.partials)
+		st.partials = nil
+	}
 }
