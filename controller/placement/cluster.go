@@ -45,6 +45,10 @@ type Cluster struct {
 	// decision passes over a rack that cannot hold the request's replica
 	// without walking its servers. See Index.
 	most []usage
+	// peakHour is, by rack, the first hour of its highest hourly load
+	// (ProfileWatts), kept by Apply and Remove: a decision bounds a rack's
+	// peak score from it without walking the rack's profile. See Index.
+	peakHour []uint8
 	// placed counts the replicas Apply added and Remove did not take
 	// away, by shape, for the typical workload the scorers keep room for.
 	placed workloads
@@ -151,15 +155,39 @@ func (x *index) valid(c *Cluster) bool {
 // server's capacity, or setting a server's usage other than by Apply and
 // Remove; Clone builds both for the copy when c has none. Place, Check and
 // Apply work without it, only slower. A stale index can hide a server or
-// misjudge a rack's score, never break a limit. It fails with ErrTopology
+// misjudge a rack's score, never break a limit. The same holds for a
+// rack's hourly load (ProfileWatts) set other than by Apply and Remove:
+// call Index again. It fails with ErrTopology
 // for a server whose rack is out of range.
 func (c *Cluster) Index() error {
 	x, err := buildIndex(c)
 	if err != nil {
 		return err
 	}
-	c.idx, c.used, c.most = x, sumUsage(c), mostFree(c)
+	c.idx, c.used, c.most, c.peakHour = x, sumUsage(c), mostFree(c), peakHours(c)
 	return nil
+}
+
+// peakHours finds, by rack, the first hour of its highest hourly load.
+func peakHours(c *Cluster) []uint8 {
+	hours := make([]uint8, len(c.Racks))
+	for k := range c.Racks {
+		hours[k] = peakHourOf(&c.Racks[k].ProfileWatts)
+	}
+	return hours
+}
+
+// peakHourOf is the first hour of the highest of p, found as
+// peakDecorrelation finds it: 0 when none is above 0.
+func peakHourOf(p *[24]float64) uint8 {
+	var before float64
+	var at uint8
+	for h := range p {
+		if p[h] > before {
+			before, at = p[h], uint8(h)
+		}
+	}
+	return at
 }
 
 // noFree is the most free of a rack without servers: less than any server
@@ -267,15 +295,20 @@ func (c *Cluster) Clone() *Cluster {
 	n.Racks = cloneRacks(c.Racks)
 	n.Servers = cloneServers(c.Servers)
 	n.idx, n.used, n.most, n.placed = c.idx, slices.Clone(c.used), slices.Clone(c.most), c.placed.clone()
+	n.peakHour = slices.Clone(c.peakHour)
 	if !n.idx.valid(n) {
 		n.idx, _ = buildIndex(n)  // nil for a broken topology: Place reports it
 		n.used, n.most = nil, nil // c's sums may be as stale as its index
+		n.peakHour = nil
 	}
 	if len(n.used) != len(n.Racks) {
 		n.used = sumUsage(n)
 	}
 	if len(n.most) != len(n.Racks) {
 		n.most = mostFree(n)
+	}
+	if len(n.peakHour) != len(n.Racks) {
+		n.peakHour = peakHours(n)
 	}
 	return n
 }
@@ -336,14 +369,18 @@ func cloneServers(servers []Server) []Server {
 // index returns c's index and its racks' usage sums and maxima when they
 // are valid, else an index and sums made now and no maxima (making them
 // would cost as much as the walks they save once).
-func (c *Cluster) index() (x *index, used, most []usage, err error) {
+// The racks' peak hours come with the maxima, or not at all.
+func (c *Cluster) index() (x *index, used, most []usage, peakHour []uint8, err error) {
 	if c.idx.valid(c) && len(c.used) == len(c.Racks) && len(c.most) == len(c.Racks) {
-		return c.idx, c.used, c.most, nil
+		if len(c.peakHour) == len(c.Racks) {
+			peakHour = c.peakHour
+		}
+		return c.idx, c.used, c.most, peakHour, nil
 	}
 	if x, err = buildIndex(c); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
-	return x, sumUsage(c), nil, nil
+	return x, sumUsage(c), nil, nil, nil
 }
 
 // lookup finds a server by ID, first among the servers of the rack the
@@ -427,6 +464,9 @@ func (c *Cluster) use(s int, req *Request, w float64, f *[24]float64, sign int) 
 	k.PlacedWatts = max(0, k.PlacedWatts+sw)
 	for h := range k.ProfileWatts {
 		k.ProfileWatts[h] = max(0, k.ProfileWatts[h]+sw*f[h])
+	}
+	if srv.Rack < len(c.peakHour) {
+		c.peakHour[srv.Rack] = peakHourOf(&k.ProfileWatts)
 	}
 }
 

@@ -76,7 +76,7 @@ func TestUsageSums(t *testing.T) {
 func TestApplyUnknownServer(t *testing.T) {
 	c := cluster(1, rack2N("K1", 0, 10000))
 	before := c.Clone()
-	before.idx, before.used, before.most = nil, nil, nil // Clone indexes the copy
+	before.idx, before.used, before.most, before.peakHour = nil, nil, nil, nil // Clone indexes the copy
 	as := []Assignment{at(0, "K1", "s1", 400), at(1, "K1", "s9", 400)}
 	if err := c.Apply(as, req(400)); !errors.Is(err, ErrUnknownServer) {
 		t.Fatalf("got %v, want ErrUnknownServer", err)

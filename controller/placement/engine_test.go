@@ -129,7 +129,7 @@ func TestReplicasSeeEachOther(t *testing.T) {
 	// Room for two replicas of 400 W in a 1 kW rack: the third fails.
 	c := cluster(3, rack2N("K1", 0, 1000))
 	before := c.Clone()
-	before.idx, before.used, before.most = nil, nil, nil // Clone indexes the copy
+	before.idx, before.used, before.most, before.peakHour = nil, nil, nil, nil // Clone indexes the copy
 	r := req(400)
 	r.Replicas = 3
 	_, inf := place(t, c, r)

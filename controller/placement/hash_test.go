@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand"
+	"reflect"
 	"testing"
 )
 
@@ -80,5 +81,39 @@ func TestDecisionHash(t *testing.T) {
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != decisionsHash {
 		t.Fatalf("hash of the decisions: got %s, want %s (placed %d, refused %d)", got, decisionsHash, placed, refused)
+	}
+}
+
+// TestPeakHoursKept checks that Apply and Remove keep each rack's peak hour,
+// from which a decision bounds the peak score, as Index finds it, and that a
+// clone has its own.
+func TestPeakHoursKept(t *testing.T) {
+	c := cluster(2, rack2N("K1", 0, 10000), rack2N("K2", 0, 10000))
+	for h := range 24 {
+		c.Racks[0].ProfileWatts[h] = 1000
+	}
+	c.Racks[0].ProfileWatts[3] = 1500
+	if err := c.Index(); err != nil {
+		t.Fatal(err)
+	}
+	if want := []uint8{3, 0}; !reflect.DeepEqual(c.peakHour, want) {
+		t.Fatalf("Index: got %v, want %v", c.peakHour, want)
+	}
+	n := c.Clone()
+	r := req(2000)
+	r.Replicas, r.Profile = 2, noonProfile()
+	as := []Assignment{at(0, "K1", "s1", 2000), at(1, "K2", "s2", 400)}
+	if err := c.Apply(as, r); err != nil {
+		t.Fatal(err)
+	}
+	if want := []uint8{12, 12}; !reflect.DeepEqual(c.peakHour, want) {
+		t.Errorf("Apply: got %v, want %v", c.peakHour, want)
+	}
+	if want := []uint8{3, 0}; !reflect.DeepEqual(n.peakHour, want) {
+		t.Errorf("the clone: got %v, want %v", n.peakHour, want)
+	}
+	c.Remove(as, r)
+	if want := peakHours(c); !reflect.DeepEqual(c.peakHour, want) || c.peakHour[0] != 3 {
+		t.Errorf("Remove: got %v, want %v, rack K1's at 3", c.peakHour, want)
 	}
 }

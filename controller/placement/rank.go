@@ -111,19 +111,24 @@ func peakScore(before, after, w float64) float64 {
 // to at least p[h] + w·f[h], computed as score computes it, and every step
 // from there (a larger after, the subtraction, the division, the clamp) is
 // monotone in floating point too, so score ≤ peakMost exactly, not only
-// up to rounding. It walks the rack's profile once, without the
-// multiplications.
+// up to rounding. The peak hour comes from the cluster's index (see
+// Cluster.peakHour), or from a walk of the profile of a rack without it or
+// holding this call's replicas.
 func peakMost(st *state, k int, w float64) float64 {
 	if st.flat || !(w > 0) {
 		return 0
 	}
-	p := st.rackProfile(k)
+	var p *[24]float64
+	var at uint8
+	if h := st.heldAt(k); h != nil || st.peakHour == nil {
+		p = st.rackProfile(k)
+		at = peakHourOf(p)
+	} else {
+		p, at = &st.c.Racks[k].ProfileWatts, st.peakHour[k]
+	}
 	var before float64
-	at := 0
-	for h := range p { // as score finds before
-		if p[h] > before {
-			before, at = p[h], h
-		}
+	if p[at] > before { // as score finds before
+		before = p[at]
 	}
 	return peakScore(before, p[at]+w*st.f[at], w)
 }

@@ -30,6 +30,7 @@ type state struct {
 	most     []usage
 	perUnit  []perUnit
 	gpuless  []bool
+	peakHour []uint8 // the first hour of its highest hourly load; nil without maxima
 
 	pinHall, pinRow int // indices, or noPin, or missingPin
 
@@ -103,12 +104,12 @@ func (u *usage) add(cpu, mem int64, gpus int) {
 // newState prepares a call on c for req: resolves the pins, sums the loads
 // of rows, halls and the site, and sets the spread limit.
 func newState(c *Cluster, req *Request) (*state, error) {
-	x, used, most, err := c.index()
+	x, used, most, peakHour, err := c.index()
 	if err != nil {
 		return nil, err
 	}
 	st := &state{c: c, req: req, f: req.factors(), flat: req.Profile == nil, byRack: x.byRack,
-		rackUsed: used, most: most, perUnit: x.perUnit, gpuless: x.gpuless}
+		rackUsed: used, most: most, perUnit: x.perUnit, gpuless: x.gpuless, peakHour: peakHour}
 	st.pinHall, st.pinRow = st.resolvePins()
 	if err := st.sumLoads(); err != nil {
 		return nil, err
