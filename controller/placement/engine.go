@@ -339,6 +339,13 @@ type partial struct {
 func (e *Engine) pickDeclared(st *state) (choice, bool) {
 	w, n := st.req.Watts, len(st.scorers)-1
 	last := st.scorers[n].weight
+	_, peak := st.scorers[n].scorer.(peakDecorrelation)
+	filters := st.filterBuf[:0] // those that may rule a rack out
+	for _, f := range e.rackFilters {
+		if !f.idle(st) {
+			filters = append(filters, f)
+		}
+	}
 	if st.partials == nil {
 		st.partials = partialPool.Get().(*[]partial)
 	}
@@ -346,7 +353,7 @@ func (e *Engine) pickDeclared(st *state) (choice, bool) {
 	seed := -1
 	for k := range st.c.Racks {
 		servers := st.byRack[k]
-		if len(servers) == 0 || !st.roomFor(k) || !e.rackOK(st, k, len(servers)) {
+		if len(servers) == 0 || !st.roomFor(k) || !rackPasses(st, filters, k) {
 			continue
 		}
 		p := partial{k: k, most: e.serverMost(st, k)}
@@ -365,7 +372,7 @@ func (e *Engine) pickDeclared(st *state) (choice, bool) {
 		return best, false
 	}
 	try := func(p *partial) {
-		if c, ok := e.finish(st, p, best); ok && (best.k < 0 || st.better(c, best)) {
+		if c, ok := e.finish(st, p, best, peak); ok && (best.k < 0 || st.better(c, best)) {
 			best = c
 		}
 	}
@@ -381,15 +388,27 @@ func (e *Engine) pickDeclared(st *state) (choice, bool) {
 // partialPool keeps pickDeclared's buffers between calls: one a rack.
 var partialPool = sync.Pool{New: func() any { return new([]partial) }}
 
+// rackPasses says whether rack k passes the rack filters, those that let
+// every rack through left out; it counts no rejection.
+func rackPasses(st *state, filters []rackFilter, k int) bool {
+	for _, f := range filters {
+		if !f.feasible(st, k) {
+			return false
+		}
+	}
+	return true
+}
+
 // finish is declared for a rack scored by pickDeclared but for its last
-// scorer: cut, as scoreAbove and declared cut, when it cannot beat best.
-func (e *Engine) finish(st *state, p *partial, best choice) (choice, bool) {
+// scorer (peak when that is peakDecorrelation): cut, as scoreAbove and
+// declared cut, when it cannot beat best.
+func (e *Engine) finish(st *state, p *partial, best choice, peak bool) (choice, bool) {
 	k, w := p.k, st.req.Watts
 	if best.k >= 0 && p.bound < best.score {
 		return choice{}, false
 	}
 	s := st.scorers[len(st.scorers)-1]
-	if _, peak := s.scorer.(peakDecorrelation); peak && best.k >= 0 {
+	if peak && best.k >= 0 {
 		// The peak score is the costliest; its bound from the rack's peak
 		// hour, summed as the score is, cuts most racks before it.
 		if (p.total+s.weight*peakMost(st, k, w))+p.most < best.score {

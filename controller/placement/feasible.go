@@ -45,6 +45,9 @@ type rackFilter interface {
 	feasible(st *state, k int) bool
 	// explain says why rack k may not.
 	explain(st *state, k int) string
+	// idle says whether feasible lets every rack through in this call,
+	// so that a search that counts no rejection need not ask.
+	idle(st *state) bool
 }
 
 // serverFilter rules a server in or out.
@@ -66,6 +69,8 @@ func (pinFilter) feasible(st *state, k int) bool {
 	return (st.pinHall == noPin || st.pinHall == st.hallOf(k)) &&
 		(st.pinRow == noPin || st.pinRow == st.rowOf(k))
 }
+
+func (pinFilter) idle(st *state) bool { return st.pinHall == noPin && st.pinRow == noPin }
 
 func (pinFilter) explain(st *state, k int) string {
 	row, hall := st.c.Rows[st.rowOf(k)].ID, st.c.Halls[st.hallOf(k)].ID
@@ -92,6 +97,8 @@ func (labelFilter) feasible(st *state, k int) bool {
 	}
 	return true
 }
+
+func (labelFilter) idle(st *state) bool { return len(st.req.Labels) == 0 }
 
 func (labelFilter) explain(st *state, k int) string {
 	have := st.c.Racks[k].Labels
@@ -128,6 +135,8 @@ func (rackFeedsFilter) feasible(st *state, k int) bool {
 	_, _, ok := twoFeeds(&st.c.Racks[k])
 	return ok
 }
+
+func (rackFeedsFilter) idle(st *state) bool { return !st.req.BothFeeds }
 
 func (rackFeedsFilter) explain(st *state, k int) string {
 	r := &st.c.Racks[k]
@@ -214,6 +223,8 @@ func (rackSpread) feasible(st *state, k int) bool {
 	key, ok := rackDomain(st, k)
 	return !ok || st.count[key] < st.limit
 }
+
+func (rackSpread) idle(st *state) bool { return st.count == nil }
 
 func (rackSpread) explain(st *state, k int) string {
 	key, _ := rackDomain(st, k)

@@ -26,14 +26,19 @@ type rackPower struct{}
 func (rackPower) constraint() constraint { return cRackPower }
 
 func (rackPower) room(st *state, k int) float64 {
-	r := &st.c.Racks[k]
-	if r.Stale && !r.PeakKnown {
-		// Its draw is unknown: never measured, or not since the peak
-		// history began. Counting only what was declared would count the
-		// rest as free.
-		return math.Inf(-1)
+	if k == st.roomAt { // asked by the scorers and the check in turn
+		return st.room
 	}
-	return r.BudgetWatts - st.declared(k) - r.ReservedWatts
+	r := &st.c.Racks[k]
+	room := math.Inf(-1)
+	// Unless its draw is unknown: never measured, or not since the peak
+	// history began. Counting only what was declared would count the rest
+	// as free.
+	if !r.Stale || r.PeakKnown {
+		room = r.BudgetWatts - st.declared(k) - r.ReservedWatts
+	}
+	st.roomAt, st.room = k, room
+	return room
 }
 
 func (rackPower) explain(st *state, k int, w float64) string {

@@ -40,6 +40,11 @@ type state struct {
 	siteLoad  float64
 	maxBudget float64 // largest rack budget, to scale the fit scores
 
+	// rackPower's room of rack roomAt, the last it was asked for; roomAt
+	// is -1 when none is kept, as after a hold.
+	roomAt int
+	room   float64
+
 	// The overlay is sparse, as a call places a few replicas on a few of
 	// the cluster's racks: bit k of heldBits says that held has an entry
 	// for rack k, so that the racks without one (nearly all) cost one test.
@@ -53,6 +58,7 @@ type state struct {
 	scorers   []weighted       // the engine's rack scorers this request wants
 	servers   []weightedServer // and its server scorers
 	scorerBuf [4]weighted
+	filterBuf [4]rackFilter
 	serverBuf [2]weightedServer
 
 	partials *[]partial // pickDeclared's racks, from partialPool
@@ -109,7 +115,7 @@ func newState(c *Cluster, req *Request) (*state, error) {
 		return nil, err
 	}
 	st := &state{c: c, req: req, f: req.factors(), flat: req.Profile == nil, byRack: x.byRack,
-		rackUsed: used, most: most, perUnit: x.perUnit, gpuless: x.gpuless, peakHour: peakHour}
+		rackUsed: used, most: most, perUnit: x.perUnit, gpuless: x.gpuless, peakHour: peakHour, roomAt: -1}
 	st.pinHall, st.pinRow = st.resolvePins()
 	if err := st.sumLoads(); err != nil {
 		return nil, err
@@ -276,6 +282,7 @@ func (st *state) assign(replica, s int, w float64, more bool) Assignment {
 // server's usage, its rack's placed watts and hourly load, the loads of its
 // row, hall and the site, and the count of its spread domain.
 func (st *state) hold(s int, w float64) {
+	st.roomAt = -1 // the rack's declared power changes
 	k := st.c.Servers[s].Rack
 	if st.used == nil {
 		st.used, st.count = map[int]usage{}, map[int]int{}
