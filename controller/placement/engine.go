@@ -225,7 +225,7 @@ func (e *Engine) pick(st *state) (choice, bool) {
 		var c choice
 		var ok bool
 		if st.req.Watts > 0 {
-			c, ok = e.declared(st, k, servers, best)
+			c, ok = e.declared(st, k, servers)
 		} else {
 			c, ok = e.derived(st, k, servers, best)
 		}
@@ -287,22 +287,14 @@ func (e *Engine) serverOK(st *state, s, stage int) bool {
 // declared handles a request of declared watts in rack k: the power checks
 // and the rack scores are the rack's, so the rack's candidate is its server
 // with the best server score, the lowest ID among equals (servers lists
-// them by ID). A rack that cannot beat best even with the best server score
-// its servers may get is skipped before its power checks, unless the call
-// lists all racks or counts rejections.
-func (e *Engine) declared(st *state, k int, servers []int32, best choice) (choice, bool) {
+// them by ID). It skips no rack: it serves the calls that list all racks or
+// count rejections, and the tests that ask for every check; pickDeclared
+// is the search that prunes, and finds the same best candidate.
+func (e *Engine) declared(st *state, k int, servers []int32) (choice, bool) {
 	w := st.req.Watts
 	most := e.serverMost(st, k)
-	prune := st.prunes(e) && best.k >= 0
-	floor := math.Inf(-1)
-	if prune {
-		floor = best.score
-	}
-	score, ok := e.scoreAbove(st, k, w, most, floor)
-	c := choice{k: k, s: -1, w: w, score: score + most}
-	if !ok || prune && !st.better(c, best) {
-		return choice{}, false
-	}
+	score := e.score(st, k, w)
+	c := choice{k: k, s: -1, w: w}
 	nf := len(e.rackFilters)
 	for i, p := range e.power {
 		if room := p.room(st, k); !(w <= room) {
@@ -357,10 +349,13 @@ func (e *Engine) pickDeclared(st *state) (choice, bool) {
 			continue
 		}
 		p := partial{k: k, most: e.serverMost(st, k)}
-		for _, s := range st.scorers[:n] { // summed as scoreAbove sums them
+		for _, s := range st.scorers[:n] { // summed as score sums them
 			p.total += s.weight * s.score(st, k, w)
 		}
-		p.bound = p.total + last + p.most // scoreAbove's bound before the last scorer
+		// The last scorer and the server scores at their most of 1 and
+		// most, added in the order the total adds them: rounding is
+		// monotone, so a rack at every maximum is never cut.
+		p.bound = p.total + last + p.most
 		if seed < 0 || p.bound > ps[seed].bound {
 			seed = len(ps)
 		}
@@ -400,8 +395,9 @@ func rackPasses(st *state, filters []rackFilter, k int) bool {
 }
 
 // finish is declared for a rack scored by pickDeclared but for its last
-// scorer (peak when that is peakDecorrelation): cut, as scoreAbove and
-// declared cut, when it cannot beat best.
+// scorer (peak when that is peakDecorrelation): cut when it cannot beat
+// best, first by its bound, then by its peak score's bound, then by its
+// score with the most its servers may score.
 func (e *Engine) finish(st *state, p *partial, best choice, peak bool) (choice, bool) {
 	k, w := p.k, st.req.Watts
 	if best.k >= 0 && p.bound < best.score {
@@ -529,28 +525,11 @@ func (st *state) prunes(e *Engine) bool { return !st.listAll && !st.diag && !e.e
 
 // score is the weighted sum of the call's rack scorers for rack k.
 func (e *Engine) score(st *state, k int, w float64) float64 {
-	total, _ := e.scoreAbove(st, k, w, 0, math.Inf(-1))
-	return total
-}
-
-// scoreAbove is score, cut short (false) as soon as the scorers left, each
-// at its most of 1, and then extra cannot lift the total to floor. The
-// bound adds them in the order the total does, so that a candidate at
-// every maximum is never cut: rounding is monotone, and equal sums round
-// alike.
-func (e *Engine) scoreAbove(st *state, k int, w, extra, floor float64) (float64, bool) {
 	var total float64
-	for i, s := range st.scorers {
-		bound := total
-		for _, left := range st.scorers[i:] {
-			bound += left.weight
-		}
-		if bound+extra < floor {
-			return total, false
-		}
+	for _, s := range st.scorers {
 		total += s.weight * s.score(st, k, w)
 	}
-	return total, true
+	return total
 }
 
 // serverScore is the weighted sum of the call's server scorers for server s.
