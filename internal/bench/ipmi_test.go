@@ -146,7 +146,11 @@ func TestWarmUpWaitsForSessions(t *testing.T) {
 	}
 	c := IPMIConfig{Interval: 10 * time.Millisecond, WarmUpMax: 1500 * time.Millisecond}
 	poll(targets[:2]) // two open at once; the third never does
-	took, open, err := c.warmUp(t.Context(), targets)
+	// A warm-up that ignored its bound would wait for the third forever:
+	// the deadline makes that a failure in seconds.
+	bounded, cancel := context.WithTimeout(t.Context(), 4*c.WarmUpMax)
+	defer cancel()
+	took, open, err := c.warmUp(bounded, targets)
 	if err != nil || open != 2 || took < c.WarmUpMax {
 		t.Errorf("one session never open: got %d open after %v (%v), want 2 after the bound %v", open, took, err, c.WarmUpMax)
 	}

@@ -122,6 +122,12 @@ func TestConfigAsRefusesAnotherRoleOrAMissingFile(t *testing.T) {
 // certificate of ca, offering HTTP/2 as well as HTTP/1.1, and a client
 // config of an operator's certificate.
 func tlsServer(t *testing.T, fn http.HandlerFunc) (*httptest.Server, *tls.Config) {
+	return tlsServerWith(t, fn, nil)
+}
+
+// tlsServerWith is tlsServer whose server calls connState (if not nil) as
+// its connections change state: set before it starts, as net/http asks.
+func tlsServerWith(t *testing.T, fn http.HandlerFunc, connState func(net.Conn, http.ConnState)) (*httptest.Server, *tls.Config) {
 	t.Helper()
 	ca, err := NewCA("test")
 	if err != nil {
@@ -133,6 +139,7 @@ func tlsServer(t *testing.T, fn http.HandlerFunc) (*httptest.Server, *tls.Config
 	ts.EnableHTTP2 = true
 	ts.TLS = NewConfig(pair(t, ca, Request{Role: RoleController, Name: "n1", IPs: loopback}), pool, APIRoles...)
 	ts.Config.ErrorLog = log.New(io.Discard, "", 0)
+	ts.Config.ConnState = connState
 	ts.StartTLS()
 	t.Cleanup(ts.Close)
 	return ts, NewConfig(pair(t, ca, Request{Role: RoleOperator, Name: "c"}), pool, RoleController)
@@ -161,12 +168,11 @@ func TestHTTPClientSpeaksHTTP1(t *testing.T) {
 func TestHTTPClientKeepsItsConnections(t *testing.T) {
 	const concurrent, rounds = 8, 20
 	var conns atomic.Int64
-	ts, conf := tlsServer(t, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") })
-	ts.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+	ts, conf := tlsServerWith(t, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") }, func(_ net.Conn, s http.ConnState) {
 		if s == http.StateNew {
 			conns.Add(1)
 		}
-	}
+	})
 	hc := HTTPClient(conf, 5*time.Second)
 	defer hc.CloseIdleConnections()
 	for range rounds {
