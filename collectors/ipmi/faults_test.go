@@ -70,15 +70,18 @@ func TestSlowBMC(t *testing.T) {
 		retries int
 		ok      bool
 	}{
-		// Slower than most, but within the timeout: the poll works.
-		{"answers within the timeout", 250 * time.Millisecond, time.Second, 1, true},
+		// Slower than most, but well within the timeout (a loaded machine
+		// running -race has been seen to add a second): the poll works.
+		{"answers within the timeout", 250 * time.Millisecond, 3 * time.Second, 1, true},
 		// Later than every wait: no answer, within Timeout × (Retries+1)
 		// per request.
 		{"answers after every wait", 2 * time.Second, 300 * time.Millisecond, 1, false},
 		// Later than one wait but before the last: answers to an earlier
 		// sending are taken, but the BMC keys its answers to each RAKP 1
-		// apart, so the session cannot be set up. It says so.
-		{"answers between the waits", 450 * time.Millisecond, 300 * time.Millisecond, 2, false},
+		// apart, so the session cannot be set up. It says so. Half a
+		// second from either wait, so that a loaded machine's delays do
+		// not move the answer across one.
+		{"answers between the waits", 1500 * time.Millisecond, time.Second, 2, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
