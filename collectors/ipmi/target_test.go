@@ -16,6 +16,9 @@ import (
 	"time"
 
 	"github.com/bougou/go-ipmi/pkg/types"
+
+	"github.com/dcplane/dcplane/collectors"
+	"github.com/dcplane/dcplane/internal/peer"
 )
 
 func TestParseCipherSuite(t *testing.T) {
@@ -180,31 +183,17 @@ func TestHandshakeRefusals(t *testing.T) {
 // file descriptor left) fails at once with ReasonLocal, not as a BMC
 // timeout: nothing was sent.
 func TestDialOutOfFiles(t *testing.T) {
-	f, err := os.Open(os.DevNull) // the lowest free descriptor
-	if err != nil {
-		t.Fatal(err)
-	}
-	free := f.Fd()
-	f.Close()
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		t.Fatal(err)
-	}
-	low := lim
-	low.Cur = uint64(free) // no new descriptor
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
-		t.Fatal(err)
-	}
 	c, err := NewCollector(Target{Address: "127.0.0.1:9", User: "u", Password: NewPassword("p"), Timeout: time.Second}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
-	st := c.Poll(context.Background())
-	took := time.Since(start)
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		t.Fatal(err)
-	}
+	var st collectors.Status
+	var took time.Duration
+	peer.WithoutDescriptors(t, func() {
+		start := time.Now()
+		st = c.Poll(context.Background())
+		took = time.Since(start)
+	})
 	if st.OK || st.Reason != ReasonLocal || took > 500*time.Millisecond {
 		t.Errorf("got OK %v, reason %q (%s) after %v; want reason %q at once", st.OK, st.Reason, st.Err, took, ReasonLocal)
 	}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/gosnmp/gosnmp"
+
+	"github.com/dcplane/dcplane/internal/peer"
 )
 
 func TestReason(t *testing.T) {
@@ -61,27 +63,13 @@ func TestReason(t *testing.T) {
 // which the agent logs as its own limit, not as a device that does not
 // answer; and that the error says nothing was sent.
 func TestDialOutOfFiles(t *testing.T) {
-	f, err := os.Open(os.DevNull) // the lowest free descriptor
-	if err != nil {
-		t.Fatal(err)
-	}
-	free := f.Fd()
-	f.Close()
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		t.Fatal(err)
-	}
-	low := lim
-	low.Cur = uint64(free) // no new descriptor
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now()
-	_, err = Dial(context.Background(), Target{Address: "127.0.0.1:9", Credentials: Credentials{Community: NewSecret("public")}, Timeout: time.Second})
-	took := time.Since(start)
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		t.Fatal(err)
-	}
+	var err error
+	var took time.Duration
+	peer.WithoutDescriptors(t, func() {
+		start := time.Now()
+		_, err = Dial(context.Background(), Target{Address: "127.0.0.1:9", Credentials: Credentials{Community: NewSecret("public")}, Timeout: time.Second})
+		took = time.Since(start)
+	})
 	if !errors.Is(err, ErrLocal) || Reason(err) != ReasonLocal || took > 500*time.Millisecond {
 		t.Fatalf("got %v (reason %q) after %v; want ErrLocal, reason %q, at once", err, Reason(err), took, ReasonLocal)
 	}
