@@ -187,10 +187,13 @@ func auditPath(r *http.Request) string {
 	return cutTo([]byte(r.URL.RequestURI()), auditPathCut)
 }
 
-// cutTo is b as text, cut to n bytes with the whole length said.
+// cutTo is b as text, cut to n bytes with the whole length said. Bytes
+// that are not UTF-8 (a query string may hold any) become U+FFFD, so that
+// the record is the same text in every encoding of the log and the
+// snapshot.
 func cutTo(b []byte, n int) string {
 	if len(b) <= n {
-		return string(b)
+		return strings.ToValidUTF8(string(b), "\uFFFD")
 	}
 	return strings.ToValidUTF8(string(b[:n]), "") + "…(" + strconv.Itoa(len(b)) + " bytes)"
 }

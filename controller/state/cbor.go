@@ -53,10 +53,13 @@ var (
 	// encoder never writes (indefinite lengths, tags, duplicate keys), and
 	// lengths past the limits above. Unknown keys are ignored, as JSON's
 	// unknown fields are: a field older readers may skip does not raise the
-	// body's version.
+	// body's version. A text string is taken as the bytes it holds, valid
+	// UTF-8 or not, as the encoder wrote them from Go strings (an audit
+	// record's request URI may hold any byte a client sent): refusing it
+	// would stop every node at an entry the leader committed.
 	cborDec = mustDecMode(cbor.DecOptions{DupMapKey: cbor.DupMapKeyEnforcedAPF, IndefLength: cbor.IndefLengthForbidden,
 		TagsMd: cbor.TagsForbidden, MaxArrayElements: maxCBORArray, MaxMapPairs: maxCBORMap, MaxNestedLevels: maxCBORNesting,
-		NaN: cbor.NaNDecodeForbidden, Inf: cbor.InfDecodeForbidden})
+		NaN: cbor.NaNDecodeForbidden, Inf: cbor.InfDecodeForbidden, UTF8: cbor.UTF8DecodeInvalid})
 )
 
 func mustEncMode(o cbor.EncOptions) cbor.EncMode {

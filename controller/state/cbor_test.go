@@ -193,6 +193,29 @@ func TestCBORPlaceCarriesEverything(t *testing.T) {
 	}
 }
 
+// TestCBORCarriesAnyBytes: a text field holding bytes that are not UTF-8
+// (a client's raw query string in an audit record, a name) decodes as it
+// was encoded: an entry the leader committed never stops a node that
+// applies it (the CBOR decoder's default is to refuse such text).
+func TestCBORCarriesAnyBytes(t *testing.T) {
+	place := Place{ID: "p\xff", Request: req("w\xfe", 1, 100), Assignments: []placement.Assignment{{Server: srvA, Rack: rackA, Feeds: []string{"A"}}}, At: t0}
+	rec := callRecord("/v1/placements?a=\xff\xfe")
+	rec.Who, rec.Input = "token:\xc3", "\x80"
+	for _, cmd := range []Command{place, Audited{Record: rec, Command: place}} {
+		b, err := EncodeFor(cmd, CodecCBOR)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Decode(b)
+		if err != nil {
+			t.Fatalf("%T with bytes that are not UTF-8: decode: got %v, want it as it was written", cmd, err)
+		}
+		if !reflect.DeepEqual(got, cmd) {
+			t.Errorf("%T through CBOR:\n got %+v\nwant %+v", cmd, got, cmd)
+		}
+	}
+}
+
 // TestCBORDecodeLimits: a CBOR body the encoder would never write, or
 // past the decoding limits, is a malformed command, not an allocation.
 func TestCBORDecodeLimits(t *testing.T) {
