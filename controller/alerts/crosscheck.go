@@ -61,17 +61,19 @@ func (j *judge) crossCheck(o Object, k *inventory.Rack) {
 		}
 		fo.PDU = pdu
 		f, found := byFeed[feed]
-		stray, explained := j.explained[k.ID]
-		found = found && !explained
+		if _, explained := j.explained[k.ID]; found && explained {
+			// ServerDrawsFromOtherRack says what this disagreement is,
+			// with both racks and the numbers. Held, not cleared: a fit
+			// that comes and goes near the tolerance must not reset what
+			// is pending here, or neither alert would last its duration.
+			j.unknown(FeedPowerUnexplained, fo)
+			continue
+		}
 		c := condition{rule: FeedPowerUnexplained, obj: fo, after: after, unit: "W", known: true, fire: found}
-		switch {
-		case found:
+		if found {
 			c.value, c.limit, c.summary = abs(f.Watts), f.Limit, f.String()
 			c.clear = false
-		case explained:
-			c.clear, c.summary = true, fmt.Sprintf("rack %s feed %s: server %s of rack %s draws from rack %s, which explains the PDUs (%s)",
-				k.ID, feed, stray.Server, stray.Rack, stray.From, ServerDrawsFromOtherRack)
-		default:
+		} else {
 			c.clear, c.summary = true, fmt.Sprintf("rack %s feed %s: the PDUs agree with the servers' PSUs", k.ID, feed)
 		}
 		j.out = append(j.out, c)

@@ -61,10 +61,20 @@ func (j *judge) elsewhere() {
 // adding it to the other rack's, makes every feed of both agree within
 // the tolerance: what FeedPowerUnexplained would say of their feeds is
 // that one server's draw, which ServerDrawsFromOtherRack already says with
-// both racks and the numbers. One fault is one alert, not five.
+// both racks and the numbers. One fault is one alert, not five. A rack
+// that several findings name as the one drawn from explains none of
+// them: Elsewhere matches each short rack on its own, and that rack's
+// excess may carry only one of their servers.
 func explainedBy(strays crosscheck.Strays) map[string]crosscheck.Finding {
+	from := map[string]int{}
+	for _, f := range strays.Findings {
+		from[f.From]++
+	}
 	out := map[string]crosscheck.Finding{}
 	for _, f := range strays.Findings {
+		if from[f.From] > 1 {
+			continue
+		}
 		for _, k := range []string{f.Rack, f.From} {
 			if _, ok := out[k]; !ok {
 				out[k] = f
