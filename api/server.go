@@ -20,6 +20,7 @@ import (
 	"github.com/dcplane/dcplane/controller/power"
 	"github.com/dcplane/dcplane/controller/state"
 	"github.com/dcplane/dcplane/internal/inventory"
+	"github.com/dcplane/dcplane/internal/tlsutil"
 )
 
 // Limits on request bodies.
@@ -198,11 +199,14 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 
 // forwardTransport is the HTTP transport of requests forwarded to the
 // leader: bounded dial and header waits, so that a dead leader costs a
-// client seconds, not minutes.
+// client seconds, not minutes; and as many connections to it as a client
+// of tlsutil.HTTPClient opens at most, so that a follower's burst waits
+// for one rather than taking the leader's connection limit.
 func forwardTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.ResponseHeaderTimeout = time.Minute
-	t.MaxIdleConnsPerHost = 16
+	t.MaxIdleConnsPerHost = tlsutil.MaxIdleConnsPerHost
+	t.MaxConnsPerHost = tlsutil.MaxConnsPerHost
 	return t
 }
 

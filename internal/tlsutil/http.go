@@ -43,16 +43,27 @@ func (f Files) Check() error {
 // this holder's files allowing the controller role): the server must show
 // a controller certificate of the site CA that names the host of the URL
 // dialled (the transport sets ServerName from it). Requests give up after
-// timeout; 0 means none.
+// timeout; 0 means none. It speaks HTTP/1.1, one call a connection at a
+// time: it keeps MaxIdleConnsPerHost of them between calls and opens at
+// most MaxConnsPerHost to a host, further calls waiting for one, so that a
+// burst cannot take a controller's connection limit from the others.
 func HTTPClient(conf *tls.Config, timeout time.Duration) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.TLSClientConfig = conf.Clone()
 	t.TLSClientConfig.ServerName = "" // always the host dialled
 	t.Protocols = new(http.Protocols)
 	t.Protocols.SetHTTP1(true)
-	t.MaxIdleConnsPerHost = 16
+	t.MaxIdleConnsPerHost = MaxIdleConnsPerHost
+	t.MaxConnsPerHost = MaxConnsPerHost
 	return &http.Client{Transport: t, Timeout: timeout}
 }
+
+// The connections HTTPClient keeps idle to a host, and opens to it at
+// most.
+const (
+	MaxIdleConnsPerHost = 16
+	MaxConnsPerHost     = 128
+)
 
 // ConfigAs is Config for a holder that must itself carry role own: a
 // controller started with an agent's certificate, say, is told so at once

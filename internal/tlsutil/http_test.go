@@ -196,3 +196,50 @@ func TestHTTPClientKeepsItsConnections(t *testing.T) {
 		t.Errorf("got %d connections for %d rounds of %d calls at once, want at most %d", got, rounds, concurrent, 2*concurrent)
 	}
 }
+
+// TestHTTPClientBoundsItsConnections: calls made far more at once than
+// MaxConnsPerHost open no more than that many connections to the host;
+// the others wait for one, and every call is answered.
+func TestHTTPClientBoundsItsConnections(t *testing.T) {
+	const concurrent = 2 * MaxConnsPerHost
+	var conns atomic.Int64
+	release := make(chan struct{})
+	ts, conf := tlsServerWith(t, func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		_, _ = io.WriteString(w, "ok")
+	}, func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	})
+	hc := HTTPClient(conf, 30*time.Second)
+	defer hc.CloseIdleConnections()
+	var wg sync.WaitGroup
+	var answered atomic.Int64
+	for range concurrent {
+		wg.Go(func() {
+			res, err := hc.Get(ts.URL)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			answered.Add(1)
+		})
+	}
+	// Let the calls pile up against the limit before any is answered.
+	deadline := time.Now().Add(10 * time.Second)
+	for conns.Load() < MaxConnsPerHost && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond)
+	close(release)
+	wg.Wait()
+	if got := conns.Load(); got > MaxConnsPerHost {
+		t.Errorf("got %d connections for %d calls at once, want at most %d", got, concurrent, MaxConnsPerHost)
+	}
+	if got := answered.Load(); got != concurrent {
+		t.Errorf("got %d calls answered, want %d", got, concurrent)
+	}
+}
