@@ -12,8 +12,8 @@ import (
 // crosscheck): for each server with a BMC, whether it is miswired
 // (PSUFeedMiswired) and whether a PSU of it draws nothing (PSUNoDraw); for
 // each feed, whether its PDUs and PSUs disagree beyond the tolerance
-// (FeedPowerUnexplained), unless a server found drawing from another rack
-// explains the rack's sums (j.explained). A judgement the readings do not allow is
+// (FeedPowerUnexplained), held while a server found drawing from another
+// rack explains the rack's sums (j.explained). A judgement the readings do not allow is
 // unknown, which holds the alert. Racks with no BMC are not judged.
 func (j *judge) crossCheck(o Object, k *inventory.Rack) {
 	if !hasBMC(k) {

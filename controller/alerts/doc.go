@@ -48,8 +48,8 @@
 //     measures more than its rack's servers explain, a server whose draw is
 //     missing from its rack and shows on another's; beyond
 //     Config.CrossCheck's tolerance, sustained. A stray server is one
-//     alert: FeedPowerUnexplained stays quiet on the two racks whose sums
-//     ServerDrawsFromOtherRack explains.
+//     alert: FeedPowerUnexplained is held (neither raised nor cleared) on
+//     the two racks whose sums ServerDrawsFromOtherRack explains.
 //
 // A phase's current is its measured current; else its active power over
 // its voltage; else its PDU's input power split evenly over its phases,
