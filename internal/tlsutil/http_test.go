@@ -167,28 +167,11 @@ func TestHTTPClientSpeaksHTTP1(t *testing.T) {
 // new TLS handshake for each call past them.
 func TestHTTPClientKeepsItsConnections(t *testing.T) {
 	const concurrent, rounds = 8, 20
-	var conns atomic.Int64
-	ts, conf := tlsServerWith(t, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") }, func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			conns.Add(1)
-		}
-	})
+	ts, conf, conns := countingServer(t, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") })
 	hc := HTTPClient(conf, 5*time.Second)
 	defer hc.CloseIdleConnections()
 	for range rounds {
-		var wg sync.WaitGroup
-		for range concurrent {
-			wg.Go(func() {
-				res, err := hc.Get(ts.URL)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				_, _ = io.Copy(io.Discard, res.Body)
-				res.Body.Close()
-			})
-		}
-		wg.Wait()
+		getAtOnce(t, hc, ts.URL, concurrent)
 	}
 	// A connection goes back to the pool just after its answer is read: a
 	// call of the next round may dial before it is back.
@@ -202,23 +185,50 @@ func TestHTTPClientKeepsItsConnections(t *testing.T) {
 // the others wait for one, and every call is answered.
 func TestHTTPClientBoundsItsConnections(t *testing.T) {
 	const concurrent = 2 * MaxConnsPerHost
-	var conns atomic.Int64
 	release := make(chan struct{})
-	ts, conf := tlsServerWith(t, func(w http.ResponseWriter, r *http.Request) {
+	ts, conf, conns := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
 		<-release
 		_, _ = io.WriteString(w, "ok")
-	}, func(_ net.Conn, s http.ConnState) {
+	})
+	hc := HTTPClient(conf, 30*time.Second)
+	defer hc.CloseIdleConnections()
+	answered := make(chan int64, 1)
+	go func() { answered <- getAtOnce(t, hc, ts.URL, concurrent) }()
+	// Let the calls pile up against the limit before any is answered.
+	deadline := time.Now().Add(10 * time.Second)
+	for conns.Load() < MaxConnsPerHost && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond)
+	close(release)
+	got := <-answered
+	if got := conns.Load(); got > MaxConnsPerHost {
+		t.Errorf("got %d connections for %d calls at once, want at most %d", got, concurrent, MaxConnsPerHost)
+	}
+	if got != concurrent {
+		t.Errorf("got %d calls answered, want %d", got, concurrent)
+	}
+}
+
+// countingServer is tlsServer counting the connections its server accepts.
+func countingServer(t *testing.T, fn http.HandlerFunc) (*httptest.Server, *tls.Config, *atomic.Int64) {
+	var conns atomic.Int64
+	ts, conf := tlsServerWith(t, fn, func(_ net.Conn, s http.ConnState) {
 		if s == http.StateNew {
 			conns.Add(1)
 		}
 	})
-	hc := HTTPClient(conf, 30*time.Second)
-	defer hc.CloseIdleConnections()
+	return ts, conf, &conns
+}
+
+// getAtOnce makes n GETs of url at once with hc and returns how many were
+// answered once all are done.
+func getAtOnce(t *testing.T, hc *http.Client, url string, n int) int64 {
 	var wg sync.WaitGroup
 	var answered atomic.Int64
-	for range concurrent {
+	for range n {
 		wg.Go(func() {
-			res, err := hc.Get(ts.URL)
+			res, err := hc.Get(url)
 			if err != nil {
 				t.Error(err)
 				return
@@ -228,18 +238,6 @@ func TestHTTPClientBoundsItsConnections(t *testing.T) {
 			answered.Add(1)
 		})
 	}
-	// Let the calls pile up against the limit before any is answered.
-	deadline := time.Now().Add(10 * time.Second)
-	for conns.Load() < MaxConnsPerHost && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	time.Sleep(100 * time.Millisecond)
-	close(release)
 	wg.Wait()
-	if got := conns.Load(); got > MaxConnsPerHost {
-		t.Errorf("got %d connections for %d calls at once, want at most %d", got, concurrent, MaxConnsPerHost)
-	}
-	if got := answered.Load(); got != concurrent {
-		t.Errorf("got %d calls answered, want %d", got, concurrent)
-	}
+	return answered.Load()
 }
