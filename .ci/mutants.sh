@@ -230,7 +230,7 @@ echo "=== slowest rows (seconds, list:line):"
 for r in "${rows[@]}"; do
 	read -r _ s <"$out/$r.status"
 	echo "$s ${lists[${r%%-*}]}:${r#*-}"
-done | sort -rn | head -15 | sed 's/^/  /'
+done | sort -rn | sed -n '1,15s/^/  /p' # sed reads to the end: head would leave sort a broken pipe, which pipefail makes the run's exit (141)
 
 caught=0 bad=0 total=0 failed=()
 for l in "${!lists[@]}"; do
