@@ -25,7 +25,8 @@
 //     penalty for stacking daily peaks that coincide;
 //   - server scorers, adding to their rack's score: servers without GPUs
 //     first for a replica that needs none; for one that needs GPUs, servers
-//     it leaves with no GPU free or with room for a typical workload.
+//     it leaves with no GPU free or with room for a typical workload, and
+//     (binpack) servers it leaves with CPU, memory and GPUs in step.
 //
 // When a request declares its watts, a replica's power is the same on every
 // server, so the power checks reject whole racks before any server is
@@ -134,7 +135,13 @@
 // placed on the cluster (counted by Apply and Remove, copied by Clone; the
 // replica itself when that median asks for no GPU or nothing is placed):
 // the workload by which a rack is judged stranded when it can no longer
-// take one.
+// take one. The alignment server scorer, for a replica asking for GPUs
+// under binpack, is balance on the server between its GPUs and the larger
+// of its CPU and memory: 1 − |resource share − GPU share| once the replica
+// is on it, so that a server does not run out of CPU with GPUs free, nor
+// of GPUs with much CPU free (spread leaves it out: spreading small
+// replicas over empty GPU servers left none whole for the replicas that
+// ask for a whole server).
 //
 // # Overbooking
 //

@@ -10,10 +10,12 @@ import (
 )
 
 // decisionsHash is the SHA-256 of the lines TestDecisionHash describes,
-// recorded from the engine at 481d62f, before the work on its speed: every
-// shortcut taken since must leave each server, rack, watts, candidate score
-// and refusal reason as they were.
-const decisionsHash = "4def68d6627f2eeaeef74360b5238f00c27d3ce2c994c17f489ea5055cdb0658"
+// recorded from the engine at 481d62f, before the work on its speed, and
+// recorded again when the gpuAlign server scorer changed the decisions of
+// the requests asking for GPUs on purpose: every shortcut taken since must
+// leave each server, rack, watts, candidate score and refusal reason as
+// they were.
+const decisionsHash = "fbb6aea0329a5a62996cc08759784021dc90cb48d3ab355cd33dc58a07a7fd59"
 
 // TestDecisionHash replays a fixed, seeded sequence of 3,000 requests of the
 // city's shapes (1 to 8 replicas, some with GPUs, some with derived watts,

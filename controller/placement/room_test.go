@@ -113,9 +113,13 @@ func TestKeepRoomDecides(t *testing.T) {
 	if inf != nil || d.Assignments[0].Rack != "K2" {
 		t.Fatalf("no typical: got %v %v, want K2", racksOf(d), inf)
 	}
-	// K1 left with no GPU free: both keep room, and K1 wins by binpack's
-	// 0.23 against balance's (0.86 − 0.84) × 3 = 0.05 for K2.
+	// K1 left with no GPU free: both keep room, and with 55,000 of their
+	// 64,000 millicores in use both servers are as much in step (align:
+	// 1 − |0.875 − 1| = 1 − |0.875 − 0.75| = 0.875); K1 wins by binpack's
+	// 0.23 and balance's (1 − |0.84 − 1| against 1 − |0.61 − 0.875|) × 3
+	// = 0.32.
 	c.Servers[0].UsedGPUs = 3000
+	c.Servers[0].UsedCPUMillicores, c.Servers[1].UsedCPUMillicores = 55000, 55000
 	d, inf = place(t, c, r)
 	if inf != nil || d.Assignments[0].Rack != "K1" {
 		t.Fatalf("K1 filled: got %v %v, want K1", racksOf(d), inf)

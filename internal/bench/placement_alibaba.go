@@ -221,9 +221,15 @@ func abs(v int64) int64 {
 }
 
 // alibabaCluster puts the groups of nodes into the reference site's racks,
-// in the racks' order, each group starting a new rack, a rack taking nodes
-// while it has fewer than alibabaRackNodes, room in its units, and their
-// maximum draw within alibabaOversubscription of its budget. The racks left
+// in the racks' order, a rack taking nodes while it has fewer than
+// alibabaRackNodes, room in its units, and their maximum draw within
+// alibabaOversubscription of its budget. A group does not start a new
+// rack: a site does not leave a 15 kW rack nearly empty (one or two nodes
+// ending a model's group) while it has nodes to install, so a rack may
+// hold the last nodes of one group and the first of the next. Starting a
+// rack per group left seven such racks, whose GPUs the trace fills and
+// whose power (75 kW, 3.4 % of the budgets) every policy stranded alike
+// (docs/benchmarks.md, "Quality on real traces"). The racks left
 // empty are dropped (and rows and halls left with none), the rest goes
 // through the state machine as a controller would take it, and the nodes
 // become the racks' servers. Each rack's idle draw is held as a
@@ -238,8 +244,8 @@ func alibabaCluster(groups [][]alibabaNode) (*placement.Cluster, error) {
 	in := map[string][]alibabaNode{} // rack ID → its nodes
 	k, u, maxW := -1, 0, 0.0
 	for _, g := range groups {
-		for i, n := range g {
-			if i == 0 || len(in[racks[k].ID]) >= alibabaRackNodes || u+n.heightU > alibabaRackU ||
+		for _, n := range g {
+			if k < 0 || len(in[racks[k].ID]) >= alibabaRackNodes || u+n.heightU > alibabaRackU ||
 				maxW+n.max > alibabaOversubscription*racks[k].BudgetWatts() {
 				if k++; k >= len(racks) {
 					return nil, fmt.Errorf("bench: the trace's nodes need more than the site's %d racks", len(racks))

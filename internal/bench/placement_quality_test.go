@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -220,5 +221,31 @@ func TestNodeGroups(t *testing.T) {
 	}
 	if got, want := ids(nodeGroups(nodes, true)), "g1 g2 | t1 | c1 c2"; got != want {
 		t.Errorf("GPU first: got %q, want %q", got, want)
+	}
+}
+
+// TestAlibabaClusterFillsRacksOn checks that a model's group of nodes does
+// not start a new rack: the next group's first nodes go into the last
+// rack while it has room, and a rack whose units are full is closed.
+func TestAlibabaClusterFillsRacksOn(t *testing.T) {
+	node := func(id string, gpus, heightU int) alibabaNode {
+		return alibabaNode{id: id, cpu: 32000, mem: 131072, gpus: gpus, idle: 100, max: 400, heightU: heightU}
+	}
+	cpus := []alibabaNode{node("c1", 0, 1), node("c2", 0, 1)}
+	var gpus []alibabaNode
+	for i := range 8 { // 48 U: 7 fill one rack's 46 U with the CPU nodes' 2
+		gpus = append(gpus, node(fmt.Sprintf("g%d", i+1), 8, 6))
+	}
+	c, err := alibabaCluster([][]alibabaNode{cpus, gpus})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range c.Servers {
+		got = append(got, fmt.Sprintf("%s@%d", s.ID, s.Rack))
+	}
+	want := "c1@0 c2@0 g1@0 g2@0 g3@0 g4@0 g5@0 g6@0 g7@0 g8@1"
+	if strings.Join(got, " ") != want || len(c.Racks) != 2 {
+		t.Errorf("got %v on %d racks, want %s on 2", got, len(c.Racks), want)
 	}
 }
