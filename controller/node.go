@@ -53,6 +53,9 @@ type Config struct {
 	Join string
 	// Raft's timeouts; zero keeps store's defaults.
 	HeartbeatTimeout, ElectionTimeout, LeaderLeaseTimeout, CommitTimeout time.Duration
+	// LogStore is where a new data directory keeps the Raft log
+	// (store.LogStoreWAL or store.LogStoreBolt; "" for store.DefaultLogStore).
+	LogStore string
 	// Gatherer, if set, is served on /metrics beside the node's own
 	// metrics: the demo puts its agent's there.
 	Gatherer prometheus.Gatherer
@@ -162,7 +165,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	st, err := store.Open(ctx, store.Config{NodeID: cfg.NodeID, DataDir: cfg.DataDir, RaftAddr: cfg.RaftAddr,
 		AdvertiseAddr: cfg.RaftAdvertise, TLS: cfg.TLS, Bootstrap: cfg.Bootstrap, Logger: cfg.Logger, HeartbeatTimeout: cfg.HeartbeatTimeout, ElectionTimeout: cfg.ElectionTimeout,
-		LeaderLeaseTimeout: cfg.LeaderLeaseTimeout, CommitTimeout: cfg.CommitTimeout})
+		LeaderLeaseTimeout: cfg.LeaderLeaseTimeout, CommitTimeout: cfg.CommitTimeout, LogStore: cfg.LogStore})
 	if err != nil {
 		return nil, fmt.Errorf("controller: %w", err)
 	}

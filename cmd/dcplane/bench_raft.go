@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -19,6 +20,7 @@ type benchRaftOptions struct {
 	dir      string
 	etcd     string
 	runs     int
+	stores   []string
 }
 
 func newBenchRaftCmd(g *globalOptions) *cobra.Command {
@@ -26,11 +28,14 @@ func newBenchRaftCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "raft",
 		Short: "Committed commands per second and commit latency of a 3-node cluster, against etcd's",
-		Long: `Start three controller stores in this process (hashicorp/raft, raft-boltdb with
-fsync on every write, talking over TCP on 127.0.0.1, data under --dir) and
-commit --commands small commands (a RecordRackPeaks of one rack, through the
+		Long: `Start three controller stores in this process (hashicorp/raft with fsync on
+every write, talking over TCP on 127.0.0.1, data under --dir) and commit
+--commands small commands (a RecordRackPeaks of one rack, through the
 store's Apply) from each number of --clients at once: one client is
 unbatched, many let Raft write what queued as one batch with one fsync.
+Each of --log-stores is measured so, with new nodes: dcplane/wal keeps the
+log in raft-wal (the default of a new data dir), dcplane/bolt in
+raft-boltdb.
 Then, as the anchor, start three etcd members (--etcd, Debian's etcd-server)
 and put as many keys of the same size from as many clients over etcd's gRPC
 API. Prints each mode's rate and commit latency, and checks that every node
@@ -40,9 +45,9 @@ With --runs N the whole is measured N times, one after the other, each run
 with new nodes and new etcd members, and each figure (the ratio to etcd in
 the same run included) is given as min / median / max over the runs. The
 default is one run: with the default --commands and --clients a run commits
-160,000 commands, over a minute on two cores (the unbatched modes alone take
-some 45 s for dcplane and 20 s for etcd), so three would take four minutes
-or more; give --runs 3 for a spread.`,
+240,000 commands, about two minutes on two cores (the unbatched modes alone
+take some 10 s for dcplane/wal, 15 s for dcplane/bolt and 13 s for etcd),
+so three would take six minutes or more; give --runs 3 for a spread.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
@@ -52,6 +57,7 @@ or more; give --runs 3 for a spread.`,
 	f.IntSliceVar(&o.clients, "clients", []int{1, 16, 256, 1024}, "modes: commands applied at once (1: unbatched)")
 	f.StringVar(&o.dir, "dir", os.TempDir(), "where the nodes' data goes (a new directory, removed at the end): on the disk to measure")
 	f.StringVar(&o.etcd, "etcd", etcd, "etcd server binary of the anchor (\"\": leave etcd out)")
+	f.StringSliceVar(&o.stores, "log-stores", []string{store.DefaultLogStore, store.LogStoreBolt}, "Raft log stores to measure, each with new nodes: wal, bolt")
 	f.IntVar(&o.runs, "runs", 1, "runs, one after the other, each measuring dcplane and etcd; each figure is given as min / median / max over them")
 	return cmd
 }
@@ -60,7 +66,15 @@ func (o *benchRaftOptions) run(cmd *cobra.Command) error {
 	if o.runs < 1 {
 		return usageError{fmt.Errorf("--runs %d: want at least 1 run", o.runs)}
 	}
-	r, err := bench.Raft(cmd.Context(), bench.RaftConfig{Commands: o.commands, Clients: o.clients, Dir: o.dir, Etcd: o.etcd, Runs: o.runs})
+	for _, k := range o.stores {
+		if k != store.LogStoreWAL && k != store.LogStoreBolt {
+			return usageError{fmt.Errorf("--log-stores %q: want %s or %s", k, store.LogStoreWAL, store.LogStoreBolt)}
+		}
+	}
+	if len(o.stores) == 0 {
+		return usageError{errors.New("--log-stores: give at least one of wal, bolt")}
+	}
+	r, err := bench.Raft(cmd.Context(), bench.RaftConfig{Commands: o.commands, Clients: o.clients, Dir: o.dir, Etcd: o.etcd, Runs: o.runs, LogStores: o.stores})
 	if err != nil {
 		return err
 	}

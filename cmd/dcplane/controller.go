@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net"
@@ -31,6 +32,7 @@ type controllerOptions struct {
 	staleAfter time.Duration
 	declared   bool
 	timeouts   raftTimeouts
+	logStore   string
 	alertmgrs  []string
 	thresholds string
 	tls        tlsFlags
@@ -78,6 +80,8 @@ A cluster of 3 controllers survives the loss of one, of 5 the loss of two.`,
 	f.DurationVar(&o.timeouts.election, "raft-election-timeout", store.DefaultElectionTimeout, "a candidate without a majority this long tries again")
 	f.DurationVar(&o.timeouts.lease, "raft-leader-lease-timeout", store.DefaultLeaderLeaseTimeout, "a leader that hears from no quorum this long steps down (at most the heartbeat timeout)")
 	f.DurationVar(&o.timeouts.commit, "raft-commit-timeout", store.DefaultCommitTimeout, "a leader with nothing to send heartbeats this often")
+	f.StringVar(&o.logStore, "raft-log-store", cmp.Or(os.Getenv("DCPLANE_RAFT_LOG_STORE"), store.DefaultLogStore),
+		"where a new data dir keeps the Raft log: wal (raft-wal, one fsync an append) or bolt (raft-boltdb's raft.db); a data dir that holds a log keeps its store (env DCPLANE_RAFT_LOG_STORE)")
 	f.StringVar(&o.inventory, "inventory", "", "inventory file to apply once the node leads, if it has none yet")
 	f.DurationVar(&o.staleAfter, "stale-after", 30*time.Second, "a device not read for this long has unknown readings (3 agent poll intervals)")
 	f.BoolVar(&o.declared, "declared-only", false, "place on declared power where a rack's draw is unknown, instead of refusing the rack (a cluster no agent feeds: commissioning, tests)")
@@ -111,6 +115,9 @@ func (o *controllerOptions) run(cmd *cobra.Command) error {
 		return fmt.Errorf("--http-addr: %w", err)
 	}
 	defer ln.Close()
+	if o.logStore != store.LogStoreWAL && o.logStore != store.LogStoreBolt {
+		return usageError{fmt.Errorf("--raft-log-store %q: want %s or %s", o.logStore, store.LogStoreWAL, store.LogStoreBolt)}
+	}
 	if o.bootstrap && o.join != "" {
 		return usageError{errors.New("--bootstrap and --join: give one, for the first node or for the others")}
 	}
@@ -132,7 +139,7 @@ func (o *controllerOptions) run(cmd *cobra.Command) error {
 		RaftAdvertise: o.raftAdv, APIURL: o.apiURL, Join: o.join,
 		Bootstrap: o.bootstrap, StaleAfter: o.staleAfter, DeclaredOnly: o.declared, Logger: log, Alertmanagers: o.alertmgrs, Alerts: thresholds,
 		HeartbeatTimeout: o.timeouts.heartbeat, ElectionTimeout: o.timeouts.election,
-		LeaderLeaseTimeout: o.timeouts.lease, CommitTimeout: o.timeouts.commit, TLS: conf})
+		LeaderLeaseTimeout: o.timeouts.lease, CommitTimeout: o.timeouts.commit, LogStore: o.logStore, TLS: conf})
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ func peaksVersion(t *testing.T, s *Store) byte {
 		t.Fatalf("apply peaks: got %v, want nil", err)
 	}
 	var l raft.Log
-	if err := s.bolt.GetLog(v.Index(), &l); err != nil {
+	if err := s.logs.GetLog(v.Index(), &l); err != nil {
 		t.Fatalf("read entry %d: %v", v.Index(), err)
 	}
 	if state.MessageType(l.Data[0]) != state.RecordRackPeaksType {

@@ -44,6 +44,16 @@ type Config struct {
 	// controller role, and a node dialling a peer checks the peer's
 	// certificate names its Raft address. Nil keeps Raft in plaintext.
 	TLS *tls.Config
+	// LogStore is where a new data directory keeps its Raft log:
+	// LogStoreWAL or LogStoreBolt; "" means DefaultLogStore. A directory
+	// that already holds a log keeps it in its store whatever this says.
+	LogStore string
+	// WALSegmentSize is the size in bytes at which raft-wal starts a new
+	// segment file; zero keeps raft-wal's 64 MiB, or the value of the
+	// environment variable DCPLANE_RAFT_WAL_SEGMENT_SIZE when set (the
+	// fault tests make a follower lag past a snapshot with small ones:
+	// raft-wal still serves compacted entries from its open segment).
+	WALSegmentSize int
 	// Bootstrap makes this node the single voter of a new cluster. It is a
 	// no-op on a data directory that already holds Raft state.
 	Bootstrap bool
@@ -85,6 +95,7 @@ const (
 	envSnapshotThreshold = "DCPLANE_RAFT_SNAPSHOT_THRESHOLD"
 	envSnapshotInterval  = "DCPLANE_RAFT_SNAPSHOT_INTERVAL"
 	envTrailingLogs      = "DCPLANE_RAFT_TRAILING_LOGS"
+	envWALSegmentSize    = "DCPLANE_RAFT_WAL_SEGMENT_SIZE"
 )
 
 // snapshotsFromEnv fills the snapshot fields left zero from the environment
@@ -102,6 +113,13 @@ func (c *Config) snapshotsFromEnv(getenv func(string) string) error {
 			}
 			*u.to = n
 		}
+	}
+	if v := getenv(envWALSegmentSize); v != "" && c.WALSegmentSize == 0 {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			errs = append(errs, fmt.Errorf("%s=%q: want a size in bytes", envWALSegmentSize, v))
+		}
+		c.WALSegmentSize = n
 	}
 	if v := getenv(envSnapshotInterval); v != "" && c.SnapshotInterval == 0 {
 		d, err := time.ParseDuration(v)
@@ -137,12 +155,23 @@ func (c Config) withDefaults() (Config, error) {
 	if c.LeaderLeaseTimeout > 0 && c.HeartbeatTimeout > 0 && c.LeaderLeaseTimeout > c.HeartbeatTimeout {
 		errs = append(errs, fmt.Errorf("LeaderLeaseTimeout (%v) must not exceed HeartbeatTimeout (%v)", c.LeaderLeaseTimeout, c.HeartbeatTimeout))
 	}
+	switch c.LogStore {
+	case "", LogStoreWAL, LogStoreBolt:
+	default:
+		errs = append(errs, fmt.Errorf("LogStore %q: want %q or %q", c.LogStore, LogStoreWAL, LogStoreBolt))
+	}
 	errs = append(errs, c.snapshotsFromEnv(os.Getenv))
+	if c.WALSegmentSize < 0 {
+		errs = append(errs, fmt.Errorf("WALSegmentSize must not be negative, got %d", c.WALSegmentSize))
+	}
 	if c.SnapshotInterval < 0 {
 		errs = append(errs, fmt.Errorf("SnapshotInterval must not be negative, got %v", c.SnapshotInterval))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return c, fmt.Errorf("store config: %w", err)
+	}
+	if c.LogStore == "" {
+		c.LogStore = DefaultLogStore
 	}
 	if c.ApplyTimeout == 0 {
 		c.ApplyTimeout = DefaultApplyTimeout

@@ -2,8 +2,10 @@
 // hashicorp/raft.
 //
 // A Store is one node of the controller cluster. Open starts it on a data
-// directory that holds its Raft log and stable store (raft-boltdb, one bolt
-// file) and its snapshots (the two latest are kept). The first node of a new
+// directory that holds its Raft log (hashicorp/raft-wal's segments under
+// wal/, or raft-boltdb's raft.db: see LogStore), its stable store (the term
+// and vote, in raft.db) and its snapshots (the two latest are kept). A
+// directory that holds a log keeps its store whatever Config.LogStore says. The first node of a new
 // cluster is opened with Bootstrap set; the others are opened without it and
 // added by the leader with Join. Bootstrap on a data directory that already
 // holds Raft state is a no-op, so a node may always be started with the same
@@ -14,8 +16,9 @@
 // Apply sends a command to the log. It runs on the leader only: on a follower
 // it fails with ErrNotLeader, and Leader says where to send it instead. When
 // Apply returns without error the command is durable: it is in the logs of a
-// quorum of nodes, each of which fsync'd it (bolt syncs every commit) before
-// acknowledging, and it has been applied to the leader's state. A command the
+// quorum of nodes, each of which fsync'd it (both log stores sync every
+// append) before acknowledging, and it has been applied to the leader's
+// state. A command the
 // state rejects (an invalid site, an unknown rack) is still committed, as a
 // no-op, and Apply returns the state's error. When Apply fails with the
 // context's error or with raft.ErrLeadershipLost, the outcome is unknown: the

@@ -52,13 +52,13 @@ func (s *Store) appliedThrough(applied, target uint64) bool {
 	if applied >= target {
 		return true
 	}
-	first, err := s.bolt.FirstIndex()
+	first, err := s.logs.FirstIndex()
 	if err != nil {
 		return false
 	}
 	for i := target; i > applied && i >= first && i > 0; i-- {
 		var l raft.Log
-		if err := s.bolt.GetLog(i, &l); err != nil {
+		if err := s.logs.GetLog(i, &l); err != nil {
 			return errors.Is(err, raft.ErrLogNotFound) && i < first
 		}
 		if l.Type == raft.LogCommand {

@@ -4,16 +4,19 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 	"go.etcd.io/bbolt"
 )
 
 // ReadLog calls fn with every command entry of the Raft log in a stopped
-// node's data directory, in index order: the audit of what was committed
-// (entries past the commit index of a node that crashed are included; a
-// caller comparing with acknowledged writes only needs them all present).
-// It fails if the node is running (the log file is locked).
+// node's data directory, in index order, whichever store holds it: the
+// audit of what was committed (entries past the commit index of a node that
+// crashed are included; a caller comparing with acknowledged writes only
+// needs them all present). It fails if the node is running (its files are
+// locked). A raft-wal log is opened as the node opens it, which may cut a
+// torn last write of a crashed node, as its next start would.
 func ReadLog(dataDir string, fn func(index uint64, data []byte) error) error {
 	path := filepath.Join(dataDir, logFile)
 	b, err := raftboltdb.New(raftboltdb.Options{Path: path, BoltOptions: &bbolt.Options{Timeout: boltOpenTimeout, ReadOnly: true}})
@@ -21,17 +24,29 @@ func ReadLog(dataDir string, fn func(index uint64, data []byte) error) error {
 		return fmt.Errorf("read log %s: %w", path, err)
 	}
 	defer b.Close()
-	first, err := b.FirstIndex()
+	kind, err := logStoreOf(dataDir, b, LogStoreBolt)
+	if err != nil {
+		return fmt.Errorf("read log: %w", err)
+	}
+	logs, err := openLogStore(dataDir, kind, 0, b, hclog.NewNullLogger())
+	if err != nil {
+		return fmt.Errorf("read log: %w", err)
+	}
+	defer logs.Close()
+	if kind == LogStoreWAL {
+		path = filepath.Join(dataDir, walDir)
+	}
+	first, err := logs.FirstIndex()
 	if err != nil {
 		return fmt.Errorf("read log %s: %w", path, err)
 	}
-	last, err := b.LastIndex()
+	last, err := logs.LastIndex()
 	if err != nil {
 		return fmt.Errorf("read log %s: %w", path, err)
 	}
 	for i := first; i <= last && i > 0; i++ {
 		var l raft.Log
-		if err := b.GetLog(i, &l); err != nil {
+		if err := logs.GetLog(i, &l); err != nil {
 			return fmt.Errorf("read log %s: entry %d: %w", path, i, err)
 		}
 		if l.Type != raft.LogCommand {

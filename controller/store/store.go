@@ -37,7 +37,8 @@ const (
 	// memory, so that the leader replicates them, and the state machine
 	// applies them, without reading them back from bolt: several batches.
 	logCacheSize = 4 * maxAppendEntries
-	// logFile is the bolt file that holds the Raft log and stable store.
+	// logFile is the bolt file that holds the stable store, and the Raft
+	// log of a node whose log store is LogStoreBolt.
 	logFile = "raft.db"
 )
 
@@ -53,7 +54,9 @@ type Store struct {
 	machine   *state.Machine
 	raft      *raft.Raft
 	trans     *raft.NetworkTransport
-	bolt      *raftboltdb.BoltStore
+	stable    *raftboltdb.BoltStore // raft.db: the term and vote, and the log when logKind is LogStoreBolt
+	logs      logStore
+	logKind   string // LogStoreWAL or LogStoreBolt
 	leaders   leadership
 	halted    atomic.Pointer[error] // set once by fsm.halt; cleared by a restore
 	codecs    codecGate             // which bodies Apply writes: see Codec
@@ -87,7 +90,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s.wg.Add(1)
 	go s.watchLeadership()
-	s.logger.Info("store open", "addr", s.addr, "data_dir", cfg.DataDir)
+	s.logger.Info("store open", "addr", s.addr, "data_dir", cfg.DataDir, "log_store", s.logKind)
 	return s, nil
 }
 
@@ -109,29 +112,43 @@ func (s *Store) openRaft(ctx context.Context, cfg Config, hlog hclog.Logger) (er
 	if err != nil {
 		return fmt.Errorf("snapshot store: %w", err)
 	}
-	if s.bolt, err = openBolt(filepath.Join(cfg.DataDir, logFile)); err != nil {
+	if s.stable, err = openBolt(filepath.Join(cfg.DataDir, logFile)); err != nil {
 		return err
 	}
 	defer func() {
 		if err != nil {
-			s.bolt.Close()
+			s.stable.Close()
 		}
 	}()
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	existing, err := raft.HasExistingState(s.bolt, s.bolt, snaps)
+	if s.logKind, err = logStoreOf(cfg.DataDir, s.stable, cfg.LogStore); err != nil {
+		return err
+	}
+	if s.logKind != cfg.LogStore {
+		s.logger.Info("the data directory's log stays in its store", "log_store", s.logKind, "configured", cfg.LogStore)
+	}
+	if s.logs, err = openLogStore(cfg.DataDir, s.logKind, cfg.WALSegmentSize, s.stable, hlog); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			s.logs.Close()
+		}
+	}()
+	existing, err := raft.HasExistingState(s.logs, s.stable, snaps)
 	if err != nil {
 		return fmt.Errorf("check for existing state: %w", err)
 	}
-	if s.openIndex, err = s.bolt.LastIndex(); err != nil {
+	if s.openIndex, err = s.logs.LastIndex(); err != nil {
 		return fmt.Errorf("read the last log index: %w", err)
 	}
-	logs, err := raft.NewLogCache(logCacheSize, s.bolt)
+	logs, err := raft.NewLogCache(logCacheSize, s.logs)
 	if err != nil {
 		return fmt.Errorf("log cache: %w", err)
 	}
-	if s.raft, err = raft.NewRaft(raftConfig(cfg, hlog), (*fsm)(s), logs, s.bolt, snaps, trans); err != nil {
+	if s.raft, err = raft.NewRaft(raftConfig(cfg, hlog), (*fsm)(s), logs, s.stable, snaps, trans); err != nil {
 		return fmt.Errorf("start raft: %w", err)
 	}
 	if err = s.bootstrap(cfg.Bootstrap, existing); err != nil {
@@ -159,8 +176,9 @@ func newTransport(cfg Config, hlog hclog.Logger) (*raft.NetworkTransport, error)
 	return t, nil
 }
 
-// openBolt opens the bolt file that serves as both log and stable store. It
-// syncs every commit: an acknowledged write is on disk.
+// openBolt opens raft.db, the stable store, and the log store of a node
+// whose log is in bolt (LogStoreBolt). It syncs every commit: an
+// acknowledged write is on disk.
 func openBolt(path string) (*raftboltdb.BoltStore, error) {
 	b, err := raftboltdb.New(raftboltdb.Options{
 		Path:        path,
@@ -265,8 +283,11 @@ func (s *Store) Close() error {
 		close(s.stop)
 		s.wg.Wait()
 		s.leaders.close()
-		if err := s.bolt.Close(); err != nil {
+		if err := s.logs.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close log store: %w", err))
+		}
+		if err := s.stable.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close stable store: %w", err))
 		}
 		if s.closeErr = errors.Join(errs...); s.closeErr != nil {
 			s.closeErr = fmt.Errorf("close store %s: %w", s.id, s.closeErr)

@@ -157,7 +157,7 @@ func TestSnapshotRestart(t *testing.T) {
 		t.Fatalf("Snapshot: got %v, want nil", err)
 	}
 	// FirstIndex is 0 when the log is empty.
-	if first, err := s.bolt.FirstIndex(); err != nil || first != 0 && first <= want {
+	if first, err := s.logs.FirstIndex(); err != nil || first != 0 && first <= want {
 		t.Fatalf("first log index after the snapshot: got %d, %v, want 0 or past %d", first, err, want)
 	}
 	if err := s.Close(); err != nil {

@@ -41,8 +41,12 @@ type RaftConfig struct {
 	// Runs is how many times the whole is measured, one after the other,
 	// each with new stores and a new etcd cluster in new directories; each
 	// figure is given over them. 1 if 0.
-	Runs   int
-	Logger *slog.Logger // the nodes'; nil: discard
+	Runs int
+	// LogStores are the Raft log stores measured, each a system of its own
+	// ("dcplane/wal", "dcplane/bolt"), one after the other in each run;
+	// nil measures store.DefaultLogStore and raft-boltdb.
+	LogStores []string
+	Logger    *slog.Logger // the nodes'; nil: discard
 }
 
 // RaftResult is what Raft reports.
@@ -137,6 +141,9 @@ func Raft(ctx context.Context, c RaftConfig) (RaftResult, error) {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	c.Runs = max(c.Runs, 1)
+	if len(c.LogStores) == 0 {
+		c.LogStores = []string{store.DefaultLogStore, store.LogStoreBolt}
+	}
 	r := RaftResult{Nodes: 3, Runs: c.Runs, Machine: machineFacts()}
 	dir, err := os.MkdirTemp(c.Dir, "dcplane-bench-raft-")
 	if err != nil {
@@ -176,8 +183,10 @@ func raftOnce(ctx context.Context, c RaftConfig, dir string, r *RaftResult, run 
 	}
 	defer os.RemoveAll(dir)
 	run.fsync = fsyncTiming(dir)
-	if err := raftDcplane(ctx, c, filepath.Join(dir, "dcplane"), r, run); err != nil {
-		return err
+	for _, kind := range c.LogStores {
+		if err := raftDcplane(ctx, c, kind, filepath.Join(dir, "dcplane-"+kind), r, run); err != nil {
+			return err
+		}
 	}
 	if c.Etcd == "" {
 		return nil
@@ -185,9 +194,13 @@ func raftOnce(ctx context.Context, c RaftConfig, dir string, r *RaftResult, run 
 	return raftEtcd(ctx, c, filepath.Join(dir, "etcd"), r, run)
 }
 
-// raftDcplane measures dcplane's store.
-func raftDcplane(ctx context.Context, c RaftConfig, dir string, r *RaftResult, run *raftRun) error {
-	nodes, err := openStores(ctx, dir, 3, c.Logger)
+// dcplaneSystem names dcplane with its log store kind in the figures.
+func dcplaneSystem(kind string) string { return "dcplane/" + kind }
+
+// raftDcplane measures dcplane's store with its log in the store kind.
+func raftDcplane(ctx context.Context, c RaftConfig, kind, dir string, r *RaftResult, run *raftRun) error {
+	system := dcplaneSystem(kind)
+	nodes, err := openStores(ctx, dir, 3, kind, c.Logger)
 	defer func() {
 		for _, s := range nodes {
 			s.Close()
@@ -195,6 +208,11 @@ func raftDcplane(ctx context.Context, c RaftConfig, dir string, r *RaftResult, r
 	}()
 	if err != nil {
 		return err
+	}
+	for _, s := range nodes {
+		if s.LogStore() != kind {
+			return fmt.Errorf("bench: %s keeps its log in %s, want %s", s.ID(), s.LogStore(), kind)
+		}
 	}
 	leader := nodes[0]
 	if _, err := leader.Apply(ctx, state.PutSite{Site: inventory.Reference(4), At: time.Now()}); err != nil {
@@ -224,7 +242,7 @@ func raftDcplane(ctx context.Context, c RaftConfig, dir string, r *RaftResult, r
 	r.CommandBytes, r.Codec = len(b), codecName(codec)
 	var top atomic.Uint64 // highest acknowledged index
 	for _, clients := range c.Clients {
-		m := driveRaft(ctx, "dcplane", clients, c.Commands, func(ctx context.Context, i int) error {
+		m := driveRaft(ctx, system, clients, c.Commands, func(ctx context.Context, i int) error {
 			v, err := leader.Apply(ctx, cmd(i))
 			if err == nil {
 				for idx := top.Load(); v.Index() > idx && !top.CompareAndSwap(idx, v.Index()); idx = top.Load() {
@@ -234,7 +252,7 @@ func raftDcplane(ctx context.Context, c RaftConfig, dir string, r *RaftResult, r
 		})
 		run.modes = append(run.modes, m)
 	}
-	ch := checkStores(ctx, nodes, top.Load(), ackedOf(run.modes, "dcplane"))
+	ch := checkStores(ctx, system, nodes, top.Load(), ackedOf(run.modes, system))
 	ch.Run = run.n
 	run.checks = append(run.checks, ch)
 	return nil
@@ -253,11 +271,11 @@ func ackedOf(ms []modeRun, system string) int {
 
 // openStores opens n stores on 127.0.0.1: the first bootstraps, the others
 // join it. It returns once the first leads and every node has joined.
-func openStores(ctx context.Context, dir string, n int, log *slog.Logger) ([]*store.Store, error) {
+func openStores(ctx context.Context, dir string, n int, logStore string, log *slog.Logger) ([]*store.Store, error) {
 	var nodes []*store.Store
 	for i := range n {
 		s, err := store.Open(ctx, store.Config{NodeID: fmt.Sprintf("n%d", i+1), DataDir: filepath.Join(dir, fmt.Sprintf("n%d", i+1)),
-			RaftAddr: "127.0.0.1:0", Bootstrap: i == 0, Logger: log})
+			RaftAddr: "127.0.0.1:0", Bootstrap: i == 0, LogStore: logStore, Logger: log})
 		if err != nil {
 			return nodes, fmt.Errorf("bench: %w", err)
 		}
@@ -296,8 +314,8 @@ func waitUntil(ctx context.Context, what string, cond func() bool) error {
 
 // checkStores waits until every node has applied the highest acknowledged
 // index, then compares their states' indexes and hashes.
-func checkStores(ctx context.Context, nodes []*store.Store, top uint64, acked int) RaftCheck {
-	ch := RaftCheck{System: "dcplane", Acknowledged: acked}
+func checkStores(ctx context.Context, system string, nodes []*store.Store, top uint64, acked int) RaftCheck {
+	ch := RaftCheck{System: system, Acknowledged: acked}
 	err := waitUntil(ctx, "follower at the last acknowledged index", func() bool {
 		for _, s := range nodes {
 			if s.State().Index() < top {
@@ -390,7 +408,7 @@ func anchor(modes []modeRun) {
 		if b := base[m.system]; b > 0 {
 			m.batching = m.perSec / b
 		}
-		if e := etcd[m.clients]; e > 0 && m.system == "dcplane" {
+		if e := etcd[m.clients]; e > 0 && m.system != "etcd" {
 			m.anchored = m.perSec / e
 		}
 	}
@@ -468,6 +486,12 @@ func (r RaftResult) Summary() string {
 		SpreadHeader(r.Runs, "runs"))
 	fmt.Fprintf(&b, "%d nodes on loopback, fsync on every write; one command is %d bytes (%s body); disk fsync (4 KiB) p50 %.2f ms, p99 %.2f ms\n",
 		r.Nodes, r.CommandBytes, r.Codec, r.Fsync.P50Ms, r.Fsync.P99Ms)
+	for _, st := range [][2]string{{store.LogStoreWAL, "the Raft log in hashicorp/raft-wal: one fsync an append on each node"},
+		{store.LogStoreBolt, "the Raft log in raft-boltdb: a bolt transaction, two fdatasyncs, an append on each node"}} {
+		if slices.ContainsFunc(r.Modes, func(m RaftMode) bool { return m.System == dcplaneSystem(st[0]) }) {
+			fmt.Fprintf(&b, "%s: %s\n", dcplaneSystem(st[0]), st[1])
+		}
+	}
 	if r.Etcd != "" {
 		fmt.Fprintf(&b, "etcd: %s, 3 members on loopback, puts over its gRPC API; × ETCD is dcplane's rate over etcd's in the same run\n", r.Etcd)
 	}

@@ -19,8 +19,13 @@ func TestRaft(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Raft: got %v, want nil", err)
 	}
-	if len(r.Modes) != 4 || r.Runs != 2 {
-		t.Fatalf("modes: got %d over %d runs, want 4 (2 systems × 2 client counts) over 2", len(r.Modes), r.Runs)
+	if len(r.Modes) != 6 || r.Runs != 2 {
+		t.Fatalf("modes: got %d over %d runs, want 6 (dcplane/wal, dcplane/bolt, etcd × 2 client counts) over 2", len(r.Modes), r.Runs)
+	}
+	for i, want := range []string{"dcplane/wal", "dcplane/wal", "dcplane/bolt", "dcplane/bolt", "etcd", "etcd"} {
+		if r.Modes[i].System != want {
+			t.Errorf("mode %d: got system %q, want %q", i, r.Modes[i].System, want)
+		}
 	}
 	// The log holds what a cluster of this build writes: the followers
 	// announced the CBOR bodies, and the leader wrote them.
@@ -34,7 +39,7 @@ func TestRaft(t *testing.T) {
 		}
 		spreads := map[string]Spread{"seconds": m.Seconds, "per second": m.PerSec, "p50": m.P50Ms, "p99": m.P99Ms, "max": m.MaxMs,
 			"× 1 client": m.Batching}
-		if m.System == "dcplane" {
+		if m.System != "etcd" {
 			spreads["× etcd"] = m.Anchored
 		} else if m.Anchored != (Spread{}) {
 			t.Errorf("etcd with %d clients: got a ratio to etcd %+v, want none", m.Clients, m.Anchored)
@@ -48,7 +53,7 @@ func TestRaft(t *testing.T) {
 			t.Errorf("%s with %d clients, CPU: got %+v, want 2 runs with min <= median <= max", m.System, m.Clients, c)
 		}
 	}
-	if len(r.Checks) != 4 {
+	if len(r.Checks) != 6 {
 		t.Fatalf("checks: got %d, want one per system and run", len(r.Checks))
 	}
 	for _, ch := range r.Checks {

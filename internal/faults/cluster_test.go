@@ -4,6 +4,7 @@ package faults
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/dcplane/dcplane/api"
 	"github.com/dcplane/dcplane/controller"
+	"github.com/dcplane/dcplane/controller/store"
 	"github.com/dcplane/dcplane/internal/inventory"
 )
 
@@ -137,6 +139,14 @@ func newCluster(t *testing.T, size int, lab *netLab, env ...string) *cluster {
 		c.waitReady(n)
 	}
 	c.waitMembers(size)
+	// The log store under test: the default, or DCPLANE_RAFT_LOG_STORE's
+	// (.ci/run runs these tests with each).
+	want := "log_store=" + cmp.Or(os.Getenv("DCPLANE_RAFT_LOG_STORE"), store.DefaultLogStore)
+	for _, n := range c.nodes {
+		if !c.logHas(n, want) {
+			t.Fatalf("%s's log does not say %s", n.id, want)
+		}
+	}
 	return c
 }
 

@@ -126,6 +126,7 @@ func TestPartitionLeader(t *testing.T) {
 const (
 	snapThreshold = 64
 	trailingLogs  = 32
+	walSegment    = 16 << 10
 )
 
 // TestLaggingFollower kills a follower, writes until the leader has taken a
@@ -133,7 +134,11 @@ const (
 // then restarts the follower: it must catch up from the snapshot.
 func TestLaggingFollower(t *testing.T) {
 	c := newCluster(t, 3, nil, fmt.Sprintf("DCPLANE_RAFT_SNAPSHOT_THRESHOLD=%d", snapThreshold),
-		"DCPLANE_RAFT_SNAPSHOT_INTERVAL=300ms", fmt.Sprintf("DCPLANE_RAFT_TRAILING_LOGS=%d", trailingLogs))
+		"DCPLANE_RAFT_SNAPSHOT_INTERVAL=300ms", fmt.Sprintf("DCPLANE_RAFT_TRAILING_LOGS=%d", trailingLogs),
+		// raft-wal serves entries a snapshot compacted while they are in
+		// its open segment: small segments put them in sealed ones, which
+		// it deletes.
+		fmt.Sprintf("DCPLANE_RAFT_WAL_SEGMENT_SIZE=%d", walSegment))
 	s := startStorm(t, c)
 	s.waitAcks(acksBetween)
 	l := c.leader()
