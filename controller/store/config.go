@@ -98,6 +98,9 @@ const (
 	envWALSegmentSize    = "DCPLANE_RAFT_WAL_SEGMENT_SIZE"
 )
 
+// maxWALSegment bounds WALSegmentSize: raft-wal keeps offsets in 32 bits.
+const maxWALSegment = 1 << 30
+
 // snapshotsFromEnv fills the snapshot fields left zero from the environment
 // (read with getenv) and says which value it could not parse.
 func (c *Config) snapshotsFromEnv(getenv func(string) string) error {
@@ -161,8 +164,8 @@ func (c Config) withDefaults() (Config, error) {
 		errs = append(errs, fmt.Errorf("LogStore %q: want %q or %q", c.LogStore, LogStoreWAL, LogStoreBolt))
 	}
 	errs = append(errs, c.snapshotsFromEnv(os.Getenv))
-	if c.WALSegmentSize < 0 {
-		errs = append(errs, fmt.Errorf("WALSegmentSize must not be negative, got %d", c.WALSegmentSize))
+	if c.WALSegmentSize < 0 || c.WALSegmentSize > maxWALSegment {
+		errs = append(errs, fmt.Errorf("WALSegmentSize must be 0 to %d bytes (1 GiB), got %d", maxWALSegment, c.WALSegmentSize))
 	}
 	if c.SnapshotInterval < 0 {
 		errs = append(errs, fmt.Errorf("SnapshotInterval must not be negative, got %v", c.SnapshotInterval))

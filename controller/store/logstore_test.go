@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/dcplane/dcplane/controller/state"
 )
 
@@ -170,5 +172,69 @@ func TestLogStoreConfig(t *testing.T) {
 	cfg.LogStore = "leveldb"
 	if _, err := cfg.withDefaults(); err == nil || !strings.Contains(err.Error(), `LogStore "leveldb"`) {
 		t.Errorf("LogStore leveldb: got %v, want an error naming it", err)
+	}
+	cfg = base
+	cfg.WALSegmentSize = 4 << 30
+	if _, err := cfg.withDefaults(); err == nil || !strings.Contains(err.Error(), "WALSegmentSize") {
+		t.Errorf("WALSegmentSize 4 GiB: got %v, want an error naming it", err)
+	}
+}
+
+// TestLogBehindSnapshot: a raft-wal node that stopped between installing a
+// snapshot and emptying its log (its log ends before the snapshot) starts,
+// leads and commits: the log, whose entries the snapshot holds, is emptied
+// at start. raft-wal takes no gap, so without it every append fails.
+func TestLogBehindSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig("n1", dir, true)
+	s := openLeader(t, cfg)
+	n := putSite(t, s).Index()
+	if err := s.raft.Snapshot().Error(); err != nil {
+		t.Fatalf("Snapshot: got %v, want nil", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: got %v, want nil", err)
+	}
+	w, err := openWAL(dir, 0, hclog.NewNullLogger())
+	if err != nil {
+		t.Fatalf("open the WAL: %v", err)
+	}
+	if err := w.DeleteRange(n-1, n); err != nil { // the log now ends at n-2, the snapshot at n
+		t.Fatalf("cut the log: %v", err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	logs := &syncBuffer{}
+	cfg.Bootstrap, cfg.Logger = false, testLogger(logs)
+	s = openLeader(t, cfg)
+	checkSite(t, s.State())
+	if _, err := s.Apply(testContext(t), state.SetRackBudget{Rack: rackA, Watts: 11000, At: at}); err != nil {
+		t.Fatalf("Apply after the start: got %v, want nil", err)
+	}
+	if !strings.Contains(logs.String(), "the log ends before the latest snapshot") {
+		t.Errorf("logs: got\n%s\nwant a warning that the log was emptied", logs)
+	}
+}
+
+// TestWALMissing: a node whose raft.db says its log is in raft-wal does not
+// start without wal/ (it would forget what it acknowledged): the error says
+// what is missing and what to do.
+func TestWALMissing(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig("n1", dir, true)
+	s := openLeader(t, cfg)
+	putSite(t, s)
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: got %v, want nil", err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, walDir)); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Bootstrap = false
+	_, err := Open(testContext(t), cfg)
+	if err == nil || !strings.Contains(err.Error(), "which is missing") || !strings.Contains(err.Error(), "cluster remove") {
+		t.Errorf("Open without wal/: got %v, want an error saying wal/ is missing and how to rejoin", err)
 	}
 }

@@ -15,8 +15,10 @@ import (
 // audit of what was committed (entries past the commit index of a node that
 // crashed are included; a caller comparing with acknowledged writes only
 // needs them all present). It fails if the node is running (its files are
-// locked). A raft-wal log is opened as the node opens it, which may cut a
-// torn last write of a crashed node, as its next start would.
+// locked). A raft-wal log is opened as the node opens it, which may write
+// to wal/ as the node's next start would (a new segment, its meta file):
+// copy the directory first to audit it untouched. Two ReadLogs of one
+// directory wait for each other.
 func ReadLog(dataDir string, fn func(index uint64, data []byte) error) error {
 	path := filepath.Join(dataDir, logFile)
 	b, err := raftboltdb.New(raftboltdb.Options{Path: path, BoltOptions: &bbolt.Options{Timeout: boltOpenTimeout, ReadOnly: true}})

@@ -35,7 +35,8 @@ const (
 	maxAppendEntries = 256
 	// logCacheSize is how many of the latest log entries are kept in
 	// memory, so that the leader replicates them, and the state machine
-	// applies them, without reading them back from bolt: several batches.
+	// applies them, without reading them back from the log store: several
+	// batches.
 	logCacheSize = 4 * maxAppendEntries
 	// logFile is the bolt file that holds the stable store, and the Raft
 	// log of a node whose log store is LogStoreBolt.
@@ -137,6 +138,14 @@ func (s *Store) openRaft(ctx context.Context, cfg Config, hlog hclog.Logger) (er
 			s.logs.Close()
 		}
 	}()
+	if err := recordLogStore(s.stable, s.logKind); err != nil {
+		return err
+	}
+	if s.logKind == LogStoreWAL {
+		if err := dropLogBehindSnapshot(s.logs, snaps, s.logger); err != nil {
+			return fmt.Errorf("log store: %w", err)
+		}
+	}
 	existing, err := raft.HasExistingState(s.logs, s.stable, snaps)
 	if err != nil {
 		return fmt.Errorf("check for existing state: %w", err)

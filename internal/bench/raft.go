@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -183,11 +184,26 @@ func raftOnce(ctx context.Context, c RaftConfig, dir string, r *RaftResult, run 
 	}
 	defer os.RemoveAll(dir)
 	run.fsync = fsyncTiming(dir)
-	for _, kind := range c.LogStores {
+	// The stores take turns at going first, so that no store is always
+	// measured on the disk and page cache that the other left behind.
+	kinds := slices.Clone(c.LogStores)
+	if run.n%2 == 0 {
+		slices.Reverse(kinds)
+	}
+	for _, kind := range kinds {
 		if err := raftDcplane(ctx, c, kind, filepath.Join(dir, "dcplane-"+kind), r, run); err != nil {
 			return err
 		}
 	}
+	// Every run's modes in the same order, c.LogStores' (modesOf pairs them
+	// by position): the sort is stable, so each system keeps its clients'.
+	order := func(m modeRun) int {
+		if i := slices.IndexFunc(c.LogStores, func(k string) bool { return dcplaneSystem(k) == m.system }); i >= 0 {
+			return i
+		}
+		return len(c.LogStores)
+	}
+	slices.SortStableFunc(run.modes, func(a, b modeRun) int { return cmp.Compare(order(a), order(b)) })
 	if c.Etcd == "" {
 		return nil
 	}
