@@ -56,6 +56,8 @@ func registerRaftMetrics(reg prometheus.Registerer) error {
 // raftDescs are the node's Raft gauges, read from the store at scrape time.
 type raftDescs struct {
 	term, commit, applied, stateIdx, pending, contact, ready, halted *prometheus.Desc
+	logStore                                                         *prometheus.Desc
+	wal                                                              map[string]*prometheus.Desc // by raft-wal's metric name
 }
 
 func newRaftDescs() raftDescs {
@@ -71,11 +73,30 @@ func newRaftDescs() raftDescs {
 		contact:  d("last_contact_seconds", "Seconds since this node last heard from the leader: 0 on the leader; absent if never."),
 		ready:    d("ready", "1 once the node has caught up with the log and may serve its state."),
 		halted:   d("fsm_halted", "1 if the node met a log entry it cannot apply and stopped applying (see its log and GET /v1/cluster)."),
+		logStore: prometheus.NewDesc("dcplane_raft_log_store", "1, labelled with the store that holds this node's Raft log: wal (raft-wal) or bolt (raft-boltdb).", []string{"store"}, nil),
+		wal:      walDescs(),
 	}
 }
 
+// walDescs are the descriptors of raft-wal's own metrics, named
+// dcplane_raft_wal_<its name>, counters with _total.
+func walDescs() map[string]*prometheus.Desc {
+	out := map[string]*prometheus.Desc{}
+	for _, m := range store.LogStoreMetricDefinitions() {
+		name := "dcplane_raft_wal_" + m.Name
+		if m.Counter {
+			name += "_total"
+		}
+		out[m.Name] = prometheus.NewDesc(name, "raft-wal: "+m.Help+" (absent when the log is in raft-boltdb).", nil, nil)
+	}
+	return out
+}
+
 func (r raftDescs) describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{r.term, r.commit, r.applied, r.stateIdx, r.pending, r.contact, r.ready, r.halted} {
+	for _, d := range []*prometheus.Desc{r.term, r.commit, r.applied, r.stateIdx, r.pending, r.contact, r.ready, r.halted, r.logStore} {
+		ch <- d
+	}
+	for _, d := range r.wal {
 		ch <- d
 	}
 }
@@ -93,6 +114,14 @@ func (r raftDescs) collect(ch chan<- prometheus.Metric, n *Node) {
 	err := n.store.Ready()
 	gauge(ch, r.ready, b2f(err == nil))
 	gauge(ch, r.halted, b2f(errors.Is(err, store.ErrHalted)))
+	ch <- prometheus.MustNewConstMetric(r.logStore, prometheus.GaugeValue, 1, n.store.LogStore())
+	for _, m := range n.store.LogStoreMetrics() {
+		kind := prometheus.GaugeValue
+		if m.Counter {
+			kind = prometheus.CounterValue
+		}
+		ch <- prometheus.MustNewConstMetric(r.wal[m.Name], kind, float64(m.Value))
+	}
 }
 
 func b2f(b bool) float64 {

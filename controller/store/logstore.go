@@ -97,9 +97,9 @@ func logStoreOf(dataDir string, stable *raftboltdb.BoltStore, want string) (stri
 // openLogStore opens the log of dataDir in the store kind; the bolt log is
 // stable itself. raft.db, opened first and locked, keeps a second process
 // out of the directory (raft-wal would wait for its own lock for ever).
-func openLogStore(dataDir, kind string, segmentSize int, stable *raftboltdb.BoltStore, hlog hclog.Logger) (logStore, error) {
+func openLogStore(dataDir, kind string, segmentSize int, stats *walMetrics, stable *raftboltdb.BoltStore, hlog hclog.Logger) (logStore, error) {
 	if kind == LogStoreWAL {
-		return openWAL(dataDir, segmentSize, hlog)
+		return openWAL(dataDir, segmentSize, stats, hlog)
 	}
 	return boltLog{stable}, nil
 }
@@ -118,7 +118,7 @@ func recordLogStore(stable *raftboltdb.BoltStore, kind string) error {
 // openWAL opens the raft-wal log under dataDir/wal, creating it durably:
 // the data directory is synced once wal/ is in it, so that a power cut
 // cannot lose the directory while raft.db keeps the term and vote.
-func openWAL(dataDir string, segmentSize int, hlog hclog.Logger) (logStore, error) {
+func openWAL(dataDir string, segmentSize int, stats *walMetrics, hlog hclog.Logger) (logStore, error) {
 	dir := filepath.Join(dataDir, walDir)
 	switch err := os.Mkdir(dir, 0o750); {
 	case err == nil:
@@ -131,8 +131,12 @@ func openWAL(dataDir string, segmentSize int, hlog hclog.Logger) (logStore, erro
 	if segmentSize <= 0 {
 		segmentSize = wal.DefaultSegmentSize
 	}
+	if stats == nil {
+		stats = newWALMetrics()
+	}
 	meta := &metadb.BoltMetaDB{}
-	w, err := wal.Open(dir, wal.WithLogger(hlog.Named("wal")), wal.WithSegmentSize(segmentSize), wal.WithMetaStore(meta))
+	w, err := wal.Open(dir, wal.WithLogger(hlog.Named("wal")), wal.WithSegmentSize(segmentSize), wal.WithMetaStore(meta),
+		wal.WithMetricsCollector(stats))
 	if err != nil {
 		meta.Close() // raft-wal leaves it open when it fails
 		return nil, fmt.Errorf("log store %s: %w", dir, err)

@@ -195,7 +195,7 @@ func TestLogBehindSnapshot(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: got %v, want nil", err)
 	}
-	w, err := openWAL(dir, 0, hclog.NewNullLogger())
+	w, err := openWAL(dir, 0, nil, hclog.NewNullLogger())
 	if err != nil {
 		t.Fatalf("open the WAL: %v", err)
 	}

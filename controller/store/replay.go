@@ -30,7 +30,7 @@ func ReadLog(dataDir string, fn func(index uint64, data []byte) error) error {
 	if err != nil {
 		return fmt.Errorf("read log: %w", err)
 	}
-	logs, err := openLogStore(dataDir, kind, 0, b, hclog.NewNullLogger())
+	logs, err := openLogStore(dataDir, kind, 0, nil, b, hclog.NewNullLogger())
 	if err != nil {
 		return fmt.Errorf("read log: %w", err)
 	}

@@ -57,7 +57,8 @@ type Store struct {
 	trans     *raft.NetworkTransport
 	stable    *raftboltdb.BoltStore // raft.db: the term and vote, and the log when logKind is LogStoreBolt
 	logs      logStore
-	logKind   string // LogStoreWAL or LogStoreBolt
+	logKind   string      // LogStoreWAL or LogStoreBolt
+	walStats  *walMetrics // raft-wal's figures; nil for a bolt log
 	leaders   leadership
 	halted    atomic.Pointer[error] // set once by fsm.halt; cleared by a restore
 	codecs    codecGate             // which bodies Apply writes: see Codec
@@ -130,7 +131,10 @@ func (s *Store) openRaft(ctx context.Context, cfg Config, hlog hclog.Logger) (er
 	if s.logKind != cfg.LogStore {
 		s.logger.Info("the data directory's log stays in its store", "log_store", s.logKind, "configured", cfg.LogStore)
 	}
-	if s.logs, err = openLogStore(cfg.DataDir, s.logKind, cfg.WALSegmentSize, s.stable, hlog); err != nil {
+	if s.logKind == LogStoreWAL {
+		s.walStats = newWALMetrics()
+	}
+	if s.logs, err = openLogStore(cfg.DataDir, s.logKind, cfg.WALSegmentSize, s.walStats, s.stable, hlog); err != nil {
 		return err
 	}
 	defer func() {
