@@ -78,86 +78,6 @@ func TestGPUAlignWants(t *testing.T) {
 	}
 }
 
-func TestGPUAlignWholeWants(t *testing.T) {
-	r := req(100)
-	r.Strategy = StrategySpread
-	if (gpuAlignWhole{}).wants(&r) {
-		t.Errorf("no GPU: got wanted, want not")
-	}
-	r.GPUs = 1000
-	if !(gpuAlignWhole{}).wants(&r) {
-		t.Errorf("a GPU, spread: got not wanted, want wanted")
-	}
-	r.Strategy = StrategyBinpack
-	if (gpuAlignWhole{}).wants(&r) {
-		t.Errorf("a GPU, binpack: got wanted, want not")
-	}
-}
-
-func TestGPUAlignWholeScore(t *testing.T) {
-	// The server of TestGPUAlignScore and its replica, a quarter of its
-	// GPUs and CPU: on a server with no GPU in use the alignment counts a
-	// quarter, on one with GPUs in use all of it.
-	cases := []struct {
-		name      string
-		gpus, cpu int64 // in use before the replica
-		want      float64
-	}{
-		{"unused, in step", 0, 0, 0.25},
-		{"no GPU in use, CPU ahead (0.5)", 0, 32000, 0.125},
-		{"GPUs in use, in step", 1000, 16000, 1},
-		{"GPUs in use, ahead (0.25)", 3000, 0, 0.25},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			c := roomRack(int(tc.gpus))
-			c.Servers[0].UsedCPUMillicores = tc.cpu
-			r := Request{Name: "train", Replicas: 1, CPUMillicores: 16000, MemoryMiB: 16384, GPUs: 1000, Watts: 300,
-				Strategy: StrategySpread}
-			st, err := New().start(c, &r)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := (gpuAlignWhole{}).score(st, 0); math.Abs(got-tc.want) > 1e-12 {
-				t.Errorf("got %v, want %v", got, tc.want)
-			}
-		})
-	}
-	// A server without GPUs scores 0, not NaN.
-	c := roomRack(0)
-	c.Servers[0].GPUs = 0
-	r := Request{Name: "train", Replicas: 1, CPUMillicores: 16000, MemoryMiB: 16384, GPUs: 1000, Watts: 300, Strategy: StrategySpread}
-	st, err := New().start(c, &r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := (gpuAlignWhole{}).score(st, 0); got != 0 {
-		t.Errorf("no GPUs: got %v, want 0", got)
-	}
-}
-
-func TestGPUAlignWholeKeepsUnusedServersWhole(t *testing.T) {
-	// One rack: s1 unused, s2 with a quarter of its GPUs and CPU in use.
-	// The replica (a quarter of each) is in step on both; under spread it
-	// takes s2 and leaves s1 whole, under binpack s1, the first of equals.
-	c := cluster(2, rack2N("K1", 0, 15000))
-	for i := range c.Servers {
-		c.Servers[i].GPUs = 4000
-	}
-	c.Servers[1].UsedGPUs, c.Servers[1].UsedCPUMillicores = 1000, 16000
-	r := Request{Name: "train", Replicas: 1, CPUMillicores: 16000, MemoryMiB: 16384, GPUs: 1000, Watts: 300,
-		Strategy: StrategySpread}
-	d, inf := place(t, c, r)
-	if inf != nil || d.Assignments[0].Server != "K1-s2" {
-		t.Fatalf("spread: got %v %v, want K1-s2", serversOf(d), inf)
-	}
-	r.Strategy = StrategyBinpack
-	d, inf = place(t, c, r)
-	if inf != nil || d.Assignments[0].Server != "K1-s1" {
-		t.Fatalf("binpack: got %v %v, want K1-s1", serversOf(d), inf)
-	}
-}
-
 func TestGPUAlignPicksTheServer(t *testing.T) {
 	// One rack: s1, the lower ID, has half its CPU in use and its GPUs
 	// free, so the replica (a quarter of each) would leave its CPU three
@@ -174,6 +94,12 @@ func TestGPUAlignPicksTheServer(t *testing.T) {
 	d, inf := place(t, c, r)
 	if inf != nil || d.Assignments[0].Server != "K1-s2" {
 		t.Fatalf("got %v %v, want K1-s2", serversOf(d), inf)
+	}
+	// Under spread it does not rate servers: the first of equals.
+	r.Strategy = StrategySpread
+	d, inf = place(t, c, r)
+	if inf != nil || d.Assignments[0].Server != "K1-s1" {
+		t.Fatalf("spread: got %v %v, want K1-s1", serversOf(d), inf)
 	}
 }
 

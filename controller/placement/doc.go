@@ -26,7 +26,7 @@
 //   - server scorers, adding to their rack's score: servers without GPUs
 //     first for a replica that needs none; for one that needs GPUs, servers
 //     it leaves with no GPU free or with room for a typical workload, and
-//     servers it leaves with CPU, memory and GPUs in step; under
+//     (binpack) servers it leaves with CPU, memory and GPUs in step; under
 //     spread, a replica that needs no GPU may take, as it takes a server
 //     without GPUs, a GPU server whose GPUs are all allocated in a rack
 //     short of GPUs before power.
@@ -138,19 +138,17 @@
 // placed on the cluster (counted by Apply and Remove, copied by Clone; the
 // replica itself when that median asks for no GPU or nothing is placed):
 // the workload by which a rack is judged stranded when it can no longer
-// take one. The alignment server scorer, for a replica asking for GPUs,
-// is balance on the server between its GPUs and the larger of its CPU and
-// memory: 1 − |resource share − GPU share| once the replica is on it, so
-// that a server does not run out of CPU with GPUs free, nor of GPUs with
-// much CPU free. Under spread, on a server with no GPU in use, it is
-// multiplied by the share of the server's GPUs the replica takes: spread
-// takes the emptiest racks, and small replicas spread over unused GPU
-// servers left none whole for the replicas that ask for a whole server.
-// The spent-GPU server scorer, for a replica asking for no GPU under
-// spread, gives 1 to a GPU server whose GPUs are all allocated in a rack
-// whose share of GPUs in use is at least its power share as balance
-// counts it: what is left of such a server strands no GPU, and the rack's
-// power would be stranded with its GPUs spent.
+// take one. The alignment server scorer, for a replica asking for GPUs
+// under binpack, is balance on the server between its GPUs and the larger
+// of its CPU and memory: 1 − |resource share − GPU share| once the replica
+// is on it, so that a server does not run out of CPU with GPUs free, nor
+// of GPUs with much CPU free (spread leaves it out: spreading small
+// replicas over empty GPU servers left none whole for the replicas that
+// ask for a whole server). The spent-GPU server scorer, for a replica
+// asking for no GPU under spread, gives 1 to a GPU server whose GPUs are
+// all allocated in a rack whose share of GPUs in use is at least its power
+// share as balance counts it: what is left of such a server strands no
+// GPU, and the rack's power would be stranded with its GPUs spent.
 //
 // # Overbooking
 //

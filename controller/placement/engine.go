@@ -32,11 +32,10 @@ const (
 	// full load; 1 refuses the fewest pods at 95 %.
 	RoomWeight = 1.0
 	// AlignWeight weighs keeping a GPU server's CPU, memory and GPUs in
-	// step (gpuAlign, gpuAlignWhole): as much as the fit, so that a server
-	// far out of step loses to one in step in a rack that fits a little
-	// worse. On the Alibaba GPU trace (docs/benchmarks.md), under binpack,
-	// weights 0.5, 2 and 3 strand more than 1 near full load, and 2 and 3
-	// refuse more at 80–90 %.
+	// step (binpack only): as much as the fit, so that a server far out of
+	// step loses to one in step in a rack that fits a little worse. On the
+	// Alibaba GPU trace (docs/benchmarks.md) weights 0.5, 2 and 3 strand
+	// more than 1 near full load, and 2 and 3 refuse more at 80–90 %.
 	AlignWeight = 1.0
 	// SpentWeight weighs letting a replica asking for no GPU take a GPU
 	// server whose GPUs are spent (spread only): as much as GPUWeight, so
@@ -158,11 +157,9 @@ func New() *Engine {
 		// A replica asking for GPUs: servers it leaves with no GPU free
 		// or with room for a typical workload's GPUs first.
 		{keepRoom{}, RoomWeight},
-		// A replica asking for GPUs: servers it leaves with CPU, memory
-		// and GPUs in step first; under spread, servers in use before
-		// unused ones.
+		// A replica asking for GPUs, binpack: servers it leaves with CPU,
+		// memory and GPUs in step first.
 		{gpuAlign{}, AlignWeight},
-		{gpuAlignWhole{}, AlignWeight},
 		// A replica asking for no GPU, spread: GPU servers whose GPUs are
 		// all allocated, in racks that run out of GPUs before power, as
 		// servers without GPUs.
