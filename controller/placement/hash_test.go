@@ -11,11 +11,11 @@ import (
 
 // decisionsHash is the SHA-256 of the lines TestDecisionHash describes,
 // recorded from the engine at 481d62f, before the work on its speed, and
-// recorded again when the gpuAlign server scorer changed the decisions of
-// the requests asking for GPUs on purpose: every shortcut taken since must
-// leave each server, rack, watts, candidate score and refusal reason as
-// they were.
-const decisionsHash = "fbb6aea0329a5a62996cc08759784021dc90cb48d3ab355cd33dc58a07a7fd59"
+// recorded again when the gpuAlign server scorer, then RoomWeight 2,
+// changed the decisions of the requests asking for GPUs on purpose: every
+// shortcut taken since must leave each server, rack, watts, candidate
+// score and refusal reason as they were.
+const decisionsHash = "10e05caa252b0b47ca9472a2cbe7524fdcb043818d01a11139317f871726926f"
 
 // TestDecisionHash replays a fixed, seeded sequence of 3,000 requests of the
 // city's shapes (1 to 8 replicas, some with GPUs, some with derived watts,

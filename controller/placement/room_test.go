@@ -156,3 +156,33 @@ func TestKeepRoomPicksTheServer(t *testing.T) {
 		t.Fatalf("got %v %v, want K1-s2", serversOf(d), inf)
 	}
 }
+
+func TestKeepRoomOutweighsTheFit(t *testing.T) {
+	// K1 (12.5 kW placed of 15) is fuller than K2 (6 kW) by 0.43 of
+	// binpack and more in step by 3 × (0.94 − 0.66) = 0.85 of balance,
+	// less 0.15 of alignment for K2 (its server's GPUs 0.75 in use against
+	// K1's 0.90, their CPU 0.016): 1.13 in all. But K1's server would be
+	// left with 400 GPU thousandths, too few for the typical 650, and K2's
+	// with 1,000: keeping room, weighed twice the fit, takes K2; weighed
+	// as much as the fit it would not.
+	c := cluster(1, rack2N("K1", 0, 15000), rack2N("K2", 0, 15000))
+	c.Racks[0].PlacedWatts, c.Racks[1].PlacedWatts = 12500, 6000
+	for i := range c.Servers {
+		c.Servers[i].GPUs = 4000
+	}
+	c.Servers[0].UsedGPUs, c.Servers[1].UsedGPUs = 2600, 2000
+	c.placed.add(shape{watts: 200, cpu: 12000, gpus: 650}, 1)
+	r := req(100)
+	r.GPUs = 1000
+	d, err := New().Place(c, r, Options{Explain: true, TopN: 2})
+	if err != nil || d.Assignments[0].Rack != "K2" {
+		t.Fatalf("got %v %v, want K2", racksOf(d), err)
+	}
+	if len(d.Candidates) != 2 {
+		t.Fatalf("got %d candidates, want 2", len(d.Candidates))
+	}
+	k2, k1 := d.Candidates[0], d.Candidates[1]
+	if lead := (k1.Score - k1.Scores["room"]*RoomWeight) - (k2.Score - k2.Scores["room"]*RoomWeight); !(lead > 1 && lead < RoomWeight) {
+		t.Errorf("K1 leads by %v without keeping room, want between 1 (the fit's weight) and RoomWeight", lead)
+	}
+}
