@@ -62,6 +62,19 @@ func BenchmarkPlace(b *testing.B) {
 	spread.Replicas, spread.Spread = 3, DomainRack
 	derived := base
 	derived.Watts, derived.Utilisation = 0, 0.6
+	// GPUs: every fifth rack's servers have eight, some in use, so that
+	// the server scorers of GPU replicas run.
+	gpu := referenceCluster(460, 40)
+	rng := rand.New(rand.NewSource(2))
+	for i := range gpu.Servers {
+		if gpu.Servers[i].Rack%5 == 0 {
+			gpu.Servers[i].GPUs, gpu.Servers[i].UsedGPUs = 8000, 1000*rng.Intn(8)
+		}
+	}
+	if err := gpu.Index(); err != nil {
+		b.Fatal(err)
+	}
+	train := Request{Name: "train", Replicas: 1, CPUMillicores: 8000, MemoryMiB: 32768, GPUs: 1000, Watts: 400}
 	cases := []struct {
 		name string
 		c    *Cluster
@@ -73,6 +86,7 @@ func BenchmarkPlace(b *testing.B) {
 		{"3 replicas spread by rack", c, spread, Options{}},
 		{"derived watts", c, derived, Options{}},
 		{"explained", c, base, Options{Explain: true}},
+		{"GPU replica", gpu, train, Options{}},
 		{"no index", &Cluster{SiteBudgetWatts: c.SiteBudgetWatts, Halls: c.Halls, Rows: c.Rows, Racks: c.Racks, Servers: c.Servers}, base, Options{}},
 	}
 	e := New()
