@@ -45,9 +45,9 @@ With --runs N the whole is measured N times, one after the other, each run
 with new nodes and new etcd members, and each figure (the ratio to etcd in
 the same run included) is given as min / median / max over the runs. The
 default is one run: with the default --commands and --clients a run commits
-240,000 commands, about two minutes on two cores (the unbatched modes alone
-take some 10 s for dcplane/wal, 15 s for dcplane/bolt and 13 s for etcd),
-so three would take six minutes or more; give --runs 3 for a spread.`,
+240,000 commands, about a minute on two cores (the unbatched modes alone
+take some 7 s for dcplane/wal, 16 s for dcplane/bolt and 12 s for etcd),
+so three take three minutes or more; give --runs 3 for a spread.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
