@@ -26,10 +26,7 @@
 //   - server scorers, adding to their rack's score: servers without GPUs
 //     first for a replica that needs none; for one that needs GPUs, servers
 //     it leaves with no GPU free or with room for a typical workload, and
-//     (binpack) servers it leaves with CPU, memory and GPUs in step; under
-//     spread, a replica that needs no GPU may take, as it takes a server
-//     without GPUs, a GPU server whose GPUs are all allocated in a rack
-//     short of GPUs before power.
+//     (binpack) servers it leaves with CPU, memory and GPUs in step.
 //
 // When a request declares its watts, a replica's power is the same on every
 // server, so the power checks reject whole racks before any server is
@@ -144,11 +141,7 @@
 // is on it, so that a server does not run out of CPU with GPUs free, nor
 // of GPUs with much CPU free (spread leaves it out: spreading small
 // replicas over empty GPU servers left none whole for the replicas that
-// ask for a whole server). The spent-GPU server scorer, for a replica
-// asking for no GPU under spread, gives 1 to a GPU server whose GPUs are
-// all allocated in a rack whose share of GPUs in use is at least its power
-// share as balance counts it: what is left of such a server strands no
-// GPU, and the rack's power would be stranded with its GPUs spent.
+// ask for a whole server).
 //
 // # Overbooking
 //

@@ -36,13 +36,10 @@ const (
 	// AlignWeight weighs keeping a GPU server's CPU, memory and GPUs in
 	// step (binpack only): as much as the fit, so that a server far out of
 	// step loses to one in step in a rack that fits a little worse. On the
-	// Alibaba GPU trace (docs/benchmarks.md) weights 0.5, 2 and 3 strand
-	// more than 1 near full load, and 2 and 3 refuse more at 80–90 %.
+	// Alibaba GPU trace (docs/benchmarks.md), measured with RoomWeight 1,
+	// weights 0.5, 2 and 3 strand more than 1 near full load, and 2 and 3
+	// refuse more at 80–90 % of the GPUs asked.
 	AlignWeight = 1.0
-	// SpentWeight weighs letting a replica asking for no GPU take a GPU
-	// server whose GPUs are spent (spread only): as much as GPUWeight, so
-	// that such a server ranks with a server without GPUs.
-	SpentWeight = GPUWeight
 )
 
 // DefaultTopN is how many candidates an explained decision lists when
@@ -162,10 +159,6 @@ func New() *Engine {
 		// A replica asking for GPUs, binpack: servers it leaves with CPU,
 		// memory and GPUs in step first.
 		{gpuAlign{}, AlignWeight},
-		// A replica asking for no GPU, spread: GPU servers whose GPUs are
-		// all allocated, in racks that run out of GPUs before power, as
-		// servers without GPUs.
-		{spentGPUs{}, SpentWeight},
 	}
 	return e
 }

@@ -59,7 +59,7 @@ type state struct {
 	servers   []weightedServer // and its server scorers
 	scorerBuf [4]weighted
 	filterBuf [4]rackFilter
-	serverBuf [2]weightedServer // at most two want one request
+	serverBuf [3]weightedServer
 
 	partials *[]partial // pickDeclared's racks, from partialPool
 
