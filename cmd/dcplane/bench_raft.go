@@ -67,8 +67,8 @@ func (o *benchRaftOptions) run(cmd *cobra.Command) error {
 		return usageError{fmt.Errorf("--runs %d: want at least 1 run", o.runs)}
 	}
 	for _, k := range o.stores {
-		if k != store.LogStoreWAL && k != store.LogStoreBolt {
-			return usageError{fmt.Errorf("--log-stores %q: want %s or %s", k, store.LogStoreWAL, store.LogStoreBolt)}
+		if err := store.CheckLogStore(k); err != nil {
+			return usageError{fmt.Errorf("--log-stores %w", err)}
 		}
 	}
 	if len(o.stores) == 0 {

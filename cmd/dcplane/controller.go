@@ -115,8 +115,8 @@ func (o *controllerOptions) run(cmd *cobra.Command) error {
 		return fmt.Errorf("--http-addr: %w", err)
 	}
 	defer ln.Close()
-	if o.logStore != store.LogStoreWAL && o.logStore != store.LogStoreBolt {
-		return usageError{fmt.Errorf("--raft-log-store %q: want %s or %s", o.logStore, store.LogStoreWAL, store.LogStoreBolt)}
+	if err := store.CheckLogStore(o.logStore); err != nil {
+		return usageError{fmt.Errorf("--raft-log-store %w", err)}
 	}
 	if o.bootstrap && o.join != "" {
 		return usageError{errors.New("--bootstrap and --join: give one, for the first node or for the others")}

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"fmt"
 	"math"
 	"time"
 
@@ -26,6 +27,18 @@ const (
 	// CodecNewest is what this build reads.
 	CodecNewest = CodecCBOR
 )
+
+// String names the codec as logs and reports do: json, cbor, or codec N
+// for one this build does not know.
+func (c Codec) String() string {
+	switch c {
+	case CodecJSON:
+		return "json"
+	case CodecCBOR:
+		return "cbor"
+	}
+	return fmt.Sprintf("codec %d", uint8(c))
+}
 
 // Decoding limits of a CBOR body. A declared length is checked against the
 // bytes present before anything is allocated, so the entry's own size

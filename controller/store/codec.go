@@ -46,7 +46,7 @@ func (s *Store) Codec() state.Codec {
 	}
 	codec := s.membersRead(cf.Configuration().Servers)
 	if prev := s.codecs.cur.Swap(&codecChoice{gen: gen, term: term, codec: codec}); prev == nil || prev.codec != codec {
-		s.logger.Info("command bodies", "codec", codecName(codec), "members", len(cf.Configuration().Servers))
+		s.logger.Info("command bodies", "codec", codec.String(), "members", len(cf.Configuration().Servers))
 	}
 	return codec
 }
@@ -63,16 +63,6 @@ func (s *Store) membersRead(servers []raft.Server) state.Codec {
 		}
 	}
 	return codec
-}
-
-func codecName(c state.Codec) string {
-	switch c {
-	case state.CodecJSON:
-		return "json"
-	case state.CodecCBOR:
-		return "cbor"
-	}
-	return "unknown"
 }
 
 // announces reports whether cmd records a node's announcement, alone or

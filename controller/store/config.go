@@ -158,10 +158,10 @@ func (c Config) withDefaults() (Config, error) {
 	if c.LeaderLeaseTimeout > 0 && c.HeartbeatTimeout > 0 && c.LeaderLeaseTimeout > c.HeartbeatTimeout {
 		errs = append(errs, fmt.Errorf("LeaderLeaseTimeout (%v) must not exceed HeartbeatTimeout (%v)", c.LeaderLeaseTimeout, c.HeartbeatTimeout))
 	}
-	switch c.LogStore {
-	case "", LogStoreWAL, LogStoreBolt:
-	default:
-		errs = append(errs, fmt.Errorf("LogStore %q: want %q or %q", c.LogStore, LogStoreWAL, LogStoreBolt))
+	if c.LogStore != "" {
+		if err := CheckLogStore(c.LogStore); err != nil {
+			errs = append(errs, fmt.Errorf("LogStore %w", err))
+		}
 	}
 	errs = append(errs, c.snapshotsFromEnv(os.Getenv))
 	if c.WALSegmentSize < 0 || c.WALSegmentSize > maxWALSegment {

@@ -53,6 +53,15 @@ type boltLog struct{ *raftboltdb.BoltStore }
 
 func (boltLog) Close() error { return nil }
 
+// CheckLogStore says whether kind names a log store: LogStoreWAL or
+// LogStoreBolt.
+func CheckLogStore(kind string) error {
+	if kind == LogStoreWAL || kind == LogStoreBolt {
+		return nil
+	}
+	return fmt.Errorf("%q: want %s or %s", kind, LogStoreWAL, LogStoreBolt)
+}
+
 // LogStore is the store that holds this node's Raft log: LogStoreWAL or
 // LogStoreBolt.
 func (s *Store) LogStore() string { return s.logKind }

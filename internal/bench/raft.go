@@ -255,7 +255,7 @@ func raftDcplane(ctx context.Context, c RaftConfig, kind, dir string, r *RaftRes
 	if err != nil {
 		return err
 	}
-	r.CommandBytes, r.Codec = len(b), codecName(codec)
+	r.CommandBytes, r.Codec = len(b), codec.String()
 	var top atomic.Uint64 // highest acknowledged index
 	for _, clients := range c.Clients {
 		m := driveRaft(ctx, system, clients, c.Commands, func(ctx context.Context, i int) error {
@@ -522,15 +522,4 @@ func (r RaftResult) Summary() string {
 	fmt.Fprintf(&b, "machine: %d CPUs (%s), %s, load average %s at the start, %s at the end\n",
 		r.Machine.CPUs, r.Machine.CPU, r.Machine.GoVersion, r.Machine.LoadStart, r.Machine.LoadEnd)
 	return b.String()
-}
-
-// codecName is how the report names a body codec.
-func codecName(c state.Codec) string {
-	switch c {
-	case state.CodecJSON:
-		return "json"
-	case state.CodecCBOR:
-		return "cbor"
-	}
-	return fmt.Sprintf("codec %d", c)
 }
