@@ -12,6 +12,7 @@ import (
 
 	"github.com/dcplane/dcplane/api"
 	"github.com/dcplane/dcplane/controller/alerts"
+	"github.com/dcplane/dcplane/internal/output"
 )
 
 func newAlertsCmd(g *globalOptions) *cobra.Command {
@@ -101,7 +102,7 @@ func (o *alertsLsOptions) run(cmd *cobra.Command) error {
 	for i, a := range list.Alerts {
 		rows[i] = []string{string(a.Severity), alertStatus(&a), a.Summary, ackWord(a.Ack), silenceWord(a.Silence), a.ID}
 	}
-	return table(cmd.OutOrStdout(), []string{"SEVERITY", "STATUS", "SUMMARY", "ACK", "SILENCED", "ID"}, rows)
+	return output.Table(cmd.OutOrStdout(), []string{"SEVERITY", "STATUS", "SUMMARY", "ACK", "SILENCED", "ID"}, rows)
 }
 
 func alertStatus(a *alerts.Alert) string {

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dcplane/dcplane/api"
+	"github.com/dcplane/dcplane/internal/output"
 )
 
 // auditOptions are the filters of audit ls.
@@ -58,5 +59,5 @@ func printAudit(w io.Writer, l *api.AuditList) error {
 		rows = append(rows, []string{strconv.FormatUint(r.Seq, 10), r.At.Format(time.RFC3339), r.Who, string(r.Role),
 			r.Method + " " + r.Path, strconv.Itoa(r.Status)})
 	}
-	return table(w, []string{"SEQ", "AT", "WHO", "ROLE", "CALL", "STATUS"}, rows)
+	return output.Table(w, []string{"SEQ", "AT", "WHO", "ROLE", "CALL", "STATUS"}, rows)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dcplane/dcplane/internal/bench"
 	"github.com/dcplane/dcplane/internal/inventory"
+	"github.com/dcplane/dcplane/internal/output"
 )
 
 func newBenchCmd(g *globalOptions) *cobra.Command {
@@ -41,7 +42,7 @@ func (g *globalOptions) printBenchTable(w io.Writer, r benchTable) error {
 	if _, err := fmt.Fprintln(w, m); err != nil {
 		return err
 	}
-	if err := table(w, r.Header(), r.Rows()); err != nil {
+	if err := output.Table(w, r.Header(), r.Rows()); err != nil {
 		return err
 	}
 	_, err := io.WriteString(w, "\n"+r.Summary())

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dcplane/dcplane/api"
+	"github.com/dcplane/dcplane/internal/output"
 )
 
 func newClusterCmd(g *globalOptions) *cobra.Command {
@@ -53,7 +54,7 @@ func printMembers(w io.Writer, st *api.ClusterStatus) error {
 		}
 		rows = append(rows, []string{m.ID, m.RaftAddr, api, role})
 	}
-	if err := table(w, []string{"NODE", "RAFT ADDRESS", "API", "ROLE"}, rows); err != nil {
+	if err := output.Table(w, []string{"NODE", "RAFT ADDRESS", "API", "ROLE"}, rows); err != nil {
 		return err
 	}
 	hash := st.StateHash

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dcplane/dcplane/api"
+	"github.com/dcplane/dcplane/internal/output"
 )
 
 type forecastOptions struct {
@@ -45,9 +46,9 @@ func (o *forecastOptions) run(cmd *cobra.Command) error {
 func printForecast(w io.Writer, rep *api.ForecastReport) error {
 	rows := make([][]string, len(rep.Objects))
 	for i, f := range rep.Objects {
-		rows[i] = []string{f.Kind, f.ID, forecastDays(f, rep.HorizonDays), kw(f.PeakWatts), kw(&f.BudgetWatts), strconv.Itoa(f.HistoryDays), f.Why}
+		rows[i] = []string{f.Kind, f.ID, forecastDays(f, rep.HorizonDays), output.KW(f.PeakWatts), output.KW(&f.BudgetWatts), strconv.Itoa(f.HistoryDays), f.Why}
 	}
-	if err := table(w, []string{"KIND", "ID", "DAYS", "PEAK kW", "BUDGET kW", "HISTORY DAYS", "WHY"}, rows); err != nil {
+	if err := output.Table(w, []string{"KIND", "ID", "DAYS", "PEAK kW", "BUDGET kW", "HISTORY DAYS", "WHY"}, rows); err != nil {
 		return err
 	}
 	_, err := fmt.Fprintf(w, "\nforecast at %s from the history kept since %s\n",

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dcplane/dcplane/deploy"
 	"github.com/dcplane/dcplane/internal/inventory"
+	"github.com/dcplane/dcplane/internal/output"
 )
 
 func newInventoryCmd(g *globalOptions) *cobra.Command {
@@ -71,7 +72,7 @@ func newInventoryExampleCmd(g *globalOptions) *cobra.Command {
 					return err
 				}
 			}
-			if g.output != formatJSON {
+			if g.output != output.FormatJSON {
 				// The file itself, comments and all: it is YAML already.
 				_, err := cmd.OutOrStdout().Write(doc)
 				return err
@@ -89,7 +90,7 @@ func printSiteJSON(w io.Writer, doc []byte) error {
 	if err := yaml.Unmarshal(doc, &v); err != nil {
 		return err
 	}
-	return printJSON(w, v)
+	return output.JSON(w, v)
 }
 
 // validation is what 'inventory validate -o json|yaml' prints: the site's

@@ -1,26 +1,20 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
 	"io"
-	"strconv"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/dcplane/dcplane/api"
+	"github.com/dcplane/dcplane/internal/output"
 )
 
 // show is what most commands that read the controller do: check -o, call
 // fetch (a method expression of api.Client, or a closure) with a client,
 // and print its answer as data for -o json or yaml,
-// or for people with table.
-func show[T any](cmd *cobra.Command, g *globalOptions, fetch func(*api.Client, context.Context) (T, error), table func(io.Writer, T) error) error {
+// or for people with people.
+func show[T any](cmd *cobra.Command, g *globalOptions, fetch func(*api.Client, context.Context) (T, error), people func(io.Writer, T) error) error {
 	if err := g.checkOutput(); err != nil {
 		return err
 	}
@@ -35,146 +29,13 @@ func show[T any](cmd *cobra.Command, g *globalOptions, fetch func(*api.Client, c
 	if g.data() {
 		return g.print(cmd.OutOrStdout(), v)
 	}
-	return table(cmd.OutOrStdout(), v)
+	return people(cmd.OutOrStdout(), v)
 }
 
-// Output formats of -o.
-const (
-	formatTable = "table"
-	formatJSON  = "json"
-	formatYAML  = "yaml"
-)
-
-// outputHelp is the help of every -o flag.
-const outputHelp = "output format: table, json or yaml (json and yaml carry watts, tables kW)"
-
-// checkFormat rejects an -o value that is not a format.
+// checkFormat rejects an -o value that is not a format, as a usage error.
 func checkFormat(format string) error {
-	switch format {
-	case formatTable, formatJSON, formatYAML:
-		return nil
+	if err := output.Check(format); err != nil {
+		return usageError{err}
 	}
-	return usageError{fmt.Errorf("-o %q: want table, json or yaml", format)}
-}
-
-// printData writes v as -o json or -o yaml asks. Both carry the same
-// fields, named as in the API's JSON.
-func printData(w io.Writer, format string, v any) error {
-	switch format {
-	case formatJSON:
-		return printJSON(w, v)
-	case formatYAML:
-		return printYAML(w, v)
-	}
-	return fmt.Errorf("-o %q: not a data format", format)
-}
-
-// printJSON writes v as indented JSON.
-func printJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
-// printYAML writes v as block YAML with its JSON field names and order:
-// v is encoded as JSON, which YAML reads as it is, then written again in
-// block style. Numbers keep their JSON spelling; strings that would read
-// as something else (a number, null, a date) stay quoted.
-func printYAML(w io.Writer, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		return fmt.Errorf("-o yaml: %w", err)
-	}
-	blockStyle(&doc)
-	var out bytes.Buffer
-	enc := yaml.NewEncoder(&out)
-	enc.SetIndent(2)
-	if err := enc.Encode(&doc); err != nil {
-		return fmt.Errorf("-o yaml: %w", err)
-	}
-	if err := enc.Close(); err != nil {
-		return fmt.Errorf("-o yaml: %w", err)
-	}
-	_, err = w.Write(out.Bytes())
-	return err
-}
-
-// blockStyle drops the flow style and quotes JSON gave every node, so that
-// the encoder chooses: block collections, quotes only where needed.
-func blockStyle(n *yaml.Node) {
-	n.Style = 0
-	for _, c := range n.Content {
-		blockStyle(c)
-	}
-}
-
-// table writes rows under a header in aligned columns, numbers (and "-")
-// right-aligned so that their digits line up.
-func table(w io.Writer, header []string, rows [][]string) error {
-	width := make([]int, len(header))
-	numeric := make([]bool, len(header))
-	for i, h := range header {
-		width[i] = utf8.RuneCountInString(h)
-		numeric[i] = len(rows) > 0
-	}
-	for _, r := range rows {
-		for i, c := range r {
-			width[i] = max(width[i], utf8.RuneCountInString(c))
-			numeric[i] = numeric[i] && isNumber(c)
-		}
-	}
-	var b strings.Builder
-	line := func(cells []string) {
-		var l strings.Builder
-		for i, c := range cells {
-			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(c))
-			if i > 0 {
-				l.WriteString("  ")
-			}
-			if numeric[i] {
-				l.WriteString(pad + c)
-			} else {
-				l.WriteString(c + pad)
-			}
-		}
-		b.WriteString(strings.TrimRight(l.String(), " "))
-		b.WriteString("\n")
-	}
-	line(header)
-	for _, r := range rows {
-		line(r)
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-// isNumber says whether a cell is a number as the tables print them: digits
-// with a sign, point or "≥" before, or "-" for unknown.
-func isNumber(s string) bool {
-	s = strings.TrimPrefix(s, "≥")
-	if s == "-" {
-		return true
-	}
-	_, err := strconv.ParseFloat(s, 64)
-	return err == nil
-}
-
-// kw shows watts as kW for people, "-" when unknown.
-func kw(w *float64) string {
-	if w == nil {
-		return "-"
-	}
-	return fmt.Sprintf("%.2f", *w/1000)
-}
-
-// pct shows a ratio as a percentage, "-" when unknown.
-func pct(r *float64) string {
-	if r == nil {
-		return "-"
-	}
-	return fmt.Sprintf("%.1f", *r*100)
+	return nil
 }

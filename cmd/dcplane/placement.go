@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/dcplane/dcplane/api"
+	"github.com/dcplane/dcplane/internal/output"
 )
 
 type placeOptions struct {
@@ -176,7 +177,7 @@ func printPlacement(w io.Writer, p *api.Placement) error {
 	for i, r := range p.Replicas {
 		rows[i] = []string{fmt.Sprint(r.Replica), r.Server, r.Rack, r.Row, r.Hall, strings.Join(r.Feeds, "+"), fmt.Sprintf("%.0f", r.Watts)}
 	}
-	if err := table(w, []string{"REPLICA", "SERVER", "RACK", "ROW", "HALL", "FEEDS", "WATTS"}, rows); err != nil {
+	if err := output.Table(w, []string{"REPLICA", "SERVER", "RACK", "ROW", "HALL", "FEEDS", "WATTS"}, rows); err != nil {
 		return err
 	}
 	if len(p.Candidates) == 0 {
@@ -187,7 +188,7 @@ func printPlacement(w io.Writer, p *api.Placement) error {
 	for _, c := range p.Candidates {
 		rows = append(rows, []string{c.Rack, c.Server, fmt.Sprintf("%.3f", c.Score), scores(c.Scores)})
 	}
-	return table(w, []string{"RACK", "SERVER", "SCORE", "PARTS"}, rows)
+	return output.Table(w, []string{"RACK", "SERVER", "SCORE", "PARTS"}, rows)
 }
 
 func scores(m map[string]float64) string {
@@ -226,7 +227,7 @@ func newPlacementCmd(g *globalOptions) *cobra.Command {
 			for i, p := range list.Placements {
 				rows[i] = []string{p.ID, p.Request.Name, orDash(p.System), p.Status, fmt.Sprint(len(p.Replicas)), fmt.Sprintf("%.2f", p.Watts/1000)}
 			}
-			return table(cmd.OutOrStdout(), []string{"ID", "NAME", "SYSTEM", "STATUS", "REPLICAS", "kW"}, rows)
+			return output.Table(cmd.OutOrStdout(), []string{"ID", "NAME", "SYSTEM", "STATUS", "REPLICAS", "kW"}, rows)
 		},
 	}
 	ls.Flags().StringVar(&system, "system", "", "only the placements of this owning system")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dcplane/dcplane/api"
 	"github.com/dcplane/dcplane/controller/power"
+	"github.com/dcplane/dcplane/internal/output"
 )
 
 func newPowerCmd(g *globalOptions) *cobra.Command {
@@ -33,14 +34,14 @@ func printPower(w io.Writer, sum *api.PowerSummary) error {
 	for _, r := range sum.Rows {
 		rows = append(rows, rollupRow("row", r))
 	}
-	return table(w, []string{"LEVEL", "ID", "RACKS", "STALE", "DRAW kW", "BUDGET kW", "USED %", "HEADROOM kW"}, rows)
+	return output.Table(w, []string{"LEVEL", "ID", "RACKS", "STALE", "DRAW kW", "BUDGET kW", "USED %", "HEADROOM kW"}, rows)
 }
 
 func rollupRow(level string, r power.Rollup) []string {
 	draw := r.DrawWatts
-	d := kw(&draw)
+	d := output.KW(&draw)
 	if !r.Complete {
 		d = "≥" + d
 	}
-	return []string{level, r.ID, fmt.Sprint(r.Racks), fmt.Sprint(r.StaleRacks), d, kw(&r.BudgetWatts), pct(r.UsedRatio), kw(r.HeadroomWatts)}
+	return []string{level, r.ID, fmt.Sprint(r.Racks), fmt.Sprint(r.StaleRacks), d, output.KW(&r.BudgetWatts), output.Pct(r.UsedRatio), output.KW(r.HeadroomWatts)}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dcplane/dcplane/collectors"
 	"github.com/dcplane/dcplane/collectors/snmp"
+	"github.com/dcplane/dcplane/internal/output"
 	"github.com/dcplane/dcplane/internal/probe"
 )
 
@@ -96,7 +97,7 @@ func (o *probeOptions) addFlags(f *pflag.FlagSet) {
 	f.IntVar(&o.module, "module", 0, "unit of a daisy-chained group behind the address (0: the host)")
 	f.DurationVar(&o.timeout, "timeout", snmp.DefaultTimeout, "time to wait for each answer")
 	f.IntVar(&o.retries, "retries", 1, "times to resend a request that got no answer")
-	f.StringVarP(&o.output, "output", "o", formatTable, outputHelp)
+	f.StringVarP(&o.output, "output", "o", output.FormatTable, output.Help)
 }
 
 // run polls addr once and prints the readings to out, and what a person
@@ -117,7 +118,7 @@ func (o *probeOptions) run(ctx context.Context, out, errOut io.Writer, addr stri
 	if err != nil {
 		return err
 	}
-	if o.output != formatTable {
+	if o.output != output.FormatTable {
 		return printProbeData(out, o.output, res.Readings)
 	}
 	return probe.WriteReadings(out, res.Readings)
@@ -196,5 +197,5 @@ func printProbeData(w io.Writer, format string, rs []collectors.Reading) error {
 	if rs == nil {
 		rs = []collectors.Reading{}
 	}
-	return printData(w, format, rs)
+	return output.Data(w, format, rs)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/dcplane/dcplane/collectors/ipmi"
+	"github.com/dcplane/dcplane/internal/output"
 	"github.com/dcplane/dcplane/internal/probe"
 )
 
@@ -65,7 +66,7 @@ func (o *probeIPMIOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.cipherSuite, "cipher-suite", "17", "RMCP+ cipher suite: 17, or 3 for BMCs without SHA-256")
 	f.DurationVar(&o.timeout, "timeout", ipmi.DefaultTimeout, "time to wait for each answer (some BMCs take over 5 s)")
 	f.IntVar(&o.retries, "retries", ipmi.DefaultRetries, "times to resend a request that got no answer")
-	f.StringVarP(&o.output, "output", "o", formatTable, outputHelp)
+	f.StringVarP(&o.output, "output", "o", output.FormatTable, output.Help)
 }
 
 // target builds the ipmi.Target from the flags and the password's source.
@@ -110,11 +111,11 @@ func (o *probeIPMIOptions) run(ctx context.Context, out, errOut io.Writer, addr 
 	if err != nil {
 		return err
 	}
-	if o.output != formatTable {
+	if o.output != output.FormatTable {
 		if r.Readings == nil {
 			r.Readings = []ipmi.Found{}
 		}
-		return printData(out, o.output, r)
+		return output.Data(out, o.output, r)
 	}
 	probe.WriteIPMIHeader(errOut, addr, r)
 	if err := probe.WriteIPMI(out, r.Readings); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/dcplane/dcplane/api"
 	"github.com/dcplane/dcplane/controller/power"
 	"github.com/dcplane/dcplane/internal/levenshtein"
+	"github.com/dcplane/dcplane/internal/output"
 )
 
 func newRackCmd(g *globalOptions) *cobra.Command {
@@ -60,9 +61,9 @@ func (o *rackLsOptions) run(cmd *cobra.Command) error {
 func printRacks(w io.Writer, racks []power.Rack) error {
 	rows := make([][]string, len(racks))
 	for i, k := range racks {
-		rows[i] = []string{k.ID, k.Row, kw(k.DrawWatts), kw(&k.BudgetWatts), pct(k.UsedRatio), statusWord(k.Status)}
+		rows[i] = []string{k.ID, k.Row, output.KW(k.DrawWatts), output.KW(&k.BudgetWatts), output.Pct(k.UsedRatio), statusWord(k.Status)}
 	}
-	return table(w, []string{"RACK", "ROW", "DRAW kW", "BUDGET kW", "USED %", "STATUS"}, rows)
+	return output.Table(w, []string{"RACK", "ROW", "DRAW kW", "BUDGET kW", "USED %", "STATUS"}, rows)
 }
 
 // sortByUse orders racks: unknown draw first, then by share used, highest
@@ -124,10 +125,10 @@ func newRackShowCmd(g *globalOptions) *cobra.Command {
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "rack %s  row %s  hall %s\n", k.ID, k.Row, k.Hall)
 			if k.DrawWatts == nil {
-				fmt.Fprintf(w, "draw unknown (stale telemetry) of a %s kW budget: headroom cannot be vouched for\n\n", kw(&k.BudgetWatts))
+				fmt.Fprintf(w, "draw unknown (stale telemetry) of a %s kW budget: headroom cannot be vouched for\n\n", output.KW(&k.BudgetWatts))
 			} else {
 				fmt.Fprintf(w, "draw %s kW of %s kW (%s %%), headroom %s kW, %s\n\n",
-					kw(k.DrawWatts), kw(&k.BudgetWatts), pct(k.UsedRatio), kw(k.HeadroomWatts), statusWord(k.Status))
+					output.KW(k.DrawWatts), output.KW(&k.BudgetWatts), output.Pct(k.UsedRatio), output.KW(k.HeadroomWatts), statusWord(k.Status))
 			}
 			rows := make([][]string, len(k.PDUs))
 			for i, p := range k.PDUs {
@@ -135,9 +136,9 @@ func newRackShowCmd(g *globalOptions) *cobra.Command {
 				if p.LastSeen != nil {
 					seen = p.LastSeen.Local().Format("2006-01-02 15:04:05 MST")
 				}
-				rows[i] = []string{p.ID, p.Feed, kw(p.PowerWatts), kw(&p.CapacityWatts), seen, p.StaleReason}
+				rows[i] = []string{p.ID, p.Feed, output.KW(p.PowerWatts), output.KW(&p.CapacityWatts), seen, p.StaleReason}
 			}
-			return table(w, []string{"PDU", "FEED", "POWER kW", "CAPACITY kW", "LAST SEEN", "STALE"}, rows)
+			return output.Table(w, []string{"PDU", "FEED", "POWER kW", "CAPACITY kW", "LAST SEEN", "STALE"}, rows)
 		},
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/dcplane/dcplane/api"
+	"github.com/dcplane/dcplane/internal/output"
 )
 
 // globalOptions are the flags every command has.
@@ -55,7 +56,7 @@ Start with: dcplane demo`,
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.controller, "controller", def, "controller API URLs, comma-separated: any member of the cluster; the next is tried when one does not answer (env DCPLANE_CONTROLLER)")
 	pf.StringVar(&g.tokenFile, "token-file", "", "file holding the API token (default: the token in env DCPLANE_TOKEN); never give the token itself on the command line")
-	pf.StringVarP(&g.output, "output", "o", formatTable, outputHelp)
+	pf.StringVarP(&g.output, "output", "o", output.FormatTable, output.Help)
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(newRackCmd(g), newPowerCmd(g), newInventoryCmd(g), newProbeCmd(),
@@ -259,10 +260,10 @@ func (g *globalOptions) token() (string, error) {
 func (g *globalOptions) checkOutput() error { return checkFormat(g.output) }
 
 // data says whether -o asks for data (json or yaml) rather than a table.
-func (g *globalOptions) data() bool { return g.output != formatTable }
+func (g *globalOptions) data() bool { return g.output != output.FormatTable }
 
 // print writes v as -o json or yaml asks.
-func (g *globalOptions) print(w io.Writer, v any) error { return printData(w, g.output, v) }
+func (g *globalOptions) print(w io.Writer, v any) error { return output.Data(w, g.output, v) }
 
 // logger returns a text logger on w at --log-level.
 func (g *globalOptions) logger(w io.Writer) (*slog.Logger, error) {

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dcplane/dcplane/api"
+	"github.com/dcplane/dcplane/internal/output"
 )
 
 func newServerCmd(g *globalOptions) *cobra.Command {
@@ -58,7 +59,7 @@ func printServers(w io.Writer, list []api.ServerReading) error {
 		}
 		rows[i] = []string{s.ID, s.Rack, wattsOf(s.Watts), fmt.Sprintf("%.0f", s.DeclaredWatts), modelOf(s.PowerModel), psuSummary(s.PSUs), state}
 	}
-	return table(w, []string{"SERVER", "RACK", "W", "DECLARED W", "MODEL W", "PSUS (FEED W STATE)", "STATUS"}, rows)
+	return output.Table(w, []string{"SERVER", "RACK", "W", "DECLARED W", "MODEL W", "PSUS (FEED W STATE)", "STATUS"}, rows)
 }
 
 // modelOf shows placement's power model of a server as IDLE/MAX, a figure

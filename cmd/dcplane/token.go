@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dcplane/dcplane/api"
+	"github.com/dcplane/dcplane/internal/output"
 )
 
 // tokenCreateOptions are the flags of token create.
@@ -113,7 +114,7 @@ func printTokens(w io.Writer, l *api.TokenList) error {
 		}
 		rows = append(rows, []string{t.ID, t.Name, string(t.Role), halls, t.CreatedBy, t.CreatedAt.Format(time.RFC3339), state})
 	}
-	return table(w, []string{"ID", "NAME", "ROLE", "HALLS", "CREATED BY", "CREATED", "STATE"}, rows)
+	return output.Table(w, []string{"ID", "NAME", "ROLE", "HALLS", "CREATED BY", "CREATED", "STATE"}, rows)
 }
 
 func newTokenRevokeCmd(g *globalOptions) *cobra.Command {

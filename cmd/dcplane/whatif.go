@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dcplane/dcplane/controller/whatif"
+	"github.com/dcplane/dcplane/internal/output"
 )
 
 type whatIfOptions struct {
@@ -129,12 +130,12 @@ func whatIfTable(w io.Writer, rep *whatif.Report, all bool) error {
 		case f.Kind == whatif.KindRow:
 			obj = f.Row
 		}
-		rows = append(rows, []string{f.Status, f.Basis, obj, kw(f.LoadWatts), kw(f.LimitWatts), kw(f.MarginWatts), f.Detail})
+		rows = append(rows, []string{f.Status, f.Basis, obj, output.KW(f.LoadWatts), output.KW(f.LimitWatts), output.KW(f.MarginWatts), f.Detail})
 	}
 	if len(rows) == 0 {
 		_, err := fmt.Fprintln(w, "nothing would break")
 		return err
 	}
 	fmt.Fprintln(w)
-	return table(w, []string{"STATUS", "BASIS", "OBJECT", "LOAD kW", "LIMIT kW", "MARGIN kW", "DETAIL"}, rows)
+	return output.Table(w, []string{"STATUS", "BASIS", "OBJECT", "LOAD kW", "LIMIT kW", "MARGIN kW", "DETAIL"}, rows)
 }
