@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dcplane/dcplane/internal/freeport"
 	"github.com/dcplane/dcplane/internal/peer"
 )
 
@@ -56,7 +57,7 @@ func TestAlertmanagerInhibits(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	addr := freeAddr(t)
+	addr := freeport.Addr()
 	base := startPeer(t, bin, "http://"+addr, "--config.file="+amConfig, "--storage.path="+filepath.Join(dir, "data"),
 		"--web.listen-address="+addr, "--cluster.listen-address=")
 	var posted []map[string]any

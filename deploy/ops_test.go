@@ -22,6 +22,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/dcplane/dcplane/internal/demo"
+	"github.com/dcplane/dcplane/internal/freeport"
 	"github.com/dcplane/dcplane/internal/inventory"
 	"github.com/dcplane/dcplane/internal/peer"
 	"github.com/dcplane/dcplane/internal/tlsutil"
@@ -236,7 +237,7 @@ scrape_configs:
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
+	addr := freeport.Addr()
 	return startPeer(t, bin, "http://"+addr, "--config.file="+path, "--storage.tsdb.path="+filepath.Join(dir, "data"),
 		"--web.listen-address="+addr)
 }
@@ -485,15 +486,4 @@ func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-// freeAddr is a loopback address with a port free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"github.com/dcplane/dcplane/api"
 	"github.com/dcplane/dcplane/collectors"
 	"github.com/dcplane/dcplane/controller"
+	"github.com/dcplane/dcplane/internal/freeport"
 	"github.com/dcplane/dcplane/internal/inventory"
 	"github.com/dcplane/dcplane/internal/tlsutil"
 )
@@ -75,17 +75,6 @@ func filesOf(dir, name string) tlsutil.Files {
 	return tlsutil.Files{CA: filepath.Join(dir, tlsutil.CACertFile), Cert: filepath.Join(dir, name+".crt"), Key: filepath.Join(dir, name+".key")}
 }
 
-// freeAddr returns a 127.0.0.1 address whose port was free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // TestControllerAndAgentOverMutualTLS runs dcplane controller with the
 // files that dcplane tls init and issue made: it serves HTTPS to an
 // operator's certificate (named by DCPLANE_CA_FILE, DCPLANE_CERT_FILE and
@@ -94,12 +83,12 @@ func freeAddr(t *testing.T) string {
 // URLs only and with an agent's certificate only.
 func TestControllerAndAgentOverMutualTLS(t *testing.T) {
 	dir := siteCA(t, [2]string{"n1", "controller"}, [2]string{"a1", "agent"}, [2]string{"op", "operator"})
-	httpAddr, dataDir := freeAddr(t), filepath.Join(t.TempDir(), "n1")
+	httpAddr, dataDir := freeport.Addr(), filepath.Join(t.TempDir(), "n1")
 	n1 := filesOf(dir, "n1")
 	ctx, cancel := context.WithCancel(context.Background())
 	root, _ := newRootCmd()
 	root.SetArgs([]string{"controller", "--node-id", "n1", "--data-dir", dataDir, "--bootstrap",
-		"--http-addr", httpAddr, "--raft-addr", freeAddr(t), "--ca-file", n1.CA, "--cert-file", n1.Cert, "--key-file", n1.Key, "--log-level", "error"})
+		"--http-addr", httpAddr, "--raft-addr", freeport.Addr(), "--ca-file", n1.CA, "--cert-file", n1.Cert, "--key-file", n1.Key, "--log-level", "error"})
 	done := make(chan error, 1)
 	go func() { done <- root.ExecuteContext(ctx) }()
 	defer func() {

@@ -20,6 +20,7 @@ import (
 	"github.com/dcplane/dcplane/api"
 	"github.com/dcplane/dcplane/controller/alerts"
 	"github.com/dcplane/dcplane/internal/demo"
+	"github.com/dcplane/dcplane/internal/freeport"
 	"github.com/dcplane/dcplane/internal/inventory"
 )
 
@@ -377,7 +378,7 @@ func startAlertmanager(ctx context.Context, bin, dir string) (*alertmanagerProc,
 	if err := os.WriteFile(conf, []byte("route:\n  receiver: none\nreceivers:\n  - name: none\n"), 0o600); err != nil {
 		return nil, err
 	}
-	addr := freeAddr()
+	addr := freeport.Addr()
 	out := &lockedBuffer{}
 	cmd := exec.Command(bin, "--config.file="+conf, "--storage.path="+filepath.Join(dir, "alertmanager"),
 		"--web.listen-address="+addr, "--cluster.listen-address=")

@@ -20,6 +20,7 @@ import (
 
 	"github.com/dcplane/dcplane/api"
 	"github.com/dcplane/dcplane/controller"
+	"github.com/dcplane/dcplane/internal/freeport"
 	"github.com/dcplane/dcplane/internal/inventory"
 )
 
@@ -165,7 +166,7 @@ func startProcCluster(ctx context.Context, bin, dir string, t RaftTimeouts) (*pr
 		return nil, err
 	}
 	for i := range 3 {
-		n := &procNode{id: fmt.Sprintf("n%d", i+1), http: freeAddr()}
+		n := &procNode{id: fmt.Sprintf("n%d", i+1), http: freeport.Addr()}
 		if n.status, err = api.NewClient("http://"+n.http, &http.Client{Timeout: 2 * time.Second}); err != nil {
 			return nil, err
 		}
@@ -173,7 +174,7 @@ func startProcCluster(ctx context.Context, bin, dir string, t RaftTimeouts) (*pr
 	}
 	for i, n := range pc.nodes {
 		n.args = []string{"controller", "--node-id", n.id, "--data-dir", filepath.Join(dir, n.id), "--http-addr", n.http,
-			"--raft-addr", freeAddr(), "--raft-heartbeat-timeout", t.Heartbeat.String(), "--raft-election-timeout", t.Election.String(),
+			"--raft-addr", freeport.Addr(), "--raft-heartbeat-timeout", t.Heartbeat.String(), "--raft-election-timeout", t.Election.String(),
 			"--raft-leader-lease-timeout", t.Lease.String(), "--raft-commit-timeout", t.Commit.String(),
 			// What is measured is Raft's failover, on loopback: plaintext,
 			// the joiners known by the first node's admin token.

@@ -7,13 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/dcplane/dcplane/internal/freeport"
 )
 
 // The anchor is etcd, Debian's etcd-server (3.4), reached over its gRPC API
@@ -26,22 +27,53 @@ import (
 // etcdCluster is three etcd members started by the bench.
 type etcdCluster struct {
 	procs   []*exec.Cmd
+	exited  []chan struct{} // closed when the member's process has ended
+	logs    []string
 	clients []*etcdClient
 	leader  int
 }
 
-// startEtcd starts a 3-member etcd cluster on 127.0.0.1 with its data
-// under dir and waits until every member is healthy and a leader is known.
-func startEtcd(ctx context.Context, bin, dir string) (_ *etcdCluster, err error) {
+// etcdTries is how many clusters startEtcd starts, each on new ports, before
+// it gives up: a member whose port was taken between freeport choosing it
+// and etcd binding it (by any other program on the machine: CI runs the
+// tests of every package at once) exits at once, and a new cluster on new
+// ports is the way on, not a minute's wait for a leader that cannot come.
+const etcdTries = 3
+
+// startEtcd starts a 3-member etcd cluster on loopback with its data under
+// dir and waits until every member is healthy and a leader is known.
+func startEtcd(ctx context.Context, bin, dir string) (*etcdCluster, error) {
+	var errs []error
+	for try := range etcdTries {
+		e, err := startEtcdOnce(ctx, bin, filepath.Join(dir, fmt.Sprintf("try%d", try+1)))
+		if err == nil {
+			return e, nil
+		}
+		errs = append(errs, fmt.Errorf("try %d: %w", try+1, err))
+		if ctx.Err() != nil || !errors.Is(err, errEtcdExited) {
+			break
+		}
+	}
+	return nil, fmt.Errorf("bench: start etcd: %w", errors.Join(errs...))
+}
+
+// errEtcdExited is a member that ended before the cluster had a leader.
+var errEtcdExited = errors.New("etcd member exited")
+
+func startEtcdOnce(ctx context.Context, bin, dir string) (_ *etcdCluster, err error) {
 	e := &etcdCluster{leader: -1}
 	defer func() {
 		if err != nil {
 			e.stop()
 		}
 	}()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	addrs := freeport.Addrs(6)
 	var peers, clients []string
-	for range 3 {
-		peers, clients = append(peers, "http://"+freeAddr()), append(clients, "http://"+freeAddr())
+	for i := range 3 {
+		peers, clients = append(peers, "http://"+addrs[2*i]), append(clients, "http://"+addrs[2*i+1])
 	}
 	var initial []string
 	for i, p := range peers {
@@ -53,16 +85,29 @@ func startEtcd(ctx context.Context, bin, dir string) (_ *etcdCluster, err error)
 			"--listen-peer-urls", peers[i], "--initial-advertise-peer-urls", peers[i],
 			"--initial-cluster", strings.Join(initial, ","), "--initial-cluster-state", "new",
 			"--initial-cluster-token", "dcplane-bench", "--logger", "zap", "--log-level", "error")
-		if cmd.Stderr, err = os.Create(filepath.Join(dir, fmt.Sprintf("e%d.log", i+1))); err != nil {
+		logPath := filepath.Join(dir, fmt.Sprintf("e%d.log", i+1))
+		if cmd.Stderr, err = os.Create(logPath); err != nil {
 			return nil, err
 		}
 		if err := cmd.Start(); err != nil {
+			cmd.Stderr.(*os.File).Close()
 			return nil, fmt.Errorf("bench: start etcd: %w", err)
 		}
-		e.procs = append(e.procs, cmd)
+		exited := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(exited) }()
+		e.procs, e.exited, e.logs = append(e.procs, cmd), append(e.exited, exited), append(e.logs, logPath)
 		e.clients = append(e.clients, newEtcdClient(clients[i]))
 	}
+	var gone error
 	err = waitUntil(ctx, "etcd leader", func() bool {
+		for i, ex := range e.exited {
+			select {
+			case <-ex:
+				gone = fmt.Errorf("%w: e%d (%s, client %s, peer %s): %s", errEtcdExited, i+1, e.procs[i].ProcessState, clients[i], peers[i], logTail(e.logs[i], 400))
+				return true
+			default:
+			}
+		}
 		for i, c := range e.clients {
 			sctx, cancel := context.WithTimeout(ctx, time.Second)
 			member, leader, err := c.status(sctx)
@@ -76,17 +121,22 @@ func startEtcd(ctx context.Context, bin, dir string) (_ *etcdCluster, err error)
 		}
 		return e.leader >= 0
 	})
+	if gone != nil {
+		return nil, gone
+	}
 	return e, err
 }
 
-// freeAddr is a 127.0.0.1 address whose port was free a moment ago.
-func freeAddr() string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// logTail is the last n bytes of the file at path, for an error.
+func logTail(path string, n int64) string {
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return "127.0.0.1:0"
+		return err.Error()
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	if int64(len(b)) > n {
+		b = b[int64(len(b))-n:]
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // stop kills the members and waits for them. Their data is thrown away
@@ -97,8 +147,8 @@ func (e *etcdCluster) stop() {
 	for _, p := range e.procs {
 		_ = p.Process.Kill()
 	}
-	for _, p := range e.procs {
-		_ = p.Wait()
+	for i, p := range e.procs {
+		<-e.exited[i]
 		if f, ok := p.Stderr.(*os.File); ok {
 			f.Close()
 		}

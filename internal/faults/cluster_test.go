@@ -23,6 +23,7 @@ import (
 	"github.com/dcplane/dcplane/api"
 	"github.com/dcplane/dcplane/controller"
 	"github.com/dcplane/dcplane/controller/store"
+	"github.com/dcplane/dcplane/internal/freeport"
 	"github.com/dcplane/dcplane/internal/inventory"
 )
 
@@ -179,7 +180,7 @@ func (c *cluster) newNode(i int) *node {
 		n.httpAddr = net.JoinHostPort(c.lab.apiIP(i), "18080")
 		n.raftAddr = net.JoinHostPort(c.lab.raftIP(i), "18300")
 	} else {
-		n.httpAddr, n.raftAddr = freePort(c.t), freePort(c.t)
+		n.httpAddr, n.raftAddr = freeport.Addr(), freeport.Addr()
 	}
 	var err error
 	n.status, err = api.NewClient(n.url(), &http.Client{Timeout: statusTimeout})
@@ -187,16 +188,6 @@ func (c *cluster) newNode(i int) *node {
 		c.t.Fatal(err)
 	}
 	return n
-}
-
-// freePort returns a 127.0.0.1 address whose port was free a moment ago.
-func freePort(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // urls are the API URLs of every node, starting with node first.
