@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -19,6 +20,7 @@ import (
 )
 
 func main() {
+	stdLogTo(os.Stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	// With SIGPIPE notified, a write to a closed pipe (dcplane rack ls | head)
 	// fails with EPIPE instead of killing the process.
@@ -28,6 +30,14 @@ func main() {
 	stop()
 	os.Exit(exitCode(err, g.started, os.Stderr))
 }
+
+// stdLogTo sends what libraries write with the standard log package
+// (net/http's server errors among them) to w as the text lines of
+// dcplane's own loggers. Without it they come out in the format of etcd's
+// capnslog ("2026-12-01 07:34:51.354114 I | http: ..."), which raft-wal's
+// import of etcd's fileutil installs over the log package when the binary
+// loads.
+func stdLogTo(w io.Writer) { slog.SetDefault(slog.New(slog.NewTextHandler(w, nil))) }
 
 // exitCode reports err and says how to exit: 0 success (or a reader that
 // went away), 2 a mistake on the command line, 1 any other failure.

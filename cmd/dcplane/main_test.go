@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -41,4 +44,37 @@ func TestExitCodes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestStdLogTo: what a library writes with the standard log package comes
+// out as a text line of dcplane's loggers, not in capnslog's format, which
+// the binary's imports install over the log package (see stdLogTo).
+func TestStdLogTo(t *testing.T) {
+	prev := slog.Default()
+	defer slog.SetDefault(prev)
+	var buf lockedBuffer
+	stdLogTo(&buf)
+	log.Print("http: TLS handshake error from 127.0.0.1:1: EOF")
+	got := buf.String()
+	if !strings.Contains(got, `level=INFO msg="http: TLS handshake error from 127.0.0.1:1: EOF"`) || strings.Contains(got, " I | ") {
+		t.Errorf("got %q, want a slog text line", got)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for the writes of other goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
