@@ -7,8 +7,9 @@ import (
 	"log"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/dcplane/dcplane/internal/peer"
 )
 
 // TestExitCodes checks what a script sees: 2 for a mistake on the command
@@ -52,29 +53,11 @@ func TestExitCodes(t *testing.T) {
 func TestStdLogTo(t *testing.T) {
 	prev := slog.Default()
 	defer slog.SetDefault(prev)
-	var buf lockedBuffer
+	var buf peer.Log
 	stdLogTo(&buf)
 	log.Print("http: TLS handshake error from 127.0.0.1:1: EOF")
 	got := buf.String()
 	if !strings.Contains(got, `level=INFO msg="http: TLS handshake error from 127.0.0.1:1: EOF"`) || strings.Contains(got, " I | ") {
 		t.Errorf("got %q, want a slog text line", got)
 	}
-}
-
-// lockedBuffer is a bytes.Buffer safe for the writes of other goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
